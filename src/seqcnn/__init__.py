@@ -1,0 +1,37 @@
+"""seqcnn: train, evaluate and explain convolutional networks on DNA sequences and small images.
+
+The public API mirrors the command line::
+
+    import seqcnn
+    run_dir = seqcnn.train(model="primer", epochs=20)      # built-in data -> a run folder
+    run = seqcnn.load_run(run_dir)                          # model, config, metrics
+    probs = seqcnn.predict(run.model, seqcnn.encode(["ACGT" * 12 + "AC"]))
+
+torch is imported only when one of these is first used, so ``import seqcnn`` is quick.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "train": ("seqcnn.run", "train"),
+    "load_run": ("seqcnn.checkpoint", "load_run"),
+    "predict": ("seqcnn.inference", "predict"),
+    "encode": ("seqcnn.sequence", "encode_batch"),
+    "onehot": ("seqcnn.sequence", "onehot"),
+    "read_sequences": ("seqcnn.io", "read_sequences"),
+    "ModelSpec": ("seqcnn.models.spec", "ModelSpec"),
+    "SeqcnnError": ("seqcnn.errors", "SeqcnnError"),
+}
+
+__all__ = ["__version__", *_LAZY]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        module, attr = _LAZY[name]
+        return getattr(importlib.import_module(module), attr)
+    raise AttributeError(f"module 'seqcnn' has no attribute {name!r}")

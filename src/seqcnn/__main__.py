@@ -1,0 +1,5 @@
+"""``python -m seqcnn`` (and ``torchrun -m seqcnn``) runs the command line."""
+
+from seqcnn.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,69 @@
+"""The command line: ``seqcnn VERB ...``.
+
+Each verb lives in its own module of this package, found at start-up, and defines ``VERB``
+(its name), ``ORDER`` (its place in ``--help``), ``add_arguments(parser)`` and ``run(args)``.
+A verb parses, calls one library function, and prints where the results went. Heavy
+libraries (torch, matplotlib, sklearn) are imported inside ``run`` so that ``--help`` is fast.
+
+Errors the user can fix (:class:`seqcnn.errors.SeqcnnError`, unreadable paths) are printed
+as one line, ``seqcnn: error: ...``, with exit status 2; never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+
+
+def _verbs() -> list:
+    modules = []
+    for info in pkgutil.iter_modules(__path__):
+        if not info.name.startswith("_"):
+            modules.append(importlib.import_module(f"{__name__}.{info.name}"))
+    return sorted(modules, key=lambda m: (m.ORDER, m.VERB))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every verb."""
+    from seqcnn import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="seqcnn",
+        description="Train, evaluate and explain convolutional neural networks on DNA sequences and small images.",
+    )
+    parser.add_argument("--version", action="version", version=f"seqcnn {__version__}")
+    sub = parser.add_subparsers(dest="verb", metavar="COMMAND")
+    for module in _verbs():
+        doc = (module.__doc__ or "").strip().splitlines()[0]
+        verb = sub.add_parser(module.VERB, help=doc, description=(module.__doc__ or "").strip(), formatter_class=argparse.RawDescriptionHelpFormatter)
+        module.add_arguments(verb)
+        verb.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "_run", None):
+        parser.print_help()
+        return 2
+    from seqcnn.errors import SeqcnnError
+
+    try:
+        return int(args._run(args) or 0)
+    except SeqcnnError as exc:
+        print(f"seqcnn: error: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError) as exc:
+        print(f"seqcnn: error: {exc.filename or ''}: {exc.strerror}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("seqcnn: interrupted", file=sys.stderr)
+        return 130
+
+
+def _one_line(exc: Exception) -> str:
+    return " ".join(str(exc).split("\n"))

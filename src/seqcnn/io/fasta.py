@@ -1,0 +1,99 @@
+"""FASTA: multi-line records, any case, IUPAC codes, optional labels in the header.
+
+Label convention: a token ``label=VALUE`` anywhere in the header's description, for example
+``>chr1:100-150 label=1``. Either every record carries one, or none does.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+from seqcnn.errors import InputError
+from seqcnn.io.records import Records
+from seqcnn.io.text import numbered_lines
+from seqcnn.io.labels import parse_label
+
+LABEL_TOKEN = re.compile(r"(?:^|\s)label=(\S+)")
+
+
+def read_fasta(path: str | Path) -> Records:
+    """Read a FASTA file.
+
+    Args:
+        path: the file (gzip allowed).
+
+    Returns:
+        Records with ids (first word of each header) and labels from ``label=`` tokens.
+
+    Raises:
+        InputError: for an empty file, text before the first ``>``, a header without a
+            sequence, a duplicate id, or labels on some records only.
+    """
+    ids: list[str] = []
+    seqs: list[str] = []
+    heads: list[str] = []
+    lines: list[int] = []
+    chunks: list[str] = []
+    for number, line in numbered_lines(path):
+        text = line.strip()
+        if not text or text.startswith(";"):
+            continue
+        if text.startswith(">"):
+            _close_record(path, ids, seqs, lines, chunks)
+            chunks = []
+            header = text[1:].strip()
+            if not header:
+                raise InputError(f"{path}, line {number}: empty FASTA header, expected '>id'")
+            ids.append(header.split()[0])
+            heads.append(header)
+            lines.append(number)
+        elif not ids:
+            raise InputError(f"{path}, line {number}: sequence data before the first '>' header; expected FASTA")
+        else:
+            chunks.append(text.replace(" ", ""))
+    _close_record(path, ids, seqs, lines, chunks)
+    if not ids:
+        raise InputError(f"{path}: no FASTA records found (empty file?)")
+    _check_unique(path, ids, lines)
+    return Records(ids=ids, seqs=seqs, labels=_header_labels(path, heads, ids, lines), source=str(path), lines=lines)
+
+
+def _close_record(path, ids, seqs, lines, chunks) -> None:
+    if len(ids) > len(seqs):
+        if not chunks:
+            raise InputError(f'{path}, line {lines[-1]} (record "{ids[-1]}"): header without a sequence')
+        seqs.append("".join(chunks))
+
+
+def _check_unique(path, ids, lines) -> None:
+    seen: dict[str, int] = {}
+    for rec, line in zip(ids, lines):
+        if rec in seen:
+            raise InputError(f'{path}, line {line} (record "{rec}"): duplicate id, first seen on line {seen[rec]}')
+        seen[rec] = line
+
+
+def _header_labels(path, heads, ids, lines) -> np.ndarray | None:
+    found = [LABEL_TOKEN.search(h) for h in heads]
+    if not any(found):
+        return None
+    values = []
+    for match, rec, line in zip(found, ids, lines):
+        if match is None:
+            raise InputError(f'{path}, line {line} (record "{rec}"): no label=VALUE in the header, but other records have one')
+        values.append(parse_label(match.group(1), path, line))
+    return np.asarray(values, dtype=np.float64)
+
+
+def write_fasta(path: str | Path, ids: list[str], seqs: list[str], width: int = 60) -> None:
+    """Write records as FASTA with lines of ``width`` bases (atomically)."""
+    from seqcnn.checkpoint import atomic_write_text
+
+    out = []
+    for rec, seq in zip(ids, seqs):
+        out.append(f">{rec}")
+        out.extend(seq[i : i + width] for i in range(0, len(seq), width))
+    atomic_write_text(path, "\n".join(out) + "\n")

@@ -1,0 +1,99 @@
+"""Tables of sequences: one sequence per line, CSV/TSV with a header, and DeepBind's ``.seq.gz``.
+
+A table's header must name a sequence column (``sequence`` or ``seq``) and may name a label
+column (``label``, ``bound`` or ``y``) and an id column (``id``, ``name`` or ``EventID``);
+names are matched without regard to case. DeepBind's ENCODE files (``FoldID EventID seq
+Bound``, tab-separated) are such a table.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import numpy as np
+
+from seqcnn.errors import InputError
+from seqcnn.io.labels import parse_label
+from seqcnn.io.records import Records
+from seqcnn.io.text import read_text
+
+SEQ_COLUMNS = ("sequence", "seq")
+LABEL_COLUMNS = ("label", "bound", "y", "target")
+ID_COLUMNS = ("id", "name", "eventid")
+
+
+def read_lines(path: str | Path) -> Records:
+    """Read a plain file with one sequence per line (the primer's ``sequences.txt``).
+
+    Ids are ``line<N>``. Blank lines are skipped.
+
+    Raises:
+        InputError: for an empty file.
+    """
+    ids, seqs, lines = [], [], []
+    for number, line in enumerate(read_text(path).splitlines(), start=1):
+        text = line.strip()
+        if text:
+            ids.append(f"line{number}")
+            seqs.append(text)
+            lines.append(number)
+    if not seqs:
+        raise InputError(f"{path}: no sequences found (empty file?)")
+    return Records(ids=ids, seqs=seqs, source=str(path), lines=lines)
+
+
+def read_table(path: str | Path, delimiter: str | None = None) -> Records:
+    """Read a CSV or TSV table with a header row.
+
+    Args:
+        path: the file (gzip allowed).
+        delimiter: ``","`` or ``"\\t"``; sniffed from the header when None.
+
+    Raises:
+        InputError: for a missing sequence column, a row with too few fields, or a bad label.
+    """
+    text = read_text(path)
+    first = text.split("\n", 1)[0]
+    if not first.strip():
+        raise InputError(f"{path}: empty table, expected a header row naming a 'sequence' column")
+    delimiter = delimiter or ("\t" if "\t" in first else ",")
+    rows = csv.reader(io.StringIO(text), delimiter=delimiter)
+    header = [h.strip().lower() for h in next(rows)]
+    seq_col = _find_column(header, SEQ_COLUMNS)
+    if seq_col is None:
+        raise InputError(f"{path}, line 1: no sequence column in header {header}; expected one of {list(SEQ_COLUMNS)}")
+    label_col = _find_column(header, LABEL_COLUMNS)
+    id_col = _find_column(header, ID_COLUMNS)
+    ids, seqs, labels, lines = [], [], [], []
+    for number, row in enumerate(rows, start=2):
+        if not row or not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            raise InputError(f"{path}, line {number}: {len(row)} fields, expected {len(header)} as in the header")
+        seqs.append(row[seq_col].strip())
+        ids.append(row[id_col].strip() if id_col is not None else f"row{number}")
+        lines.append(number)
+        if label_col is not None:
+            labels.append(parse_label(row[label_col].strip(), path, number))
+    if not seqs:
+        raise InputError(f"{path}: table has a header but no rows")
+    _check_ids(path, ids, lines)
+    label_array = np.asarray(labels, dtype=np.float64) if label_col is not None else None
+    return Records(ids=ids, seqs=seqs, labels=label_array, source=str(path), lines=lines)
+
+
+def _find_column(header: list[str], names: tuple[str, ...]) -> int | None:
+    for name in names:
+        if name in header:
+            return header.index(name)
+    return None
+
+
+def _check_ids(path, ids, lines) -> None:
+    seen: dict[str, int] = {}
+    for rec, line in zip(ids, lines):
+        if rec in seen:
+            raise InputError(f'{path}, line {line} (record "{rec}"): duplicate id, first seen on line {seen[rec]}')
+        seen[rec] = line

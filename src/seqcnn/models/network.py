@@ -1,0 +1,186 @@
+"""Building a ``torch.nn.Module`` from a :class:`~seqcnn.models.spec.ModelSpec`.
+
+One spec layer becomes one module, so ``model.layers[i]`` is spec layer ``i`` and weight names
+are ``layers.<i>.weight``. Padding that torch cannot express symmetrically (Keras's ``same``
+with even kernels or strides) is applied explicitly with :func:`torch.nn.functional.pad`.
+Weights start as Keras's do (Glorot uniform, zero bias), which the primer's results assume.
+
+The model returns logits: a final softmax or sigmoid is not applied in ``forward`` but recorded
+in ``model.output_activation`` and applied by :func:`seqcnn.inference.predict` (and folded into
+the loss by the trainer), which is both faster and numerically safer.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from seqcnn.models.spec import LayerInfo, ModelSpec
+
+_ACTIVATIONS = {
+    "relu": F.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh, "elu": F.elu, "gelu": F.gelu,
+    "exponential": torch.exp, "softmax": lambda x: F.softmax(x, dim=1),
+}
+
+
+def _activate(x: torch.Tensor, name: str | None) -> torch.Tensor:
+    return x if name in (None, "linear") else _ACTIVATIONS[name](x)
+
+
+class _Padded:
+    """Mixin: pad the input explicitly, then run the wrapped op, then the activation."""
+
+    pad: tuple[int, ...] = ()
+    pad_value: float = 0.0
+    activation: str | None = None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if any(self.pad):
+            x = F.pad(x, self.pad, value=self.pad_value)
+        return _activate(super().forward(x), self.activation)
+
+
+class Conv1D(_Padded, nn.Conv1d):
+    """Keras ``Conv1D``. Shape: ``(N, C_in, L)`` -> ``(N, filters, L_out)``."""
+
+
+class Conv2D(_Padded, nn.Conv2d):
+    """Keras ``Conv2D``. Shape: ``(N, C_in, H, W)`` -> ``(N, filters, H_out, W_out)``."""
+
+
+class MaxPool1D(_Padded, nn.MaxPool1d):
+    """Keras ``MaxPooling1D``; ``same`` padding pads with -inf so it never wins."""
+
+
+class MaxPool2D(_Padded, nn.MaxPool2d):
+    """Keras ``MaxPooling2D``."""
+
+
+class AvgPool(nn.Module):
+    """Keras ``AveragePooling1D/2D``: padded positions are left out of each average."""
+
+    def __init__(self, ndim: int, kernel, stride, pad: tuple[int, ...]):
+        super().__init__()
+        self.pool = (F.avg_pool1d, F.avg_pool2d)[ndim - 1]
+        self.kernel, self.stride, self.pad = kernel, stride, pad
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not any(self.pad):
+            return self.pool(x, self.kernel, self.stride)
+        ones = F.pad(torch.ones_like(x[:1, :1]), self.pad)
+        total = self.pool(F.pad(x, self.pad), self.kernel, self.stride)
+        return total / self.pool(ones, self.kernel, self.stride)
+
+
+class GlobalPool(nn.Module):
+    """Keras ``Global{Max,Average}Pooling{1,2}D``. Shape: ``(N, C, ...)`` -> ``(N, C)``."""
+
+    def __init__(self, mode: str):
+        super().__init__()
+        self.mode = mode
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        flat = x.flatten(2)  # (N, C, positions)
+        return flat.amax(dim=2) if self.mode == "max" else flat.mean(dim=2)
+
+
+class Dense(nn.Linear):
+    """Keras ``Dense``. Shape: ``(N, in)`` -> ``(N, units)``."""
+
+    activation: str | None = None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return _activate(super().forward(x), self.activation)
+
+
+class Activation(nn.Module):
+    """Keras ``Activation``."""
+
+    def __init__(self, name: str | None):
+        super().__init__()
+        self.activation = name
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return _activate(x, self.activation)
+
+
+class SpecModel(nn.Module):
+    """A network built from a spec: architecture only, no training or file I/O.
+
+    Attributes:
+        spec: the spec it was built from.
+        input_shape: channels-first input shape without the batch axis.
+        output_activation: ``"softmax"``, ``"sigmoid"`` or None; ``forward`` returns logits.
+    """
+
+    def __init__(self, spec: ModelSpec, input_shape: tuple[int, ...]):
+        super().__init__()
+        self.spec = spec
+        self.input_shape = tuple(input_shape)
+        self.infos = spec.analyse(self.input_shape)
+        self.output_activation = spec.output_activation()
+        last = len(self.infos) - 1
+        self.layers = nn.Sequential(*(_build_layer(info, i == last) for i, info in enumerate(self.infos)))
+        _keras_init(self)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Shape: ``(N, *input_shape)`` -> ``(N, outputs)`` logits."""
+        return self.layers(x)
+
+
+def build_model(spec: ModelSpec, input_shape: tuple[int, ...]) -> SpecModel:
+    """Build the torch module of ``spec`` for inputs of ``input_shape`` (channels first)."""
+    return SpecModel(spec, input_shape)
+
+
+def _torch_pad(pads: tuple[tuple[int, int], ...]) -> tuple[int, ...]:
+    """Per-axis (left, right) pads to F.pad's order (last axis first)."""
+    return tuple(p for pair in reversed(pads) for p in pair)
+
+
+def _build_layer(info: LayerInfo, is_last: bool) -> nn.Module:
+    layer, args = info.layer, info.layer.args
+    ltype = layer.type
+    act = args.get("activation")
+    if is_last and act in ("softmax", "sigmoid"):
+        act = None  # folded into the loss / applied at prediction
+    ndim = len(info.in_shape) - 1
+    if ltype in ("Conv1D", "Conv2D"):
+        cls = Conv1D if ltype == "Conv1D" else Conv2D
+        module = cls(info.in_shape[0], args["filters"], args["kernel_size"], stride=args["strides"], dilation=args["dilation_rate"], bias=args["use_bias"])
+        module.pad, module.activation = _torch_pad(info.pads), act
+        return module
+    if ltype.startswith("MaxPooling"):
+        stride = args["strides"] if args["strides"] is not None else args["pool_size"]
+        module = (MaxPool1D if ndim == 1 else MaxPool2D)(args["pool_size"], stride)
+        module.pad, module.pad_value = _torch_pad(info.pads), float("-inf")
+        return module
+    if ltype.startswith("AveragePooling"):
+        stride = args["strides"] if args["strides"] is not None else args["pool_size"]
+        return AvgPool(ndim, args["pool_size"], stride, _torch_pad(info.pads))
+    if ltype.startswith("Global"):
+        return GlobalPool("max" if "Max" in ltype else "avg")
+    if ltype == "Flatten":
+        return nn.Flatten()
+    if ltype == "Dense":
+        module = Dense(info.in_shape[0], args["units"], bias=args["use_bias"])
+        module.activation = act
+        return module
+    if ltype == "Dropout":
+        return nn.Dropout(args["rate"])
+    if ltype == "BatchNormalization":
+        cls = nn.BatchNorm1d if len(info.in_shape) <= 2 else nn.BatchNorm2d
+        return cls(info.in_shape[0], eps=args["epsilon"], momentum=1.0 - args["momentum"])
+    if ltype == "Activation":
+        return Activation(act)
+    raise AssertionError(f"unhandled layer type {ltype}")  # the spec validator rejects unknown types
+
+
+def _keras_init(model: nn.Module) -> None:
+    """Glorot-uniform weights and zero biases, as Keras initialises Dense and Conv layers."""
+    for module in model.modules():
+        if isinstance(module, (nn.Conv1d, nn.Conv2d, nn.Linear)):
+            nn.init.xavier_uniform_(module.weight)
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)

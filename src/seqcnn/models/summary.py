@@ -1,0 +1,51 @@
+"""Keras-style model summaries, with receptive fields and multiply-adds.
+
+The table matches ``model.summary()`` of Keras 3 to the digit: layer name and type, output
+shape (channels last, with ``None`` for the batch axis) and parameter count, then the
+``Total params`` / ``Trainable params`` / ``Non-trainable params`` lines with thousands
+separators. Two extra columns give each layer's receptive field (in input positions) and its
+multiply-adds for one example.
+"""
+
+from __future__ import annotations
+
+from seqcnn.models.spec import LayerInfo, ModelSpec, keras_shape
+
+
+def summary_rows(infos: list[LayerInfo], channels_last: bool = True) -> list[tuple[str, str, str, str, str]]:
+    """One row per layer: (name (Type), output shape, params, receptive field, multiply-adds)."""
+    rows = []
+    for info in infos:
+        field = "x".join(str(f.size) for f in info.fields) if info.fields else "-"
+        rows.append((
+            f"{info.layer.name} ({info.layer.type})",
+            keras_shape(info.out_shape, channels_last),
+            f"{info.params:,}",
+            field,
+            f"{info.macs:,}",
+        ))
+    return rows
+
+
+def summary(spec: ModelSpec, input_shape: tuple[int, ...], channels_last: bool = True) -> str:
+    """The Keras-style summary table of ``spec`` for one input shape (channels first).
+
+    Raises:
+        SpecError: when the layers do not fit the input.
+    """
+    infos = spec.analyse(input_shape)
+    header = ("Layer (type)", "Output Shape", "Param #", "Receptive field", "Mult-adds")
+    rows = summary_rows(infos, channels_last)
+    widths = [max(len(r[i]) for r in [header, *rows]) + 2 for i in range(5)]
+    line = "-" * (sum(widths) - 2)
+
+    def fmt(row) -> str:
+        return "".join(cell.ljust(w) if i in (0, 1) else cell.rjust(w - 2).ljust(w) for i, (cell, w) in enumerate(zip(row, widths))).rstrip()
+
+    total = sum(i.params for i in infos)
+    trainable = sum(i.trainable for i in infos)
+    macs = sum(i.macs for i in infos)
+    out = [f'Model: "{spec.name}"', line, fmt(header), "=" * len(line)]
+    out += [fmt(r) for r in rows]
+    out += ["=" * len(line), f"Total params: {total:,}", f"Trainable params: {trainable:,}", f"Non-trainable params: {total - trainable:,}", f"Multiply-adds per example: {macs:,}"]
+    return "\n".join(out)

@@ -1,0 +1,1 @@
+"""Plots and the run's HTML page; reads run folders and arrays, never trains."""

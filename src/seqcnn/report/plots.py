@@ -1,0 +1,89 @@
+"""Matplotlib figures of a run: training curves, confusion matrix, ROC and PR curves.
+
+Every function writes one PNG atomically and returns its path. The Agg backend is used, so
+no display is needed.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+
+from seqcnn.checkpoint import atomic_write_bytes
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_figure(fig, path: str | Path, dpi: int = 110) -> Path:
+    """Save ``fig`` as PNG atomically, close it, and return the path."""
+    plt = _pyplot()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    plt.close(fig)
+    atomic_write_bytes(path, buffer.getvalue())
+    return Path(path)
+
+
+def plot_history(rows: list[dict], path: str | Path) -> Path:
+    """Loss and accuracy per epoch, training and validation, side by side."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
+    epochs = [r["epoch"] for r in rows]
+    for ax, key, title in ((axes[0], "loss", "Loss"), (axes[1], "accuracy", "Accuracy")):
+        ax.plot(epochs, [r[key] for r in rows], label="train")
+        if rows and f"val_{key}" in rows[0]:
+            ax.plot(epochs, [r[f"val_{key}"] for r in rows], label="validation")
+        ax.set_xlabel("epoch")
+        ax.set_title(title)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    return save_figure(fig, path)
+
+
+def plot_confusion(cm: list[list[int]], path: str | Path, class_names: list[str] | None = None) -> Path:
+    """Confusion-matrix heatmap with counts in the cells (rows = true class)."""
+    plt = _pyplot()
+    cm_arr = np.asarray(cm)
+    k = cm_arr.shape[0]
+    names = class_names or [str(i) for i in range(k)]
+    size = max(3.2, 0.55 * k + 1.5)
+    fig, ax = plt.subplots(figsize=(size, size))
+    ax.imshow(cm_arr, cmap="Blues")
+    for i in range(k):
+        for j in range(k):
+            color = "white" if cm_arr[i, j] > cm_arr.max() / 2 else "black"
+            ax.text(j, i, str(cm_arr[i, j]), ha="center", va="center", color=color, fontsize=9)
+    ax.set_xticks(range(k), names, rotation=45 if k > 2 else 0, ha="right" if k > 2 else "center")
+    ax.set_yticks(range(k), names)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title("Confusion matrix")
+    return save_figure(fig, path)
+
+
+def plot_roc_pr(labels: np.ndarray, scores: np.ndarray, path: str | Path) -> Path:
+    """ROC and precision-recall curves of a binary classifier, with their areas."""
+    from sklearn.metrics import auc, precision_recall_curve, roc_curve
+
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(8, 3.6))
+    fpr, tpr, _ = roc_curve(labels, scores)
+    axes[0].plot(fpr, tpr, label=f"AUROC {auc(fpr, tpr):.3f}")
+    axes[0].plot([0, 1], [0, 1], ls=":", color="grey")
+    axes[0].set(xlabel="false positive rate", ylabel="true positive rate", title="ROC")
+    precision, recall, _ = precision_recall_curve(labels, scores)
+    axes[1].plot(recall, precision, label=f"AUPRC {auc(recall, precision):.3f}")
+    axes[1].set(xlabel="recall", ylabel="precision", title="Precision-recall", ylim=(0, 1.02))
+    for ax in axes:
+        ax.grid(alpha=0.3)
+        ax.legend(loc="lower right")
+    return save_figure(fig, path)

@@ -1,0 +1,214 @@
+"""Training: the epoch loop, early stopping, and ``train()``, which makes a whole run folder.
+
+``fit`` trains a module on tensors and knows nothing of files; ``train`` loads data, splits
+it, builds the model from its spec, calls ``fit``, evaluates on the test part and writes the
+run folder (see ``docs/design.md``).
+
+Two recipes are built in:
+
+* ``primer``: exactly the protocol of Zou et al. 2019 (Adam, learning rate 1e-3, batch 32,
+  50 epochs, the weights of the last epoch).
+* ``seqcnn`` (the default): see :data:`RECIPES` and BENCHMARKS.md for the measurements
+  behind it.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from seqcnn.data import TensorSet, batches
+from seqcnn.errors import InputError, SeqcnnError
+
+OPTIMIZERS = ("adam", "adamw", "sgd")
+SCHEDULES = ("constant", "onecycle", "cosine")
+
+
+@dataclass
+class TrainConfig:
+    """Everything that decides how a model is trained (saved in ``config.json``)."""
+
+    epochs: int = 50
+    batch_size: int = 32
+    lr: float = 1e-3
+    optimizer: str = "adam"
+    weight_decay: float = 0.0
+    schedule: str = "constant"
+    patience: int | None = None
+    restore_best: bool = False
+    seed: int = 0
+    device: str = "auto"
+    threads: int | None = None
+
+    def check(self) -> "TrainConfig":
+        """Validate values; raise :class:`InputError` naming the option."""
+        if self.epochs < 1:
+            raise InputError(f"--epochs must be at least 1, got {self.epochs}")
+        if self.batch_size < 1:
+            raise InputError(f"--batch-size must be at least 1, got {self.batch_size}")
+        if not (self.lr > 0 and math.isfinite(self.lr)):
+            raise InputError(f"--lr must be a positive number, got {self.lr}")
+        if self.optimizer not in OPTIMIZERS:
+            raise InputError(f"--optimizer must be one of {list(OPTIMIZERS)}, but got {self.optimizer!r}")
+        if self.schedule not in SCHEDULES:
+            raise InputError(f"--schedule must be one of {list(SCHEDULES)}, but got {self.schedule!r}")
+        if self.patience is not None and self.patience < 1:
+            raise InputError(f"--patience must be at least 1, got {self.patience}")
+        return self
+
+
+RECIPES: dict[str, TrainConfig] = {
+    "primer": TrainConfig(epochs=50, batch_size=32, lr=1e-3, optimizer="adam"),
+    "seqcnn": TrainConfig(epochs=50, batch_size=32, lr=3e-3, optimizer="adam", schedule="onecycle", restore_best=True),
+}
+
+
+@dataclass
+class History:
+    """One row per epoch (train and validation loss and accuracy, learning rate, seconds)."""
+
+    rows: list[dict] = field(default_factory=list)
+    best_epoch: int | None = None
+    stopped_early: bool = False
+
+
+def resolve_device(name: str) -> torch.device:
+    """``"auto"`` gives CUDA when available, else the CPU."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        return torch.device(name)
+    except RuntimeError:
+        raise InputError(f"--device must be 'auto', 'cpu' or 'cuda[:N]', but got {name!r}") from None
+
+
+def loss_fn(logits: torch.Tensor, y: torch.Tensor, output_activation: str | None) -> torch.Tensor:
+    """Cross-entropy on logits for softmax outputs, binary cross-entropy for sigmoid ones."""
+    if output_activation == "sigmoid":
+        target = y.float().view(-1, 1) if logits.shape[1] == 1 else F.one_hot(y, logits.shape[1]).float()
+        return F.binary_cross_entropy_with_logits(logits, target)
+    return F.cross_entropy(logits, y)
+
+
+def probabilities(logits: torch.Tensor, output_activation: str | None) -> torch.Tensor:
+    """Class probabilities ``(N, K)`` from logits (a single sigmoid unit gives two columns)."""
+    if output_activation == "sigmoid":
+        p = torch.sigmoid(logits)
+        return torch.cat([1 - p, p], dim=1) if p.shape[1] == 1 else p
+    return torch.softmax(logits, dim=1)
+
+
+def make_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
+    """The optimiser named in ``config``."""
+    params = model.parameters()
+    if config.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=config.lr, momentum=0.9, weight_decay=config.weight_decay)
+    cls = torch.optim.AdamW if config.optimizer == "adamw" else torch.optim.Adam
+    return cls(params, lr=config.lr, weight_decay=config.weight_decay)
+
+
+def make_schedule(optimizer: torch.optim.Optimizer, config: TrainConfig, steps_per_epoch: int):
+    """A per-step learning-rate schedule, or None for a constant rate."""
+    total = config.epochs * steps_per_epoch
+    if config.schedule == "onecycle":
+        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config.lr, total_steps=total)
+    if config.schedule == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total)
+    return None
+
+
+def train_epoch(model, data: TensorSet, optimizer, schedule, config: TrainConfig, generator: torch.Generator, epoch: int) -> tuple[float, float]:
+    """One pass over ``data`` in shuffled batches; returns mean loss and accuracy.
+
+    Raises:
+        SeqcnnError: when the loss becomes NaN or infinite, naming the epoch and batch.
+    """
+    model.train()
+    act = getattr(model, "output_activation", None)
+    total_loss = torch.zeros((), device=data.x.device)
+    correct = torch.zeros((), device=data.x.device, dtype=torch.long)
+    for step, (xb, yb) in enumerate(batches(data, config.batch_size, shuffle=True, generator=generator)):
+        logits = model(xb)
+        loss = loss_fn(logits, yb, act)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        if schedule is not None:
+            schedule.step()
+        total_loss += loss.detach() * len(yb)
+        correct += (logits.detach().argmax(1) == yb).sum()
+        if step % 50 == 0 and not torch.isfinite(loss):
+            raise SeqcnnError(f"training diverged: loss is {loss.item()} at epoch {epoch}, batch {step + 1}; try a lower --lr")
+    mean_loss = total_loss.item() / len(data)
+    if not math.isfinite(mean_loss):
+        raise SeqcnnError(f"training diverged: loss is {mean_loss} in epoch {epoch}; try a lower --lr")
+    return mean_loss, correct.item() / len(data)
+
+
+@torch.no_grad()
+def evaluate(model, data: TensorSet, batch_size: int = 1024) -> tuple[float, float, torch.Tensor]:
+    """Mean loss, accuracy and probabilities ``(N, K)`` of ``model`` on labelled ``data``."""
+    model.eval()
+    act = getattr(model, "output_activation", None)
+    logits = torch.cat([model(xb) for xb, _ in batches(data, batch_size)])
+    loss = loss_fn(logits, data.y, act).item()
+    acc = (logits.argmax(1) == data.y).float().mean().item()
+    return loss, acc, probabilities(logits, act)
+
+
+def fit(model, train: TensorSet, val: TensorSet | None, config: TrainConfig, progress: bool = True) -> History:
+    """Train ``model`` in place.
+
+    Args:
+        model: a module returning logits (``output_activation`` attribute optional).
+        train: training tensors on the model's device.
+        val: validation tensors, for early stopping and ``restore_best``; may be None.
+        config: the recipe.
+        progress: show a progress bar (epochs, loss, accuracy, ETA) on stderr.
+
+    Returns:
+        The per-epoch history.
+    """
+    config.check()
+    torch.manual_seed(config.seed)
+    generator = torch.Generator().manual_seed(config.seed)
+    optimizer = make_optimizer(model, config)
+    schedule = make_schedule(optimizer, config, math.ceil(len(train) / config.batch_size))
+    history, best_loss, best_state, waited = History(), math.inf, None, 0
+    bar = _progress(config.epochs, progress)
+    for epoch in range(1, config.epochs + 1):
+        start = time.perf_counter()
+        loss, acc = train_epoch(model, train, optimizer, schedule, config, generator, epoch)
+        row = {"epoch": epoch, "loss": loss, "accuracy": acc, "lr": optimizer.param_groups[0]["lr"]}
+        if val is not None and len(val):
+            row["val_loss"], row["val_accuracy"], _ = evaluate(model, val)
+        row["seconds"] = time.perf_counter() - start
+        history.rows.append(row)
+        bar.update(1)
+        bar.set_postfix({k: f"{v:.4f}" for k, v in row.items() if k in ("loss", "accuracy", "val_loss", "val_accuracy")})
+        if "val_loss" in row and row["val_loss"] < best_loss:
+            best_loss, history.best_epoch, waited = row["val_loss"], epoch, 0
+            if config.restore_best:
+                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        elif "val_loss" in row:
+            waited += 1
+            if config.patience is not None and waited >= config.patience:
+                history.stopped_early = True
+                break
+    bar.close()
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    return history
+
+
+def _progress(total: int, enabled: bool):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc="epochs", unit="epoch", disable=not enabled, file=sys.stderr, dynamic_ncols=True, leave=False)
