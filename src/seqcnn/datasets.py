@@ -8,7 +8,8 @@ seed, so it is identical on every machine; the primer's own files are never ship
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -18,31 +19,62 @@ from seqcnn.io import Records, read_sequences
 from seqcnn.sequence import ALPHABET, encode_batch
 
 PRIMER_MOTIF = "CGACCGAACTCC"
-BUILTIN = ("primer-sim",)
 
 
 @dataclass
 class LabelledSet:
-    """Encoded sequences with integer class labels.
+    """Examples with integer class labels, ready to become tensors.
 
     Attributes:
-        codes: uint8 base codes ``(N, L)`` (see :mod:`seqcnn.sequence`).
+        x: uint8 base codes ``(N, L)`` for sequences (see :mod:`seqcnn.sequence`), or float32
+            images ``(N, C, H, W)`` in [0, 1].
         labels: int64 class labels ``(N,)``.
-        ids: record ids.
+        ids: one id per example.
         source: where the data came from (a path or a built-in name).
+        kind: ``"sequence"`` or ``"image"``.
+        class_names: a name per class, when known.
     """
 
-    codes: np.ndarray
+    x: np.ndarray
     labels: np.ndarray
     ids: list[str]
     source: str
+    kind: str = "sequence"
+    class_names: list[str] | None = None
 
     def __len__(self) -> int:
         return len(self.labels)
 
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        """Model input shape, channels first: ``(4, L)`` or ``(C, H, W)``."""
+        return (4, self.x.shape[1]) if self.kind == "sequence" else tuple(self.x.shape[1:])
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.class_names) if self.class_names else int(self.labels.max()) + 1
+
     def subset(self, index: np.ndarray) -> "LabelledSet":
         """The examples at ``index``, in that order."""
-        return LabelledSet(self.codes[index], self.labels[index], [self.ids[i] for i in index], self.source)
+        return replace(self, x=self.x[index], labels=self.labels[index], ids=[self.ids[i] for i in index])
+
+
+@dataclass
+class DataBundle:
+    """What a training run needs: the training data, an optional separate test set, and the
+    zoo model that suits them when the user names none."""
+
+    train: LabelledSet
+    test: LabelledSet | None = None
+    default_model: str = "primer"
+
+
+@dataclass(frozen=True)
+class Builtin:
+    """A named data set: ``load(seed) -> DataBundle`` and a one-line description."""
+
+    load: Callable[[int], DataBundle]
+    description: str
 
 
 def simulate_primer(n: int = 2000, length: int = 50, motif: str = PRIMER_MOTIF, seed: int = 0) -> Records:
@@ -78,17 +110,6 @@ def simulate_primer(n: int = 2000, length: int = 50, motif: str = PRIMER_MOTIF, 
     return Records(ids=ids, seqs=seqs, labels=labels.astype(np.float64), source="primer-sim")
 
 
-def load_builtin(name: str, seed: int = 0) -> Records:
-    """Load a built-in data set by name.
-
-    Raises:
-        InputError: for an unknown name, listing the valid ones.
-    """
-    if name == "primer-sim":
-        return simulate_primer(seed=seed)
-    raise InputError(f"unknown data set {name!r}; valid names: {', '.join(BUILTIN)}")
-
-
 def to_labelled(records: Records, *, fit: str = "error", length: int | None = None, min_classes: int = 2) -> LabelledSet:
     """Encode records and check their labels for classification.
 
@@ -119,18 +140,66 @@ def to_labelled(records: Records, *, fit: str = "error", length: int | None = No
     return LabelledSet(codes, labels.astype(np.int64), list(records.ids), str(src))
 
 
-def load_labelled(
-    data: str | Path | None = None, labels: str | Path | None = None, *, fit: str = "error", length: int | None = None, seed: int = 0
-) -> LabelledSet:
-    """Load a labelled set from a file (with optional label file) or a built-in name.
+def _primer_sim(seed: int) -> DataBundle:
+    return DataBundle(to_labelled(simulate_primer()), None, "primer")
 
-    ``data=None`` gives the default built-in set, ``primer-sim``.
+
+#: Named data sets; other modules add theirs with :func:`register`.
+BUILTIN: dict[str, Builtin] = {
+    "primer-sim": Builtin(_primer_sim, "2,000 simulated 50 bp sequences, motif CGACCGAACTCC planted in half (Zou et al. 2019 recipe)"),
+}
+
+
+def register(name: str, load: Callable[[int], DataBundle], description: str) -> None:
+    """Add a named data set."""
+    BUILTIN[name] = Builtin(load, description)
+
+
+def load_builtin(name: str, seed: int = 0) -> DataBundle:
+    """Load a named data set.
+
+    Raises:
+        InputError: for an unknown name, listing the valid ones.
     """
-    if data is None or str(data) in BUILTIN:
-        records = load_builtin(str(data or "primer-sim"))
+    if name not in BUILTIN:
+        raise InputError(f"unknown data set {name!r}; valid names: {', '.join(BUILTIN)}")
+    return BUILTIN[name].load(seed)
+
+
+def load_data(
+    data: str | Path | None = None,
+    labels: str | Path | None = None,
+    *,
+    test: str | Path | None = None,
+    test_labels: str | Path | None = None,
+    fit: str = "error",
+    length: int | None = None,
+    seed: int = 0,
+) -> DataBundle:
+    """Load training data (and an optional separate test set) from files or a built-in name.
+
+    Args:
+        data: a sequence file or a built-in name; None gives ``primer-sim``.
+        labels: optional label file for ``data``.
+        test: optional separate test file (labelled).
+        test_labels: optional label file for ``test``.
+        fit: length handling (see :func:`seqcnn.sequence.encode_batch`).
+        length: target length for ``fit``.
+        seed: seed for simulated data.
+
+    Raises:
+        InputError: for unreadable or inconsistent data.
+    """
+    if data is not None and not Path(data).exists() and str(data) not in BUILTIN:
+        raise InputError(f"{data}: file not found, and not a built-in data set (valid names: {', '.join(BUILTIN)})")
+    if data is None or not Path(data).exists():
+        bundle = load_builtin(str(data or "primer-sim"), seed)
     else:
-        records = read_sequences(data, labels)
-    return to_labelled(records, fit=fit, length=length)
+        bundle = DataBundle(to_labelled(read_sequences(data, labels), fit=fit, length=length))
+    if test is not None:
+        target = bundle.train.x.shape[1] if bundle.train.kind == "sequence" else None
+        bundle.test = to_labelled(read_sequences(test, test_labels), fit=fit, length=target, min_classes=1)
+    return bundle
 
 
 def split(

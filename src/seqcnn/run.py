@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from seqcnn.checkpoint import atomic_write_json, atomic_write_text, new_run_dir, save_model
-from seqcnn.datasets import LabelledSet, load_labelled, split
+from seqcnn.datasets import DataBundle, LabelledSet, load_data, split
 from seqcnn.errors import InputError
 from seqcnn.metrics import classification_metrics
 
@@ -45,7 +45,9 @@ def train(
     data: str | Path | None = None,
     labels: str | Path | None = None,
     *,
-    model: str = "primer",
+    test: str | Path | None = None,
+    test_labels: str | Path | None = None,
+    model: str | None = None,
     recipe: str = "seqcnn",
     out: str | Path | None = None,
     force: bool = False,
@@ -60,14 +62,16 @@ def train(
     """Train and evaluate a model on labelled sequences and write a run folder.
 
     Args:
-        data: a sequence file (FASTA, table, one per line), or None for the built-in
-            ``primer-sim`` data.
+        data: a sequence file (FASTA, table, one per line) or a built-in data set name; None
+            gives the built-in ``primer-sim`` data.
         labels: an optional label file (one label per line).
-        model: a zoo name or a spec ``.json`` file.
+        test: a separate labelled test file; without it the test part is split off ``data``.
+        test_labels: an optional label file for ``test``.
+        model: a zoo name or a spec ``.json`` file; None picks the data set's default.
         recipe: ``"seqcnn"`` (default) or ``"primer"``; see :data:`seqcnn.training.RECIPES`.
         out: the run folder; a new ``runs/<model>-<time>`` when None.
         force: allow ``out`` to exist already.
-        test_size: fraction of all examples held out for the test.
+        test_size: fraction of all examples held out for the test (ignored with ``test``).
         val_size: fraction of the rest used for validation.
         fit_length: ``"error"``, ``"pad"``, ``"crop"`` or ``"pad-crop"`` for unequal lengths.
         length: the length to pad or crop to.
@@ -86,45 +90,61 @@ def train(
     if recipe not in RECIPES:
         raise InputError(f"--recipe must be one of {list(RECIPES)}, but got {recipe!r}")
     config = replace(RECIPES[recipe], **{k: v for k, v in overrides.items() if v is not None}).check()
-    dataset = load_labelled(data, labels, fit=fit_length, length=length)
-    classes = int(dataset.labels.max()) + 1
-    spec = resolve_spec(model, (4, dataset.codes.shape[1]), classes)
-    parts = split(dataset.labels, test_size, val_size, seed=config.seed)
-    spec.analyse((4, dataset.codes.shape[1]))  # fail on a misfit spec before creating the folder
+    bundle = load_data(data, labels, test=test, test_labels=test_labels, fit=fit_length, length=length, seed=config.seed)
+    parts = _split(bundle, test_size, val_size, config.seed)
+    spec = resolve_spec(model or bundle.default_model, bundle.train.input_shape, bundle.train.n_classes)
+    spec.analyse(bundle.train.input_shape)  # fail on a misfit spec before creating the folder
     run_dir = new_run_dir(out, spec.name, force=force)
     started = time.time()
-    result = _fit_and_evaluate(spec, dataset, parts, config, progress, run_dir)
-    _write_config(run_dir, dataset, data, labels, spec, config, recipe, parts, command, time.time() - started, test_size, val_size)
-    _write_plots(run_dir, result)
+    result = _fit_and_evaluate(spec, parts, config, progress, run_dir)
+    files = [p for p in (data, labels, test, test_labels) if p is not None]
+    _write_config(run_dir, bundle.train, files, spec, config, recipe, parts, command, time.time() - started, test_size, val_size)
+    _write_plots(run_dir, result, bundle.train.class_names)
     return run_dir
 
 
-def _fit_and_evaluate(spec, dataset: LabelledSet, parts, config, progress: bool, run_dir: Path) -> dict:
+def _split(bundle: DataBundle, test_size: float, val_size: float, seed: int) -> tuple[LabelledSet, LabelledSet, LabelledSet]:
+    """Train, validation and test sets: the test is the bundle's own when it has one."""
+    whole = bundle.train
+    if bundle.test is not None:
+        train_idx, val_idx, _ = split(whole.labels, 0.0, val_size, seed=seed)
+        return whole.subset(train_idx), whole.subset(val_idx), bundle.test
+    train_idx, val_idx, test_idx = split(whole.labels, test_size, val_size, seed=seed)
+    return whole.subset(train_idx), whole.subset(val_idx), whole.subset(test_idx)
+
+
+def tensor_set(ds: LabelledSet, device):
+    """A :class:`seqcnn.data.TensorSet` of a labelled set on ``device``."""
+    from seqcnn.data import image_set, sequence_set
+
+    return sequence_set(ds.x, ds.labels, device) if ds.kind == "sequence" else image_set(ds.x, ds.labels, device)
+
+
+def _fit_and_evaluate(spec, parts: tuple[LabelledSet, LabelledSet, LabelledSet], config, progress: bool, run_dir: Path) -> dict:
     import torch
 
-    from seqcnn.data import sequence_set
-    from seqcnn.models.network import build_model
     from seqcnn.inference import write_predictions
+    from seqcnn.models.network import build_model
     from seqcnn.training import evaluate, fit, resolve_device
 
     if config.threads:
         torch.set_num_threads(config.threads)
     device = resolve_device(config.device)
     torch.manual_seed(config.seed)
-    net = build_model(spec, (4, dataset.codes.shape[1])).to(device)
-    train_idx, val_idx, test_idx = parts
-    sets = [sequence_set(dataset.codes[i], dataset.labels[i], device) for i in parts]
-    history = fit(net, sets[0], sets[1] if len(val_idx) else None, config, progress=progress)
+    train_set, val_set, test_set = parts
+    net = build_model(spec, train_set.input_shape).to(device)
+    val = tensor_set(val_set, device) if len(val_set) else None
+    history = fit(net, tensor_set(train_set, device), val, config, progress=progress)
     save_model(run_dir, net)
     _write_history(run_dir / "history.csv", history.rows)
     result = {"history": history.rows, "best_epoch": history.best_epoch, "stopped_early": history.stopped_early}
-    if len(test_idx):
-        _, _, probs = evaluate(net, sets[2])
+    if len(test_set):
+        _, _, probs = evaluate(net, tensor_set(test_set, device))
         probs = probs.cpu().numpy()
-        metrics = classification_metrics(dataset.labels[test_idx], probs)
+        metrics = classification_metrics(test_set.labels, probs)
         atomic_write_json(run_dir / "metrics.json", metrics)
-        write_predictions(run_dir / "predictions.tsv", [dataset.ids[i] for i in test_idx], probs, dataset.labels[test_idx])
-        result.update(metrics=metrics, probs=probs, labels=dataset.labels[test_idx])
+        write_predictions(run_dir / "predictions.tsv", test_set.ids, probs, test_set.labels)
+        result.update(metrics=metrics, probs=probs, labels=test_set.labels)
     return result
 
 
@@ -134,20 +154,17 @@ def _write_history(path: Path, rows: list[dict]) -> None:
     atomic_write_text(path, "\n".join(lines) + "\n")
 
 
-def _write_config(run_dir, dataset, data, labels, spec, config, recipe, parts, command, seconds, test_size, val_size) -> None:
+def _write_config(run_dir, dataset: LabelledSet, files, spec, config, recipe, parts, command, seconds, test_size, val_size) -> None:
     import torch
 
     from seqcnn import __version__
 
-    files = {}
-    for path in (data, labels):
-        if path is not None and Path(path).is_file():
-            files[str(path)] = file_sha256(path)
-    counts = np.bincount(dataset.labels).tolist()
+    hashes = {str(p): file_sha256(p) for p in files if Path(p).is_file()}
     atomic_write_json(run_dir / "config.json", {
         "command": command or sys.argv,
-        "data": {"source": dataset.source, "path": str(data) if data else None, "labels": str(labels) if labels else None,
-                 "sha256": files, "n": len(dataset), "length": int(dataset.codes.shape[1]), "class_counts": counts,
+        "data": {"source": dataset.source, "kind": dataset.kind, "files": [str(p) for p in files], "sha256": hashes,
+                 "n": len(dataset), "input_shape": list(dataset.input_shape),
+                 "class_counts": np.bincount(dataset.labels).tolist(), "class_names": dataset.class_names,
                  "split": {"train": len(parts[0]), "validation": len(parts[1]), "test": len(parts[2]),
                            "test_size": test_size, "val_size": val_size}},
         "model": spec.name,
@@ -159,12 +176,12 @@ def _write_config(run_dir, dataset, data, labels, spec, config, recipe, parts, c
     })
 
 
-def _write_plots(run_dir: Path, result: dict) -> None:
+def _write_plots(run_dir: Path, result: dict, class_names: list[str] | None) -> None:
     from seqcnn.report.plots import plot_confusion, plot_history, plot_roc_pr
 
     plots = run_dir / "plots"
     plot_history(result["history"], plots / "history.png")
     if "metrics" in result:
-        plot_confusion(result["metrics"]["confusion_matrix"], plots / "confusion.png")
+        plot_confusion(result["metrics"]["confusion_matrix"], plots / "confusion.png", class_names)
         if result["probs"].shape[1] == 2 and len(np.unique(result["labels"])) == 2:
             plot_roc_pr(result["labels"], result["probs"][:, 1], plots / "roc_pr.png")

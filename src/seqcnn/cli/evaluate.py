@@ -29,6 +29,6 @@ def run(args: argparse.Namespace) -> int:
     model = load_model(args.run)
     records = read_sequences(args.file, args.labels)
     data = to_labelled(records, fit=fit_mode(args), length=args.length or model.input_shape[-1], min_classes=1)
-    metrics = classification_metrics(data.labels, predict(model, data.codes))
+    metrics = classification_metrics(data.labels, predict(model, data.x))
     print(json.dumps(metrics, indent=2) if args.json else format_metrics(metrics))
     return 0

@@ -20,7 +20,9 @@ ORDER = 10
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("data", nargs="?", help="sequence file (default: built-in primer-sim data)")
     parser.add_argument("--labels", help="label file, one label per line, in the order of the sequences")
-    parser.add_argument("--model", default="primer", help="zoo name or spec .json file (default: primer); see `seqcnn models`")
+    parser.add_argument("--test", help="separate labelled test file (default: hold out --test-size of DATA)")
+    parser.add_argument("--test-labels", help="label file for --test")
+    parser.add_argument("--model", help="zoo name or spec .json file (default: the data set's, primer for plain sequences); see `seqcnn models`")
     parser.add_argument("--recipe", default="seqcnn", help="training recipe: seqcnn (default) or primer (the paper's exact protocol)")
     parser.add_argument("--epochs", type=int, help="training epochs (recipe default: 50)")
     parser.add_argument("--batch-size", type=int, help="examples per batch (recipe default: 32)")
@@ -44,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     from seqcnn.run import train
 
     run_dir = train(
-        args.data, args.labels, model=args.model, recipe=args.recipe, out=args.out, force=args.force,
+        args.data, args.labels, test=args.test, test_labels=args.test_labels, model=args.model, recipe=args.recipe, out=args.out, force=args.force,
         test_size=args.test_size, val_size=args.val_size, fit_length=fit_mode(args), length=args.length,
         progress=not args.quiet, command=["seqcnn", *sys.argv[1:]],
         epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, optimizer=args.optimizer,

@@ -1,0 +1,52 @@
+"""Shared fixtures: paths to the real data in ../shared/data, tiny data sets, a trained run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
+PRIMER = SHARED / "zou2019-primer"
+
+
+@pytest.fixture
+def primer_files() -> tuple[Path, Path]:
+    """The primer's sequences.txt and labels.txt; skips when ../shared/data is absent."""
+    seqs, labels = PRIMER / "sequences.txt", PRIMER / "labels.txt"
+    if not seqs.is_file():
+        pytest.skip(f"real data not found at {PRIMER}")
+    return seqs, labels
+
+
+@pytest.fixture
+def cli(capsys):
+    """Run the CLI in-process: returns (exit status, stdout, stderr)."""
+    from seqcnn.cli import main
+
+    def invoke(*args: str) -> tuple[int, str, str]:
+        try:
+            code = main([str(a) for a in args])
+        except SystemExit as exc:  # argparse's own usage errors
+            code = exc.code
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return invoke
+
+
+@pytest.fixture(scope="session")
+def trained_run(tmp_path_factory) -> Path:
+    """A small run on the built-in data (10 epochs), shared by tests that only read it."""
+    import seqcnn
+
+    out = tmp_path_factory.mktemp("runs") / "primer"
+    return seqcnn.train(model="primer", epochs=10, out=out, progress=False)
+
+
+def random_dna(n: int, length: int, seed: int = 0) -> list[str]:
+    """``n`` random A/C/G/T strings of ``length``."""
+    rng = np.random.default_rng(seed)
+    return ["".join("ACGT"[i] for i in row) for row in rng.integers(0, 4, size=(n, length))]

@@ -1,0 +1,39 @@
+import numpy as np
+import pytest
+
+from seqcnn.datasets import PRIMER_MOTIF, load_data, simulate_primer, split, to_labelled
+from seqcnn.errors import InputError
+from seqcnn.io import Records
+
+
+def test_simulation_is_seeded_and_planted():
+    a, b = simulate_primer(), simulate_primer()
+    assert a.seqs == b.seqs and len(a) == 2000 and len(a.seqs[0]) == 50
+    assert simulate_primer(seed=1).seqs != a.seqs
+    labels = a.labels.astype(int)
+    has_motif = np.array([PRIMER_MOTIF in s for s in a.seqs])
+    np.testing.assert_array_equal(has_motif, labels == 1)
+    assert 900 < labels.sum() < 1100
+
+
+def test_primer_protocol_split_sizes():
+    labels = load_data().train.labels
+    train, val, test = split(labels, 0.25, 0.25, seed=42)
+    assert (len(train), len(val), len(test)) == (1125, 375, 500)
+    assert not set(train) & set(test) and not set(val) & set(test)
+    # stratified: class balance within one example of the whole
+    assert abs(labels[test].mean() - labels.mean()) < 0.01
+
+
+def test_single_class_and_bad_labels_rejected():
+    rec = Records(ids=["a", "b"], seqs=["AC", "GT"], labels=np.array([1.0, 1.0]), source="x.fa")
+    with pytest.raises(InputError, match="all 2 labels are 1; classification needs at least 2 classes"):
+        to_labelled(rec)
+    rec.labels = np.array([0.0, 0.5])
+    with pytest.raises(InputError, match='record "b"\\): label 0.5 is not a class index'):
+        to_labelled(rec)
+
+
+def test_unknown_builtin_lists_names():
+    with pytest.raises(InputError, match="not a built-in data set \\(valid names: primer-sim"):
+        load_data("no-such-set")

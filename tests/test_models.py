@@ -1,0 +1,85 @@
+import json
+
+import pytest
+import torch
+
+from seqcnn.errors import SpecError
+from seqcnn.models import zoo
+from seqcnn.models.network import build_model
+from seqcnn.models.spec import ModelSpec
+from seqcnn.models.summary import summary
+
+
+def test_primer_summary_matches_keras():
+    text = summary(zoo.get("primer"), (4, 50))
+    lines = {line.split()[0]: line for line in text.splitlines() if line.startswith(("conv1d", "max_", "flatten", "dense"))}
+    assert "(None, 39, 32)" in lines["conv1d"] and "1,568" in lines["conv1d"]
+    assert "(None, 9, 32)" in lines["max_pooling1d"]
+    assert "(None, 288)" in lines["flatten"]
+    assert "(None, 16)" in lines["dense"] and "4,624" in lines["dense"]
+    assert "(None, 2)" in lines["dense_1"] and "34" in lines["dense_1"]
+    assert "Total params: 6,226" in text
+
+
+@pytest.mark.parametrize("name", zoo.names())
+def test_torch_shapes_and_params_equal_spec_analysis(name):
+    entry = zoo.entry(name)
+    spec = zoo.get(name)
+    model = build_model(spec, entry.default_input).eval()
+    infos = spec.analyse(entry.default_input)
+    x = torch.zeros(2, *entry.default_input)
+    for layer, info in zip(model.layers, infos):
+        x = layer(x)
+        assert tuple(x.shape[1:]) == info.out_shape, info.layer.name
+    assert sum(p.numel() for p in model.parameters()) == sum(i.trainable for i in infos)
+
+
+def test_same_padding_even_kernel_and_stride_matches_keras_rule():
+    spec = ModelSpec.from_obj([{"Conv1D": {"filters": 2, "kernel_size": 4, "strides": 3, "padding": "same"}},
+                               {"MaxPooling1D": {"pool_size": 2, "padding": "same"}}])
+    info = spec.analyse((4, 10))
+    assert info[0].out_shape == (2, 4) and info[0].pads == ((1, 2),)  # ceil(10/3)=4; total pad 3 split 1|2
+    assert info[1].out_shape == (2, 2)
+    out = build_model(spec, (4, 10))(torch.randn(1, 4, 10))
+    assert out.shape == (1, 2, 2)
+
+
+def test_spec_json_roundtrip(tmp_path):
+    spec = zoo.get("deepbind")
+    path = tmp_path / "spec.json"
+    path.write_text(spec.to_json())
+    again = ModelSpec.load(path)
+    assert again.to_obj()["layers"] == spec.to_obj()["layers"]
+
+
+@pytest.mark.parametrize("layers, message", [
+    ([{"Conv3D": {}}], "layer 0: unknown layer type 'Conv3D'; valid types: Conv1D, Conv2D"),
+    ([{"Conv1D": {"filters": 4, "kernel_size": 3, "kernal": 2}}], "layer 0 \\(Conv1D\\): unknown argument 'kernal'; valid arguments: filters"),
+    ([{"Conv1D": {"filters": 0, "kernel_size": 3}}], "Expected a strictly positive integer. Received filters=0"),
+    ([{"Dense": {"units": 2, "activation": "swishy"}}], "activation must be one of"),
+    ([{"Conv1D": {"kernel_size": 3}}], "missing required argument 'filters'"),
+])
+def test_bad_specs_name_layer_and_argument(layers, message):
+    with pytest.raises(SpecError, match=message):
+        ModelSpec.from_obj(layers)
+
+
+def test_misfit_shapes_name_layer_and_both_shapes():
+    spec = ModelSpec.from_obj([{"Conv1D": {"filters": 4, "kernel_size": 60}}])
+    with pytest.raises(SpecError, match=r"layer 0 \(conv1d: Conv1D\) does not fit its input \(None, 50, 4\)"):
+        spec.analyse((4, 50))
+    spec = ModelSpec.from_obj([{"Conv1D": {"filters": 4, "kernel_size": 3}}, {"Dense": {"units": 2}}])
+    with pytest.raises(SpecError, match=r"layer 1 \(dense: Dense\) expects a flat input, but the previous layer gives \(None, 48, 4\)"):
+        spec.analyse((4, 50))
+
+
+def test_unknown_zoo_name_lists_valid_names():
+    with pytest.raises(SpecError, match="unknown model 'resnet'; valid models: primer, "):
+        zoo.get("resnet")
+
+
+def test_output_activation_is_folded_out_of_forward():
+    model = build_model(zoo.get("primer"), (4, 50))
+    assert model.output_activation == "softmax"
+    out = model(torch.randn(3, 4, 50))
+    assert not torch.allclose(out.sum(1), torch.ones(3))  # logits, not probabilities
