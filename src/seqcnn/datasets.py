@@ -71,10 +71,23 @@ class DataBundle:
 
 @dataclass(frozen=True)
 class Builtin:
-    """A named data set: ``load(seed) -> DataBundle`` and a one-line description."""
+    """A named data set: ``load(seed, data_dir) -> DataBundle`` and a one-line description.
 
-    load: Callable[[int], DataBundle]
+    ``load`` may be a callable or ``"module:function"``, imported on first use so that data
+    sets with heavy readers cost nothing until asked for.
+    """
+
+    load: Callable[[int, str | None], DataBundle] | str
     description: str
+
+    def __call__(self, seed: int, data_dir: str | None) -> DataBundle:
+        fn = self.load
+        if isinstance(fn, str):
+            import importlib
+
+            module, name = fn.split(":")
+            fn = getattr(importlib.import_module(module), name)
+        return fn(seed, data_dir)
 
 
 def simulate_primer(n: int = 2000, length: int = 50, motif: str = PRIMER_MOTIF, seed: int = 0) -> Records:
@@ -140,22 +153,23 @@ def to_labelled(records: Records, *, fit: str = "error", length: int | None = No
     return LabelledSet(codes, labels.astype(np.int64), list(records.ids), str(src))
 
 
-def _primer_sim(seed: int) -> DataBundle:
+def _primer_sim(seed: int, data_dir: str | None = None) -> DataBundle:
     return DataBundle(to_labelled(simulate_primer()), None, "primer")
 
 
 #: Named data sets; other modules add theirs with :func:`register`.
 BUILTIN: dict[str, Builtin] = {
     "primer-sim": Builtin(_primer_sim, "2,000 simulated 50 bp sequences, motif CGACCGAACTCC planted in half (Zou et al. 2019 recipe)"),
+    "fashion-mnist": Builtin("seqcnn.images:fashion_mnist", "Fashion-MNIST: 60,000 + 10,000 images of 28 x 28, ten classes (Xiao et al. 2017)"),
 }
 
 
-def register(name: str, load: Callable[[int], DataBundle], description: str) -> None:
+def register(name: str, load: Callable[[int, str | None], DataBundle] | str, description: str) -> None:
     """Add a named data set."""
     BUILTIN[name] = Builtin(load, description)
 
 
-def load_builtin(name: str, seed: int = 0) -> DataBundle:
+def load_builtin(name: str, seed: int = 0, data_dir: str | None = None) -> DataBundle:
     """Load a named data set.
 
     Raises:
@@ -163,7 +177,7 @@ def load_builtin(name: str, seed: int = 0) -> DataBundle:
     """
     if name not in BUILTIN:
         raise InputError(f"unknown data set {name!r}; valid names: {', '.join(BUILTIN)}")
-    return BUILTIN[name].load(seed)
+    return BUILTIN[name](seed, data_dir)
 
 
 def load_data(
@@ -175,6 +189,7 @@ def load_data(
     fit: str = "error",
     length: int | None = None,
     seed: int = 0,
+    data_dir: str | None = None,
 ) -> DataBundle:
     """Load training data (and an optional separate test set) from files or a built-in name.
 
@@ -186,6 +201,7 @@ def load_data(
         fit: length handling (see :func:`seqcnn.sequence.encode_batch`).
         length: target length for ``fit``.
         seed: seed for simulated data.
+        data_dir: where a named data set's files are (for those read from disk).
 
     Raises:
         InputError: for unreadable or inconsistent data.
@@ -193,7 +209,7 @@ def load_data(
     if data is not None and not Path(data).exists() and str(data) not in BUILTIN:
         raise InputError(f"{data}: file not found, and not a built-in data set (valid names: {', '.join(BUILTIN)})")
     if data is None or not Path(data).exists():
-        bundle = load_builtin(str(data or "primer-sim"), seed)
+        bundle = load_builtin(str(data or "primer-sim"), seed, data_dir)
     else:
         bundle = DataBundle(to_labelled(read_sequences(data, labels), fit=fit, length=length))
     if test is not None:

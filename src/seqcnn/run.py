@@ -57,6 +57,7 @@ def train(
     length: int | None = None,
     progress: bool = True,
     command: list[str] | None = None,
+    data_dir: str | None = None,
     **overrides,
 ) -> Path:
     """Train and evaluate a model on labelled sequences and write a run folder.
@@ -77,6 +78,7 @@ def train(
         length: the length to pad or crop to.
         progress: show progress bars.
         command: the command line, recorded in ``config.json``.
+        data_dir: where a named data set's files are (e.g. Fashion-MNIST's IDX files).
         **overrides: fields of :class:`seqcnn.training.TrainConfig` (epochs, batch_size, lr, seed...).
 
     Returns:
@@ -90,7 +92,7 @@ def train(
     if recipe not in RECIPES:
         raise InputError(f"--recipe must be one of {list(RECIPES)}, but got {recipe!r}")
     config = replace(RECIPES[recipe], **{k: v for k, v in overrides.items() if v is not None}).check()
-    bundle = load_data(data, labels, test=test, test_labels=test_labels, fit=fit_length, length=length, seed=config.seed)
+    bundle = load_data(data, labels, test=test, test_labels=test_labels, fit=fit_length, length=length, seed=config.seed, data_dir=data_dir)
     parts = _split(bundle, test_size, val_size, config.seed)
     spec = resolve_spec(model or bundle.default_model, bundle.train.input_shape, bundle.train.n_classes)
     spec.analyse(bundle.train.input_shape)  # fail on a misfit spec before creating the folder

@@ -24,6 +24,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from seqcnn import augment
 from seqcnn.data import TensorSet, batches
 from seqcnn.errors import InputError, SeqcnnError
 
@@ -46,6 +47,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     threads: int | None = None
+    augment: tuple[str, ...] = ()
 
     def check(self) -> "TrainConfig":
         """Validate values; raise :class:`InputError` naming the option."""
@@ -61,6 +63,7 @@ class TrainConfig:
             raise InputError(f"--schedule must be one of {list(SCHEDULES)}, but got {self.schedule!r}")
         if self.patience is not None and self.patience < 1:
             raise InputError(f"--patience must be at least 1, got {self.patience}")
+        self.augment = augment.check(tuple(self.augment))
         return self
 
 
@@ -135,6 +138,8 @@ def train_epoch(model, data: TensorSet, optimizer, schedule, config: TrainConfig
     total_loss = torch.zeros((), device=data.x.device)
     correct = torch.zeros((), device=data.x.device, dtype=torch.long)
     for step, (xb, yb) in enumerate(batches(data, config.batch_size, shuffle=True, generator=generator)):
+        if config.augment:
+            xb = augment.apply(xb, config.augment, generator)
         logits = model(xb)
         loss = loss_fn(logits, yb, act)
         optimizer.zero_grad(set_to_none=True)
