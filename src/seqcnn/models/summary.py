@@ -49,3 +49,41 @@ def summary(spec: ModelSpec, input_shape: tuple[int, ...], channels_last: bool =
     out += [fmt(r) for r in rows]
     out += ["=" * len(line), f"Total params: {total:,}", f"Trainable params: {trainable:,}", f"Non-trainable params: {total - trainable:,}", f"Multiply-adds per example: {macs:,}"]
     return "\n".join(out)
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+def field_table(spec: ModelSpec, input_shape: tuple[int, ...], channels_last: bool = True) -> str:
+    """Receptive field size, jump and start of every layer, one row per layer.
+
+    Per spatial axis (``HxW`` for images): ``rf`` is the number of input positions one output
+    unit sees, ``jump`` the distance in input positions between neighbouring units and
+    ``start`` the input coordinate of the centre of the first unit's field (see
+    :mod:`seqcnn.arith` for the recurrence). Layers after Flatten or global pooling see the
+    whole input.
+
+    Args:
+        spec: the model spec.
+        input_shape: channels first, without the batch axis.
+        channels_last: print output shapes as Keras does.
+
+    Returns:
+        The table as text.
+
+    Raises:
+        SpecError: when the layers do not fit the input.
+    """
+    infos = spec.analyse(input_shape)
+    header = ("Layer (type)", "Output Shape", "rf", "jump", "start")
+    rows = [(
+        f"{i.layer.name} ({i.layer.type})",
+        keras_shape(i.out_shape, channels_last),
+        "x".join(str(f.size) for f in i.fields),
+        "x".join(str(f.jump) for f in i.fields),
+        "x".join(_number(f.start) for f in i.fields),
+    ) for i in infos]
+    widths = [max(len(r[c]) for r in [header, *rows]) + 2 for c in range(5)]
+    lines = ["".join(cell.ljust(w) if c < 2 else cell.rjust(w) for c, (cell, w) in enumerate(zip(row, widths))) for row in [header, *rows]]
+    return "\n".join([f'Model: "{spec.name}", input {keras_shape(tuple(input_shape), channels_last)}', *lines])
