@@ -9,14 +9,15 @@ ORDER = 31
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    parser.add_argument("--family", help="only one family of models, e.g. zeng2016 (the nine architectures of Zeng et al. 2016)")
 
 
 def run(args: argparse.Namespace) -> int:
     from seqcnn.models import zoo
 
-    width = max(len(n) for n in zoo.names())
-    for name in zoo.names():
+    names = zoo.family(args.family) if args.family else zoo.names()
+    width = max(len(n) for n in names)
+    for name in names:
         entry = zoo.entry(name)
         spec = zoo.get(name)
         params = sum(i.params for i in spec.analyse(entry.default_input))

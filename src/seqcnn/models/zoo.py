@@ -1,8 +1,10 @@
 """Named architectures, each a function that returns a :class:`ModelSpec`.
 
-Look a model up with :func:`get` (``get("primer", length=50)``); an unknown name lists the
-valid ones. Input length, channels and number of classes are arguments, never constants;
-:data:`ZOO` records each model's default input so that ``seqcnn models`` can print it.
+Look a model up with :func:`get` (``get("primer", input_shape=(4, 50))``); an unknown name
+lists the valid ones. Input length, channels and number of classes are arguments, never
+constants; :data:`ZOO` records each model's default input so that ``seqcnn models`` can print
+it. Models that belong together (the nine architectures of Zeng et al. 2016) share a family,
+listed by :func:`family`, which is what a sweep iterates over.
 """
 
 from __future__ import annotations
@@ -22,19 +24,46 @@ class ZooEntry:
     kind: str  # "sequence" or "image"
     default_input: tuple[int, ...]  # channels first
     summary: str
+    family: str = ""
 
 
 ZOO: dict[str, ZooEntry] = {}
 
 
-def register(name: str, kind: str, default_input: tuple[int, ...], summary: str):
-    """Decorator that adds a spec builder to the zoo under ``name``."""
+def register(name: str, kind: str, default_input: tuple[int, ...], summary: str, family: str | None = None):
+    """Decorator that adds a spec builder to the zoo under ``name``.
+
+    Args:
+        name: the zoo name.
+        kind: ``"sequence"`` or ``"image"``.
+        default_input: channels-first input shape used when none is given.
+        summary: one line about the model and its source.
+        family: the group the model belongs to; by default the part of ``name`` before the
+            first ``-`` (``zeng2016-2layer`` -> ``zeng2016``).
+    """
 
     def wrap(fn: Callable[..., ModelSpec]) -> Callable[..., ModelSpec]:
-        ZOO[name] = ZooEntry(fn, kind, default_input, summary)
+        ZOO[name] = ZooEntry(fn, kind, default_input, summary, family or name.split("-")[0])
         return fn
 
     return wrap
+
+
+def families() -> list[str]:
+    """All family names, in registration order."""
+    return list(dict.fromkeys(e.family for e in ZOO.values()))
+
+
+def family(name: str) -> list[str]:
+    """The zoo names of one family, in registration order: ``family("zeng2016")``.
+
+    Raises:
+        SpecError: for an unknown family, listing the valid ones.
+    """
+    members = [n for n, e in ZOO.items() if e.family == name]
+    if not members:
+        raise SpecError(f"unknown model family {name!r}; valid families: {', '.join(families())}")
+    return members
 
 
 def names() -> list[str]:
@@ -152,3 +181,129 @@ def fashion_cnn(classes: int = 10, input_shape: tuple[int, ...] = (1, 28, 28)) -
         {"Dense": {"units": 64, "activation": "relu"}}, {"Dropout": {"rate": 0.5}},
         _head(classes),
     ])
+
+
+# --- Zeng et al. 2016 -------------------------------------------------------------------------
+
+ZENG_CITATION = ("Zeng, Edwards, Liu and Gifford (2016), \"Convolutional neural network architectures for "
+                 "predicting DNA-protein binding\", Bioinformatics 32(12):i121-i127")
+
+#: Kernels and kernel width of the convolutional layers after the first (our choice, see below).
+ZENG_DEEPER = ((32, 9), (64, 3))
+
+
+def _zeng(classes: int, filters: int = 16, depth: int = 1, local_window: int | None = None) -> ModelSpec:
+    """A Zeng et al. 2016 network: ``depth`` conv layers, then global or local max pooling.
+
+    The first layer is DeepBind's (``filters`` kernels of width 24, ReLU). Each further layer
+    is preceded by MaxPooling1D(3) and takes its kernels and width from :data:`ZENG_DEEPER`.
+    The top is global max pooling, or MaxPooling1D(``local_window``) and Flatten, followed by
+    Dense(32, relu), Dropout(0.5) and the output layer.
+    """
+    layers = [{"Conv1D": {"filters": filters, "kernel_size": 24, "activation": "relu"}}]
+    for deeper_filters, width in ZENG_DEEPER[: depth - 1]:
+        layers += [{"MaxPooling1D": {"pool_size": 3}}, {"Conv1D": {"filters": deeper_filters, "kernel_size": width, "activation": "relu"}}]
+    if local_window:
+        layers += [{"MaxPooling1D": {"pool_size": local_window}}, {"Flatten": {}}]
+    else:
+        layers += [{"GlobalMaxPooling1D": {}}]
+    layers += [{"Dense": {"units": 32, "activation": "relu"}}, {"Dropout": {"rate": 0.5}}, _head(classes)]
+    return _spec(layers)
+
+
+_ZENG_CHOICES = """
+    The paper (Table 1 and Section 2) fixes the variable it studies: the number of kernels,
+    local or global max pooling and its window, and the number of convolutional layers, on
+    101 bp ENCODE ChIP-seq windows. Where it is not explicit we chose, and say so: kernel
+    width 24 and 16 kernels for the first layer, Dense(32, relu) and Dropout(0.5) above the
+    pooling (DeepBind's values, of which ``zeng2016-1layer`` is the re-implementation); a
+    MaxPooling1D(3) between stacked convolutions; 32 kernels of width 9 for a second layer and
+    64 kernels of width 3 for a third (:data:`ZENG_DEEPER`); a softmax output over ``classes``
+    units as the other sequence models here.
+"""
+
+
+def _zeng_doc(first: str) -> str:
+    return f"{first}\n\n    From {ZENG_CITATION}.\n{_ZENG_CHOICES}"
+
+
+def _register_zeng(suffix: str, summary: str, filters: int = 16, depth: int = 1, local_window: int | None = None) -> None:
+    name = f"zeng2016-{suffix}"
+
+    def build(classes: int = 2, input_shape: tuple[int, ...] = (4, 101)) -> ModelSpec:
+        return _zeng(classes, filters, depth, local_window)
+
+    build.__name__ = name.replace("-", "_")
+    build.__doc__ = _zeng_doc(f"Zeng et al. 2016 ``{suffix}``: {summary}.")
+    register(name, "sequence", (4, 101), f"Zeng et al. 2016: {summary}")(build)
+
+
+_register_zeng("1layer", "DeepBind-like baseline, 16 x 24 conv, global max pool")
+_register_zeng("1layer_1motif", "one 24 bp kernel, global max pool", filters=1)
+_register_zeng("1layer_64motif", "64 x 24 conv, global max pool", filters=64)
+_register_zeng("1layer_128motif", "128 x 24 conv, global max pool", filters=128)
+_register_zeng("1layer_local_win3", "16 x 24 conv, local max pool of 3 instead of global", local_window=3)
+_register_zeng("1layer_local_win9", "16 x 24 conv, local max pool of 9 instead of global", local_window=9)
+_register_zeng("2layer", "two conv layers (16 x 24, 32 x 9), global max pool", depth=2)
+_register_zeng("2layer_local_win3", "two conv layers, local max pool of 3 on top", depth=2, local_window=3)
+_register_zeng("3layer", "three conv layers (16 x 24, 32 x 9, 64 x 3), global max pool", depth=3)
+
+
+# --- ImageNet classics ------------------------------------------------------------------------
+
+@register("alexnet", "image", (3, 224, 224), "AlexNet as in torchvision (Krizhevsky et al. 2012; one-GPU variant)")
+def alexnet(classes: int = 1000, input_shape: tuple[int, ...] = (3, 224, 224)) -> ModelSpec:
+    """AlexNet as torchvision builds it (``torchvision.models.alexnet``), 61,100,840 parameters.
+
+    Krizhevsky, Sutskever and Hinton (2012), "ImageNet classification with deep convolutional
+    neural networks", NeurIPS, in the one-GPU form of Krizhevsky (2014), "One weird trick for
+    parallelizing convolutional neural networks" (arXiv:1404.5997), which torchvision follows:
+    Conv2D(64, 11x11, stride 4, padding 2) -> MaxPool(3, 2) -> Conv2D(192, 5x5, padding 2) ->
+    MaxPool(3, 2) -> Conv2D(384, 3x3) -> Conv2D(256, 3x3) -> Conv2D(256, 3x3) (padding 1) ->
+    MaxPool(3, 2) -> Flatten -> Dropout(0.5) -> Dense(4096) -> Dropout(0.5) -> Dense(4096) ->
+    Dense(classes). All hidden layers use ReLU.
+
+    torchvision's ``AdaptiveAvgPool2d((6, 6))`` is the identity at 224 x 224 (the feature map
+    is already 6 x 6) and is left out; for an input whose feature map is a multiple of 6 it
+    becomes the equivalent AveragePooling2D.
+
+    Raises:
+        SpecError: when the input gives a feature map that is not a multiple of 6 x 6.
+    """
+    def conv(filters: int, size: int, stride: int = 1, padding: int = 1) -> dict:
+        return {"Conv2D": {"filters": filters, "kernel_size": size, "strides": stride, "padding": padding, "activation": "relu"}}
+
+    pool = {"MaxPooling2D": {"pool_size": 3, "strides": 2}}
+    features = [conv(64, 11, 4, 2), pool, conv(192, 5, padding=2), pool, conv(384, 3), conv(256, 3), conv(256, 3), pool]
+    _, height, width = _spec(features).analyse(tuple(input_shape))[-1].out_shape
+    if (height, width) != (6, 6):
+        if height % 6 or width % 6:
+            raise SpecError(f"alexnet: input {tuple(input_shape)} gives a {height}x{width} feature map; adaptive pooling to 6x6 "
+                            "is supported here only for multiples of 6 (224x224 gives 6x6)")
+        features.append({"AveragePooling2D": {"pool_size": [height // 6, width // 6]}})
+    dense = [{"Dropout": {"rate": 0.5}}, {"Dense": {"units": 4096, "activation": "relu"}}]
+    return _spec([*features, {"Flatten": {}}, *dense, *dense, _head(classes)])
+
+
+@register("vgg16", "image", (3, 224, 224), "VGG16 (Simonyan and Zisserman 2015, config D), as keras.applications.VGG16")
+def vgg16(classes: int = 1000, input_shape: tuple[int, ...] = (3, 224, 224)) -> ModelSpec:
+    """VGG16, configuration D of Simonyan and Zisserman (2015), "Very deep convolutional networks
+    for large-scale image recognition", ICLR; layers and names as ``keras.applications.VGG16``.
+
+    Five blocks of 3x3 same-padded ReLU convolutions (64, 64 | 128, 128 | 256 x 3 | 512 x 3 |
+    512 x 3), each ending in MaxPool(2); Flatten; Dense(4096) x 2 (ReLU); Dense(classes,
+    softmax): 138,357,544 parameters at 224 x 224 x 3 with 1000 classes. Keras's version has
+    no dropout (torchvision's adds two Dropout(0.5), which have no parameters).
+    """
+    layers = []
+    for block, (filters, convs) in enumerate([(64, 2), (128, 2), (256, 3), (512, 3), (512, 3)], start=1):
+        for i in range(1, convs + 1):
+            layers.append({"Conv2D": {"filters": filters, "kernel_size": 3, "padding": "same", "activation": "relu", "name": f"block{block}_conv{i}"}})
+        layers.append({"MaxPooling2D": {"pool_size": 2, "name": f"block{block}_pool"}})
+    layers += [
+        {"Flatten": {"name": "flatten"}},
+        {"Dense": {"units": 4096, "activation": "relu", "name": "fc1"}},
+        {"Dense": {"units": 4096, "activation": "relu", "name": "fc2"}},
+        {"Dense": {"units": classes, "activation": "softmax", "name": "predictions"}},
+    ]
+    return _spec(layers)
