@@ -102,6 +102,9 @@ def train(
     files = [p for p in (data, labels, test, test_labels) if p is not None]
     _write_config(run_dir, bundle.train, files, spec, config, recipe, parts, command, time.time() - started, test_size, val_size)
     _write_plots(run_dir, result, bundle.train.class_names)
+    from seqcnn.report.html import write_report
+
+    write_report(run_dir)
     return run_dir
 
 

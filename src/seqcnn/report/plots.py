@@ -87,3 +87,39 @@ def plot_roc_pr(labels: np.ndarray, scores: np.ndarray, path: str | Path) -> Pat
         ax.grid(alpha=0.3)
         ax.legend(loc="lower right")
     return save_figure(fig, path)
+
+
+def plot_calibration(labels: np.ndarray, probs: np.ndarray, path: str | Path, bins: int = 10) -> Path:
+    """Reliability diagram: observed frequency against predicted probability, in equal-width bins.
+
+    For two classes the probability of class 1 is checked against the fraction of positives; with
+    more classes, the top-class confidence against the accuracy. The expected calibration error
+    (bin-weighted mean gap) is given in the title, and a histogram of the scores below.
+
+    Args:
+        labels: true classes ``(N,)``.
+        probs: predicted probabilities ``(N, K)``.
+        path: the PNG to write.
+        bins: number of equal-width probability bins.
+    """
+    plt = _pyplot()
+    labels, probs = np.asarray(labels), np.asarray(probs, dtype=float)
+    if probs.shape[1] == 2:
+        score, hit, xlabel = probs[:, 1], labels == 1, "predicted probability of class 1"
+    else:
+        score, hit, xlabel = probs.max(1), probs.argmax(1) == labels, "top-class confidence"
+    which = np.minimum((score * bins).astype(int), bins - 1)
+    counts = np.bincount(which, minlength=bins)
+    mean_score = np.bincount(which, weights=score, minlength=bins) / np.maximum(counts, 1)
+    observed = np.bincount(which, weights=hit.astype(float), minlength=bins) / np.maximum(counts, 1)
+    ece = float((counts * np.abs(observed - mean_score)).sum() / max(counts.sum(), 1))
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(4, 4.2), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
+    used = counts > 0
+    top.plot([0, 1], [0, 1], ls=":", color="grey")
+    top.plot(mean_score[used], observed[used], "o-", label=f"ECE {ece:.3f}")
+    top.set(ylabel="observed frequency", title="Calibration", xlim=(0, 1), ylim=(0, 1.02))
+    top.grid(alpha=0.3)
+    top.legend(loc="upper left")
+    bottom.hist(score, bins=bins, range=(0, 1), color="grey")
+    bottom.set(xlabel=xlabel, ylabel="count")
+    return save_figure(fig, path)

@@ -1,0 +1,476 @@
+"""The HTML page of a run folder or a sweep folder: one self-contained ``report.html``.
+
+:func:`write_report` is the public entry point; ``seqcnn report``, ``train``, ``explain`` and
+``sweep`` call it at their end. It reads only what is in the folder (and, when cheap, the data
+files that ``config.json`` names, for the GC content); it never trains. Images are inlined as
+base64 PNG, the CSS is inlined from ``report/static/report.css``, and the only script is a few
+lines that sort a table by the clicked column, so the page needs no network.
+
+Optional sections appear only when their files do: the calibration plot needs
+``predictions.tsv``; the motif table needs ``motifs.tsv`` (from ``seqcnn explain``, with logos in
+``plots/filters/``); saliency maps come from ``plots/saliency/*.png``.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import json
+import platform
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from seqcnn.checkpoint import atomic_write_text, read_json
+from seqcnn.errors import RunError, SeqcnnError
+
+#: Median test AUROC over 690 ENCODE experiments per model, Zeng et al. 2016 (Bioinformatics 32:i121).
+ZENG2016_MEDIAN_AUROC = {
+    "1layer_128motif": 0.879, "1layer": 0.846, "2layer": 0.826, "1layer_local_win9": 0.823,
+    "1layer_64motif": 0.819, "3layer": 0.817, "1layer_local_win3": 0.800, "1layer_1motif": 0.674,
+}
+MAX_SALIENCY = 4  # saliency maps shown; the rest stay in plots/saliency/
+MAX_LOGOS = 32  # motif rows with an inlined logo
+STATS_MAX_BYTES = 32 << 20  # data files larger than this are not re-read for GC content
+STATS_MAX_BUILTIN = 200_000  # nor built-in data sets with more examples
+
+
+def write_report(folder: str | Path, out: str | Path | None = None) -> Path:
+    """Write the report of a run or sweep folder, chosen by the folder's contents.
+
+    Args:
+        folder: a run folder (``config.json``, ``model.json``...) or a sweep folder
+            (``results.tsv`` or ``sweep.json``).
+        out: the HTML file to write; ``<folder>/report.html`` when None.
+
+    Returns:
+        The path of the written page.
+
+    Raises:
+        RunError: when ``folder`` is neither a run folder nor a sweep folder, or a file in it
+            is corrupt.
+    """
+    folder = Path(folder)
+    html = render_report(folder)
+    path = Path(out) if out is not None else folder / "report.html"
+    atomic_write_text(path, html)
+    return path
+
+
+def folder_kind(folder: str | Path) -> str:
+    """``"sweep"`` or ``"run"``, from the files in ``folder``.
+
+    Raises:
+        RunError: when it is neither.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise RunError(f"{folder}: folder not found; expected a run folder or a sweep folder")
+    if (folder / "results.tsv").is_file() or (folder / "sweep.json").is_file():
+        return "sweep"
+    if (folder / "config.json").is_file() or (folder / "model.json").is_file():
+        return "run"
+    raise RunError(f"{folder}: not a run folder (no config.json or model.json) nor a sweep folder (no results.tsv or sweep.json)")
+
+
+def render_report(folder: str | Path) -> str:
+    """The HTML text of the report of ``folder`` (see :func:`write_report`)."""
+    folder = Path(folder)
+    kind = folder_kind(folder)
+    context = run_context(folder) if kind == "run" else sweep_context(folder)
+    return _environment().get_template(f"{kind}.html").render(**context, **_page_context(folder))
+
+
+def _environment():
+    import jinja2
+
+    env = jinja2.Environment(loader=jinja2.PackageLoader("seqcnn.report", "templates"), autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    env.filters["num"] = format_number
+    return env
+
+
+def _page_context(folder: Path) -> dict:
+    from seqcnn import __version__
+
+    css = (Path(__file__).parent / "static" / "report.css").read_text(encoding="utf-8")
+    return {"css": css, "folder": str(folder), "version": __version__, "generated": datetime.now().strftime("%Y-%m-%d %H:%M")}
+
+
+def format_number(value, digits: int = 4) -> str:
+    """A number for a table cell: integers with thousands separators, floats to ``digits``."""
+    if value is None or value == "":
+        return "-"
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        return str(value)
+    if isinstance(value, (int, np.integer)) or (float(value).is_integer() and abs(value) >= 1000):
+        return f"{int(value):,}"
+    return f"{value:.{digits}g}" if 0 < abs(value) < 1e-3 else f"{value:.{digits}f}"
+
+
+def image_uri(path: str | Path) -> str | None:
+    """A ``data:`` URI of a PNG or SVG file, or None when it does not exist."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    mime = "image/svg+xml" if path.suffix.lower() == ".svg" else "image/png"
+    return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
+
+
+def read_tsv(path: str | Path) -> list[dict[str, str]]:
+    """Rows of a tab-separated file with a header, as dicts.
+
+    Raises:
+        RunError: when a row has a different number of cells than the header.
+    """
+    path = Path(path)
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle, delimiter="\t"))
+    if not rows:
+        raise RunError(f"{path}: empty; expected a header row")
+    head = rows[0]
+    for number, row in enumerate(rows[1:], start=2):
+        if len(row) != len(head):
+            raise RunError(f"{path}, line {number}: {len(row)} cells, but the header has {len(head)}")
+    return [dict(zip(head, row)) for row in rows[1:] if row]
+
+
+# ---------------------------------------------------------------- runs
+
+
+def run_context(folder: Path) -> dict:
+    """Everything the run template shows, read from the run folder.
+
+    Raises:
+        RunError: for a missing ``config.json`` or ``model.json``, or corrupt files.
+    """
+    config = read_json(folder / "config.json")
+    metrics = read_json(folder / "metrics.json") if (folder / "metrics.json").is_file() else None
+    return {
+        "title": f"seqcnn run {folder.resolve().name}",
+        "config": config,
+        "command": " ".join(str(c) for c in config.get("command", [])),
+        "train_config": {**config.get("train", {}), **_flat(config, ("predict", "transfer"))},
+        "data": data_summary(config),
+        "model": model_summary(folder),
+        "history": history_summary(folder),
+        "metrics": metrics,
+        "class_names": _class_names(config, metrics),
+        "plots": {name: image_uri(folder / "plots" / f"{name}.png") for name in ("history", "confusion", "roc_pr")},
+        "calibration": calibration_uri(folder),
+        "motifs": motif_rows(folder),
+        "saliency": saliency_images(folder),
+        "explain": _explain_summary(folder),
+        "environment": {**config.get("versions", {}), **config.get("machine", {})},
+        "report_python": platform.python_version(),
+    }
+
+
+def _flat(config: dict, sections: tuple[str, ...]) -> dict:
+    """``{"section.key": value}`` for the set values of small config sections."""
+    return {f"{s}.{k}": v for s in sections for k, v in (config.get(s) or {}).items() if v not in (None, False, 0)}
+
+
+def _class_names(config: dict, metrics: dict | None) -> list[str]:
+    names = config.get("data", {}).get("class_names")
+    k = len(metrics["confusion_matrix"]) if metrics else len(config.get("data", {}).get("class_counts", []))
+    return list(names) if names else [str(i) for i in range(k)]
+
+
+def model_summary(folder: Path) -> dict | None:
+    """The Keras-style summary rows and totals of ``model.json``, or None when it is absent."""
+    from seqcnn.models.spec import ModelSpec
+    from seqcnn.models.summary import summary_rows
+
+    path = folder / "model.json"
+    if not path.is_file():
+        return None
+    info = read_json(path)
+    spec = ModelSpec.from_obj(info["spec"], source=str(path))
+    shape = tuple(info["input_shape"])
+    infos = spec.analyse(shape)
+    total, trainable = sum(i.params for i in infos), sum(i.trainable for i in infos)
+    return {
+        "name": spec.name, "description": spec.description, "input_shape": shape, "rows": summary_rows(infos),
+        "total": total, "trainable": trainable, "macs": sum(i.macs for i in infos),
+        "field": _last_field(infos),
+    }
+
+
+def _last_field(infos) -> str:
+    """The receptive field of the last layer that has spatial axes (before Flatten)."""
+    for info in reversed(infos):
+        if info.fields:
+            return "x".join(str(f.size) for f in info.fields)
+    return "-"
+
+
+def history_summary(folder: Path) -> dict | None:
+    """Rows of ``history.csv`` and the best epoch by validation loss, or None when absent."""
+    path = folder / "history.csv"
+    if not path.is_file():
+        return None
+    with open(path, encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    if not rows:
+        return None
+    key = "val_loss" if "val_loss" in rows[0] else "loss"
+    best = min(rows, key=lambda r: float(r[key]))
+    return {"columns": list(rows[0]), "rows": [{k: _to_number(v) for k, v in r.items()} for r in rows], "best": _to_number(best["epoch"]), "best_key": key}
+
+
+def _to_number(text: str):
+    try:
+        return int(text)
+    except ValueError:
+        try:
+            return float(text)
+        except ValueError:
+            return text
+
+
+def read_predictions(path: str | Path) -> tuple[np.ndarray, np.ndarray] | None:
+    """Labels ``(N,)`` and probabilities ``(N, K)`` from a run's ``predictions.tsv``.
+
+    Returns None when the file has no ``label`` column (predictions of unlabelled data).
+
+    Raises:
+        RunError: for a cell that is not a number.
+    """
+    rows = read_tsv(path)
+    if not rows or "label" not in rows[0]:
+        return None
+    head = list(rows[0])
+    cols = ["probability"] if "probability" in head else [c for c in head if c.startswith("p") and c[1:].isdigit()]
+    try:
+        labels = np.array([int(float(r["label"])) for r in rows])
+        probs = np.array([[float(r[c]) for c in cols] for r in rows])
+    except ValueError as exc:
+        raise RunError(f"{path}: expected numbers in the label and probability columns ({exc})") from None
+    if cols == ["probability"]:
+        probs = np.column_stack([1 - probs[:, 0], probs[:, 0]])
+    return labels, probs
+
+
+def calibration_uri(folder: Path) -> str | None:
+    """The calibration plot of the test predictions, made once into ``plots/calibration.png``."""
+    path = folder / "plots" / "calibration.png"
+    source = folder / "predictions.tsv"
+    if source.is_file() and (not path.is_file() or path.stat().st_mtime < source.stat().st_mtime):
+        data = read_predictions(source)
+        if data is None:
+            return None
+        from seqcnn.report.plots import plot_calibration
+
+        plot_calibration(*data, path)
+    return image_uri(path)
+
+
+# ---------------------------------------------------------------- data
+
+
+def data_summary(config: dict) -> dict:
+    """What ``config.json`` records about the data, plus sequence lengths and GC content when cheap.
+
+    GC content is computed from the data source again: a built-in data set is regenerated (with
+    the run's seed), files are re-read when their SHA-256 still matches the recorded one and they
+    are smaller than :data:`STATS_MAX_BYTES`. Otherwise ``stats_note`` says why it is missing.
+    """
+    data = dict(config.get("data", {}))
+    counts = data.get("class_counts", [])
+    names = data.get("class_names") or [str(i) for i in range(len(counts))]
+    data["classes"] = [{"name": n, "count": c, "fraction": c / max(sum(counts), 1)} for n, c in zip(names, counts)]
+    data["stats"], data["stats_note"] = None, None
+    if data.get("kind", "sequence") != "sequence":
+        return data
+    try:
+        data["stats"] = _sequence_stats(data, config.get("train", {}).get("seed", 0))
+    except (SeqcnnError, OSError, ValueError) as exc:
+        data["stats_note"] = f"not computed: {str(exc).splitlines()[0]}"
+    return data
+
+
+def _sequence_stats(data: dict, seed: int) -> list[dict]:
+    """Rows (part, class, n, length min/median/max, GC) for the data the run was trained on."""
+    files = [Path(f) for f in data.get("files", [])]
+    if not files:
+        from seqcnn.datasets import load_builtin
+        from seqcnn.sequence import decode
+
+        if data.get("n", 0) > STATS_MAX_BUILTIN:
+            raise ValueError(f"{data['n']:,} examples; more than {STATS_MAX_BUILTIN:,} are not regenerated for the report")
+        bundle = load_builtin(data.get("source", "primer-sim"), seed)
+        parts = [("data", decode(bundle.train.x), bundle.train.labels)]
+        if bundle.test is not None:
+            parts.append(("test", decode(bundle.test.x), bundle.test.labels))
+        return _stats_rows(parts, data)
+    return _stats_rows(_read_parts(files, data.get("sha256", {})), data)
+
+
+def _read_parts(files: list[Path], hashes: dict) -> list[tuple[str, list[str], np.ndarray | None]]:
+    """(file name, sequences, labels) for the run's files: ``[data, labels?, test?, test_labels?, negatives?]``.
+
+    A label file always follows the sequence file it labels, so a file that reads as numbers
+    is the labels of the one before it.
+    """
+    from seqcnn.io import read_sequences
+    from seqcnn.io.labels import read_label_file
+    from seqcnn.run import file_sha256
+
+    for path in files:
+        if path.stat().st_size > STATS_MAX_BYTES:
+            raise ValueError(f"{path} is larger than {STATS_MAX_BYTES >> 20} MB")
+        if str(path) in hashes and file_sha256(path) != hashes[str(path)]:
+            raise ValueError(f"{path} changed since the run (SHA-256 differs)")
+    parts, i = [], 0
+    while i < len(files):
+        labels = None
+        if i + 1 < len(files) and _is_label_file(files[i + 1], read_label_file):
+            labels = files[i + 1]
+        records = read_sequences(files[i], labels)
+        parts.append((files[i].name, records.seqs, records.labels))
+        i += 2 if labels else 1
+    return parts
+
+
+def _is_label_file(path: Path, read_label_file) -> bool:
+    try:
+        read_label_file(path)
+    except SeqcnnError:
+        return False
+    return True
+
+
+def _stats_rows(parts, data: dict) -> list[dict]:
+    from seqcnn.sequence import encode, gc_content
+
+    names = data.get("class_names")
+    rows = []
+    for part, seqs, labels in parts:
+        groups = [("all", list(range(len(seqs))))]
+        if labels is not None:
+            labels = np.asarray(labels).astype(int)
+            groups += [(names[c] if names and c < len(names) else str(c), np.flatnonzero(labels == c).tolist()) for c in np.unique(labels)]
+        for name, index in groups:
+            lengths = np.array([len(seqs[i]) for i in index])
+            codes = encode("".join(seqs[i] for i in index)) if index else np.zeros(0, np.uint8)
+            rows.append({"part": part, "class": name, "n": len(index), "min": int(lengths.min()), "median": float(np.median(lengths)),
+                         "max": int(lengths.max()), "gc": gc_content(codes)})
+    return rows
+
+
+# ---------------------------------------------------------------- explain
+
+
+def motif_rows(folder: Path) -> list[dict] | None:
+    """Rows of ``motifs.tsv`` with each filter's logo, matched ones first; None without the file."""
+    path = folder / "motifs.tsv"
+    if not path.is_file():
+        return None
+    rows = read_tsv(path)
+    for row in rows:
+        row["q"] = _float_or_inf(row.get("q_value", ""))
+        row["ic"] = -_float_or_inf(row.get("information_content", ""), default=0.0)
+    rows.sort(key=lambda r: (r["q"], r["ic"]))
+    for rank, row in enumerate(rows):
+        row["logo"] = _filter_logo(folder, row.get("filter", "")) if rank < MAX_LOGOS else None
+    return rows
+
+
+def _float_or_inf(text: str, default: float = float("inf")) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return default
+
+
+def _filter_logo(folder: Path, name: str) -> str | None:
+    digits = "".join(c for c in name if c.isdigit())
+    if not digits:
+        return None
+    for width in (2, 3, 1):
+        uri = image_uri(folder / "plots" / "filters" / f"filter_{int(digits):0{width}d}.png")
+        if uri:
+            return uri
+    return None
+
+
+def saliency_images(folder: Path) -> list[dict]:
+    """The first :data:`MAX_SALIENCY` saliency maps in ``plots/saliency/``, by file name."""
+    files = sorted((folder / "plots" / "saliency").glob("*.png"))[:MAX_SALIENCY]
+    return [{"name": f.stem, "uri": image_uri(f)} for f in files]
+
+
+def _explain_summary(folder: Path) -> dict | None:
+    """The scalar entries of ``explain.json`` (method, counts, database...), or None."""
+    path = folder / "explain.json"
+    if not path.is_file():
+        return None
+    info = read_json(path)
+    if not isinstance(info, dict):
+        return None
+    return {k: v for k, v in info.items() if isinstance(v, (str, int, float, bool)) or v is None}
+
+
+# ---------------------------------------------------------------- sweeps
+
+RESULT_COLUMNS = ("experiment", "model", "auroc", "auprc", "accuracy", "epochs", "seconds", "params")
+
+
+def sweep_context(folder: Path) -> dict:
+    """Everything the sweep template shows, read from the sweep folder.
+
+    Raises:
+        RunError: for a corrupt ``results.tsv`` or ``sweep.json``.
+    """
+    results = read_sweep_results(folder / "results.tsv") if (folder / "results.tsv").is_file() else []
+    cells = folder / "cells"
+    for row in results:
+        cell = cells / f"{row['experiment']}__{row['model']}" / "report.html"
+        row["link"] = cell.relative_to(folder).as_posix() if cell.is_file() else None
+    sweep = read_json(folder / "sweep.json") if (folder / "sweep.json").is_file() else None
+    summary = folder / "summary.md"
+    return {
+        "title": f"seqcnn sweep {folder.resolve().name}",
+        "results": results,
+        "columns": [c for c in RESULT_COLUMNS if not results or c in results[0]],
+        "medians": model_medians(results),
+        "boxplot": image_uri(folder / "plots" / "auroc_boxplot.png"),
+        "sweep": json.dumps(sweep, indent=2) if sweep is not None else None,
+        "summary_md": summary.read_text(encoding="utf-8") if summary.is_file() else None,
+        "n_experiments": len({r["experiment"] for r in results}),
+    }
+
+
+def read_sweep_results(path: str | Path) -> list[dict]:
+    """Rows of a sweep's ``results.tsv`` with numeric columns as numbers.
+
+    Raises:
+        RunError: when the ``experiment`` or ``model`` column is missing.
+    """
+    rows = read_tsv(path)
+    if rows and not {"experiment", "model"} <= set(rows[0]):
+        raise RunError(f"{path}: expected columns 'experiment' and 'model', found {list(rows[0])}")
+    return [{k: (v if k in ("experiment", "model") else _to_number(v)) for k, v in r.items()} for r in rows]
+
+
+def reference_auroc(model: str) -> float | None:
+    """Zeng et al. 2016's median AUROC for a model name like ``1layer`` or ``zeng-1layer``."""
+    key = model.lower().replace("-", "_")
+    for prefix in ("zeng2016_", "zeng_"):
+        key = key.removeprefix(prefix)
+    return ZENG2016_MEDIAN_AUROC.get(key)
+
+
+def model_medians(results: list[dict]) -> list[dict]:
+    """Per model: cells, median AUROC / AUPRC / accuracy, and the published median AUROC."""
+    rows = []
+    for model in dict.fromkeys(r["model"] for r in results):
+        mine = [r for r in results if r["model"] == model]
+        row = {"model": model, "cells": len(mine), "reference": reference_auroc(model)}
+        for key in ("auroc", "auprc", "accuracy"):
+            values = [r[key] for r in mine if isinstance(r.get(key), (int, float))]
+            row[key] = float(np.median(values)) if values else None
+        row["difference"] = row["auroc"] - row["reference"] if row["auroc"] is not None and row["reference"] is not None else None
+        rows.append(row)
+    return sorted(rows, key=lambda r: -(r["auroc"] if r["auroc"] is not None else -1))
