@@ -221,7 +221,7 @@ def window(
         try:
             outputs.append(output_size(input_size[axis], kernel[axis], stride[axis], pads[axis], dilation[axis], ceil_mode))
         except SpecError as exc:
-            where = f"axis {axis} ({input_size[axis]})" if ndim > 1 else f"input size {input_size[axis]}"
+            where = f"axis {axis} (size {input_size[axis]})" if ndim > 1 else f"input size {input_size[axis]}"
             raise SpecError(f"{where}: {exc}") from None
         amounts.append(padding_amounts(input_size[axis], kernel[axis], stride[axis], pads[axis], dilation[axis]))
     return Window(tuple(input_size), tuple(kernel), tuple(stride), tuple(dilation), tuple(amounts), tuple(outputs), ceil_mode)
