@@ -35,6 +35,12 @@ def test_exact_parameter_counts(name, shape, classes, total):
     assert f"Total params: {total:,}" in summary(spec, shape)
 
 
+def test_totals_carry_the_float32_size_as_keras_3_prints_it():
+    assert "Total params: 6,226 (24.32 KB)" in summary(zoo.get("primer"), (4, 50))
+    text = summary(zoo.get("vgg16"), (3, 224, 224))
+    assert "Total params: 138,357,544 (527.79 MB)" in text and "Non-trainable params: 0 (0.00 B)" in text
+
+
 def test_fashion_cnn_output_shapes_channels_last():
     text = summary(zoo.get("fashion-cnn"), (1, 28, 28))
     shapes = re.findall(r"\(None, ([\d, ]+)\)", text)

@@ -1,9 +1,11 @@
 """Keras-style model summaries, with receptive fields and multiply-adds.
 
-The table matches ``model.summary()`` of Keras 3 to the digit: layer name and type, output
-shape (channels last, with ``None`` for the batch axis) and parameter count, then the
-``Total params`` / ``Trainable params`` / ``Non-trainable params`` lines with thousands
-separators. Two extra columns give each layer's receptive field (in input positions) and its
+The numbers match ``model.summary()`` of Keras 3 to the digit: layer name and type (Keras's
+automatic names), output shape (channels last, with ``None`` for the batch axis) and parameter
+count, then ``Total params`` / ``Trainable params`` / ``Non-trainable params`` with thousands
+separators and the float32 size as Keras 3 prints it (``Total params: 6,226 (24.32 KB)``). The
+layout is Keras 2's plain-text table rather than Keras 3's box drawing, so it reads the same in
+a log file. Two extra columns give each layer's receptive field (in input positions) and its
 multiply-adds for one example.
 """
 
@@ -27,6 +29,15 @@ def summary_rows(infos: list[LayerInfo], channels_last: bool = True) -> list[tup
     return rows
 
 
+def readable_size(n_bytes: float) -> str:
+    """A byte count as Keras 3 writes it: ``24.32 KB`` (powers of 1024, two decimals)."""
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if n_bytes < 1024:
+            return f"{n_bytes:.2f} {unit}"
+        n_bytes /= 1024
+    return f"{n_bytes:.2f} PB"
+
+
 def summary(spec: ModelSpec, input_shape: tuple[int, ...], channels_last: bool = True) -> str:
     """The Keras-style summary table of ``spec`` for one input shape (channels first).
 
@@ -47,7 +58,13 @@ def summary(spec: ModelSpec, input_shape: tuple[int, ...], channels_last: bool =
     macs = sum(i.macs for i in infos)
     out = [f'Model: "{spec.name}"', line, fmt(header), "=" * len(line)]
     out += [fmt(r) for r in rows]
-    out += ["=" * len(line), f"Total params: {total:,}", f"Trainable params: {trainable:,}", f"Non-trainable params: {total - trainable:,}", f"Multiply-adds per example: {macs:,}"]
+    out += [
+        "=" * len(line),
+        f"Total params: {total:,} ({readable_size(4 * total)})",
+        f"Trainable params: {trainable:,} ({readable_size(4 * trainable)})",
+        f"Non-trainable params: {total - trainable:,} ({readable_size(4 * (total - trainable))})",
+        f"Multiply-adds per example: {macs:,}",
+    ]
     return "\n".join(out)
 
 
