@@ -59,6 +59,8 @@ def test_train_writes_a_self_contained_report(trained_run):
     assert f'id="test-accuracy">{metrics["accuracy"]:.4f}<' in html
     assert "Total params: 6,226" in html and "conv1d (Conv1D)" in html
     assert not re.search(r'(src|href)="(https?:)?//', html)  # nothing fetched from the network
+    style = html[html.index("<style>"):html.index("</style>")]
+    assert '"Segoe UI"' in style and "&#34;" not in style  # the CSS is inlined unescaped
     assert html.count('src="data:image/png;base64,') == 4  # history, confusion, calibration, ROC/PR
     for absent in ('id="motifs"', 'id="saliency"'):
         assert absent not in html  # explain has not run
@@ -135,7 +137,7 @@ def test_data_summary_reads_files_and_checks_their_hashes(tmp_path):
 
 def fake_sweep(root: Path) -> Path:
     """A small sweep folder as `seqcnn sweep` writes it: 3 experiments x 2 models."""
-    rows = [("expA", "1layer", 0.80), ("expB", "1layer", 0.90), ("expC", "1layer", 0.70),
+    rows = [("expA", "zeng2016-1layer", 0.80), ("expB", "zeng2016-1layer", 0.90), ("expC", "zeng2016-1layer", 0.70),
             ("expA", "mine", 0.95), ("expB", "mine", 0.60), ("expC", "mine", 0.85)]
     lines = ["experiment\tmodel\tauroc\tauprc\taccuracy\tepochs\tseconds\tparams"]
     lines += [f"{e}\t{m}\t{a}\t{a - 0.05:.2f}\t{a - 0.1:.2f}\t5\t1.5\t1234" for e, m, a in rows]
@@ -143,7 +145,7 @@ def fake_sweep(root: Path) -> Path:
     (root / "results.tsv").write_text("\n".join(lines) + "\n")
     png(root / "plots" / "auroc_boxplot.png", (80, 50), (30, 120, 30))
     (root / "summary.md").write_text("# Sweep\n2 models x 3 experiments\n")
-    (root / "sweep.json").write_text(json.dumps({"models": ["1layer", "mine"], "epochs": 5}))
+    (root / "sweep.json").write_text(json.dumps({"models": [{"model": "zeng2016-1layer", "source": "1layer.json"}, {"model": "mine", "source": "mine.json"}]}))
     cell = root / "cells" / "expA__mine"
     cell.mkdir(parents=True)
     (cell / "report.html").write_text("<html></html>")
@@ -153,9 +155,9 @@ def fake_sweep(root: Path) -> Path:
 def test_sweep_report_medians_beside_references(tmp_path):
     html = write_report(fake_sweep(tmp_path / "sweep")).read_text()
     medians = html[html.index('id="medians"'):html.index('id="boxplot"')]
-    row = re.search(r"<td>1layer</td>(.*?)</tr>", medians).group(1)
+    row = re.search(r"<td>zeng2016-1layer</td>(.*?)</tr>", medians).group(1)
     assert [c for c in re.findall(r">([-+0-9.]+)<", row)] == ["3", "0.800", "0.750", "0.700", "0.846", "-0.046"]
-    assert medians.index("<td>mine</td>") < medians.index("<td>1layer</td>")  # best median first
+    assert medians.index("<td>mine</td>") < medians.index("<td>zeng2016-1layer</td>")  # best median first
     assert '<a href="cells/expA__mine/report.html">expA</a>' in html
     assert html.count("<tr>") - medians.count("<tr>") == 7  # header + six cells
 
@@ -180,5 +182,5 @@ def test_sweep_table_sorts_in_a_real_browser(tmp_path):
     page = write_report(fake_sweep(tmp_path / "sweep"))
     dom = browse(page, tmp_path, "--dump-dom", fragment="#sort=-auroc")  # the script sorts on load
     table = dom[dom.index('id="results"'):]
-    values = [float(v) for v in re.findall(r'<td>(?:<a [^>]*>)?exp\w(?:</a>)?</td><td>\w+</td><td class="n" data-v="([0-9.]+)"', table)]
+    values = [float(v) for v in re.findall(r'<td>(?:<a [^>]*>)?exp\w(?:</a>)?</td><td>[\w-]+</td><td class="n" data-v="([0-9.]+)"', table)]
     assert values == sorted(values, reverse=True) and len(values) == 6

@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import csv
 import json
-import platform
 from datetime import datetime
 from pathlib import Path
 
@@ -162,7 +161,6 @@ def run_context(folder: Path) -> dict:
         "saliency": saliency_images(folder),
         "explain": _explain_summary(folder),
         "environment": {**config.get("versions", {}), **config.get("machine", {})},
-        "report_python": platform.python_version(),
     }
 
 
@@ -294,12 +292,14 @@ def _sequence_stats(data: dict, seed: int) -> list[dict]:
     """Rows (part, class, n, length min/median/max, GC) for the data the run was trained on."""
     files = [Path(f) for f in data.get("files", [])]
     if not files:
-        from seqcnn.datasets import load_builtin
+        from seqcnn.datasets import BUILTIN, load_builtin
         from seqcnn.sequence import decode
 
+        if data.get("source") not in BUILTIN:
+            raise ValueError(f"the run records no data files, and {data.get('source')!r} is not a built-in data set")
         if data.get("n", 0) > STATS_MAX_BUILTIN:
             raise ValueError(f"{data['n']:,} examples; more than {STATS_MAX_BUILTIN:,} are not regenerated for the report")
-        bundle = load_builtin(data.get("source", "primer-sim"), seed)
+        bundle = load_builtin(data["source"], seed)
         parts = [("data", decode(bundle.train.x), bundle.train.labels)]
         if bundle.test is not None:
             parts.append(("test", decode(bundle.test.x), bundle.test.labels))
