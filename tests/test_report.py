@@ -184,3 +184,19 @@ def test_sweep_table_sorts_in_a_real_browser(tmp_path):
     table = dom[dom.index('id="results"'):]
     values = [float(v) for v in re.findall(r'<td>(?:<a [^>]*>)?exp\w(?:</a>)?</td><td>[\w-]+</td><td class="n" data-v="([0-9.]+)"', table)]
     assert values == sorted(values, reverse=True) and len(values) == 6
+
+
+def test_multiclass_predictions_and_calibration(tmp_path):
+    from PIL import Image
+
+    from seqcnn.inference import write_predictions
+    from seqcnn.report.plots import plot_calibration
+
+    rng = np.random.default_rng(0)
+    probs = rng.dirichlet(np.ones(3), size=60)
+    labels = rng.integers(0, 3, size=60)
+    write_predictions(tmp_path / "predictions.tsv", [f"s{i}" for i in range(60)], probs, labels)
+    got_labels, got_probs = read_predictions(tmp_path / "predictions.tsv")
+    assert np.array_equal(got_labels, labels) and np.allclose(got_probs, probs, atol=1e-5)
+    image = Image.open(plot_calibration(got_labels, got_probs, tmp_path / "calibration.png"))
+    assert image.width > 200 and image.height > 200
