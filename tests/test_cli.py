@@ -67,7 +67,7 @@ def test_summary_and_models(cli):
     ({"c.fa": ">a label=1\nACGT\n>b label=0\nACZT\n"}, ["c.fa"], 'c.fa \\(record "b"\\): invalid character \'Z\' at position 3'),
     ({"s.txt": "ACGT\nACGA\n", "l.txt": "1\n"}, ["s.txt", "--labels", "l.txt"], "l.txt: 1 labels, but .*s.txt has 2 sequences"),
     ({"s.txt": "ACGT\nACGA\n", "l.txt": "1\nno\n"}, ["s.txt", "--labels", "l.txt"], "l.txt, line 2: label 'no' is not a number"),
-    ({"one.fa": ">a label=1\nACGT\n>b label=1\nACGA\n"}, ["one.fa"], "all 2 labels are 1; classification needs at least 2 classes"),
+    ({"one.fa": ">a label=0\nACGT\n>b label=0\nACGA\n"}, ["one.fa"], "all 2 labels are 0; classification needs at least 2 classes"),
     ({}, ["--model", "resnet"], "unknown model 'resnet'; valid models: primer"),
 ])
 def test_bad_input_exits_2_with_one_line(cli, tmp_path, monkeypatch, files, extra, message):

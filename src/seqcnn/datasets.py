@@ -67,6 +67,7 @@ class DataBundle:
     train: LabelledSet
     test: LabelledSet | None = None
     default_model: str = "primer"
+    default_recipe: str = "seqcnn"
 
 
 @dataclass(frozen=True)
@@ -190,6 +191,8 @@ def load_data(
     length: int | None = None,
     seed: int = 0,
     data_dir: str | None = None,
+    negatives: str | int | None = None,
+    negatives_file: str | Path | None = None,
 ) -> DataBundle:
     """Load training data (and an optional separate test set) from files or a built-in name.
 
@@ -202,6 +205,9 @@ def load_data(
         length: target length for ``fit``.
         seed: seed for simulated data.
         data_dir: where a named data set's files are (for those read from disk).
+        negatives: for positives-only files: ``"shuffle"`` (the default), a number of
+            shuffled copies, or ``"none"``; see :func:`seqcnn.negatives.training_set`.
+        negatives_file: a file of negative sequences for a positives-only ``data``.
 
     Raises:
         InputError: for unreadable or inconsistent data.
@@ -211,7 +217,13 @@ def load_data(
     if data is None or not Path(data).exists():
         bundle = load_builtin(str(data or "primer-sim"), seed, data_dir)
     else:
-        bundle = DataBundle(to_labelled(read_sequences(data, labels), fit=fit, length=length))
+        from seqcnn.negatives import CHIPSEQ_MODEL, positives_only, training_set
+
+        records = read_sequences(data, labels)
+        chip = positives_only(records.labels) and negatives != "none"
+        bundle = DataBundle(training_set(records, negatives=negatives, negatives_file=negatives_file, fit=fit, length=length, seed=seed))
+        if chip:  # ChIP-seq style: peaks plus made-up negatives
+            bundle.default_model, bundle.default_recipe = CHIPSEQ_MODEL, "chipseq"
     if test is not None:
         target = bundle.train.x.shape[1] if bundle.train.kind == "sequence" else None
         bundle.test = to_labelled(read_sequences(test, test_labels), fit=fit, length=target, min_classes=1)

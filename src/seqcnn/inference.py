@@ -12,11 +12,18 @@ from seqcnn.errors import InputError
 
 
 @torch.inference_mode()
-def predict_tensor(model: torch.nn.Module, data: TensorSet, batch_size: int = 1024) -> np.ndarray:
+def predict_tensor(model: torch.nn.Module, data: TensorSet, batch_size: int = 1024, rc_average: bool = False) -> np.ndarray:
     """Class probabilities ``(N, K)`` for the inputs in ``data``.
 
     A model with ``output_activation`` (a spec model) gets it applied to its logits; a plain
     module's outputs are returned as they are.
+
+    Args:
+        model: the network.
+        data: one-hot sequences ``(N, 4, L)`` (or images).
+        batch_size: examples per forward pass.
+        rc_average: average the outputs for each sequence and its reverse complement (with
+            channels in A, C, G, T order, reversing both axes of ``(4, L)``).
     """
     from seqcnn.training import probabilities
 
@@ -25,11 +32,15 @@ def predict_tensor(model: torch.nn.Module, data: TensorSet, batch_size: int = 10
     outs = []
     for xb, _ in batches(data, batch_size):
         out = model(xb)
-        outs.append(out if act == "none" else probabilities(out, act))
+        out = out if act == "none" else probabilities(out, act)
+        if rc_average:
+            rc = model(xb.flip(1, 2))
+            out = (out + (rc if act == "none" else probabilities(rc, act))) / 2
+        outs.append(out)
     return torch.cat(outs).float().cpu().numpy()
 
 
-def predict(model: torch.nn.Module, codes: np.ndarray, batch_size: int = 1024, device: str | None = None) -> np.ndarray:
+def predict(model: torch.nn.Module, codes: np.ndarray, batch_size: int = 1024, device: str | None = None, rc_average: bool = False) -> np.ndarray:
     """Probabilities for encoded sequences.
 
     Args:
@@ -37,6 +48,8 @@ def predict(model: torch.nn.Module, codes: np.ndarray, batch_size: int = 1024, d
         codes: uint8 codes ``(N, L)`` from :func:`seqcnn.sequence.encode_batch`.
         batch_size: examples per forward pass.
         device: where to run; the model's own device when None.
+        rc_average: average both strands' probabilities (see :func:`predict_tensor`); a run's
+            choice is ``run_rc_average(run_dir)``.
 
     Raises:
         InputError: when the sequence length does not fit the model's input.
@@ -45,7 +58,15 @@ def predict(model: torch.nn.Module, codes: np.ndarray, batch_size: int = 1024, d
     if expected is not None and len(expected) == 2 and codes.shape[1] != expected[1]:
         raise InputError(f"sequences have length {codes.shape[1]}, but the model expects {expected[1]}; use --pad/--crop")
     dev = torch.device(device) if device else next(model.parameters()).device
-    return predict_tensor(model.to(dev), sequence_set(codes, None, dev), batch_size)
+    return predict_tensor(model.to(dev), sequence_set(codes, None, dev), batch_size, rc_average)
+
+
+def run_rc_average(run_dir: str | Path) -> bool:
+    """Whether a run folder asks for strand averaging at prediction (``config.json``)."""
+    from seqcnn.checkpoint import read_json
+
+    path = Path(run_dir) / "config.json"
+    return bool(path.is_file() and read_json(path).get("predict", {}).get("rc_average", False))
 
 
 def write_predictions(path: str | Path, ids: list[str], probs: np.ndarray, labels: np.ndarray | None = None) -> None:

@@ -31,13 +31,23 @@ def file_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
+#: The default model for positives-only ChIP-seq data (``--model chipseq``): 128 kernels of
+#: width 24, global max pooling, the output layer. Chosen by measurement (BENCHMARKS.md, ENCODE):
+#: it learns faster and better than the same layer with Dense(32) and Dropout on top.
+CHIPSEQ_SPEC = {"name": "chipseq", "description": "128 x 24 conv, global max pool, softmax (seqcnn's ChIP-seq default)",
+                "layers": [{"Conv1D": {"filters": 128, "kernel_size": 24, "activation": "relu"}}, {"GlobalMaxPooling1D": {}}]}
+
+
 def resolve_spec(model: str, input_shape: tuple[int, ...], classes: int):
-    """A zoo name or a spec ``.json`` file to a :class:`ModelSpec`."""
+    """A zoo name, ``chipseq`` or a spec ``.json`` file to a :class:`ModelSpec`."""
     from seqcnn.models import zoo
     from seqcnn.models.spec import ModelSpec
 
     if model.endswith(".json") or Path(model).is_file():
         return ModelSpec.load(model)
+    if model == CHIPSEQ_SPEC["name"]:
+        head = {"Dense": {"units": classes, "activation": "softmax"}}
+        return ModelSpec.from_obj({**CHIPSEQ_SPEC, "layers": CHIPSEQ_SPEC["layers"] + [head]})
     return zoo.get(model, classes=classes, input_shape=input_shape)
 
 
@@ -48,7 +58,7 @@ def train(
     test: str | Path | None = None,
     test_labels: str | Path | None = None,
     model: str | None = None,
-    recipe: str = "seqcnn",
+    recipe: str | None = None,
     out: str | Path | None = None,
     force: bool = False,
     test_size: float = 0.25,
@@ -58,6 +68,15 @@ def train(
     progress: bool = True,
     command: list[str] | None = None,
     data_dir: str | None = None,
+    negatives: str | int | None = None,
+    negatives_file: str | Path | None = None,
+    rc_average: bool | None = None,
+    init_from: str | Path | None = None,
+    freeze: int = 0,
+    genome: str | Path | None = None,
+    width: int = 101,
+    summit_column: int | None = None,
+    test_chroms: list[str] | None = None,
     **overrides,
 ) -> Path:
     """Train and evaluate a model on labelled sequences and write a run folder.
@@ -69,7 +88,8 @@ def train(
         test: a separate labelled test file; without it the test part is split off ``data``.
         test_labels: an optional label file for ``test``.
         model: a zoo name or a spec ``.json`` file; None picks the data set's default.
-        recipe: ``"seqcnn"`` (default) or ``"primer"``; see :data:`seqcnn.training.RECIPES`.
+        recipe: ``"seqcnn"``, ``"primer"`` or ``"chipseq"`` (see :data:`seqcnn.training.RECIPES`);
+            None picks the data's default (``chipseq`` for positives-only data, else ``seqcnn``).
         out: the run folder; a new ``runs/<model>-<time>`` when None.
         force: allow ``out`` to exist already.
         test_size: fraction of all examples held out for the test (ignored with ``test``).
@@ -79,6 +99,18 @@ def train(
         progress: show progress bars.
         command: the command line, recorded in ``config.json``.
         data_dir: where a named data set's files are (e.g. Fashion-MNIST's IDX files).
+        negatives: for positives-only data: ``"shuffle"`` (default), a number of shuffled
+            copies per positive, or ``"none"`` (see :mod:`seqcnn.negatives`).
+        negatives_file: negative sequences for positives-only data.
+        rc_average: average both strands at prediction (recorded in ``config.json`` for
+            predict and evaluate); None: on for positives-only data, else off.
+        init_from: a run folder whose weights start the model (tensors whose shapes fit).
+        freeze: with ``init_from``, keep the first ``freeze`` spec layers fixed.
+        genome: a genome FASTA; ``data`` is then a BED file of peaks (see
+            :func:`seqcnn.negatives.peak_bundle`).
+        width: window width around each peak (BED input).
+        summit_column: 1-based BED column with the summit offset (10 for narrowPeak).
+        test_chroms: chromosomes held out as the test set (BED input).
         **overrides: fields of :class:`seqcnn.training.TrainConfig` (epochs, batch_size, lr, seed...).
 
     Returns:
@@ -87,20 +119,28 @@ def train(
     Raises:
         SeqcnnError: for bad data, options or specs, before anything is written.
     """
-    from seqcnn.training import RECIPES
+    if freeze and init_from is None:
+        raise InputError(f"--freeze {freeze} needs --init-from RUN (the run whose layers are kept)")
+    seed = overrides.get("seed") or 0
+    if genome is not None:
+        from seqcnn.negatives import peak_bundle
 
-    if recipe not in RECIPES:
-        raise InputError(f"--recipe must be one of {list(RECIPES)}, but got {recipe!r}")
-    config = replace(RECIPES[recipe], **{k: v for k, v in overrides.items() if v is not None}).check()
-    bundle = load_data(data, labels, test=test, test_labels=test_labels, fit=fit_length, length=length, seed=config.seed, data_dir=data_dir)
+        bundle = peak_bundle(data, genome, width=width, summit_column=summit_column, test_chroms=test_chroms or (), negatives=negatives, seed=seed)
+    else:
+        bundle = load_data(data, labels, test=test, test_labels=test_labels, fit=fit_length, length=length, seed=seed, data_dir=data_dir, negatives=negatives, negatives_file=negatives_file)
+    warn_shared(bundle, test)
+    recipe = recipe or bundle.default_recipe
+    config = _config(recipe, overrides)
     parts = _split(bundle, test_size, val_size, config.seed)
     spec = resolve_spec(model or bundle.default_model, bundle.train.input_shape, bundle.train.n_classes)
     spec.analyse(bundle.train.input_shape)  # fail on a misfit spec before creating the folder
+    options = {"rc_average": bundle.default_recipe == "chipseq" if rc_average is None else bool(rc_average),
+               "init_from": None if init_from is None else str(init_from), "freeze": int(freeze)}
     run_dir = new_run_dir(out, spec.name, force=force)
     started = time.time()
-    result = _fit_and_evaluate(spec, parts, config, progress, run_dir)
-    files = [p for p in (data, labels, test, test_labels) if p is not None]
-    _write_config(run_dir, bundle.train, files, spec, config, recipe, parts, command, time.time() - started, test_size, val_size)
+    result = _fit_and_evaluate(spec, parts, config, progress, run_dir, options)
+    files = [p for p in (data, labels, test, test_labels, negatives_file, genome) if p is not None]
+    _write_config(run_dir, bundle.train, files, spec, config, recipe, parts, command, time.time() - started, test_size, val_size, options)
     _write_plots(run_dir, result, bundle.train.class_names)
     from seqcnn.report.html import write_report
 
@@ -108,8 +148,42 @@ def train(
     return run_dir
 
 
+def chipseq_recipe():
+    """The recipe for positives-only ChIP-seq data with shuffled negatives (``--recipe chipseq``).
+
+    Chosen by measurement on ENCODE experiments: see BENCHMARKS.md, section ENCODE.
+    """
+    from seqcnn.training import TrainConfig
+
+    return TrainConfig(epochs=20, batch_size=64, lr=5e-3, optimizer="adam", patience=3, restore_best=True, augment=("rc",))
+
+
+def _config(recipe: str, overrides: dict):
+    from seqcnn.training import RECIPES
+
+    RECIPES.setdefault("chipseq", chipseq_recipe())
+    if recipe not in RECIPES:
+        raise InputError(f"--recipe must be one of {list(RECIPES)}, but got {recipe!r}")
+    return replace(RECIPES[recipe], **{k: v for k, v in overrides.items() if v is not None}).check()
+
+
+def warn_shared(bundle: DataBundle, test_file) -> int:
+    """Warn on stderr when test sequences also occur in the training data; returns the count."""
+    from seqcnn.negatives import shared_sequences
+
+    if bundle.test is None or bundle.train.kind != "sequence":
+        return 0
+    shared = shared_sequences(bundle.train.x, bundle.test.x)
+    if shared:
+        print(f"seqcnn: warning: {test_file}: {shared} of {len(bundle.test)} test sequences also occur in the training data; "
+              "test metrics will be optimistic", file=sys.stderr)
+    return shared
+
+
 def _split(bundle: DataBundle, test_size: float, val_size: float, seed: int) -> tuple[LabelledSet, LabelledSet, LabelledSet]:
-    """Train, validation and test sets: the test is the bundle's own when it has one."""
+    """Train, validation and test sets: the test (and validation) set is the bundle's own when it has one."""
+    if bundle.val is not None and bundle.test is not None:  # a fixed split (Fashion-MNIST); val_size does not apply
+        return bundle.train, bundle.val, bundle.test
     whole = bundle.train
     if bundle.test is not None:
         train_idx, val_idx, _ = split(whole.labels, 0.0, val_size, seed=seed)
@@ -125,12 +199,14 @@ def tensor_set(ds: LabelledSet, device):
     return sequence_set(ds.x, ds.labels, device) if ds.kind == "sequence" else image_set(ds.x, ds.labels, device)
 
 
-def _fit_and_evaluate(spec, parts: tuple[LabelledSet, LabelledSet, LabelledSet], config, progress: bool, run_dir: Path) -> dict:
+def _fit_and_evaluate(spec, parts: tuple[LabelledSet, LabelledSet, LabelledSet], config, progress: bool, run_dir: Path, options: dict | None = None) -> dict:
     import torch
 
-    from seqcnn.inference import write_predictions
+    from seqcnn.inference import predict_tensor, write_predictions
     from seqcnn.models.network import build_model
-    from seqcnn.training import evaluate, fit, resolve_device
+    from seqcnn.training import fit, resolve_device
+
+    options = options or {}
 
     if config.threads:
         torch.set_num_threads(config.threads)
@@ -138,19 +214,48 @@ def _fit_and_evaluate(spec, parts: tuple[LabelledSet, LabelledSet, LabelledSet],
     torch.manual_seed(config.seed)
     train_set, val_set, test_set = parts
     net = build_model(spec, train_set.input_shape).to(device)
+    if options.get("init_from"):
+        transfer(net, options["init_from"], options.get("freeze", 0))
     val = tensor_set(val_set, device) if len(val_set) else None
     history = fit(net, tensor_set(train_set, device), val, config, progress=progress)
     save_model(run_dir, net)
     _write_history(run_dir / "history.csv", history.rows)
     result = {"history": history.rows, "best_epoch": history.best_epoch, "stopped_early": history.stopped_early}
     if len(test_set):
-        _, _, probs = evaluate(net, tensor_set(test_set, device))
-        probs = probs.cpu().numpy()
+        probs = predict_tensor(net, tensor_set(test_set, device), rc_average=options.get("rc_average", False))
         metrics = classification_metrics(test_set.labels, probs)
         atomic_write_json(run_dir / "metrics.json", metrics)
         write_predictions(run_dir / "predictions.tsv", test_set.ids, probs, test_set.labels)
         result.update(metrics=metrics, probs=probs, labels=test_set.labels)
     return result
+
+
+def transfer(net, run: str | Path, freeze: int = 0) -> list[str]:
+    """Start ``net`` from a trained run's weights and freeze its first ``freeze`` spec layers.
+
+    Tensors are copied by name (``layers.<i>.weight``) where the shapes agree, so a model
+    that shares its bottom layers with the run's keeps them and trains the rest afresh.
+
+    Returns:
+        The names of the copied tensors.
+
+    Raises:
+        InputError: when no tensor fits, or ``freeze`` is not between 0 and the layer count.
+    """
+    from seqcnn.checkpoint import load_model
+
+    if not 0 <= freeze <= len(net.layers):
+        raise InputError(f"--freeze must be between 0 and the model's {len(net.layers)} layers, got {freeze}")
+    source = load_model(run).state_dict()
+    state = net.state_dict()
+    copied = [k for k, v in source.items() if k in state and tuple(state[k].shape) == tuple(v.shape)]
+    if not copied:
+        raise InputError(f"{run}: no layer's weights fit the new model (compare `seqcnn summary` of both)")
+    net.load_state_dict({**state, **{k: source[k] for k in copied}})
+    for layer in list(net.layers)[:freeze]:
+        for param in layer.parameters():
+            param.requires_grad_(False)
+    return copied
 
 
 def _write_history(path: Path, rows: list[dict]) -> None:
@@ -159,7 +264,7 @@ def _write_history(path: Path, rows: list[dict]) -> None:
     atomic_write_text(path, "\n".join(lines) + "\n")
 
 
-def _write_config(run_dir, dataset: LabelledSet, files, spec, config, recipe, parts, command, seconds, test_size, val_size) -> None:
+def _write_config(run_dir, dataset: LabelledSet, files, spec, config, recipe, parts, command, seconds, test_size, val_size, options=None) -> None:
     import torch
 
     from seqcnn import __version__
@@ -175,6 +280,8 @@ def _write_config(run_dir, dataset: LabelledSet, files, spec, config, recipe, pa
         "model": spec.name,
         "recipe": recipe,
         "train": asdict(config),
+        "predict": {"rc_average": bool((options or {}).get("rc_average", False))},
+        "transfer": {k: (options or {}).get(k) for k in ("init_from", "freeze")},
         "seconds": round(seconds, 3),
         "versions": {"seqcnn": __version__, "torch": torch.__version__, "numpy": np.__version__, "python": platform.python_version()},
         "machine": {"platform": platform.platform(), "processor": platform.machine()},

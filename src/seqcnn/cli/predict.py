@@ -20,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from seqcnn.checkpoint import load_model
-    from seqcnn.inference import predict, write_predictions
+    from seqcnn.inference import predict, run_rc_average, write_predictions
     from seqcnn.io import read_sequences
     from seqcnn.sequence import encode_batch
 
@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     records = read_sequences(args.file)
     length = args.length or model.input_shape[-1]
     codes = encode_batch(records.seqs, length=length, fit=fit_mode(args), ids=records.ids, source=records.source)
-    probs = predict(model, codes, batch_size=args.batch_size)
+    probs = predict(model, codes, batch_size=args.batch_size, rc_average=run_rc_average(args.run))
     write_predictions(args.output, records.ids, probs)
     print(f"predictions for {len(records)} sequences: {args.output}")
     return 0

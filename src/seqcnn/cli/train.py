@@ -27,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--test", help="separate labelled test file (default: hold out --test-size of DATA)")
     parser.add_argument("--test-labels", help="label file for --test")
     parser.add_argument("--model", help="zoo name or spec .json file (default: the data set's, primer for plain sequences); see `seqcnn models`")
-    parser.add_argument("--recipe", default="seqcnn", help="training recipe: seqcnn (default) or primer (the paper's exact protocol)")
+    parser.add_argument("--recipe", help="training recipe: seqcnn, primer (the paper's exact protocol) or chipseq (default for positives-only data, else seqcnn)")
     parser.add_argument("--epochs", type=int, help="training epochs (recipe default: 50)")
     parser.add_argument("--batch-size", type=int, help="examples per batch (recipe default: 32)")
     parser.add_argument("--lr", type=float, help="learning rate")
@@ -39,6 +39,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--augment", help="comma-separated training augmentations: " + ", ".join(AUGMENTATION_NAMES))
     parser.add_argument("--device", help="auto (default), cpu or cuda")
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    group = parser.add_argument_group("ChIP-seq data (positives only)")
+    group.add_argument("--negatives", help="negatives for positives-only data: shuffle (default: one dinucleotide-shuffled copy per positive), N (N copies), gc (GC-matched genome windows, BED input), none")
+    group.add_argument("--negatives-file", help="sequence file of negatives (label 0) for a positives-only DATA")
+    group.add_argument("--rc-average", action=argparse.BooleanOptionalAction, default=None, help="average both strands at prediction (default: on for positives-only data); recorded for predict/evaluate")
+    group.add_argument("--init-from", metavar="RUN", help="start from a trained run's weights (the layers whose shapes fit)")
+    group.add_argument("--freeze", type=int, default=0, metavar="K", help="with --init-from: keep the first K spec layers fixed")
+    group.add_argument("--genome", help="genome FASTA (indexed with pyfaidx); DATA is then a BED file of peaks")
+    group.add_argument("--width", type=int, default=101, help="window width around each peak (BED input; default 101)")
+    group.add_argument("--summit-column", type=int, help="1-based BED column with the summit offset (10 for narrowPeak; default: the interval's centre)")
+    group.add_argument("--test-chroms", help="comma-separated chromosomes held out as the test set (BED input), e.g. chr8,chr9")
     parser.add_argument("--out", help="run folder to create (default: runs/<model>-<time>)")
     parser.add_argument("--force", action="store_true", help="allow --out to be an existing folder")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -58,6 +68,9 @@ def run(args: argparse.Namespace) -> int:
         args.data or args.dataset, args.labels, data_dir=args.data_dir, augment=augment, test=args.test, test_labels=args.test_labels, model=args.model, recipe=args.recipe, out=args.out, force=args.force,
         test_size=args.test_size, val_size=args.val_size, fit_length=fit_mode(args), length=args.length,
         progress=not args.quiet, command=["seqcnn", *sys.argv[1:]],
+        genome=args.genome, width=args.width, summit_column=args.summit_column,
+        test_chroms=[c.strip() for c in args.test_chroms.split(",") if c.strip()] if args.test_chroms else None,
+        negatives=args.negatives, negatives_file=args.negatives_file, rc_average=args.rc_average, init_from=args.init_from, freeze=args.freeze,
         epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, optimizer=args.optimizer,
         patience=args.patience, seed=args.seed, device=args.device, threads=args.threads,
     )

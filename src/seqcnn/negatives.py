@@ -1,0 +1,366 @@
+"""Negative examples for positives-only data: dinucleotide shuffles and GC-matched background.
+
+ChIP-seq peaks come without negatives. DeepBind and Zeng et al. (2016) made one negative per
+peak by shuffling it while keeping its dinucleotide counts exactly (Altschul and Erickson
+1985, in the Eulerian-path form of Kandel et al. 1996); :func:`dinucleotide_shuffle` does the
+same on uint8 codes (compiled with numba: about a million 101 bp sequences a second).
+:func:`gc_matched_background` draws genome windows whose GC content follows the positives'.
+
+:func:`training_set` turns the records of a training file into a labelled set, adding
+negatives when the file holds positives only (or when asked).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+import numba
+import numpy as np
+
+from seqcnn.errors import InputError
+
+#: The zoo model that ``seqcnn train`` picks for positives-only (ChIP-seq style) data; chosen
+#: by measurement, see BENCHMARKS.md (## ENCODE).
+CHIPSEQ_MODEL = "chipseq"
+
+#: Letters of the shuffle's graph: A, C, G, T, N and padding (see :mod:`seqcnn.sequence`).
+_LETTERS = 6
+
+
+@numba.njit(cache=True)
+def _random_arborescence(counts, starts, succ, last, chosen):
+    """Pick a last edge for every vertex but ``last`` until they form a tree rooted at ``last``."""
+    while True:
+        for v in range(_LETTERS):
+            chosen[v] = -1
+            if counts[v] > 0 and v != last:
+                chosen[v] = starts[v] + np.random.randint(counts[v])
+        tree = True
+        for v in range(_LETTERS):
+            u, steps = v, 0
+            while tree and chosen[v] >= 0 and u != last:
+                u = succ[chosen[u]]
+                steps += 1
+                tree = steps <= _LETTERS
+        if tree:
+            return
+
+
+@numba.njit(cache=True)
+def _shuffle_one(seq, dst, counts, starts, ptr, succ, chosen):
+    """Write one dinucleotide shuffle of ``seq`` into ``dst`` (scratch arrays reused)."""
+    n = seq.shape[0]
+    counts[:] = 0
+    for j in range(n - 1):
+        counts[seq[j]] += 1
+    total = 0
+    for v in range(_LETTERS):
+        starts[v] = total
+        ptr[v] = total
+        total += counts[v]
+    for j in range(n - 1):
+        succ[ptr[seq[j]]] = seq[j + 1]
+        ptr[seq[j]] += 1
+    last = seq[n - 1]
+    _random_arborescence(counts, starts, succ, last, chosen)
+    for v in range(_LETTERS):
+        k = counts[v]
+        if k == 0:
+            continue
+        free = k
+        if chosen[v] >= 0:  # the tree edge goes last; the others are permuted freely
+            end = starts[v] + k - 1
+            succ[chosen[v]], succ[end] = succ[end], succ[chosen[v]]
+            free = k - 1
+        for i in range(free - 1, 0, -1):
+            r = np.random.randint(i + 1)
+            a, b = starts[v] + i, starts[v] + r
+            succ[a], succ[b] = succ[b], succ[a]
+        ptr[v] = starts[v]
+    u = seq[0]
+    dst[0] = u
+    for j in range(1, n):
+        u_next = succ[ptr[u]]
+        ptr[u] += 1
+        dst[j] = u_next
+        u = u_next
+
+
+@numba.njit(cache=True)
+def _shuffle_all(codes, copies, seed, out):
+    np.random.seed(seed)
+    n, length = codes.shape
+    counts = np.zeros(_LETTERS, np.int64)
+    starts = np.zeros(_LETTERS, np.int64)
+    ptr = np.zeros(_LETTERS, np.int64)
+    chosen = np.zeros(_LETTERS, np.int64)
+    succ = np.zeros(max(length - 1, 1), np.uint8)
+    for c in range(copies):
+        for i in range(n):
+            if length < 3:
+                out[c * n + i] = codes[i]
+            else:
+                _shuffle_one(codes[i], out[c * n + i], counts, starts, ptr, succ, chosen)
+
+
+def dinucleotide_shuffle(codes: np.ndarray, copies: int = 1, seed: int = 0) -> np.ndarray:
+    """Shuffle sequences while keeping every dinucleotide count (and the first and last base).
+
+    Each shuffle is drawn uniformly from all sequences with the same dinucleotide counts,
+    first and last base (a random Eulerian path of the sequence's dinucleotide graph).
+
+    Args:
+        codes: uint8 codes ``(N, L)`` (see :mod:`seqcnn.sequence`); N and padding are letters
+            like the others.
+        copies: shuffles per sequence.
+        seed: random seed; the same seed gives the same shuffles on every machine.
+
+    Returns:
+        uint8 codes ``(copies * N, L)``: copy ``c`` of sequence ``i`` is row ``c * N + i``.
+
+    Raises:
+        InputError: for codes that are not a 2-D array of values 0..5, or ``copies < 1``.
+    """
+    codes = np.ascontiguousarray(codes, dtype=np.uint8)
+    if codes.ndim != 2:
+        raise InputError(f"codes must have shape (N, L), got shape {codes.shape}")
+    if codes.size and codes.max() >= _LETTERS:
+        raise InputError(f"codes must be 0..{_LETTERS - 1} (A, C, G, T, N, padding), found {int(codes.max())}")
+    if copies < 1:
+        raise InputError(f"copies must be at least 1, got {copies}")
+    out = np.empty((copies * codes.shape[0], codes.shape[1]), dtype=np.uint8)
+    _shuffle_all(codes, int(copies), int(seed) % (2**32), out)
+    return out
+
+
+def dinucleotide_counts(codes: np.ndarray) -> np.ndarray:
+    """Dinucleotide counts ``(N, 6, 6)`` of codes ``(N, L)``: ``[i, a, b]`` counts ``ab`` in row ``i``."""
+    codes = np.asarray(codes, dtype=np.int64)
+    pairs = codes[:, :-1] * _LETTERS + codes[:, 1:]  # (N, L - 1)
+    offset = np.arange(codes.shape[0])[:, None] * _LETTERS * _LETTERS
+    flat = np.bincount((pairs + offset).ravel(), minlength=codes.shape[0] * _LETTERS * _LETTERS)
+    return flat.reshape(codes.shape[0], _LETTERS, _LETTERS)
+
+
+def parse_negatives(value: str | int | None) -> tuple[str, int]:
+    """Read a ``--negatives`` value: ``auto`` (None), ``shuffle``, ``gc``, ``none`` or a count.
+
+    Returns:
+        ``(method, copies)`` with method ``"auto"``, ``"shuffle"``, ``"gc"`` or ``"none"``.
+
+    Raises:
+        InputError: for another value.
+    """
+    text = "auto" if value is None else str(value).strip().lower()
+    if text in ("auto", "shuffle", "gc", "none"):
+        return text, 1
+    if text.isdigit() and int(text) >= 1:
+        return "shuffle", int(text)
+    raise InputError(f"--negatives must be 'shuffle', 'gc', 'none' or a number of shuffled copies per positive (1, 2, ...), but got {value!r}")
+
+
+def positives_only(labels: np.ndarray | None) -> bool:
+    """True when there are no labels, or every label is 1."""
+    return labels is None or (len(labels) > 0 and bool(np.all(labels == 1)))
+
+
+def training_set(records, *, negatives: str | int | None = None, negatives_file=None, fit: str = "error", length: int | None = None, seed: int = 0, note=print):
+    """The labelled training set of ``records``, with negatives added where needed.
+
+    Records without labels, or with label 1 only, are positives. Unless ``negatives`` is
+    ``"none"``, positives-only data gets the sequences of ``negatives_file`` (label 0) when
+    given, else dinucleotide-shuffled copies of the positives; ``note`` says so in one line.
+
+    Args:
+        records: :class:`seqcnn.io.Records` of the training file.
+        negatives: see :func:`parse_negatives`; ``"gc"`` needs a genome (BED input) and is
+            refused here.
+        negatives_file: a sequence file of negatives (any format :func:`read_sequences` reads).
+        fit: length handling (see :func:`seqcnn.sequence.encode_batch`).
+        length: target length for ``fit``.
+        seed: seed of the shuffles.
+        note: where the one-line note goes (stderr by default).
+
+    Returns:
+        A :class:`seqcnn.datasets.LabelledSet`; negatives have ids ``<id>_shuf<c>``.
+
+    Raises:
+        InputError: for bad records or options.
+    """
+    from seqcnn.datasets import to_labelled
+
+    method, copies = parse_negatives(negatives)
+    wanted = method in ("shuffle", "gc") or negatives_file is not None
+    if method == "none" or not (wanted or positives_only(records.labels)):
+        return to_labelled(records, fit=fit, length=length)
+    if method == "gc":
+        raise InputError("--negatives gc draws GC-matched windows from a genome; it needs BED input with --genome")
+    if records.labels is None:
+        records.labels = np.ones(len(records))
+    pos = to_labelled(records, fit=fit, length=length, min_classes=1)
+    if negatives_file is not None:
+        neg = _negatives_from_file(negatives_file, pos.x.shape[1], fit)
+        what = f"{len(neg)} negatives from {negatives_file}"
+    else:
+        neg = shuffled_negatives(pos, copies, seed)
+        what = f"{len(neg)} dinucleotide-shuffled negatives ({copies} per positive, --negatives)"
+    if positives_only(records.labels):
+        _emit(note, f"seqcnn: {records.source}: all {len(pos)} training sequences are positives; adding {what}")
+    return concat(pos, neg)
+
+
+def _emit(note, text: str) -> None:
+    if note is print:
+        print(text, file=sys.stderr)
+    elif note is not None:
+        note(text)
+
+
+def shuffled_negatives(pos, copies: int = 1, seed: int = 0):
+    """Dinucleotide-shuffled copies (label 0) of the sequences of a labelled set."""
+    from dataclasses import replace
+
+    x = dinucleotide_shuffle(pos.x, copies, seed)
+    ids = [f"{rec}_shuf{c}" for c in range(copies) for rec in pos.ids]
+    return replace(pos, x=x, labels=np.zeros(len(x), dtype=np.int64), ids=ids)
+
+
+def _negatives_from_file(path, length: int, fit: str):
+    from seqcnn.datasets import to_labelled
+    from seqcnn.io import read_sequences
+
+    records = read_sequences(path)
+    records.labels = np.zeros(len(records))
+    return to_labelled(records, fit=fit, length=length, min_classes=1)
+
+
+def concat(*sets):
+    """Join labelled sets of the same kind and input shape (ids must stay unique)."""
+    from dataclasses import replace
+
+    ids = [rec for s in sets for rec in s.ids]
+    if len(set(ids)) != len(ids):
+        seen: set[str] = set()
+        dup = next(rec for rec in ids if rec in seen or seen.add(rec))
+        raise InputError(f'record "{dup}" is in both {sets[0].source} and another input; ids must be unique')
+    x = np.concatenate([s.x for s in sets])
+    labels = np.concatenate([s.labels for s in sets])
+    return replace(sets[0], x=x, labels=labels, ids=ids)
+
+
+def shared_sequences(train_codes: np.ndarray, test_codes: np.ndarray) -> int:
+    """How many test sequences also occur (identically) in the training set."""
+    train_keys = {row.tobytes() for row in np.ascontiguousarray(train_codes)}
+    return sum(row.tobytes() in train_keys for row in np.ascontiguousarray(test_codes))
+
+
+def gc_fraction(codes: np.ndarray) -> np.ndarray:
+    """GC fraction of each row of codes ``(N, L)`` among its A/C/G/T bases (NaN when none)."""
+    acgt = (codes < 4).sum(1)
+    gc = ((codes == 1) | (codes == 2)).sum(1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(acgt > 0, gc / np.maximum(acgt, 1), np.nan)
+
+
+def gc_matched_background(genome, positives: np.ndarray, *, n: int | None = None, exclude: Sequence[tuple[str, int, int]] = (), chroms: Sequence[str] | None = None, bins: int = 20, seed: int = 0, oversample: int = 10) -> tuple[np.ndarray, list[tuple[str, int, int]]]:
+    """Random genome windows whose GC content follows that of the positives.
+
+    Candidate windows of the positives' width are drawn uniformly over ``chroms`` (all of the
+    genome's by default), windows with more than 10 % N or overlapping ``exclude`` are dropped,
+    and each GC bin of the positives gets as many windows from the same bin as it has positives.
+
+    Args:
+        genome: a :class:`seqcnn.io.bed.Genome`.
+        positives: codes ``(N, L)`` of the positive windows.
+        n: number of windows (default: one per positive).
+        exclude: ``(chrom, start, end)`` intervals the windows must not overlap (the peaks).
+        chroms: chromosomes to draw from.
+        bins: GC bins between 0 and 1.
+        seed: random seed.
+        oversample: candidates drawn per window wanted.
+
+    Returns:
+        Codes ``(n, L)`` and the windows' ``(chrom, start, end)``.
+
+    Raises:
+        InputError: when the genome cannot supply enough windows in some GC bin.
+    """
+    from seqcnn.io.bed import overlaps_any
+
+    rng = np.random.default_rng(seed)
+    width, n = positives.shape[1], n or len(positives)
+    cand, where = genome.random_windows(width, n * oversample, rng, chroms)
+    keep = ((cand == 4).mean(1) <= 0.1) & ~overlaps_any(where, exclude)
+    cand, where = cand[keep], [w for w, k in zip(where, keep) if k]
+    edges = np.linspace(0, 1, bins + 1)[1:-1]
+    want = np.bincount(np.digitize(np.nan_to_num(gc_fraction(positives)), edges), minlength=bins)
+    want = np.round(want * n / max(want.sum(), 1)).astype(int)
+    have = np.digitize(np.nan_to_num(gc_fraction(cand)), edges)
+    chosen = []
+    for b in np.flatnonzero(want):
+        pool = np.flatnonzero(have == b)
+        if len(pool) == 0:
+            raise InputError(f"{genome.path}: no background window with GC between {b / bins:.2f} and {(b + 1) / bins:.2f} among {len(cand)} candidates; the positives' GC content is unusual for this genome")
+        chosen.append(rng.choice(pool, size=want[b], replace=len(pool) < want[b]))
+    index = np.concatenate(chosen)
+    return cand[index], [where[i] for i in index]
+
+
+def peak_bundle(bed, genome_path, *, width: int = 101, summit_column: int | None = None, test_chroms: Sequence[str] = (),
+                negatives: str | int | None = None, seed: int = 0, note=print):
+    """Training (and held-out test) sets from BED peaks and a genome FASTA.
+
+    Positives are fixed-width windows around the peaks (:func:`seqcnn.io.bed.peak_windows`).
+    Negatives are dinucleotide shuffles of them (default, or ``N`` copies) or, with
+    ``negatives="gc"``, GC-matched genome windows that overlap no peak, drawn from the same
+    side of the chromosome split. With ``test_chroms``, peaks on those chromosomes form the
+    test set, and no training window may overlap a test window.
+
+    Returns:
+        A :class:`seqcnn.datasets.DataBundle` whose default model and recipe are ChIP-seq's.
+
+    Raises:
+        InputError: for bad BED records, chromosomes absent from the genome, intervals outside
+            their chromosome, an empty hold-out, or overlapping training and test windows.
+    """
+    from seqcnn.datasets import DataBundle, LabelledSet
+    from seqcnn.io.bed import Genome, check_no_overlap, chromosome_split, peak_windows, read_bed
+
+    method, copies = parse_negatives(negatives)
+    if method == "none":
+        raise InputError("BED peaks are positives only; --negatives none leaves nothing to contrast them with")
+    genome = Genome(genome_path)
+    peaks = read_bed(bed, summit_column)
+    windows = peak_windows(peaks, genome, width, bed)
+    codes = np.stack([genome.codes(*w) for w in windows])
+    ids = [f"{c}:{s}-{e}" for c, s, e in windows]
+    whole = LabelledSet(codes, np.ones(len(codes), dtype=np.int64), ids, str(bed))
+    parts = chromosome_split(windows, test_chroms, bed) if test_chroms else (np.arange(len(windows)), None)
+    sets, places = [], []
+    for index, chroms in zip(parts, (_other_chroms(genome, test_chroms), list(test_chroms))):
+        if index is None:
+            continue
+        pos, where = whole.subset(index), [windows[i] for i in index]
+        neg, neg_where = _peak_negatives(pos, method, copies, genome, windows, chroms, seed)
+        sets.append(concat(pos, neg))
+        places.append(where + neg_where)
+    if len(sets) == 2:
+        check_no_overlap(places[0], places[1], bed)
+    _emit(note, f"seqcnn: {bed}: {len(windows)} peaks as {width} bp windows; adding {'GC-matched genome' if method == 'gc' else 'dinucleotide-shuffled'} negatives")
+    return DataBundle(sets[0], sets[1] if len(sets) == 2 else None, CHIPSEQ_MODEL, "chipseq")
+
+
+def _other_chroms(genome, test_chroms: Sequence[str]) -> list[str]:
+    return [c for c in genome.lengths if c not in set(test_chroms)]
+
+
+def _peak_negatives(pos, method: str, copies: int, genome, peaks, chroms, seed: int):
+    from dataclasses import replace
+
+    if method != "gc":
+        neg = shuffled_negatives(pos, copies, seed)
+        return neg, []  # shuffles sit where their peaks are: the peaks' own check covers them
+    codes, where = gc_matched_background(genome, pos.x, n=copies * len(pos), exclude=peaks, chroms=chroms, seed=seed)
+    ids = [f"bg:{c}:{s}-{e}#{i}" for i, (c, s, e) in enumerate(where)]
+    return replace(pos, x=codes, labels=np.zeros(len(codes), dtype=np.int64), ids=ids), where
