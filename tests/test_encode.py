@@ -1,0 +1,99 @@
+"""DeepBind/ENCODE inputs end to end: positives-only .seq.gz, strand averaging, transfer, bad input."""
+
+import gzip
+import json
+
+import numpy as np
+import pytest
+
+from conftest import SHARED
+
+ENCODE = SHARED / "encode-deepbind"
+MOTIF = "CACGTGAC"
+
+
+def _seq_gz(path, seqs, labels, header="FoldID\tEventID\tseq\tBound"):
+    rows = [header] + [f"A\tev{i}\t{s}\t{l}" for i, (s, l) in enumerate(zip(seqs, labels))]
+    with gzip.open(path, "wt") as handle:
+        handle.write("\n".join(rows) + "\n")
+    return path
+
+
+def _planted(n, length, seed, motif=True):
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        seq = "".join("ACGT"[j] for j in rng.integers(0, 4, length))
+        at = int(rng.integers(0, length - len(MOTIF)))
+        out.append(seq[:at] + MOTIF + seq[at + len(MOTIF):] if motif else seq)
+    return out
+
+
+@pytest.fixture
+def tiny_spec(tmp_path):
+    path = tmp_path / "tiny.json"
+    path.write_text(json.dumps([{"Conv1D": {"filters": 4, "kernel_size": 8, "activation": "relu"}}, {"GlobalMaxPooling1D": {}},
+                                {"Dense": {"units": 2, "activation": "softmax"}}]))
+    return path
+
+
+def test_real_deepbind_files_read_as_positives_and_test(tmp_path):
+    from seqcnn.datasets import load_data
+
+    train, test = ENCODE / "MYC_H1-hESC_c-Myc_Stanford_AC.seq.gz", ENCODE / "MYC_H1-hESC_c-Myc_Stanford_B.seq.gz"
+    if not train.is_file():
+        pytest.skip(f"ENCODE data not found at {ENCODE}")
+    bundle = load_data(train, test=test)
+    assert np.bincount(bundle.train.labels).tolist() == [4051, 4051] and bundle.train.x.shape[1] == 101
+    assert np.bincount(bundle.test.labels).tolist() == [500, 500]
+    assert bundle.default_model == "chipseq" and bundle.default_recipe == "chipseq"
+
+
+def test_positives_only_training_with_rc_average_and_shared_warning(cli, tmp_path, tiny_spec):
+    pos = _planted(40, 30, seed=1)
+    train = _seq_gz(tmp_path / "X_AC.seq.gz", pos, [1] * 40)
+    test_seqs = pos[:3] + _planted(10, 30, seed=2) + _planted(13, 30, seed=3, motif=False)
+    test = _seq_gz(tmp_path / "X_B.seq.gz", test_seqs, [1] * 13 + [0] * 13)
+    out = tmp_path / "run"
+    code, _, err = cli("train", train, "--test", test, "--model", tiny_spec, "--epochs", "1", "--quiet", "--out", out)
+    assert code == 0, err
+    assert "all 40 training sequences are positives; adding 40 dinucleotide-shuffled negatives" in err
+    assert "X_B.seq.gz: 3 of 26 test sequences also occur in the training data" in err
+    config = json.loads((out / "config.json").read_text())
+    assert config["predict"]["rc_average"] is True and config["recipe"] == "chipseq" and config["data"]["class_counts"] == [40, 40]
+    # predict uses the run's strand averaging: the score of a sequence equals that of its reverse complement
+    from seqcnn.sequence import reverse_complement
+
+    fasta = tmp_path / "q.fa"
+    fasta.write_text(f">f\n{test_seqs[5]}\n>r\n{reverse_complement(test_seqs[5])}\n")
+    code, _, _ = cli("predict", out, fasta, "-o", tmp_path / "p.tsv")
+    rows = [line.split("\t") for line in (tmp_path / "p.tsv").read_text().splitlines()[1:]]
+    assert code == 0 and rows[0][1] == rows[1][1]
+
+
+def test_init_from_copies_and_freezes_layers(cli, tmp_path, tiny_spec):
+    from safetensors.torch import load_file
+
+    train = _seq_gz(tmp_path / "X_AC.seq.gz", _planted(40, 30, seed=1), [1] * 40)
+    first, second = tmp_path / "first", tmp_path / "second"
+    assert cli("train", train, "--model", tiny_spec, "--epochs", "1", "--quiet", "--out", first)[0] == 0
+    code, _, err = cli("train", train, "--model", tiny_spec, "--epochs", "2", "--quiet", "--out", second, "--init-from", first, "--freeze", "1", "--seed", "5")
+    assert code == 0, err
+    a, b = load_file(first / "model.safetensors"), load_file(second / "model.safetensors")
+    assert all(np.array_equal(a[k].numpy(), b[k].numpy()) for k in a if k.startswith("layers.0."))
+    assert not np.array_equal(a["layers.2.weight"].numpy(), b["layers.2.weight"].numpy())
+    assert json.loads((second / "config.json").read_text())["transfer"] == {"init_from": str(first), "freeze": 1}
+    code, _, err = cli("train", train, "--model", tiny_spec, "--epochs", "1", "--quiet", "--out", tmp_path / "x", "--freeze", "1")
+    assert code == 2 and "--freeze 1 needs --init-from RUN" in err
+
+
+@pytest.mark.parametrize("header, seqs, message", [
+    ("FoldID\tEventID\tsequence_x\tBound", ["ACGTACGT"], "X_AC.seq.gz, line 1: no sequence column in header"),
+    ("FoldID\tEventID\tseq\tBound", ["ACGTACGTAA", "ACGTACGTAA", "ACGTAC"], 'X_AC.seq.gz \\(record "ev2"\\): sequence has length 6, expected 10'),
+])
+def test_bad_seq_gz_exits_2(cli, tmp_path, header, seqs, message):
+    import re
+
+    path = _seq_gz(tmp_path / "X_AC.seq.gz", seqs, [1] * len(seqs), header=header)
+    code, _, err = cli("train", path, "--epochs", "1", "--quiet", "--out", tmp_path / "run")
+    assert code == 2 and len(err.strip().splitlines()) == 1 and re.search(message, err), err
