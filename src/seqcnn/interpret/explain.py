@@ -1,0 +1,336 @@
+"""``explain()``: what a trained network learned, written into its run folder.
+
+For chosen sequences (by default the highest-scoring correctly classified test positives of
+the run), three attribution maps -- gradient x input, in-silico saturation mutagenesis and
+DeepLIFT/SHAP -- saved as ``attributions.npz`` and drawn as logos and heatmaps under
+``plots/saliency/``; the first-layer filters as PWMs (``motifs.meme``, logos under
+``plots/filters/``) with their best Tomtom matches in JASPAR (``motifs.tsv``); and what was run
+in ``explain.json``. Nothing needs the network.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from seqcnn.errors import InputError, RunError
+from seqcnn.interpret import jaspar as jaspar_mod
+
+TSV_COLUMNS = ["filter", "information_content", "n_sites", "jaspar_id", "jaspar_name", "p_value", "q_value", "orientation"]
+TRIM_BITS = 0.25
+
+
+@dataclass
+class ExplainOptions:
+    """Settings of :func:`explain` (written to ``explain.json``).
+
+    Attributes:
+        n_sequences: sequences to attribute.
+        target: the class explained.
+        threshold: fraction of a filter's maximum activation a window needs to count.
+        release, collection, tax_group: the JASPAR motifs to match against.
+        extra_motifs: MEME files whose motifs are added to the JASPAR targets.
+        top: matches per filter in ``motifs.tsv``.
+        min_bits: filters whose (trimmed) PWM holds fewer bits are not matched: Tomtom gives
+            long, nearly uniform queries small p-values against long targets.
+        n_shuffles: dinucleotide-shuffled references per sequence for DeepLIFT/SHAP.
+        seed: seed of the shuffles.
+        filters: compute filter PWMs and matches (needs a Conv1D first layer).
+        progress: show progress bars.
+    """
+
+    n_sequences: int = 10
+    target: int = 1
+    threshold: float = 0.5
+    release: str = jaspar_mod.DEFAULT_RELEASE
+    collection: str = jaspar_mod.DEFAULT_COLLECTION
+    tax_group: str = jaspar_mod.DEFAULT_TAX_GROUP
+    extra_motifs: list[str] = field(default_factory=list)
+    top: int = 5
+    min_bits: float = 5.0
+    n_shuffles: int = 20
+    seed: int = 0
+    filters: bool = True
+    progress: bool = True
+
+    def check(self) -> "ExplainOptions":
+        """Validate values; raise :class:`InputError` naming the option."""
+        if self.n_sequences < 1:
+            raise InputError(f"--sequences must be at least 1, got {self.n_sequences}")
+        if self.top < 1:
+            raise InputError(f"--top must be at least 1, got {self.top}")
+        if self.n_shuffles < 1:
+            raise InputError(f"--shuffles must be at least 1, got {self.n_shuffles}")
+        if not 0.0 < self.threshold <= 1.0:
+            raise InputError(f"--threshold must be in (0, 1], got {self.threshold}")
+        return self
+
+
+@dataclass
+class Chosen:
+    """Sequences to explain: ids, one-hot ``(N, 4, L)``, model scores, and where they came from."""
+
+    ids: list[str]
+    x: np.ndarray
+    scores: np.ndarray
+    source: str
+
+
+def explain(run: str | Path, file: str | Path | None = None, *, fit: str = "error", options: ExplainOptions | None = None) -> Path:
+    """Explain a run folder: attributions, filter PWMs and JASPAR matches, written into it.
+
+    Args:
+        run: the run folder.
+        file: sequences to explain instead of the run's test positives (the first
+            ``n_sequences`` are attributed; all of them make the filter PWMs).
+        fit: length handling for ``file`` (see :func:`seqcnn.sequence.encode_batch`).
+        options: the settings; defaults when None.
+
+    Returns:
+        The run folder.
+
+    Raises:
+        RunError: for a folder without a model or weights, or without predictions when no
+            ``file`` is given.
+        InputError: for sequences that do not fit the model, or bad options.
+        SpecError: for a model without a Conv1D first layer (unless ``filters`` is off).
+    """
+    from seqcnn.checkpoint import load_model, read_json
+
+    options = (options or ExplainOptions()).check()
+    run = Path(run)
+    model = load_model(run)
+    length = model.input_shape[-1]
+    if file is not None:
+        chosen, pool = _file_sequences(model, file, fit, length, options)
+    else:
+        chosen, pool = _run_sequences(run, read_json(run / "config.json"), length, options)
+    explain_model(model, chosen, pool, run, options)
+    return run
+
+
+def explain_model(model, chosen: Chosen, pool: np.ndarray | None, out: str | Path, options: ExplainOptions | None = None) -> dict:
+    """Explain any model (a spec model or a plain torch module taking ``(N, 4, L)``) into ``out``.
+
+    Args:
+        model: the network; it must return logits ``(N, K)``.
+        chosen: the sequences to attribute.
+        pool: one-hot sequences ``(M, 4, L)`` whose windows make the filter PWMs; ``chosen.x``
+            when None.
+        out: the folder to write into.
+        options: the settings.
+
+    Returns:
+        The summary written to ``explain.json``.
+    """
+    from seqcnn.checkpoint import atomic_write_json
+    from seqcnn.interpret.filters import first_conv
+
+    options = (options or ExplainOptions()).check()
+    out = Path(out)
+    started = time.time()
+    if options.filters:
+        first_conv(model)  # fail before the slow part
+    targets = _targets(options) if options.filters else ()
+    summary: dict = {"sequences": {"source": chosen.source, "ids": chosen.ids, "scores": [float(s) for s in chosen.scores]},
+                     "target": options.target}
+    summary["attributions"] = _attributions(model, chosen, out, options)
+    if options.filters:
+        summary["filters"] = _filters(model, chosen.x if pool is None else pool, targets, out, options)
+    summary["seconds"] = round(time.time() - started, 2)
+    atomic_write_json(out / "explain.json", summary)
+    return summary
+
+
+# --- choosing sequences ------------------------------------------------------------------
+
+
+def _file_sequences(model, file, fit: str, length: int, options: ExplainOptions) -> tuple[Chosen, np.ndarray]:
+    from seqcnn.inference import predict
+    from seqcnn.io import read_sequences
+    from seqcnn.sequence import encode_batch, onehot
+
+    records = read_sequences(file)
+    codes = encode_batch(records.seqs, length=length, fit=fit, ids=records.ids, source=records.source)
+    n = min(options.n_sequences, len(codes))
+    probs = predict(model, codes[:n])
+    scores = probs[:, options.target] if probs.shape[1] > options.target else probs[:, -1]
+    return Chosen(list(records.ids[:n]), onehot(codes[:n]), scores, str(file)), onehot(codes)
+
+
+def _run_sequences(run: Path, config: dict, length: int, options: ExplainOptions) -> tuple[Chosen, np.ndarray]:
+    """The top-scoring correctly classified test positives of a run, and all its test sequences."""
+    from seqcnn.sequence import onehot
+
+    rows = _read_predictions(run / "predictions.tsv", options.target)
+    lookup = _data_lookup(config, length)
+    found = [r for r in rows if r["id"] in lookup]
+    if not found:
+        raise RunError(f"{run / 'predictions.tsv'}: none of its ids is in the run's data ({config.get('data', {}).get('source')}); pass FILE")
+    positives = sorted((r for r in found if r["label"] == options.target and r["predicted"] == options.target), key=lambda r: -r["score"])
+    if not positives:
+        raise RunError(f"{run / 'predictions.tsv'}: no correctly classified test sequence of class {options.target}; pass FILE")
+    best = positives[: options.n_sequences]
+    chosen = Chosen([r["id"] for r in best], onehot(np.stack([lookup[r["id"]] for r in best])),
+                    np.array([r["score"] for r in best]), "test positives of predictions.tsv, highest score first")
+    return chosen, onehot(np.stack([lookup[r["id"]] for r in found]))
+
+
+def _read_predictions(path: Path, target: int) -> list[dict]:
+    if not path.is_file():
+        raise RunError(f"{path}: missing; the run has no test predictions, so pass the sequences to explain as FILE")
+    with open(path, newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle, delimiter="\t")
+        column = "probability" if "probability" in (reader.fieldnames or []) else f"p{target}"
+        needed = {"id", "label", "predicted", column}
+        if not needed <= set(reader.fieldnames or []):
+            raise RunError(f"{path}: expected columns {sorted(needed)}, found {reader.fieldnames}")
+        return [{"id": r["id"], "label": int(r["label"]), "predicted": int(r["predicted"]), "score": float(r[column])} for r in reader]
+
+
+def _data_lookup(config: dict, length: int) -> dict[str, np.ndarray]:
+    """Sequence codes by id, from the run's built-in data set or its files (test files win)."""
+    from seqcnn.datasets import BUILTIN, load_builtin
+    from seqcnn.io import read_sequences
+    from seqcnn.sequence import encode_batch
+
+    data = config.get("data", {})
+    source, files = str(data.get("source", "")), [str(f) for f in data.get("files", [])]
+    lookup: dict[str, np.ndarray] = {}
+    if source in BUILTIN and not Path(source).exists():
+        bundle = load_builtin(source, int(config.get("train", {}).get("seed", 0)))
+        for part in (bundle.train, bundle.test):
+            if part is not None and part.kind == "sequence":
+                lookup.update(zip(part.ids, part.x))
+        return lookup
+    for path in files:
+        if not Path(path).is_file():
+            raise RunError(f"{path}: the run's data file is gone; pass the sequences to explain as FILE")
+        try:
+            records = read_sequences(path)
+        except InputError:
+            continue  # a label file
+        codes = encode_batch(records.seqs, length=length, fit="pad-crop", ids=records.ids, source=records.source)
+        lookup.update(zip(records.ids, codes))
+    return lookup
+
+
+# --- attributions ------------------------------------------------------------------------
+
+
+def _attributions(model, chosen: Chosen, out: Path, options: ExplainOptions) -> dict:
+    from seqcnn.checkpoint import _safe_name, atomic_write_bytes
+    from seqcnn.interpret.attribution import deep_lift_shap, gradient_x_input, saturation_mutagenesis
+    from seqcnn.report.logos import plot_attributions
+
+    x, target = chosen.x, options.target
+    started = time.time()
+    maps = {"gradient x input": gradient_x_input(model, x, target)}
+    ism = saturation_mutagenesis(model, x, target, progress=options.progress)
+    ism_seconds = time.time() - started
+    maps["DeepLIFT/SHAP (dinucleotide shuffles)"] = deep_lift_shap(model, x, target, options.n_shuffles, options.seed)
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, ids=np.array(chosen.ids, dtype=str), sequences=x.astype(np.float32), scores=chosen.scores.astype(np.float64),
+                        gradient_x_input=maps["gradient x input"], ism=ism, deep_lift_shap=maps["DeepLIFT/SHAP (dinucleotide shuffles)"])
+    atomic_write_bytes(out / "attributions.npz", buffer.getvalue())
+    folder = out / "plots" / "saliency"
+    _clear_pngs(folder)
+    plots = []
+    for k, seq_id in enumerate(_progress(chosen.ids, "saliency plots", options.progress)):
+        path = folder / f"{k:02d}_{_safe_name(seq_id)}.png"
+        plot_attributions(x[k], {name: m[k] for name, m in maps.items()}, ism[k], path, title=f"{seq_id}  (score {chosen.scores[k]:.4g})")
+        plots.append(str(path.relative_to(out)))
+    return {"methods": ["gradient_x_input", "ism", "deep_lift_shap"], "score": "log-odds of the target class from the logits",
+            "ism_variants": int(3 * x.shape[0] * x.shape[2]), "ism_seconds": round(ism_seconds, 3),
+            "deep_lift_shap": {"references": "dinucleotide shuffles", "n_shuffles": options.n_shuffles, "seed": options.seed},
+            "file": "attributions.npz", "plots": plots}
+
+
+def _progress(items, desc: str, enabled: bool):
+    from tqdm import tqdm
+
+    return tqdm(items, desc=desc, unit="plot", disable=not enabled, leave=False)
+
+
+def _clear_pngs(folder: Path) -> None:
+    """Remove the PNGs of an earlier explain, so stale plots never sit beside new ones."""
+    if folder.is_dir():
+        for old in folder.glob("*.png"):
+            old.unlink()
+
+
+# --- filters -----------------------------------------------------------------------------
+
+
+def _targets(options: ExplainOptions) -> tuple:
+    from seqcnn.io.meme import read_meme
+
+    targets = list(jaspar_mod.load_jaspar(options.release, options.collection, options.tax_group))
+    for path in options.extra_motifs:
+        targets += [jaspar_mod.Motif(m.name, m.alt_name or m.name, m.pwm) for m in read_meme(path)]
+    return tuple(targets)
+
+
+def _filters(model, pool: np.ndarray, targets: tuple, out: Path, options: ExplainOptions) -> dict:
+    from seqcnn.interpret.filters import filter_motifs, information_content
+
+    motifs = filter_motifs(model, pool, options.threshold)
+    names = [f"filter_{i:0{max(2, len(str(len(motifs) - 1)))}d}" for i in range(len(motifs))]
+    pwms = motifs.pwms()
+    trimmed = [_trimmed(pwms[i]) for i in range(len(motifs))]
+    live = [i for i in range(len(motifs)) if motifs.n_sites[i] > 0]
+    informative = [i for i in live if information_content(trimmed[i]).sum() >= options.min_bits]
+    matches = dict(zip(informative, jaspar_mod.match([trimmed[i] for i in informative], targets, options.top)))
+    _write_meme(out / "motifs.meme", names, trimmed, motifs.n_sites, live)
+    _write_tsv(out / "motifs.tsv", names, trimmed, motifs.n_sites, matches, targets)
+    _filter_logos(out / "plots" / "filters", names, trimmed, matches, targets, live, options.progress)
+    significant = sum(1 for i in informative if matches[i] and matches[i][0].q_value < 0.05)
+    return {"threshold": options.threshold, "pool_sequences": int(len(pool)), "n_filters": len(motifs), "with_sites": len(live),
+            "trim_bits": TRIM_BITS, "min_bits": options.min_bits, "matched": len(informative), "matched_q_below_0.05": significant,
+            "jaspar": {"release": options.release, "collection": options.collection, "tax_group": options.tax_group,
+                       "n_motifs": len(targets), "extra_motifs": options.extra_motifs},
+            "files": ["motifs.meme", "motifs.tsv", "plots/filters"]}
+
+
+def _trimmed(pwm: np.ndarray) -> np.ndarray:
+    from seqcnn.interpret.filters import trim
+
+    start, end = trim(pwm, TRIM_BITS)
+    return pwm[:, start:end]
+
+
+def _write_meme(path: Path, names, pwms, n_sites, live) -> None:
+    from seqcnn.interpret.filters import consensus
+    from seqcnn.io.meme import MemeMotif, write_meme
+
+    write_meme(path, [MemeMotif(names[i], pwms[i], consensus(pwms[i]), int(n_sites[i])) for i in live])
+
+
+def _write_tsv(path: Path, names, pwms, n_sites, matches: dict, targets) -> None:
+    from seqcnn.checkpoint import atomic_write_text
+    from seqcnn.interpret.filters import information_content
+
+    lines = ["\t".join(TSV_COLUMNS)]
+    for i, name in enumerate(names):
+        head = [name, f"{information_content(pwms[i]).sum() if n_sites[i] else 0.0:.3f}", str(int(n_sites[i]))]
+        for m in matches.get(i) or [None]:
+            tail = ["", "", "", "", ""] if m is None else [targets[m.target].id, targets[m.target].name, f"{m.p_value:.3g}", f"{m.q_value:.3g}", m.orientation]
+            lines.append("\t".join(head + tail))
+    atomic_write_text(path, "\n".join(lines) + "\n")
+
+
+def _filter_logos(folder: Path, names, pwms, matches: dict, targets, live, progress: bool) -> None:
+    from seqcnn.interpret.filters import information_content
+    from seqcnn.report.logos import plot_pwm_logo
+
+    _clear_pngs(folder)
+    for i in _progress(live, "filter logos", progress):
+        bits = information_content(pwms[i])
+        best = matches[i][0] if matches.get(i) else None
+        label = f", best match {targets[best.target].name} (q={best.q_value:.2g})" if best and best.q_value < 0.05 else ", no match with q < 0.05"
+        plot_pwm_logo(pwms[i], bits, folder / f"{names[i]}.png", title=f"{names[i]}: {bits.sum():.1f} bits{label}")

@@ -1,0 +1,161 @@
+"""JASPAR motifs offline (pyjaspar's SQLite files) and Tomtom matching (memelite).
+
+pyjaspar ships every JASPAR release from 2014 on as an SQLite file inside its wheel, so
+:func:`load_jaspar` needs no network. :func:`match` compares query PWMs with target motifs
+using memelite's Tomtom (Gupta et al. 2007, the "complete score" version) and adds q-values:
+for each query, the Benjamini-Hochberg adjustment of its p-values over all targets, as the MEME
+suite's Tomtom reports them.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import warnings
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from seqcnn.errors import InputError
+
+DEFAULT_RELEASE = "JASPAR2024"
+DEFAULT_COLLECTION = "CORE"
+DEFAULT_TAX_GROUP = "vertebrates"
+
+
+@dataclass(frozen=True)
+class Motif:
+    """A target motif: its id, name, letter probabilities ``(4, W)`` and TF family."""
+
+    id: str
+    name: str
+    pwm: np.ndarray
+    family: str = ""
+
+
+@dataclass(frozen=True)
+class Match:
+    """One query-target comparison: target index, Tomtom p-value, q-value and strand."""
+
+    target: int
+    p_value: float
+    q_value: float
+    orientation: str  # "+" or "-": the target's strand in the best alignment
+
+
+def _database(release: str) -> sqlite3.Connection:
+    """A read-only connection to the SQLite file of ``release`` inside the pyjaspar wheel.
+
+    Raises:
+        InputError: for an unknown release, listing the ones shipped.
+    """
+    from pyjaspar import jaspar_releases
+    from pyjaspar.utils import get_jaspardb_path
+
+    if release not in jaspar_releases:
+        raise InputError(f"unknown JASPAR release {release!r}; valid releases: {', '.join(sorted(jaspar_releases))}")
+    path = get_jaspardb_path(jaspar_releases[release])
+    return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+
+
+def _choices(db: sqlite3.Connection, sql: str) -> list[str]:
+    return sorted(str(row[0]) for row in db.execute(sql).fetchall())
+
+
+@lru_cache(maxsize=8)
+def load_jaspar(release: str = DEFAULT_RELEASE, collection: str = DEFAULT_COLLECTION, tax_group: str = DEFAULT_TAX_GROUP) -> tuple[Motif, ...]:
+    """The latest version of every motif of a JASPAR collection and taxonomic group, offline.
+
+    Args:
+        release: e.g. ``"JASPAR2024"``.
+        collection: e.g. ``"CORE"`` or ``"UNVALIDATED"``.
+        tax_group: e.g. ``"vertebrates"``, ``"insects"``, ``"plants"``.
+
+    Returns:
+        The motifs, sorted by id.
+
+    Raises:
+        InputError: for an unknown release, collection or taxonomic group, listing valid ones.
+    """
+    from pyjaspar import jaspardb
+
+    with _database(release) as db:
+        collections = _choices(db, "SELECT DISTINCT COLLECTION FROM MATRIX")
+        groups = _choices(db, "SELECT DISTINCT VAL FROM MATRIX_ANNOTATION WHERE TAG = 'tax_group'")
+    if collection not in collections:
+        raise InputError(f"unknown JASPAR collection {collection!r} in {release}; valid collections: {', '.join(collections)}")
+    if tax_group not in groups:
+        raise InputError(f"unknown JASPAR taxonomic group {tax_group!r} in {release}; valid groups: {', '.join(groups)}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        records = jaspardb(release=release).fetch_motifs(collection=collection, tax_group=[tax_group])
+    motifs = [_motif(record) for record in records]
+    return tuple(sorted(motifs, key=lambda m: m.id))
+
+
+def _motif(record) -> Motif:
+    counts = np.array([record.counts[base] for base in "ACGT"], dtype=np.float64)  # (4, W)
+    counts += 1e-3  # JASPAR counts have zeros; Tomtom needs no exact zeros either way
+    family = "; ".join(record.tf_family or [])
+    return Motif(record.matrix_id, record.name, counts / counts.sum(axis=0, keepdims=True), family)
+
+
+def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
+    """Benjamini-Hochberg q-values of each row of ``p`` ``(Q, T)`` -> ``(Q, T)``."""
+    p = np.atleast_2d(np.asarray(p, dtype=np.float64))
+    n = p.shape[1]
+    order = np.argsort(p, axis=1)
+    ranked = np.take_along_axis(p, order, axis=1) * n / np.arange(1, n + 1)
+    ranked = np.minimum.accumulate(ranked[:, ::-1], axis=1)[:, ::-1]
+    q = np.empty_like(p)
+    np.put_along_axis(q, order, np.minimum(ranked, 1.0), axis=1)
+    return q
+
+
+def match(queries: list[np.ndarray], targets: list[Motif] | tuple[Motif, ...], top: int = 5) -> list[list[Match]]:
+    """Tomtom p- and q-values of each query PWM against every target, best ``top`` first.
+
+    Args:
+        queries: letter probabilities ``(4, W)`` per query.
+        targets: the motifs to compare with (at least 50, as the MEME suite advises, for
+            p-values that do not depend on the choice of targets).
+        top: matches kept per query.
+
+    Returns:
+        Per query, up to ``top`` matches sorted by p-value.
+
+    Raises:
+        InputError: without targets, or for a query that is not ``(4, W)``.
+    """
+    from memelite import tomtom
+
+    if not targets:
+        raise InputError("no target motifs to match against")
+    if not queries:
+        return []
+    for i, q in enumerate(queries):
+        if q.ndim != 2 or q.shape[0] != 4:
+            raise InputError(f"query motif {i} must have shape (4, W), got {q.shape}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        p, _, _, _, strands = tomtom([np.asarray(q, dtype=np.float64) for q in queries], [t.pwm for t in targets])[:5]
+    q_values = benjamini_hochberg(p)
+    out = []
+    for i in range(len(queries)):
+        best = np.argsort(p[i], kind="stable")[:top]
+        out.append([Match(int(j), float(p[i, j]), float(q_values[i, j]), "+-"[int(strands[i, j])]) for j in best])
+    return out
+
+
+def consensus_motif(sequence: str, name: str | None = None, purity: float = 0.97) -> Motif:
+    """A motif from a consensus string: ``purity`` on the named base, the rest spread evenly.
+
+    Raises:
+        InputError: for characters other than A, C, G, T.
+    """
+    sequence = sequence.upper()
+    if not sequence or set(sequence) - set("ACGT"):
+        raise InputError(f"consensus {sequence!r} must be a non-empty string of A, C, G, T")
+    pwm = np.full((4, len(sequence)), (1 - purity) / 3)
+    pwm[["ACGT".index(b) for b in sequence], np.arange(len(sequence))] = purity
+    return Motif(name or sequence, sequence, pwm)
