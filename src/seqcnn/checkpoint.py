@@ -192,3 +192,181 @@ def load_run(path: str | Path) -> Run:
     config = read_json(path / "config.json")
     metrics = read_json(path / "metrics.json") if (path / "metrics.json").is_file() else None
     return Run(path, model, config, metrics)
+
+
+# --- Resumable training state ----------------------------------------------------------------
+
+#: The resumable state of an unfinished run, inside its run folder. Removed when the run ends.
+STATE_FILE = "checkpoint.safetensors"
+
+#: Suffixes of pickle-based model files, which can run code when loaded.
+PICKLE_SUFFIXES = (".pt", ".pth", ".pkl", ".pickle", ".bin", ".ckpt")
+
+
+def save_training_state(path: str | Path, loop) -> None:
+    """Write everything a training loop needs to continue, as one safetensors file (atomically).
+
+    Tensors (model weights, optimiser moments, RNG states, the best weights so far) are the
+    file's tensors; the rest (epoch, history, early-stopping counters, optimiser settings,
+    schedule) is JSON in the file's metadata, so one rename publishes the whole state.
+    Nothing is pickled.
+
+    Args:
+        path: the file to write, normally ``RUN/checkpoint.safetensors``.
+        loop: a :class:`seqcnn.training.Loop` at the end of an epoch.
+    """
+    import torch
+    from safetensors.torch import save
+
+    tensors: dict[str, Any] = {}
+    history = loop.history
+    state = {
+        "format": "seqcnn-training-state/1",
+        "epoch": loop.epoch,
+        "model": _flatten(loop.model.state_dict(), "model", tensors),
+        "optimizer": _flatten(loop.optimizer.state_dict(), "optimizer", tensors),
+        "schedule": _flatten(loop.schedule.state_dict(), "schedule", tensors) if loop.schedule is not None else None,
+        "rng": _flatten({"torch": torch.get_rng_state(), "generator": loop.generator.get_state(),
+                         "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []}, "rng", tensors),
+        "history": {"rows": history.rows, "best_epoch": history.best_epoch, "stopped_early": history.stopped_early,
+                    "best_loss": history.best_loss, "waited": history.waited},
+        "best_state": _flatten(history.best_state, "best", tensors) if history.best_state is not None else None,
+    }
+    atomic_write_bytes(path, save(tensors, metadata={"seqcnn": json.dumps(state)}))
+
+
+def load_training_state(path: str | Path) -> dict:
+    """Read a file written by :func:`save_training_state`: the JSON state with its tensors in place.
+
+    Raises:
+        RunError: for an unreadable, truncated or foreign file, naming it.
+    """
+    from safetensors import SafetensorError
+    from safetensors.torch import load
+
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+        tensors = load(raw)
+        state = json.loads(_safetensors_metadata(raw)["seqcnn"])
+        if state.get("format") != "seqcnn-training-state/1":
+            raise KeyError("format")
+        return _unflatten(state, tensors)
+    except (SafetensorError, ValueError, KeyError, TypeError, OSError) as exc:
+        raise RunError(f"{path}: not a seqcnn training state ({type(exc).__name__}: {exc}); "
+                       f"delete it to restart the run from its first epoch") from None
+
+
+def restore_training_state(state: dict, loop) -> None:
+    """Put a state read by :func:`load_training_state` into a freshly built training loop.
+
+    Raises:
+        RunError: when the state does not fit the loop (another model, optimiser or schedule).
+    """
+    import torch
+
+    try:
+        loop.model.load_state_dict(state["model"])
+        loop.optimizer.load_state_dict(state["optimizer"])
+        if (state["schedule"] is None) != (loop.schedule is None):
+            raise ValueError("the learning-rate schedule differs")
+        if loop.schedule is not None:
+            loop.schedule.load_state_dict(state["schedule"])
+    except (RuntimeError, ValueError, KeyError) as exc:
+        raise RunError(f"{STATE_FILE}: the saved training state does not fit this model and recipe ({exc})") from None
+    torch.set_rng_state(state["rng"]["torch"])
+    loop.generator.set_state(state["rng"]["generator"])
+    if state["rng"]["cuda"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["rng"]["cuda"])
+    for key, value in state["history"].items():
+        setattr(loop.history, key, value)
+    loop.history.best_state = state["best_state"]
+    loop.epoch = int(state["epoch"])
+
+
+def _flatten(obj: Any, prefix: str, tensors: dict) -> Any:
+    """JSON-ready copy of ``obj`` with every tensor moved into ``tensors`` under a dotted name."""
+    import torch
+
+    if isinstance(obj, torch.Tensor):
+        tensors[prefix] = obj.detach().cpu().contiguous().clone()
+        return {"__tensor__": prefix}
+    if isinstance(obj, dict):
+        pairs = [[k, _flatten(v, f"{prefix}.{k}", tensors)] for k, v in obj.items()]
+        return {"__dict__": pairs}  # pairs keep int keys (optimiser state) ints
+    if isinstance(obj, (list, tuple)):
+        items = [_flatten(v, f"{prefix}.{i}", tensors) for i, v in enumerate(obj)]
+        return {"__tuple__": items} if isinstance(obj, tuple) else items
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    raise TypeError(f"cannot save {type(obj).__name__} at {prefix} in a training state")
+
+
+def _unflatten(obj: Any, tensors: dict) -> Any:
+    if isinstance(obj, dict):
+        if "__tensor__" in obj:
+            return tensors[obj["__tensor__"]]
+        if "__tuple__" in obj:
+            return tuple(_unflatten(v, tensors) for v in obj["__tuple__"])
+        if "__dict__" in obj:
+            return {k: _unflatten(v, tensors) for k, v in obj["__dict__"]}
+        return {k: _unflatten(v, tensors) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_unflatten(v, tensors) for v in obj]
+    return obj
+
+
+def _safetensors_metadata(raw: bytes) -> dict:
+    """The ``__metadata__`` of safetensors bytes (an 8-byte little-endian header size, then JSON)."""
+    size = int.from_bytes(raw[:8], "little")
+    if len(raw) < 8 or size > len(raw) - 8:
+        raise ValueError("truncated header")
+    return json.loads(raw[8 : 8 + size]).get("__metadata__") or {}
+
+
+def refuse_pickle(path: str | Path, trust_pickle: bool = False) -> bool:
+    """Refuse a pickle-based model file unless the user said they trust it.
+
+    Returns:
+        True when ``path`` is a pickle file that may be read (``trust_pickle``), else False.
+
+    Raises:
+        RunError: for a ``.pt``/``.pth``/``.pkl``... file without ``trust_pickle``, saying why.
+    """
+    if Path(path).suffix.lower() not in PICKLE_SUFFIXES:
+        return False
+    if not trust_pickle:
+        raise RunError(f"{path}: refusing to read a pickle file: loading it can run any code it contains; "
+                       "seqcnn reads weights from safetensors only. Convert it, or pass --trust-pickle if you trust its source")
+    return True
+
+
+def load_state_dict_file(path: str | Path, trust_pickle: bool = False) -> dict:
+    """Weights from a run folder, a ``.safetensors`` file or (with ``trust_pickle``) a torch pickle.
+
+    Raises:
+        RunError: for a pickle file without ``trust_pickle``, or an unreadable file.
+    """
+    path = Path(path)
+    if path.is_dir():
+        return load_model(path).state_dict()
+    if refuse_pickle(path, trust_pickle):
+        import torch
+
+        try:
+            obj = torch.load(path, map_location="cpu", weights_only=False)  # the user vouched for this file
+        except Exception as exc:  # noqa: BLE001 (any failure of an arbitrary pickle is the file's fault)
+            raise RunError(f"{path}: cannot read this torch file ({type(exc).__name__}: {exc})") from None
+        obj = obj.state_dict() if hasattr(obj, "state_dict") else obj
+        if not isinstance(obj, dict):
+            raise RunError(f"{path}: expected a state dict or a module, found {type(obj).__name__}")
+        return obj
+    from safetensors import SafetensorError
+    from safetensors.torch import load
+
+    if not path.is_file():
+        raise RunError(f"{path}: weights not found; expected a run folder or a .safetensors file")
+    try:
+        return load(path.read_bytes())
+    except (SafetensorError, ValueError) as exc:
+        raise RunError(f"{path}: not a readable safetensors file ({exc})") from None

@@ -27,6 +27,10 @@ class RunError(SeqcnnError):
     """A run folder is missing, incomplete or inconsistent."""
 
 
+class DivergedError(SeqcnnError):
+    """Training produced a NaN or infinite loss (the message names the epoch and batch)."""
+
+
 def where(path: str | Path | None, line: int | None = None, record: str | None = None) -> str:
     """Format a location prefix such as ``'data.fa, line 12 (record "seq3")'``.
 

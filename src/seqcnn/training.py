@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
@@ -26,7 +27,7 @@ import torch.nn.functional as F
 
 from seqcnn import augment
 from seqcnn.data import TensorSet, batches
-from seqcnn.errors import InputError, SeqcnnError
+from seqcnn.errors import DivergedError, InputError, SeqcnnError
 
 OPTIMIZERS = ("adam", "adamw", "sgd")
 SCHEDULES = ("constant", "onecycle", "cosine")
@@ -82,6 +83,23 @@ class History:
     rows: list[dict] = field(default_factory=list)
     best_epoch: int | None = None
     stopped_early: bool = False
+    best_loss: float = math.inf  # early stopping: the best validation loss so far,
+    waited: int = 0  # epochs since it improved,
+    best_state: dict | None = None  # and the weights it came with (``restore_best``)
+
+
+@dataclass
+class Loop:
+    """The live objects of a training loop: what ``fit`` hands to ``on_epoch_end`` (to save a
+    resumable checkpoint, see :func:`seqcnn.checkpoint.save_training_state`) and what
+    ``resume`` fills in (see :func:`seqcnn.checkpoint.restore_training_state`)."""
+
+    model: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+    schedule: object | None
+    generator: torch.Generator
+    history: History
+    epoch: int = 0  # the last completed epoch
 
 
 def resolve_device(name: str) -> torch.device:
@@ -133,12 +151,13 @@ def train_epoch(model, data: TensorSet, optimizer, schedule, config: TrainConfig
     """One pass over ``data`` in shuffled batches; returns mean loss and accuracy.
 
     Raises:
-        SeqcnnError: when the loss becomes NaN or infinite, naming the epoch and batch.
+        DivergedError: when the loss becomes NaN or infinite, naming the epoch and batch.
     """
     model.train()
     act = getattr(model, "output_activation", None)
     total_loss = torch.zeros((), device=data.x.device)
     correct = torch.zeros((), device=data.x.device, dtype=torch.long)
+    bad = torch.full((), -1, device=data.x.device, dtype=torch.long)  # first batch with a NaN/inf loss, kept on the device
     for step, (xb, yb) in enumerate(batches(data, config.batch_size, shuffle=True, generator=generator)):
         if config.augment:
             xb = augment.apply(xb, config.augment, generator)
@@ -151,11 +170,12 @@ def train_epoch(model, data: TensorSet, optimizer, schedule, config: TrainConfig
             schedule.step()
         total_loss += loss.detach() * len(yb)
         correct += (logits.detach().argmax(1) == yb).sum()
-        if step % 50 == 0 and not torch.isfinite(loss):
-            raise SeqcnnError(f"training diverged: loss is {loss.item()} at epoch {epoch}, batch {step + 1}; try a lower --lr")
+        bad = torch.where((bad < 0) & ~torch.isfinite(loss.detach()), step, bad)
+        if step % 50 == 0 and bad.item() >= 0:  # a sync every 50 steps stops a diverged epoch early
+            break
+    if bad.item() >= 0:
+        raise DivergedError(f"training diverged: the loss is not finite at epoch {epoch}, batch {bad.item() + 1}; try a lower --lr")
     mean_loss = total_loss.item() / len(data)
-    if not math.isfinite(mean_loss):
-        raise SeqcnnError(f"training diverged: loss is {mean_loss} in epoch {epoch}; try a lower --lr")
     return mean_loss, correct.item() / len(data)
 
 
@@ -170,7 +190,8 @@ def evaluate(model, data: TensorSet, batch_size: int = 1024) -> tuple[float, flo
     return loss, acc, probabilities(logits, act)
 
 
-def fit(model, train: TensorSet, val: TensorSet | None, config: TrainConfig, progress: bool = True) -> History:
+def fit(model, train: TensorSet, val: TensorSet | None, config: TrainConfig, progress: bool = True,
+        resume: Callable[[Loop], None] | None = None, on_epoch_end: Callable[[Loop], None] | None = None) -> History:
     """Train ``model`` in place.
 
     Args:
@@ -179,18 +200,29 @@ def fit(model, train: TensorSet, val: TensorSet | None, config: TrainConfig, pro
         val: validation tensors, for early stopping and ``restore_best``; may be None.
         config: the recipe.
         progress: show a progress bar (epochs, loss, accuracy, ETA) on stderr.
+        resume: fills a fresh :class:`Loop` with a saved state (weights, optimiser, RNGs,
+            epoch, history) to continue from; None starts from epoch 1.
+        on_epoch_end: called with the :class:`Loop` after every completed epoch (to save it).
 
     Returns:
         The per-epoch history.
+
+    Raises:
+        DivergedError: when the loss becomes NaN or infinite, naming the epoch and batch.
     """
     config.check()
     torch.manual_seed(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
     optimizer = make_optimizer(model, config)
     schedule = make_schedule(optimizer, config, math.ceil(len(train) / config.batch_size))
-    history, best_loss, best_state, waited = History(), math.inf, None, 0
+    loop = Loop(model, optimizer, schedule, generator, History())
+    if resume is not None:
+        resume(loop)
+    history = loop.history
     bar = _progress(config.epochs, progress)
-    for epoch in range(1, config.epochs + 1):
+    bar.update(loop.epoch)
+    last = loop.epoch if history.stopped_early else config.epochs  # a resumed run that had stopped early stays stopped
+    for epoch in range(loop.epoch + 1, last + 1):
         start = time.perf_counter()
         loss, acc = train_epoch(model, train, optimizer, schedule, config, generator, epoch)
         row = {"epoch": epoch, "loss": loss, "accuracy": acc, "lr": optimizer.param_groups[0]["lr"]}
@@ -200,18 +232,21 @@ def fit(model, train: TensorSet, val: TensorSet | None, config: TrainConfig, pro
         history.rows.append(row)
         bar.update(1)
         bar.set_postfix({k: f"{v:.4f}" for k, v in row.items() if k in ("loss", "accuracy", "val_loss", "val_accuracy")})
-        if "val_loss" in row and row["val_loss"] < best_loss:
-            best_loss, history.best_epoch, waited = row["val_loss"], epoch, 0
+        if "val_loss" in row and row["val_loss"] < history.best_loss:
+            history.best_loss, history.best_epoch, history.waited = row["val_loss"], epoch, 0
             if config.restore_best:
-                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+                history.best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         elif "val_loss" in row:
-            waited += 1
-            if config.patience is not None and waited >= config.patience:
-                history.stopped_early = True
-                break
+            history.waited += 1
+            history.stopped_early = config.patience is not None and history.waited >= config.patience
+        loop.epoch = epoch
+        if on_epoch_end is not None:
+            on_epoch_end(loop)
+        if history.stopped_early:
+            break
     bar.close()
-    if best_state is not None:
-        model.load_state_dict(best_state)
+    if history.best_state is not None:
+        model.load_state_dict(history.best_state)
     return history
 
 
