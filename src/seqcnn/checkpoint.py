@@ -34,6 +34,9 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
+    except OSError as exc:  # a full disk, a quota: say which file could not be written
+        Path(tmp).unlink(missing_ok=True)
+        raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -129,8 +132,11 @@ def load_weights(model, path: str | Path) -> None:
     from safetensors.torch import load
 
     path = Path(path)
+    refuse_pickle(path)
     if not path.is_file():
-        raise RunError(f"{path}: weights file missing")
+        pickles = sorted(p.name for p in path.parent.glob("*") if p.suffix.lower() in PICKLE_SUFFIXES)
+        why = f"; found {pickles[0]}, but seqcnn does not load pickle files (they can run code): save the weights as safetensors" if pickles else ""
+        raise RunError(f"{path}: weights file missing{why}")
     try:
         state = load(path.read_bytes())
     except (SafetensorError, ValueError, OSError) as exc:
@@ -282,6 +288,41 @@ def restore_training_state(state: dict, loop) -> None:
         setattr(loop.history, key, value)
     loop.history.best_state = state["best_state"]
     loop.epoch = int(state["epoch"])
+
+
+class StateSaver:
+    """Saves a run's training state after every epoch (``fit``'s ``on_epoch_end``) and resumes from it.
+
+    Args:
+        run_dir: the run folder; the state is ``run_dir/checkpoint.safetensors``.
+        resume: read the state there (when present) for ``fit``'s ``resume``.
+
+    Raises:
+        RunError: with ``resume``, for a state file that cannot be read.
+    """
+
+    def __init__(self, run_dir: str | Path, resume: bool = False):
+        self.run_dir = Path(run_dir)
+        self.path = self.run_dir / STATE_FILE
+        self.epoch: int | None = None  # the last epoch on disk
+        self.state = load_training_state(self.path) if resume and self.path.is_file() else None
+        if self.state is not None:
+            self.epoch = int(self.state["epoch"])
+
+    def __call__(self, loop) -> None:
+        save_training_state(self.path, loop)
+        self.epoch = loop.epoch
+
+    @property
+    def resume(self):
+        """``fit``'s ``resume`` argument: restores the state read at start, or None."""
+        return None if self.state is None else lambda loop: restore_training_state(self.state, loop)
+
+    def note(self) -> str:
+        """One line on what is kept and how to continue."""
+        if self.epoch is None:
+            return f"no epoch was completed; seqcnn train --resume {self.run_dir} starts it again"
+        return f"epoch {self.epoch} is saved in {self.path}; continue with: seqcnn train --resume {self.run_dir}"
 
 
 def _flatten(obj: Any, prefix: str, tensors: dict) -> Any:

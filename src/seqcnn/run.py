@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from seqcnn.checkpoint import atomic_write_json, atomic_write_text, new_run_dir, save_model
+from seqcnn.checkpoint import STATE_FILE, StateSaver, atomic_write_json, refuse_pickle, atomic_write_text, new_run_dir, read_json, save_model
 from seqcnn.datasets import DataBundle, LabelledSet, load_data, split
-from seqcnn.errors import InputError
+from seqcnn.errors import DivergedError, InputError, RunError
 from seqcnn.metrics import classification_metrics
 
 
@@ -77,6 +77,8 @@ def train(
     width: int = 101,
     summit_column: int | None = None,
     test_chroms: list[str] | None = None,
+    resume: bool = False,
+    trust_pickle: bool = False,
     **overrides,
 ) -> Path:
     """Train and evaluate a model on labelled sequences and write a run folder.
@@ -111,6 +113,9 @@ def train(
         width: window width around each peak (BED input).
         summit_column: 1-based BED column with the summit offset (10 for narrowPeak).
         test_chroms: chromosomes held out as the test set (BED input).
+        resume: continue the run in ``out`` from its last completed epoch (its
+            ``checkpoint.safetensors``); see :func:`rerun`.
+        trust_pickle: allow ``init_from`` to be a ``.pt``/``.pth``/``.pkl`` file (pickle can run code).
         **overrides: fields of :class:`seqcnn.training.TrainConfig` (epochs, batch_size, lr, seed...).
 
     Returns:
@@ -119,8 +124,11 @@ def train(
     Raises:
         SeqcnnError: for bad data, options or specs, before anything is written.
     """
+    arguments = record_arguments(locals())  # first: only the parameters are local yet
     if freeze and init_from is None:
         raise InputError(f"--freeze {freeze} needs --init-from RUN (the run whose layers are kept)")
+    if init_from is not None:
+        refuse_pickle(init_from, trust_pickle)  # before anything is read or written
     seed = overrides.get("seed") or 0
     if genome is not None:
         from seqcnn.negatives import peak_bundle
@@ -138,14 +146,79 @@ def train(
                "init_from": None if init_from is None else str(init_from), "freeze": int(freeze)}
     run_dir = new_run_dir(out, spec.name, force=force)
     started = time.time()
-    result = _fit_and_evaluate(spec, parts, config, progress, run_dir, options)
     files = [p for p in (data, labels, test, test_labels, negatives_file, genome) if p is not None]
+    options.update(arguments=arguments, resume=resume, trust_pickle=trust_pickle)
+    # written before training, so that a killed run can be resumed
+    _write_config(run_dir, bundle.train, files, spec, config, recipe, parts, command, 0.0, test_size, val_size, options)
+    result = _fit_and_evaluate(spec, parts, config, progress, run_dir, options)
     _write_config(run_dir, bundle.train, files, spec, config, recipe, parts, command, time.time() - started, test_size, val_size, options)
     _write_plots(run_dir, result, bundle.train.class_names)
     from seqcnn.report.html import write_report
 
     write_report(run_dir)
+    (run_dir / STATE_FILE).unlink(missing_ok=True)  # the run is complete: nothing left to resume
     return run_dir
+
+
+#: Arguments of :func:`train` that are not recorded for a rerun (where and how, not what).
+NOT_RECORDED = ("out", "force", "progress", "command", "resume", "trust_pickle")
+
+
+def record_arguments(params: dict) -> dict:
+    """The arguments of a :func:`train` call as JSON data for ``config.json``; paths made absolute."""
+    out = {}
+    for key, value in {**params, **params.get("overrides", {})}.items():
+        if key in NOT_RECORDED or key == "overrides":
+            continue
+        if isinstance(value, Path) or (isinstance(value, str) and Path(value).exists() and (key != "model" or Path(value).is_file())):
+            value = str(Path(value).resolve())
+        out[key] = list(value) if isinstance(value, tuple) else value
+    return out
+
+
+def rerun(config_file: str | Path, *, out: str | Path | None = None, force: bool = False, resume: bool = False,
+          progress: bool = True, trust_pickle: bool = False, command: list[str] | None = None) -> Path:
+    """Train again with the arguments recorded in a run's ``config.json``, or resume that run.
+
+    Args:
+        config_file: a run's ``config.json``.
+        out: the new run folder (ignored with ``resume``, which continues in place).
+        force: allow ``out`` to exist.
+        resume: continue the run that ``config_file`` belongs to from its last completed epoch
+            (its ``checkpoint.safetensors``); with none, it starts again from epoch 1, which
+            gives the same result since every random choice comes from the seed.
+        progress: show progress bars.
+        trust_pickle: see :func:`train`.
+        command: the command line, recorded in the new ``config.json``.
+
+    Returns:
+        The run folder.
+
+    Raises:
+        RunError: for a config without recorded arguments, or a run that is already complete.
+    """
+    config_file = Path(config_file)
+    recorded = read_json(config_file)
+    arguments = recorded.get("arguments") if isinstance(recorded, dict) else None
+    if not isinstance(arguments, dict):
+        raise RunError(f"{config_file}: no 'arguments' recorded (written by an older seqcnn?); run the 'command' it records instead")
+    _warn_changed_files(recorded, arguments, config_file)
+    if resume:
+        run_dir = config_file.parent
+        if not (run_dir / STATE_FILE).is_file() and (run_dir / "metrics.json").is_file():
+            raise RunError(f"{run_dir}: the run is complete (no {STATE_FILE} to resume from); nothing to do")
+        out, force, command = run_dir, True, recorded.get("command")
+    return train(**arguments, out=out, force=force, resume=resume, progress=progress, trust_pickle=trust_pickle, command=command)
+
+
+def _warn_changed_files(recorded: dict, arguments: dict, config_file: Path) -> None:
+    """Warn on stderr when a data file's SHA-256 differs from the one recorded in ``config.json``."""
+    expected = set((recorded.get("data") or {}).get("sha256", {}).values())
+    keys = ("data", "labels", "test", "test_labels", "negatives_file", "genome")
+    found = {arguments[k]: file_sha256(arguments[k]) for k in keys if isinstance(arguments.get(k), str) and Path(arguments[k]).is_file()}
+    changed = [path for path, digest in found.items() if digest not in expected]
+    if changed:
+        print(f"seqcnn: warning: {config_file}: {', '.join(changed)} changed since the run (SHA-256 differs); results will differ", file=sys.stderr)
 
 
 def chipseq_recipe():
@@ -215,9 +288,15 @@ def _fit_and_evaluate(spec, parts: tuple[LabelledSet, LabelledSet, LabelledSet],
     train_set, val_set, test_set = parts
     net = build_model(spec, train_set.input_shape).to(device)
     if options.get("init_from"):
-        transfer(net, options["init_from"], options.get("freeze", 0))
+        transfer(net, options["init_from"], options.get("freeze", 0), options.get("trust_pickle", False))
     val = tensor_set(val_set, device) if len(val_set) else None
-    history = fit(net, tensor_set(train_set, device), val, config, progress=progress)
+    saver = StateSaver(run_dir, resume=options.get("resume", False))
+    try:
+        history = fit(net, tensor_set(train_set, device), val, config, progress=progress, resume=saver.resume, on_epoch_end=saver)
+    except KeyboardInterrupt:
+        raise KeyboardInterrupt(saver.note()) from None
+    except DivergedError as exc:
+        raise DivergedError(f"{exc}; {saver.note()}") from None
     save_model(run_dir, net)
     _write_history(run_dir / "history.csv", history.rows)
     result = {"history": history.rows, "best_epoch": history.best_epoch, "stopped_early": history.stopped_early}
@@ -230,7 +309,7 @@ def _fit_and_evaluate(spec, parts: tuple[LabelledSet, LabelledSet, LabelledSet],
     return result
 
 
-def transfer(net, run: str | Path, freeze: int = 0) -> list[str]:
+def transfer(net, run: str | Path, freeze: int = 0, trust_pickle: bool = False) -> list[str]:
     """Start ``net`` from a trained run's weights and freeze its first ``freeze`` spec layers.
 
     Tensors are copied by name (``layers.<i>.weight``) where the shapes agree, so a model
@@ -241,12 +320,13 @@ def transfer(net, run: str | Path, freeze: int = 0) -> list[str]:
 
     Raises:
         InputError: when no tensor fits, or ``freeze`` is not between 0 and the layer count.
+        RunError: for a ``.pt``/``.pth``/``.pkl`` file without ``trust_pickle``.
     """
-    from seqcnn.checkpoint import load_model
+    from seqcnn.checkpoint import load_state_dict_file
 
     if not 0 <= freeze <= len(net.layers):
         raise InputError(f"--freeze must be between 0 and the model's {len(net.layers)} layers, got {freeze}")
-    source = load_model(run).state_dict()
+    source = load_state_dict_file(run, trust_pickle)
     state = net.state_dict()
     copied = [k for k, v in source.items() if k in state and tuple(state[k].shape) == tuple(v.shape)]
     if not copied:
@@ -280,6 +360,7 @@ def _write_config(run_dir, dataset: LabelledSet, files, spec, config, recipe, pa
         "model": spec.name,
         "recipe": recipe,
         "train": asdict(config),
+        "arguments": (options or {}).get("arguments"),
         "predict": {"rc_average": bool((options or {}).get("rc_average", False))},
         "transfer": {k: (options or {}).get(k) for k in ("init_from", "freeze")},
         "seconds": round(seconds, 3),

@@ -12,6 +12,7 @@ as one line, ``seqcnn: error: ...``, with exit status 2; never a traceback.
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import pkgutil
 import sys
@@ -60,12 +61,17 @@ def main(argv: list[str] | None = None) -> int:
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError) as exc:
         print(f"seqcnn: error: {exc.filename or ''}: {exc.strerror}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("seqcnn: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as exc:  # a run says what it kept and how to resume
+        print(f"seqcnn: interrupted{': ' + _one_line(exc) if str(exc) else ''}", file=sys.stderr)
         return 130
     except BrokenPipeError:  # output piped into `head` and the like
         sys.stdout = None
         return 0
+    except OSError as exc:  # a full disk: atomic writes kept the old files
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO):
+            raise
+        print(f"seqcnn: error: {exc.filename or 'writing'}: {exc.strerror or exc}; files written before are kept as they were", file=sys.stderr)
+        return 2
 
 
 def _one_line(exc: Exception) -> str:

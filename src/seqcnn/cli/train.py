@@ -43,7 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--negatives", help="negatives for positives-only data: shuffle (default: one dinucleotide-shuffled copy per positive), N (N copies), gc (GC-matched genome windows, BED input), none")
     group.add_argument("--negatives-file", help="sequence file of negatives (label 0) for a positives-only DATA")
     group.add_argument("--rc-average", action=argparse.BooleanOptionalAction, default=None, help="average both strands at prediction (default: on for positives-only data); recorded for predict/evaluate")
-    group.add_argument("--init-from", metavar="RUN", help="start from a trained run's weights (the layers whose shapes fit)")
+    group.add_argument("--init-from", metavar="RUN", help="start from a trained run's weights (the layers whose shapes fit): a run folder or a .safetensors file")
     group.add_argument("--freeze", type=int, default=0, metavar="K", help="with --init-from: keep the first K spec layers fixed")
     group.add_argument("--genome", help="genome FASTA (indexed with pyfaidx); DATA is then a BED file of peaks")
     group.add_argument("--width", type=int, default=101, help="window width around each peak (BED input; default 101)")
@@ -52,6 +52,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", help="run folder to create (default: runs/<model>-<time>)")
     parser.add_argument("--force", action="store_true", help="allow --out to be an existing folder")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    group = parser.add_argument_group("interrupted runs and reruns")
+    group.add_argument("--resume", metavar="RUN", help="continue an interrupted run (Ctrl-C, kill, power cut) from its last completed epoch")
+    group.add_argument("--config", metavar="FILE", help="train again with the arguments recorded in a run's config.json (other data and training options are ignored)")
+    group.add_argument("--trust-pickle", action="store_true", help="allow --init-from a .pt/.pth/.pkl file: pickle files can run code when loaded")
     add_length_arguments(parser)
 
 
@@ -63,6 +67,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.dataset and args.data:
         raise SeqcnnError(f"give either DATA ({args.data!r}) or --dataset ({args.dataset!r}), not both")
+    if args.resume or args.config:
+        return _rerun(args)
     augment = tuple(a.strip() for a in args.augment.split(",") if a.strip()) if args.augment else None
     run_dir = train(
         args.data or args.dataset, args.labels, data_dir=args.data_dir, augment=augment, test=args.test, test_labels=args.test_labels, model=args.model, recipe=args.recipe, out=args.out, force=args.force,
@@ -70,12 +76,27 @@ def run(args: argparse.Namespace) -> int:
         progress=not args.quiet, command=["seqcnn", *sys.argv[1:]],
         genome=args.genome, width=args.width, summit_column=args.summit_column,
         test_chroms=[c.strip() for c in args.test_chroms.split(",") if c.strip()] if args.test_chroms else None,
-        negatives=args.negatives, negatives_file=args.negatives_file, rc_average=args.rc_average, init_from=args.init_from, freeze=args.freeze,
+        negatives=args.negatives, negatives_file=args.negatives_file, rc_average=args.rc_average, init_from=args.init_from, freeze=args.freeze, trust_pickle=args.trust_pickle,
         epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, optimizer=args.optimizer,
         patience=args.patience, seed=args.seed, device=args.device, threads=args.threads,
     )
     metrics_file = run_dir / "metrics.json"
     if metrics_file.is_file():
         print(f"test: {format_metrics(read_json(metrics_file))}")
+    print(f"run folder: {run_dir}")
+    return 0
+
+
+def _rerun(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from seqcnn.errors import SeqcnnError
+    from seqcnn.run import rerun
+
+    if args.resume and args.config:
+        raise SeqcnnError(f"give either --resume RUN ({args.resume!r}) or --config FILE ({args.config!r}), not both")
+    config = Path(args.resume) / "config.json" if args.resume else Path(args.config)
+    run_dir = rerun(config, out=args.out, force=args.force, resume=bool(args.resume), progress=not args.quiet,
+                    trust_pickle=args.trust_pickle, command=["seqcnn", *sys.argv[1:]])
     print(f"run folder: {run_dir}")
     return 0
