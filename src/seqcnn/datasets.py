@@ -16,6 +16,7 @@ import numpy as np
 
 from seqcnn.errors import InputError
 from seqcnn.io import Records, read_sequences
+from seqcnn.io.images import is_image_source
 from seqcnn.sequence import ALPHABET, encode_batch
 
 PRIMER_MOTIF = "CGACCGAACTCC"
@@ -218,6 +219,10 @@ def load_data(
         raise InputError(f"{data}: file not found, and not a built-in data set (valid names: {', '.join(BUILTIN)})")
     if data is None or not Path(data).exists():
         bundle = load_builtin(str(data or "primer-sim"), seed, data_dir)
+    elif is_image_source(data):  # a folder of class sub-folders, .npz, or IDX images
+        from seqcnn.images import image_bundle
+
+        bundle = image_bundle(data, labels)
     else:
         from seqcnn.negatives import CHIPSEQ_MODEL, positives_only, training_set
 
@@ -226,7 +231,11 @@ def load_data(
         bundle = DataBundle(training_set(records, negatives=negatives, negatives_file=negatives_file, fit=fit, length=length, seed=seed))
         if chip:  # ChIP-seq style: peaks plus made-up negatives
             bundle.default_model, bundle.default_recipe = CHIPSEQ_MODEL, "chipseq"
-    if test is not None:
+    if test is not None and bundle.train.kind == "image":
+        from seqcnn.images import read_images
+
+        bundle.test = read_images(test, test_labels)
+    elif test is not None:
         target = bundle.train.x.shape[1] if bundle.train.kind == "sequence" else None
         bundle.test = to_labelled(read_sequences(test, test_labels), fit=fit, length=target, min_classes=1)
     return bundle

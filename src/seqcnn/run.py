@@ -154,6 +154,9 @@ def train(
     _write_config(run_dir, bundle.train, files, spec, config, recipe, parts, command, time.time() - started, test_size, val_size, options)
     _write_plots(run_dir, result, bundle.train.class_names)
     from seqcnn.report.html import write_report
+    from seqcnn.report.images import write_image_plots
+
+    write_image_plots(run_dir, parts[2], result)  # image runs: plots/misclassified.png
 
     write_report(run_dir)
     (run_dir / STATE_FILE).unlink(missing_ok=True)  # the run is complete: nothing left to resume

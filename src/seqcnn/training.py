@@ -4,12 +4,14 @@
 it, builds the model from its spec, calls ``fit``, evaluates on the test part and writes the
 run folder (see ``docs/design.md``).
 
-Two recipes are built in:
+Recipes built in:
 
 * ``primer``: exactly the protocol of Zou et al. 2019 (Adam, learning rate 1e-3, batch 32,
   50 epochs, the weights of the last epoch).
 * ``seqcnn`` (the default): see :data:`RECIPES` and BENCHMARKS.md for the measurements
   behind it.
+* ``fashion`` (the default for Fashion-MNIST) and ``fashion-aug`` (random shifts and flips):
+  bf16 autocast and channels-last memory, chosen by measurement (BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from seqcnn.errors import DivergedError, InputError, SeqcnnError
 
 OPTIMIZERS = ("adam", "adamw", "sgd")
 SCHEDULES = ("constant", "onecycle", "cosine")
+PRECISIONS = ("fp32", "bf16")
 
 
 @dataclass
@@ -49,6 +52,8 @@ class TrainConfig:
     device: str = "auto"
     threads: int | None = None
     augment: tuple[str, ...] = ()
+    precision: str = "fp32"  # "bf16": autocast matmuls and convolutions (AMX/AVX-512 BF16 on CPU)
+    channels_last: bool = False  # NHWC memory format for 2D convolutions (oneDNN's fast path)
 
     def check(self) -> "TrainConfig":
         """Validate values; raise :class:`InputError` naming the option."""
@@ -64,6 +69,10 @@ class TrainConfig:
             raise InputError(f"--schedule must be one of {list(SCHEDULES)}, but got {self.schedule!r}")
         if self.patience is not None and self.patience < 1:
             raise InputError(f"--patience must be at least 1, got {self.patience}")
+        if self.precision not in PRECISIONS:
+            raise InputError(f"--precision must be one of {list(PRECISIONS)}, but got {self.precision!r}")
+        if self.threads is not None and self.threads < 1:
+            raise InputError(f"--threads must be at least 1, got {self.threads}")
         self.augment = augment.check(tuple(self.augment))
         return self
 
@@ -73,6 +82,11 @@ RECIPES: dict[str, TrainConfig] = {
     # Chosen on the primer data (BENCHMARKS.md): strong decoupled weight decay with a one-cycle
     # schedule, keeping the weights of the best validation epoch.
     "seqcnn": TrainConfig(epochs=50, batch_size=32, lr=3e-2, optimizer="adamw", weight_decay=0.1, schedule="onecycle", restore_best=True),
+    # Fashion-MNIST (BENCHMARKS.md, ## Fashion-MNIST): bf16 autocast + NHWC run 3x faster than float32 on an AMX CPU.
+    "fashion": TrainConfig(epochs=10, batch_size=32, lr=2e-3, optimizer="adam", schedule="onecycle", restore_best=True,
+                           precision="bf16", channels_last=True),
+    "fashion-aug": TrainConfig(epochs=24, batch_size=64, lr=3e-3, optimizer="adam", schedule="onecycle", restore_best=True,
+                               augment=("shift", "flip"), precision="bf16", channels_last=True),
 }
 
 
@@ -129,12 +143,29 @@ def probabilities(logits: torch.Tensor, output_activation: str | None) -> torch.
 
 
 def make_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
-    """The optimiser named in ``config``."""
-    params = model.parameters()
+    """The optimiser named in ``config``.
+
+    With the fast options (``channels_last`` or ``bf16``), Adam(W) runs as one fused kernel per
+    step instead of about ten small ops per tensor (5 % of a fashion-cnn step on CPU); the
+    default path is left as it was, so sequence results stay reproducible to the last digit.
+    """
+    params = list(model.parameters())
     if config.optimizer == "sgd":
         return torch.optim.SGD(params, lr=config.lr, momentum=0.9, weight_decay=config.weight_decay)
     cls = torch.optim.AdamW if config.optimizer == "adamw" else torch.optim.Adam
-    return cls(params, lr=config.lr, weight_decay=config.weight_decay)
+    fast = config.channels_last or config.precision == "bf16"
+    fused = fast and all(p.dtype.is_floating_point and p.device.type in ("cpu", "cuda") for p in params)
+    return cls(params, lr=config.lr, weight_decay=config.weight_decay, fused=fused or None)
+
+
+def autocast(config: TrainConfig, device: torch.device):
+    """bfloat16 autocast on ``device`` when ``config.precision`` is ``"bf16"``, else a no-op context."""
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.precision == "bf16")
+
+
+def as_input(xb: torch.Tensor, config: TrainConfig) -> torch.Tensor:
+    """A batch in the memory format the model runs in: NHWC for images when ``channels_last``."""
+    return xb.contiguous(memory_format=torch.channels_last) if config.channels_last and xb.dim() == 4 else xb
 
 
 def make_schedule(optimizer: torch.optim.Optimizer, config: TrainConfig, steps_per_epoch: int):
@@ -154,18 +185,13 @@ def train_epoch(model, data: TensorSet, optimizer, schedule, config: TrainConfig
         DivergedError: when the loss becomes NaN or infinite, naming the epoch and batch.
     """
     model.train()
-    act = getattr(model, "output_activation", None)
     total_loss = torch.zeros((), device=data.x.device)
     correct = torch.zeros((), device=data.x.device, dtype=torch.long)
     bad = torch.full((), -1, device=data.x.device, dtype=torch.long)  # first batch with a NaN/inf loss, kept on the device
     for step, (xb, yb) in enumerate(batches(data, config.batch_size, shuffle=True, generator=generator)):
         if config.augment:
             xb = augment.apply(xb, config.augment, generator)
-        logits = model(xb)
-        loss = loss_fn(logits, yb, act)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+        logits, loss = train_step(model, as_input(xb, config), yb, optimizer, config)
         if schedule is not None:
             schedule.step()
         total_loss += loss.detach() * len(yb)
@@ -179,12 +205,29 @@ def train_epoch(model, data: TensorSet, optimizer, schedule, config: TrainConfig
     return mean_loss, correct.item() / len(data)
 
 
+def train_step(model, xb: torch.Tensor, yb: torch.Tensor, optimizer, config: TrainConfig) -> tuple[torch.Tensor, torch.Tensor]:
+    """One optimiser step on a batch ``(B, C, ...)``; returns the logits ``(B, K)`` and the loss."""
+    with autocast(config, xb.device):
+        logits = model(xb)
+    logits = logits.float()  # the loss in float32 whatever the precision of the layers
+    loss = loss_fn(logits, yb, getattr(model, "output_activation", None))
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    return logits, loss
+
+
 @torch.no_grad()
-def evaluate(model, data: TensorSet, batch_size: int = 1024) -> tuple[float, float, torch.Tensor]:
-    """Mean loss, accuracy and probabilities ``(N, K)`` of ``model`` on labelled ``data``."""
+def evaluate(model, data: TensorSet, batch_size: int = 1024, config: TrainConfig | None = None) -> tuple[float, float, torch.Tensor]:
+    """Mean loss, accuracy and probabilities ``(N, K)`` of ``model`` on labelled ``data``.
+
+    ``config`` (optional) gives the precision and memory format to run in.
+    """
     model.eval()
+    config = config or TrainConfig()
     act = getattr(model, "output_activation", None)
-    logits = torch.cat([model(xb) for xb, _ in batches(data, batch_size)])
+    with autocast(config, data.x.device):
+        logits = torch.cat([model(as_input(xb, config)).float() for xb, _ in batches(data, batch_size)])
     loss = loss_fn(logits, data.y, act).item()
     acc = (logits.argmax(1) == data.y).float().mean().item()
     return loss, acc, probabilities(logits, act)
@@ -213,6 +256,8 @@ def fit(model, train: TensorSet, val: TensorSet | None, config: TrainConfig, pro
     config.check()
     torch.manual_seed(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
+    if config.channels_last:
+        model.to(memory_format=torch.channels_last)
     optimizer = make_optimizer(model, config)
     schedule = make_schedule(optimizer, config, math.ceil(len(train) / config.batch_size))
     loop = Loop(model, optimizer, schedule, generator, History())
@@ -227,7 +272,7 @@ def fit(model, train: TensorSet, val: TensorSet | None, config: TrainConfig, pro
         loss, acc = train_epoch(model, train, optimizer, schedule, config, generator, epoch)
         row = {"epoch": epoch, "loss": loss, "accuracy": acc, "lr": optimizer.param_groups[0]["lr"]}
         if val is not None and len(val):
-            row["val_loss"], row["val_accuracy"], _ = evaluate(model, val)
+            row["val_loss"], row["val_accuracy"], _ = evaluate(model, val, config=config)
         row["seconds"] = time.perf_counter() - start
         history.rows.append(row)
         bar.update(1)
@@ -247,6 +292,8 @@ def fit(model, train: TensorSet, val: TensorSet | None, config: TrainConfig, pro
     bar.close()
     if history.best_state is not None:
         model.load_state_dict(history.best_state)
+    if config.channels_last:
+        model.to(memory_format=torch.contiguous_format)
     return history
 
 
