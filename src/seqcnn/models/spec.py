@@ -125,7 +125,10 @@ class ModelSpec:
                 raise SpecError(f"{source}: unknown key(s) {sorted(unknown)} in spec; expected 'layers', 'name', 'description', 'meta'")
             name = str(obj.get("name", name))
             description = str(obj.get("description", ""))
-            meta = dict(obj.get("meta", {}))
+            meta = obj.get("meta", {})
+            if not isinstance(meta, dict):
+                raise SpecError(f"{source}: 'meta' must be an object (key: value), got {meta!r}")
+            meta = dict(meta)
             obj = obj.get("layers")
         if not isinstance(obj, list) or not obj:
             raise SpecError(f"{source}: a spec must be a non-empty list of layers like [{{\"Conv1D\": {{...}}}}, ...]")
