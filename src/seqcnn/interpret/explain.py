@@ -213,9 +213,9 @@ def _data_lookup(config: dict, length: int) -> dict[str, np.ndarray]:
             raise RunError(f"{path}: the run's data file is gone; pass the sequences to explain as FILE")
         try:
             records = read_sequences(path)
+            codes = encode_batch(records.seqs, length=length, fit="pad-crop", ids=records.ids, source=records.source)
         except InputError:
             continue  # a label file
-        codes = encode_batch(records.seqs, length=length, fit="pad-crop", ids=records.ids, source=records.source)
         lookup.update(zip(records.ids, codes))
     return lookup
 
