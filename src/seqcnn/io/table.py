@@ -59,7 +59,15 @@ def read_table(path: str | Path, delimiter: str | None = None) -> Records:
     if not first.strip():
         raise InputError(f"{path}: empty table, expected a header row naming a 'sequence' column")
     delimiter = delimiter or ("\t" if "\t" in first else ",")
-    rows = csv.reader(io.StringIO(text), delimiter=delimiter)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")  # old Mac line ends too; csv refuses a bare CR
+    try:
+        return _parse_table(path, list(csv.reader(io.StringIO(text), delimiter=delimiter)))
+    except csv.Error as exc:  # e.g. a field over csv's size limit
+        raise InputError(f"{path}: not a readable table ({exc}); expected {'tab' if delimiter == chr(9) else 'comma'}-separated fields") from None
+
+
+def _parse_table(path, table: list[list[str]]) -> Records:
+    rows = iter(table)
     header = [h.strip().lower() for h in next(rows)]
     seq_col = _find_column(header, SEQ_COLUMNS)
     if seq_col is None:
