@@ -91,7 +91,7 @@ def sequences() -> None:
     case("fasta_single_class.fa", fasta([0, 0, 0, 0]), TRAIN, r"fasta_single_class\.fa: all 4 labels are 0; classification needs at least 2 classes")
     case("fasta_negative_label.fa", fasta([0, 1, -1]), TRAIN, r'fasta_negative_label\.fa \(record "s2"\): label -1 is not a class index')
     case("fasta_not_utf8.fa", b">a label=1 caf\xe9\nACGT\n>b label=0\nACGT\n", TRAIN, r"fasta_not_utf8\.fa, line 1: not valid UTF-8 text")
-    case("fasta_truncated.fa.gz", gzip.compress(fasta([0, 1] * 50).encode())[:60], TRAIN, r"fasta_truncated\.fa\.gz: corrupt or truncated gzip file")
+    case("fasta_truncated.fa.gz", gzip.compress(fasta([0, 1] * 50).encode(), mtime=0)[:60], TRAIN, r"fasta_truncated\.fa\.gz: corrupt or truncated gzip file")
     case("labels_count.txt", "0\n1\n0\n", "train good_lines.txt --labels {file} --epochs 1 --quiet --out {out}",
          r"labels_count\.txt: 3 labels, but good_lines\.txt has 6 sequences; expected one label per sequence")
     case("labels_text.txt", "0\n1\nzero\n1\n0\n1\n", "train good_lines.txt --labels {file} --epochs 1 --quiet --out {out}", r"labels_text\.txt, line 3: label 'zero' is not a number")
@@ -107,7 +107,7 @@ def tables() -> None:
     case("table_empty.tsv", "\n\n", TRAIN, r"table_empty\.tsv: empty table, expected a header row naming a 'sequence' column")
     header = "FoldID\tEventID\tseq\tBound\n"
     body = "".join(f"A\tseq_{i}\t{s}\t{i % 2}\n" for i, s in enumerate(dna(6, 30)))
-    case("deepbind_truncated_AC.seq.gz", gzip.compress((header + body * 20).encode())[:-30], TRAIN, r"deepbind_truncated_AC\.seq\.gz: corrupt or truncated gzip file")
+    case("deepbind_truncated_AC.seq.gz", gzip.compress((header + body * 20).encode(), mtime=0)[:-30], TRAIN, r"deepbind_truncated_AC\.seq\.gz: corrupt or truncated gzip file")
     case("deepbind_bad_bound_AC.seq.gz", gzip.compress((header + body + "A\tseq_x\tACGT\tbound\n").encode(), mtime=0), TRAIN, r"deepbind_bad_bound_AC\.seq\.gz, line 8: label 'bound' is not a number")
     case("deepbind_no_header_AC.seq.gz", gzip.compress(body.encode(), mtime=0), TRAIN, r"deepbind_no_header_AC\.seq\.gz, line 1: no sequence column")
     case("deepbind_binary_AC.seq.gz", gzip.compress(bytes(range(256)) * 4, mtime=0), TRAIN, r"deepbind_binary_AC\.seq\.gz, line 1: binary data")
@@ -187,6 +187,13 @@ def runs() -> None:
     run_folder("run_corrupt_model_json", {"model.json": model_json[:40], "model.safetensors": good}, r"run_corrupt_model_json/model\.json: corrupt JSON")
     run_folder("run_pickle_weights", {"model.json": model_json, "model.pt": b"\x80\x04cos\nsystem\n."}, r"run_pickle_weights/model\.safetensors: weights file missing; found model\.pt, but seqcnn does not load pickle files")
     run_folder("run_no_config", {"model.json": model_json, "model.safetensors": good}, r"run_no_config/config\.json: missing", "train --resume {file} --quiet")
+    import hashlib
+
+    digest = hashlib.sha256((HERE / "good.fa").read_bytes()).hexdigest()
+    config = '{"arguments": {"data": "good.fa", "model": "primer", "epochs": 1, "seed": 0}, "data": {"sha256": {"good.fa": "%s"}}}' % digest
+    run_folder("run_corrupt_checkpoint", {"config.json": config, "checkpoint.safetensors": good[:100]},
+               r"run_corrupt_checkpoint/checkpoint\.safetensors: not a seqcnn training state .*; delete it to restart the run from its first epoch",
+               "train --resume {file} --quiet")
     case("init_from.pth", b"\x80\x04cos\nsystem\n.", "train good.fa --init-from {file} --epochs 1 --quiet --out {out}",
          r"init_from\.pth: refusing to read a pickle file: loading it can run any code it contains")
 
