@@ -2,18 +2,18 @@
 
     nice -n 10 .venv/bin/python benchmarks/fashion.py accuracy                 # dense, cnn, cnn-aug
     nice -n 10 .venv/bin/python benchmarks/fashion.py accuracy --only cnn      # one of them
-    nice -n 10 .venv/bin/python benchmarks/fashion.py speed --pairs 6          # paired epochs vs Keras
+    nice -n 10 .venv/bin/python benchmarks/fashion.py speed --threads 2,1       # rounds of epochs vs Keras
 
 `accuracy` runs the command line exactly as a user would (`seqcnn train --dataset fashion-mnist
 --model M --recipe R`), with the recipe's defaults, and records test accuracy, epochs and wall
 time in `benchmarks/results/fashion-accuracy.json`.
 
 `speed` trains the same spec (fashion-cnn, 1,413,834 parameters), on the same slice of
-training images, at the same batch size, with Adam, in two long-lived worker processes: seqcnn
-(this interpreter) and Keras 3 with the TensorFlow backend (`benchmarks/keras_fashion.py` in
-the optional environment of `benchmarks/requirements-keras.txt`). The two take turns, one
-epoch each, so that both see the same load on a shared machine; the first epoch of each is
-warm-up. Results go to `benchmarks/results/fashion-speed.json`.
+training images, at the same batch size, with Adam, in long-lived worker processes: seqcnn
+(this interpreter; one worker per `--threads` value) and Keras 3 with the TensorFlow backend
+(`benchmarks/keras_fashion.py` in the optional environment of `benchmarks/requirements-keras.txt`).
+They take turns, one epoch each per round, so that all see the same load on a shared machine;
+round 0 is warm-up. Results go to `benchmarks/results/fashion-speed.json`.
 """
 
 from __future__ import annotations
@@ -52,12 +52,13 @@ def machine() -> dict:
     return {"cpu": cpu, "cores": os.cpu_count(), "torch": torch.__version__, "python": platform.python_version(), "date": date.today().isoformat()}
 
 
-def run_accuracy(name: str, data_dir: Path) -> dict:
+def run_accuracy(name: str, data_dir: Path, threads: int | None = None) -> dict:
     """One `seqcnn train` run; returns its test accuracy, epochs and wall time."""
     model, recipe = ACCURACY_RUNS[name]
     out = ROOT / "runs" / "bench-fashion" / name
     command = [sys.executable, "-m", "seqcnn", "train", "--dataset", "fashion-mnist", "--data-dir", str(data_dir),
                "--model", model, "--recipe", recipe, "--out", str(out), "--force", "--quiet"]
+    command += ["--threads", str(threads)] if threads else []
     started = time.time()
     subprocess.run(command, check=True, cwd=ROOT)
     seconds = time.time() - started
@@ -76,7 +77,7 @@ def accuracy(args) -> None:
     path = RESULTS / "fashion-accuracy.json"
     results = json.loads(path.read_text()) if path.is_file() else {}
     for name in args.only.split(",") if args.only else ACCURACY_RUNS:
-        results[name] = run_accuracy(name, args.data_dir)
+        results[name] = run_accuracy(name, args.data_dir, args.threads)
         RESULTS.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(results, indent=2) + "\n")
         r = results[name]
@@ -109,21 +110,27 @@ class Worker:
 def speed(args) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         spec_file, data_file = _speed_inputs(Path(tmp), args)
-        common = [str(spec_file), str(data_file), "--batch-size", str(args.batch_size), "--threads", str(args.threads)]
-        ours = Worker([sys.executable, __file__, "_seqcnn_worker", *common, "--recipe", args.recipe])
+        common = [str(spec_file), str(data_file), "--batch-size", str(args.batch_size)]
+        workers = {f"seqcnn-{t}t": Worker([sys.executable, __file__, "_seqcnn_worker", *common, "--threads", str(t), "--recipe", args.recipe])
+                   for t in args.threads}
         env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-        keras = Worker([str(args.keras_python), str(ROOT / "benchmarks" / "keras_fashion.py"), *common], env=env)
-        if ours.info["params"] != keras.info["params"]:
-            raise SystemExit(f"models differ: seqcnn {ours.info['params']} parameters, Keras {keras.info['params']}")
-        pairs = []
-        for i in range(args.pairs + 1):  # pair 0 is warm-up (tracing, oneDNN primitive caches)
-            first, second = (ours, keras) if i % 2 else (keras, ours)
-            times = {id(first): first.epoch(), id(second): second.epoch()}
-            pairs.append({"seqcnn": times[id(ours)], "keras": times[id(keras)]})
-            print(f"pair {i}: keras {pairs[-1]['keras']:.2f} s, seqcnn {pairs[-1]['seqcnn']:.2f} s", file=sys.stderr, flush=True)
-        ours.close()
-        keras.close()
-    _report_speed(pairs[1:], args, ours.info, keras.info)
+        workers["keras"] = Worker([str(args.keras_python), str(ROOT / "benchmarks" / "keras_fashion.py"), *common, "--threads", "0"], env=env)
+        params = {name: w.info["params"] for name, w in workers.items()}
+        if len(set(params.values())) != 1:
+            raise SystemExit(f"models differ: {params}")
+        rounds = [_round(workers, i) for i in range(args.pairs + 1)]  # round 0 is warm-up (tracing, primitive caches)
+        for worker in workers.values():
+            worker.close()
+    _report_speed(rounds[1:], args, {name: w.info for name, w in workers.items()})
+
+
+def _round(workers: dict, i: int) -> dict:
+    """One epoch of every worker, starting with a different one each round."""
+    names = list(workers)
+    order = names[i % len(names):] + names[: i % len(names)]
+    times = {name: workers[name].epoch() for name in order}
+    print(f"round {i}: " + ", ".join(f"{n} {times[n]:.2f} s" for n in names), file=sys.stderr, flush=True)
+    return times
 
 
 def _speed_inputs(tmp: Path, args) -> tuple[Path, Path]:
@@ -142,27 +149,33 @@ def _speed_inputs(tmp: Path, args) -> tuple[Path, Path]:
     return spec_file, data_file
 
 
-def _report_speed(pairs: list[dict], args, ours: dict, keras: dict) -> None:
-    """Keras's fast level: its epochs within 25 % of its fastest (its speed flips between two levels)."""
-    keras_times = [p["keras"] for p in pairs]
+def _report_speed(rounds: list[dict], args, infos: dict) -> None:
+    """Each seqcnn setting against Keras's fast level: its epochs within 25 % of its fastest
+    (Keras's speed on this model flips between two levels, even within one process)."""
+    keras_times = [r["keras"] for r in rounds]
     fast = [t for t in keras_times if t <= 1.25 * min(keras_times)]
-    ours_median = statistics.median(p["seqcnn"] for p in pairs)
+    keras_fast = statistics.median(fast)
     result = {
-        "model": args.model, "params": ours["params"], "images_per_epoch": args.images, "batch_size": args.batch_size,
-        "threads": args.threads, "recipe": args.recipe, "seqcnn_options": ours["options"], "keras": keras["versions"],
-        "pairs": pairs,
-        "seqcnn_median_s": ours_median, "keras_median_s": statistics.median(keras_times),
-        "keras_fast_level_median_s": statistics.median(fast), "keras_fast_level_epochs": len(fast),
-        "speedup_vs_keras_fast_level": statistics.median(fast) / ours_median,
-        "speedup_per_pair": [p["keras"] / p["seqcnn"] for p in pairs],
-        "seqcnn_images_per_s": args.images / ours_median, "keras_fast_images_per_s": args.images / statistics.median(fast),
+        "model": args.model, "params": infos["keras"]["params"], "images_per_epoch": args.images, "batch_size": args.batch_size,
+        "recipe": args.recipe, "keras": infos["keras"]["versions"], "rounds": rounds,
+        "keras_median_s": statistics.median(keras_times), "keras_fast_level_median_s": keras_fast,
+        "keras_fast_level_epochs": len(fast), "keras_fast_images_per_s": args.images / keras_fast, "seqcnn": {},
         "machine": machine(),
     }
+    lines = [f"Keras 3 fast level {keras_fast:.2f} s per {args.images} images ({len(fast)} of {len(rounds)} epochs; "
+             f"median of all {result['keras_median_s']:.2f} s)"]
+    for name in (n for n in infos if n != "keras"):
+        ours = statistics.median(r[name] for r in rounds)
+        result["seqcnn"][name] = {
+            "options": infos[name]["options"], "median_s": ours, "images_per_s": args.images / ours,
+            "speedup_vs_keras_fast_level": keras_fast / ours,
+            "speedup_per_round": [r["keras"] / r[name] for r in rounds],
+        }
+        lines.append(f"{name} {ours:.2f} s ({args.images / ours:.0f} images/s): {keras_fast / ours:.2f}x Keras's fast level, "
+                     f"per round {min(result['seqcnn'][name]['speedup_per_round']):.2f}-{max(result['seqcnn'][name]['speedup_per_round']):.2f}x")
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "fashion-speed.json").write_text(json.dumps(result, indent=2) + "\n")
-    print(f"seqcnn {ours_median:.2f} s per {args.images} images ({result['seqcnn_images_per_s']:.0f}/s); "
-          f"Keras fast level {result['keras_fast_level_median_s']:.2f} s ({len(fast)} of {len(pairs)} epochs), "
-          f"all epochs median {result['keras_median_s']:.2f} s; speed-up {result['speedup_vs_keras_fast_level']:.2f}x")
+    print("\n".join(lines))
 
 
 def _seqcnn_worker(args) -> None:
@@ -201,11 +214,13 @@ def main(argv: list[str] | None = None) -> None:
     acc = sub.add_parser("accuracy", help="seqcnn train runs: test accuracy, epochs, wall time")
     acc.add_argument("--only", help=f"comma-separated subset of {list(ACCURACY_RUNS)}")
     acc.add_argument("--data-dir", type=Path, default=DATA)
+    acc.add_argument("--threads", type=int, help="torch threads (1 is fastest on a heavily shared machine)")
     spd = sub.add_parser("speed", help="paired training epochs, seqcnn vs Keras 3")
-    spd.add_argument("--pairs", type=int, default=6, help="measured pairs after one warm-up pair (default: 6)")
+    spd.add_argument("--pairs", type=int, default=6, help="measured rounds (one epoch of each worker) after a warm-up round (default: 6)")
     spd.add_argument("--images", type=int, default=10000, help="training images per epoch (default: 10000)")
     spd.add_argument("--batch-size", type=int, default=32)
-    spd.add_argument("--threads", type=int, default=os.cpu_count())
+    spd.add_argument("--threads", type=lambda s: [int(t) for t in s.split(",")], default=[os.cpu_count()],
+                     help="seqcnn torch threads, one worker per comma-separated value (default: all cores); Keras keeps TensorFlow's own setting")
     spd.add_argument("--model", default="fashion-cnn")
     spd.add_argument("--recipe", default="fashion", help="seqcnn recipe whose precision and memory format are used")
     spd.add_argument("--keras-python", type=Path, default=KERAS_PYTHON)

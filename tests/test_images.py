@@ -153,10 +153,11 @@ def test_train_cli_on_idx_files_uses_the_books_split(cli, tmp_path):
         write_idx(tmp_path / f"{part}-labels-idx1-ubyte.gz", (np.arange(n) % 10).astype(np.uint8))
     out = tmp_path / "run"
     code, stdout, err = cli("train", "--dataset", "fashion-mnist", "--data-dir", tmp_path, "--model", "fashion-dense",
-                            "--epochs", "1", "--out", out, "--quiet")
+                            "--epochs", "1", "--no-channels-last", "--out", out, "--quiet")
     assert code == 0, err
     config = json.loads((out / "config.json").read_text())
-    assert config["recipe"] == "fashion" and config["train"]["precision"] == "bf16"
+    assert config["recipe"] == "fashion" and config["train"]["precision"] == "bf16"  # the recipe's
+    assert config["train"]["channels_last"] is False  # the flag's
     assert (config["data"]["split"]["train"], config["data"]["split"]["validation"], config["data"]["split"]["test"]) == (40, 5000, 30)
     assert config["data"]["class_names"] == FASHION_CLASSES
     assert len(json.loads((out / "metrics.json").read_text())["confusion_matrix"]) == 10

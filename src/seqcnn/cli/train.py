@@ -27,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--test", help="separate labelled test file (default: hold out --test-size of DATA)")
     parser.add_argument("--test-labels", help="label file for --test")
     parser.add_argument("--model", help="zoo name or spec .json file (default: the data set's, primer for plain sequences); see `seqcnn models`")
-    parser.add_argument("--recipe", help="training recipe: seqcnn, primer (the paper's exact protocol) or chipseq (default for positives-only data, else seqcnn)")
+    parser.add_argument("--recipe", help="training recipe: seqcnn (default), primer (the paper's exact protocol), chipseq (default for positives-only data), fashion (default for images) or fashion-aug")
     parser.add_argument("--epochs", type=int, help="training epochs (recipe default: 50)")
     parser.add_argument("--batch-size", type=int, help="examples per batch (recipe default: 32)")
     parser.add_argument("--lr", type=float, help="learning rate")
@@ -38,7 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--val-size", type=float, default=0.25, help="fraction of the rest used for validation (default: 0.25)")
     parser.add_argument("--augment", help="comma-separated training augmentations: " + ", ".join(AUGMENTATION_NAMES))
     parser.add_argument("--device", help="auto (default), cpu or cuda")
-    parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice; 1 is fastest on a busy shared machine)")
+    parser.add_argument("--precision", choices=("fp32", "bf16"), help="bf16: autocast convolutions and matmuls (recipe default; fashion recipes: bf16)")
+    parser.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=None, help="NHWC memory format for 2D convolutions (recipe default)")
     group = parser.add_argument_group("ChIP-seq data (positives only)")
     group.add_argument("--negatives", help="negatives for positives-only data: shuffle (default: one dinucleotide-shuffled copy per positive), N (N copies), gc (GC-matched genome windows, BED input), none")
     group.add_argument("--negatives-file", help="sequence file of negatives (label 0) for a positives-only DATA")
@@ -79,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
         negatives=args.negatives, negatives_file=args.negatives_file, rc_average=args.rc_average, init_from=args.init_from, freeze=args.freeze, trust_pickle=args.trust_pickle,
         epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, optimizer=args.optimizer,
         patience=args.patience, seed=args.seed, device=args.device, threads=args.threads,
+        precision=args.precision, channels_last=args.channels_last,
     )
     metrics_file = run_dir / "metrics.json"
     if metrics_file.is_file():
