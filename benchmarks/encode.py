@@ -39,7 +39,8 @@ DEEPBIND = {
 
 
 def experiments(data: Path, only: str | None) -> list[str]:
-    names = sorted(p.name[: -len("_AC.seq.gz")] for p in data.glob("*_AC.seq.gz"))
+    files = sorted(data.glob("*_AC.seq.gz"), key=lambda p: p.stat().st_size)  # smallest first: partial runs cover more
+    names = [p.name[: -len("_AC.seq.gz")] for p in files]
     if only:
         keys = [k.strip() for k in only.split(",")]
         names = [n for n in names if any(n.startswith(k) for k in keys)]
@@ -73,8 +74,12 @@ def main(argv: list[str] | None = None) -> int:
     for flag, kind in (("epochs", int), ("batch-size", int), ("lr", float), ("weight-decay", float), ("patience", int), ("threads", int), ("optimizer", str), ("schedule", str), ("seed", int)):
         parser.add_argument(f"--{flag}", type=kind)
     parser.add_argument("--augment", help="comma list, or 'none'")
+    parser.add_argument("--val-size", type=float, help="fraction of the training file used for early stopping")
     args = parser.parse_args(argv)
-    overrides = {k: getattr(args, k) for k in ("epochs", "batch_size", "lr", "weight_decay", "patience", "threads", "optimizer", "schedule", "seed") if getattr(args, k) is not None}
+    run_options = {}
+    if args.val_size is not None:
+        run_options["val_size"] = args.val_size
+    overrides = dict(run_options) | {k: getattr(args, k) for k in ("epochs", "batch_size", "lr", "weight_decay", "patience", "threads", "optimizer", "schedule", "seed") if getattr(args, k) is not None}
     if args.augment is not None:
         overrides["augment"] = () if args.augment == "none" else tuple(args.augment.split(","))
     results = []
@@ -82,16 +87,19 @@ def main(argv: list[str] | None = None) -> int:
         results.append(run_one(name, args, overrides))
         r = results[-1]
         print(f"{name}: AUROC {r['auroc']:.4f} (DeepBind best {r['deepbind_best']:.3f}) epochs {r['epochs']} {r['seconds']} s", file=sys.stderr, flush=True)
+        write(results, args, quiet=True)  # after each experiment, so an interrupted run keeps its numbers
     write(results, args)
     return 0
 
 
-def write(results: list[dict], args) -> None:
+def write(results: list[dict], args, quiet: bool = False) -> None:
     from seqcnn.checkpoint import atomic_write_text
 
     keys = list(results[0])
     lines = ["\t".join(keys)] + ["\t".join(f"{r[k]:.4f}" if isinstance(r[k], float) else str(r[k]) for k in keys) for r in results]
     atomic_write_text(ROOT / "benchmarks" / "results" / f"encode-{args.tag}.tsv", "\n".join(lines) + "\n")
+    if quiet:
+        return
     print(f"tag {args.tag}, {date.today()}, {platform.machine()} {platform.processor() or ''}, options {' '.join(sys.argv[1:])}")
     print("| experiment | AUROC | DeepBind best | pass | epochs | seconds |\n|---|---|---|---|---|---|")
     for r in results:

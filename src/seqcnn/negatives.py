@@ -24,6 +24,10 @@ from seqcnn.errors import InputError
 #: by measurement, see BENCHMARKS.md (## ENCODE).
 CHIPSEQ_MODEL = "chipseq"
 
+#: Shuffled copies per positive when the user does not say (``--negatives`` unset): two
+#: measured better than DeepBind's one on ENCODE ARID3A (BENCHMARKS.md, ENCODE).
+DEFAULT_COPIES = 2
+
 #: Letters of the shuffle's graph: A, C, G, T, N and padding (see :mod:`seqcnn.sequence`).
 _LETTERS = 6
 
@@ -146,6 +150,9 @@ def dinucleotide_counts(codes: np.ndarray) -> np.ndarray:
 def parse_negatives(value: str | int | None) -> tuple[str, int]:
     """Read a ``--negatives`` value: ``auto`` (None), ``shuffle``, ``gc``, ``none`` or a count.
 
+    ``shuffle`` is one shuffled copy per positive (as DeepBind); ``auto`` is
+    :data:`DEFAULT_COPIES` copies.
+
     Returns:
         ``(method, copies)`` with method ``"auto"``, ``"shuffle"``, ``"gc"`` or ``"none"``.
 
@@ -153,7 +160,9 @@ def parse_negatives(value: str | int | None) -> tuple[str, int]:
         InputError: for another value.
     """
     text = "auto" if value is None else str(value).strip().lower()
-    if text in ("auto", "shuffle", "gc", "none"):
+    if text == "auto":
+        return text, DEFAULT_COPIES
+    if text in ("shuffle", "gc", "none"):
         return text, 1
     if text.isdigit() and int(text) >= 1:
         return "shuffle", int(text)

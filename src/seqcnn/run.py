@@ -62,7 +62,7 @@ def train(
     out: str | Path | None = None,
     force: bool = False,
     test_size: float = 0.25,
-    val_size: float = 0.25,
+    val_size: float | None = None,
     fit_length: str = "error",
     length: int | None = None,
     progress: bool = True,
@@ -95,7 +95,8 @@ def train(
         out: the run folder; a new ``runs/<model>-<time>`` when None.
         force: allow ``out`` to exist already.
         test_size: fraction of all examples held out for the test (ignored with ``test``).
-        val_size: fraction of the rest used for validation.
+        val_size: fraction of the rest used for validation; None: 0.1 for positives-only
+            (ChIP-seq) data, where every example counts, else 0.25.
         fit_length: ``"error"``, ``"pad"``, ``"crop"`` or ``"pad-crop"`` for unequal lengths.
         length: the length to pad or crop to.
         progress: show progress bars.
@@ -138,6 +139,7 @@ def train(
         bundle = load_data(data, labels, test=test, test_labels=test_labels, fit=fit_length, length=length, seed=seed, data_dir=data_dir, negatives=negatives, negatives_file=negatives_file)
     warn_shared(bundle, test)
     recipe = recipe or bundle.default_recipe
+    val_size = val_size if val_size is not None else 0.1 if bundle.default_recipe == "chipseq" else 0.25
     config = _config(recipe, overrides)
     parts = _split(bundle, test_size, val_size, config.seed)
     spec = resolve_spec(model or bundle.default_model, bundle.train.input_shape, bundle.train.n_classes)

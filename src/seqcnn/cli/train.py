@@ -35,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--patience", type=int, help="early stopping: stop after this many epochs without a better validation loss")
     parser.add_argument("--seed", type=int, help="random seed for the split, initial weights and batch order (default: 0)")
     parser.add_argument("--test-size", type=float, default=0.25, help="fraction held out for the test (default: 0.25)")
-    parser.add_argument("--val-size", type=float, default=0.25, help="fraction of the rest used for validation (default: 0.25)")
+    parser.add_argument("--val-size", type=float, help="fraction of the rest used for validation (default: 0.25; 0.1 for positives-only data)")
     parser.add_argument("--augment", help="comma-separated training augmentations: " + ", ".join(AUGMENTATION_NAMES))
     parser.add_argument("--device", help="auto (default), cpu or cuda")
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice; 1 is fastest on a busy shared machine)")
