@@ -337,11 +337,13 @@ def _row(cell: Cell, seconds: float) -> dict:
     info = read_json(cell.folder / "model.json")
     spec = ModelSpec.from_obj(info["spec"])
     params = sum(layer.params for layer in spec.analyse(tuple(info["input_shape"])))
-    epochs = len((cell.folder / "history.csv").read_text().splitlines()) - 1
+    history = [line.split(",") for line in (cell.folder / "history.csv").read_text().splitlines()]
+    epochs, column = len(history) - 1, history[0].index("seconds")
+    train_seconds = sum(float(row[column]) for row in history[1:])
     config = read_json(cell.folder / "config.json")
     return {"experiment": cell.experiment.name, "model": cell.model, "auroc": metrics.get("auroc"), "auprc": metrics.get("auprc"),
             "accuracy": metrics.get("accuracy"), "epochs": epochs, "seconds": round(seconds, 1), "params": params,
-            "train_examples": config["data"]["split"]["train"]}
+            "train_examples": config["data"]["split"]["train"], "train_seconds": round(train_seconds, 2)}
 
 
 def write_results(path: Path, rows: list[dict]) -> None:
@@ -378,11 +380,11 @@ def summary_markdown(by_model: dict[str, list[dict]]) -> str:
     for model, rows in by_model.items():
         if not rows:
             continue
-        seconds = sum(r["seconds"] for r in rows)
+        seconds = sum(r.get("train_seconds", r["seconds"]) for r in rows)  # epochs only, without loading and testing
         examples = sum(r.get("train_examples", 0) * r["epochs"] for r in rows)
         stats.append((model, statistics.median(r["auroc"] for r in rows), len(rows), rows[0]["params"], examples / seconds if seconds else 0.0))
     stats.sort(key=lambda s: -s[1])
-    lines = ["# Sweep summary", "", "| model | median test AUROC | experiments | parameters | train seqs/s | Zeng et al. 2016 median (690 exps) |",
+    lines = ["# Sweep summary", "", "| model | median test AUROC | experiments | parameters | training seqs/s (epochs incl. validation) | Zeng et al. 2016 median (690 exps) |",
              "|---|---|---|---|---|---|"]
     for model, median, n, params, speed in stats:
         ref = reference_name(model)
