@@ -188,6 +188,7 @@ def train_epoch(model, data: TensorSet, optimizer, schedule, config: TrainConfig
     total_loss = torch.zeros((), device=data.x.device)
     correct = torch.zeros((), device=data.x.device, dtype=torch.long)
     bad = torch.full((), -1, device=data.x.device, dtype=torch.long)  # first batch with a NaN/inf loss, kept on the device
+    bad_loss = torch.zeros((), device=data.x.device)
     for step, (xb, yb) in enumerate(batches(data, config.batch_size, shuffle=True, generator=generator)):
         if config.augment:
             xb = augment.apply(xb, config.augment, generator)
@@ -196,11 +197,12 @@ def train_epoch(model, data: TensorSet, optimizer, schedule, config: TrainConfig
             schedule.step()
         total_loss += loss.detach() * len(yb)
         correct += (logits.detach().argmax(1) == yb).sum()
-        bad = torch.where((bad < 0) & ~torch.isfinite(loss.detach()), step, bad)
+        first = (bad < 0) & ~torch.isfinite(loss.detach())
+        bad, bad_loss = torch.where(first, step, bad), torch.where(first, loss.detach(), bad_loss)
         if step % 50 == 0 and bad.item() >= 0:  # a sync every 50 steps stops a diverged epoch early
             break
     if bad.item() >= 0:
-        raise DivergedError(f"training diverged: the loss is not finite at epoch {epoch}, batch {bad.item() + 1}; try a lower --lr")
+        raise DivergedError(f"training diverged: loss is {bad_loss.item()} at epoch {epoch}, batch {bad.item() + 1}; try a lower --lr")
     mean_loss = total_loss.item() / len(data)
     return mean_loss, correct.item() / len(data)
 
