@@ -159,3 +159,28 @@ def test_train_cli_reads_a_store(cli, tmp_path):
     assert config["data"]["split"]["train"] + config["data"]["split"]["validation"] + config["data"]["split"]["test"] == 400
     predictions = (tmp_path / "run" / "predictions.tsv").read_text().splitlines()
     assert len(predictions) == 1 + config["data"]["split"]["test"] and predictions[1].split("\t")[0].startswith("s")
+
+
+def test_store_without_id_files_names_rows_by_number(tmp_path):
+    with StoreWriter(tmp_path / "s", 4, shard_rows=3, ids=False) as writer:
+        writer.add(np.zeros((5, 4), np.uint8), np.array([0, 1, 0, 1, 1]), ids=["ignored"] * 5)
+    store = Store(tmp_path / "s")
+    assert sorted(p.name for p in (tmp_path / "s").iterdir() if p.suffix == ".ids") == []
+    assert store.ids(np.array([4, 0])) == ["row4", "row0"] and verify(tmp_path / "s") == []
+
+
+def test_predict_cli_streams_a_store_like_a_file(cli, tmp_path, trained_run):
+    seqs = random_dna(70, 50, seed=6)
+    (tmp_path / "d.fa").write_text("".join(f">q{i} label={i % 2}\n{s}\n" for i, s in enumerate(seqs)))
+    prepare([tmp_path / "d.fa"], tmp_path / "s", shard_rows=16, progress=False)
+    from seqcnn.inference import predict_store
+    from seqcnn.checkpoint import load_model
+
+    predict_store(load_model(trained_run), tmp_path / "s", tmp_path / "chunked.tsv", batch_size=8, chunk=32)
+    assert cli("predict", trained_run, tmp_path / "s", "-o", tmp_path / "store.tsv")[0] == 0
+    assert cli("predict", trained_run, tmp_path / "d.fa", "-o", tmp_path / "file.tsv")[0] == 0
+    tables = [[line.split("\t") for line in (tmp_path / f"{name}.tsv").read_text().splitlines()] for name in ("file", "store", "chunked")]
+    assert len(tables[0]) == 71 and tables[0][0] == ["id", "probability", "predicted"]
+    for table in tables[1:]:  # same ids and classes; probabilities up to float rounding (batches of other sizes)
+        assert [r[0] for r in table] == [r[0] for r in tables[0]] and [r[2] for r in table] == [r[2] for r in tables[0]]
+        assert np.allclose([float(r[1]) for r in table[1:]], [float(r[1]) for r in tables[0][1:]], rtol=1e-4, atol=1e-7)

@@ -139,6 +139,7 @@ class StoreSet:
             for start in range(0, full, batch_size):
                 yield rows[start : start + batch_size]
             carry = rows[full:]
+            self.store.release()  # resident memory stays about one window, whatever the store's size
         if len(carry):
             yield carry
 
@@ -180,6 +181,8 @@ def batches(data: TensorSet | StoreSet, batch_size: int, shuffle: bool = False, 
         yield from _rows(data, batch_size, lo, hi)
         return
     if isinstance(data, StoreSet):
+        if shuffle:  # the pass gets its own generator: the read-ahead thread must not draw from one the caller also uses
+            generator = torch.Generator().manual_seed(int(torch.randint(0, 2**62, (1,), generator=generator)))
         loads = (data.load(_slice_of(rows, rank, world)) for rows in data.row_batches(batch_size, shuffle, generator) if len(rows) >= world)
         for x, y in _prefetched(loads, data.prefetch):
             yield data.inputs(x), y

@@ -77,13 +77,58 @@ def write_predictions(path: str | Path, ids: list[str], probs: np.ndarray, label
     """
     from seqcnn.checkpoint import atomic_write_text
 
-    k = probs.shape[1]
-    head = ["id"] + (["label"] if labels is not None else []) + (["probability"] if k == 2 else [f"p{c}" for c in range(k)]) + ["predicted"]
-    lines = ["\t".join(head)]
-    pred = probs.argmax(1)
+    lines = [prediction_header(probs.shape[1], labels is not None)] + prediction_rows(ids, probs, labels)
+    atomic_write_text(path, "\n".join(lines) + "\n")
+
+
+def prediction_header(k: int, labelled: bool) -> str:
+    """The header line of ``predictions.tsv`` for ``k`` classes."""
+    return "\t".join(["id"] + (["label"] if labelled else []) + (["probability"] if k == 2 else [f"p{c}" for c in range(k)]) + ["predicted"])
+
+
+def prediction_rows(ids: list[str], probs: np.ndarray, labels: np.ndarray | None = None) -> list[str]:
+    """The lines of ``predictions.tsv`` (without the header) for ``probs`` ``(N, K)``."""
+    k, pred, lines = probs.shape[1], probs.argmax(1), []
     for i, rec in enumerate(ids):
         cells = [rec] + ([str(int(labels[i]))] if labels is not None else [])
         cells += [f"{probs[i, 1]:.6g}"] if k == 2 else [f"{p:.6g}" for p in probs[i]]
         cells.append(str(int(pred[i])))
         lines.append("\t".join(cells))
-    atomic_write_text(path, "\n".join(lines) + "\n")
+    return lines
+
+
+def predict_store(model: torch.nn.Module, store: str | Path, output: str | Path, batch_size: int = 1024, device: str | None = None,
+                  rc_average: bool = False, chunk: int = 1 << 16) -> int:
+    """Write ``id probability predicted`` rows for every sequence of an on-disk store, streaming.
+
+    Reads, predicts and writes ``chunk`` rows at a time, so the store may be larger than memory;
+    the file appears complete or not at all (written under a temporary name, then renamed).
+
+    Returns:
+        The number of sequences.
+
+    Raises:
+        InputError: when the store's length does not fit the model's input.
+    """
+    import os
+
+    from seqcnn.data import StoreSet
+    from seqcnn.store import Store, StorePart
+
+    opened = Store(store)
+    expected = getattr(model, "input_shape", None)
+    if expected is not None and len(expected) == 2 and opened.length != expected[1]:
+        raise InputError(f"{store}: sequences have length {opened.length}, but the model expects {expected[1]}; prepare the store with --length {expected[1]}")
+    dev = torch.device(device) if device else next(model.parameters()).device
+    model = model.to(dev)
+    output = Path(output)
+    tmp = output.with_name(f".{output.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        for first in range(0, len(opened), chunk):
+            rows = np.array([[first, min(first + chunk, len(opened))]], dtype=np.int64)
+            probs = predict_tensor(model, StoreSet(StorePart(opened, rows), dev), batch_size, rc_average)
+            if first == 0:
+                handle.write(prediction_header(probs.shape[1], False) + "\n")
+            handle.write("\n".join(prediction_rows(opened.ids(np.arange(*rows[0])), probs)) + "\n")
+    os.replace(tmp, output)
+    return len(opened)

@@ -20,6 +20,7 @@ from seqcnn.checkpoint import STATE_FILE, StateSaver, atomic_write_json, refuse_
 from seqcnn.datasets import DataBundle, LabelledSet, load_data, split
 from seqcnn.errors import DivergedError, InputError, RunError
 from seqcnn.metrics import classification_metrics
+from seqcnn.store import StorePart, is_store, store_bundle
 
 
 def file_sha256(path: str | Path) -> str:
@@ -135,6 +136,8 @@ def train(
         from seqcnn.negatives import peak_bundle
 
         bundle = peak_bundle(data, genome, width=width, summit_column=summit_column, test_chroms=test_chroms or (), negatives=negatives, seed=seed)
+    elif is_store(data):  # an on-disk store from `seqcnn prepare`: read batch by batch, never loaded
+        bundle = store_bundle(data, test)
     else:
         bundle = load_data(data, labels, test=test, test_labels=test_labels, fit=fit_length, length=length, seed=seed, data_dir=data_dir, negatives=negatives, negatives_file=negatives_file)
     warn_shared(bundle, test)
@@ -146,13 +149,19 @@ def train(
     spec.analyse(bundle.train.input_shape)  # fail on a misfit spec before creating the folder
     options = {"rc_average": bundle.default_recipe == "chipseq" if rc_average is None else bool(rc_average),
                "init_from": None if init_from is None else str(init_from), "freeze": int(freeze)}
-    run_dir = new_run_dir(out, spec.name, force=force)
+    from seqcnn import distributed
+
+    distributed.setup(config.device)  # under torchrun: join the process group; rank 0 alone writes the folder
+    run_dir = distributed.broadcast(new_run_dir(out, spec.name, force=force) if distributed.is_main() else None)
     started = time.time()
     files = [p for p in (data, labels, test, test_labels, negatives_file, genome) if p is not None]
     options.update(arguments=arguments, resume=resume, trust_pickle=trust_pickle)
-    # written before training, so that a killed run can be resumed
-    _write_config(run_dir, bundle.train, files, spec, config, recipe, parts, command, 0.0, test_size, val_size, options)
+    if distributed.is_main():  # written before training, so that a killed run can be resumed
+        _write_config(run_dir, bundle.train, files, spec, config, recipe, parts, command, 0.0, test_size, val_size, options)
     result = _fit_and_evaluate(spec, parts, config, progress, run_dir, options)
+    if not distributed.is_main():
+        distributed.barrier()
+        return run_dir
     _write_config(run_dir, bundle.train, files, spec, config, recipe, parts, command, time.time() - started, test_size, val_size, options)
     _write_plots(run_dir, result, bundle.train.class_names)
     from seqcnn.report.html import write_report
@@ -162,6 +171,7 @@ def train(
 
     write_report(run_dir)
     (run_dir / STATE_FILE).unlink(missing_ok=True)  # the run is complete: nothing left to resume
+    distributed.barrier()
     return run_dir
 
 
@@ -263,6 +273,8 @@ def _split(bundle: DataBundle, test_size: float, val_size: float, seed: int) -> 
     if bundle.val is not None and bundle.test is not None:  # a fixed split (Fashion-MNIST); val_size does not apply
         return bundle.train, bundle.val, bundle.test
     whole = bundle.train
+    if isinstance(whole, StorePart):  # by blocks of neighbouring rows, without loading the labels
+        return whole.split(test_size, val_size, seed)
     if bundle.test is not None:
         train_idx, val_idx, _ = split(whole.labels, 0.0, val_size, seed=seed)
         return whole.subset(train_idx), whole.subset(val_idx), bundle.test
@@ -272,14 +284,17 @@ def _split(bundle: DataBundle, test_size: float, val_size: float, seed: int) -> 
 
 def tensor_set(ds: LabelledSet, device):
     """A :class:`seqcnn.data.TensorSet` of a labelled set on ``device``."""
-    from seqcnn.data import image_set, sequence_set
+    from seqcnn.data import image_set, sequence_set, store_set
 
+    if isinstance(ds, StorePart):
+        return store_set(ds, device)
     return sequence_set(ds.x, ds.labels, device) if ds.kind == "sequence" else image_set(ds.x, ds.labels, device)
 
 
 def _fit_and_evaluate(spec, parts: tuple[LabelledSet, LabelledSet, LabelledSet], config, progress: bool, run_dir: Path, options: dict | None = None) -> dict:
     import torch
 
+    from seqcnn import distributed
     from seqcnn.inference import predict_tensor, write_predictions
     from seqcnn.models.network import build_model
     from seqcnn.training import fit, resolve_device
@@ -297,11 +312,15 @@ def _fit_and_evaluate(spec, parts: tuple[LabelledSet, LabelledSet, LabelledSet],
     val = tensor_set(val_set, device) if len(val_set) else None
     saver = StateSaver(run_dir, resume=options.get("resume", False))
     try:
-        history = fit(net, tensor_set(train_set, device), val, config, progress=progress, resume=saver.resume, on_epoch_end=saver)
+        history = fit(net, tensor_set(train_set, device), val, config, progress=progress, resume=saver.resume,
+                      on_epoch_end=saver if distributed.is_main() else None)
     except KeyboardInterrupt:
         raise KeyboardInterrupt(saver.note()) from None
     except DivergedError as exc:
         raise DivergedError(f"{exc}; {saver.note()}") from None
+    options["distributed"] = distributed.record(net)  # None in one process; checks that the ranks agree
+    if not distributed.is_main():
+        return {}
     save_model(run_dir, net)
     _write_history(run_dir / "history.csv", history.rows)
     result = {"history": history.rows, "best_epoch": history.best_epoch, "stopped_early": history.stopped_early}
@@ -368,6 +387,7 @@ def _write_config(run_dir, dataset: LabelledSet, files, spec, config, recipe, pa
         "arguments": (options or {}).get("arguments"),
         "predict": {"rc_average": bool((options or {}).get("rc_average", False))},
         "transfer": {k: (options or {}).get(k) for k in ("init_from", "freeze")},
+        "distributed": (options or {}).get("distributed"),
         "seconds": round(seconds, 3),
         "versions": {"seqcnn": __version__, "torch": torch.__version__, "numpy": np.__version__, "python": platform.python_version()},
         "machine": {"platform": platform.platform(), "processor": platform.machine()},

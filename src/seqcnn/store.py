@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import mmap
 import os
 import shutil
 from collections.abc import Iterator
@@ -61,18 +62,19 @@ class StoreWriter:
         length: sequence length L of every row.
         shard_rows: rows per shard file.
         force: replace an existing store at ``path``.
+        ids: write an ``.ids`` file per shard; without, rows are named ``row<i>``.
 
     Raises:
         InputError: when ``path`` exists (without ``force``) or ``length`` is not positive.
     """
 
-    def __init__(self, path: str | Path, length: int, shard_rows: int = SHARD_ROWS, force: bool = False):
+    def __init__(self, path: str | Path, length: int, shard_rows: int = SHARD_ROWS, force: bool = False, ids: bool = True):
         self.path = Path(path)
         if self.path.exists() and not force:
             raise InputError(f"{self.path}: already exists; choose another --out or pass --force to replace it")
         if length < 1 or shard_rows < 1:
             raise InputError(f"store length and shard size must be positive, got length={length}, shard_rows={shard_rows}")
-        self.length, self.shard_rows = int(length), int(shard_rows)
+        self.length, self.shard_rows, self.write_ids = int(length), int(shard_rows), bool(ids)
         self.tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         shutil.rmtree(self.tmp, ignore_errors=True)
         self.tmp.mkdir(parents=True)
@@ -109,13 +111,11 @@ class StoreWriter:
             raise InputError(f"{self.path}: {len(codes)} sequences but {len(labels)} labels")
         if len(labels) and (labels.min() < 0 or not np.array_equal(labels, np.round(labels))):
             raise InputError(f"{self.path}: labels must be class indices 0, 1, ...; found {labels[(labels < 0) | (labels != np.round(labels))][0]:g}")
-        start = self.count
-        ids = ids if ids is not None else [f"row{start + i}" for i in range(len(codes))]
         done = 0
         while done < len(codes):
             shard = self._shard()
             take = min(len(codes) - done, self.shard_rows - shard["count"])
-            self._write(shard, codes[done : done + take], labels[done : done + take].astype(LABEL_DTYPE), ids[done : done + take])
+            self._write(shard, codes[done : done + take], labels[done : done + take].astype(LABEL_DTYPE), None if ids is None else ids[done : done + take])
             done += take
 
     def add_source(self, path: str | Path, rows: int) -> None:
@@ -162,13 +162,15 @@ class StoreWriter:
             return self._open["shard"]
         self._finish()
         name = f"shard-{len(self.shards):05d}"
-        shard = {"codes": f"{name}.codes", "labels": f"{name}.labels", "ids": f"{name}.ids", "count": 0, "sha256": {}}
-        files = [open(self.tmp / shard[k], "wb") for k in ("codes", "labels", "ids")]
+        shard = {"codes": f"{name}.codes", "labels": f"{name}.labels", "ids": f"{name}.ids" if self.write_ids else None, "count": 0, "sha256": {}}
+        files = [open(self.tmp / shard[k], "wb") if shard[k] else open(os.devnull, "wb") for k in ("codes", "labels", "ids")]
         self._open = {"shard": shard, "files": files, "hashes": [hashlib.sha256() for _ in files]}
         return shard
 
     def _write(self, shard: dict, codes: np.ndarray, labels: np.ndarray, ids: list[str]) -> None:
-        blobs = (np.ascontiguousarray(codes).tobytes(), labels.tobytes(), "".join(f"{i}\n" for i in ids).encode("utf-8"))
+        if ids is None and self.write_ids:
+            ids = [f"row{self.count + i}" for i in range(len(codes))]
+        blobs = (np.ascontiguousarray(codes).tobytes(), labels.tobytes(), "".join(f"{i}\n" for i in ids).encode("utf-8") if self.write_ids else b"")
         for handle, digest, blob in zip(self._open["files"], self._open["hashes"], blobs):
             handle.write(blob)
             digest.update(blob)
@@ -182,9 +184,10 @@ class StoreWriter:
         shard = self._open["shard"]
         for key, handle, digest in zip(("codes", "labels", "ids"), self._open["files"], self._open["hashes"]):
             handle.flush()
-            os.fsync(handle.fileno())
+            if shard[key]:
+                os.fsync(handle.fileno())
+                shard["sha256"][key] = digest.hexdigest()
             handle.close()
-            shard["sha256"][key] = digest.hexdigest()
         self.shards.append(shard)
         self._open = None
 
@@ -251,11 +254,27 @@ class Store:
         out: list[str] = [""] * len(rows)
         which = np.searchsorted(self.offsets, rows, side="right") - 1
         for s in np.unique(which):
+            if not self.shards[s]["ids"]:
+                for i in np.flatnonzero(which == s):
+                    out[i] = f"row{rows[i]}"
+                continue
             with open(self.path / self.shards[s]["ids"], encoding="utf-8") as handle:
                 names = handle.read().split("\n")
             for i in np.flatnonzero(which == s):
                 out[i] = names[rows[i] - self.offsets[s]]
         return out
+
+    def release(self) -> None:
+        """Drop the pages read so far from this process's resident set (``MADV_DONTNEED``).
+
+        The pages stay in the operating system's page cache, shared and reclaimable; a later
+        read faults them back in. Called once per shuffle window, this bounds the resident
+        memory of a pass over a store of any size.
+        """
+        for array in (*self.codes, *self.labels):
+            mapped = getattr(array, "_mmap", None)  # numpy.memmap keeps its mmap.mmap here
+            if mapped is not None and hasattr(mapped, "madvise"):
+                mapped.madvise(mmap.MADV_DONTNEED)
 
     def all(self) -> "StorePart":
         """The whole store as one part."""

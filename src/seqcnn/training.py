@@ -27,7 +27,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from seqcnn import augment
+from seqcnn import augment, distributed
 from seqcnn.data import TensorSet, batches
 from seqcnn.errors import DivergedError, InputError, SeqcnnError
 
@@ -117,11 +117,11 @@ class Loop:
 
 
 def resolve_device(name: str) -> torch.device:
-    """``"auto"`` gives CUDA when available, else the CPU."""
+    """``"auto"`` gives CUDA when available, else the CPU; under ``torchrun``, ``cuda`` is this rank's GPU."""
     if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        return distributed.local_device(torch.device("cuda" if torch.cuda.is_available() else "cpu"))
     try:
-        return torch.device(name)
+        return distributed.local_device(torch.device(name))
     except RuntimeError:
         raise InputError(f"--device must be 'auto', 'cpu' or 'cuda[:N]', but got {name!r}") from None
 
@@ -185,14 +185,16 @@ def train_epoch(model, data: TensorSet, optimizer, schedule, config: TrainConfig
         DivergedError: when the loss becomes NaN or infinite, naming the epoch and batch.
     """
     model.train()
-    total_loss = torch.zeros((), device=data.x.device)
-    correct = torch.zeros((), device=data.x.device, dtype=torch.long)
-    bad = torch.full((), -1, device=data.x.device, dtype=torch.long)  # first batch with a NaN/inf loss, kept on the device
-    bad_loss = torch.zeros((), device=data.x.device)
-    for step, (xb, yb) in enumerate(batches(data, config.batch_size, shuffle=True, generator=generator)):
+    total_loss = torch.zeros((), device=data.device)
+    correct = torch.zeros((), device=data.device, dtype=torch.long)
+    bad = torch.full((), -1, device=data.device, dtype=torch.long)  # first batch with a NaN/inf loss, kept on the device
+    bad_loss = torch.zeros((), device=data.device)
+    aug_generator = distributed.augment_generator(generator, config.seed, epoch)  # the batch order stays in step across ranks
+    for step, (xb, yb) in enumerate(batches(data, config.batch_size, shuffle=True, generator=generator, shard=distributed.shard())):
         if config.augment:
-            xb = augment.apply(xb, config.augment, generator)
-        logits, loss = train_step(model, as_input(xb, config), yb, optimizer, config)
+            xb = augment.apply(xb, config.augment, aug_generator)
+        weight = distributed.loss_weight(len(yb), step, len(data), config.batch_size)
+        logits, loss = train_step(model, as_input(xb, config), yb, optimizer, config, weight)
         if schedule is not None:
             schedule.step()
         total_loss += loss.detach() * len(yb)
@@ -203,18 +205,22 @@ def train_epoch(model, data: TensorSet, optimizer, schedule, config: TrainConfig
             break
     if bad.item() >= 0:
         raise DivergedError(f"training diverged: loss is {bad_loss.item()} at epoch {epoch}, batch {bad.item() + 1}; try a lower --lr")
-    mean_loss = total_loss.item() / len(data)
-    return mean_loss, correct.item() / len(data)
+    total, right, seen = distributed.sum_all(total_loss, correct, _seen(data, config))  # over all ranks
+    return total / seen, right / seen
 
 
-def train_step(model, xb: torch.Tensor, yb: torch.Tensor, optimizer, config: TrainConfig) -> tuple[torch.Tensor, torch.Tensor]:
-    """One optimiser step on a batch ``(B, C, ...)``; returns the logits ``(B, K)`` and the loss."""
+def train_step(model, xb: torch.Tensor, yb: torch.Tensor, optimizer, config: TrainConfig, weight: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+    """One optimiser step on a batch ``(B, C, ...)``; returns the logits ``(B, K)`` and the loss.
+
+    ``weight`` scales the loss before ``backward`` (a rank's share of a distributed global
+    batch, :func:`seqcnn.distributed.loss_weight`); the loss returned is unscaled.
+    """
     with autocast(config, xb.device):
         logits = model(xb)
     logits = logits.float()  # the loss in float32 whatever the precision of the layers
     loss = loss_fn(logits, yb, getattr(model, "output_activation", None))
     optimizer.zero_grad(set_to_none=True)
-    loss.backward()
+    (loss if weight == 1.0 else loss * weight).backward()
     optimizer.step()
     return logits, loss
 
@@ -228,8 +234,10 @@ def evaluate(model, data: TensorSet, batch_size: int = 1024, config: TrainConfig
     model.eval()
     config = config or TrainConfig()
     act = getattr(model, "output_activation", None)
-    with autocast(config, data.x.device):
-        logits = torch.cat([model(as_input(xb, config)).float() for xb, _ in batches(data, batch_size)])
+    shard = distributed.shard() if len(data) >= distributed.world_size() else (0, 1)  # each rank a part, then gathered
+    with autocast(config, data.device):
+        logits = torch.cat([model(as_input(xb, config)).float() for xb, _ in batches(data, batch_size, shard=shard)])
+    logits = distributed.gather_rows(logits, len(data)) if shard[1] > 1 else logits
     loss = loss_fn(logits, data.y, act).item()
     acc = (logits.argmax(1) == data.y).float().mean().item()
     return loss, acc, probabilities(logits, act)
@@ -260,18 +268,19 @@ def fit(model, train: TensorSet, val: TensorSet | None, config: TrainConfig, pro
     generator = torch.Generator().manual_seed(config.seed)
     if config.channels_last:
         model.to(memory_format=torch.channels_last)
+    net = distributed.wrap(model)  # DistributedDataParallel under torchrun, else the model itself
     optimizer = make_optimizer(model, config)
     schedule = make_schedule(optimizer, config, math.ceil(len(train) / config.batch_size))
     loop = Loop(model, optimizer, schedule, generator, History())
     if resume is not None:
         resume(loop)
     history = loop.history
-    bar = _progress(config.epochs, progress)
+    bar = _progress(config.epochs, progress and distributed.is_main())
     bar.update(loop.epoch)
     last = loop.epoch if history.stopped_early else config.epochs  # a resumed run that had stopped early stays stopped
     for epoch in range(loop.epoch + 1, last + 1):
         start = time.perf_counter()
-        loss, acc = train_epoch(model, train, optimizer, schedule, config, generator, epoch)
+        loss, acc = train_epoch(net, train, optimizer, schedule, config, generator, epoch)
         row = {"epoch": epoch, "loss": loss, "accuracy": acc, "lr": optimizer.param_groups[0]["lr"]}
         if val is not None and len(val):
             row["val_loss"], row["val_accuracy"], _ = evaluate(model, val, config=config)
@@ -297,6 +306,13 @@ def fit(model, train: TensorSet, val: TensorSet | None, config: TrainConfig, pro
     if config.channels_last:
         model.to(memory_format=torch.contiguous_format)
     return history
+
+
+def _seen(data, config: TrainConfig) -> int:
+    """Examples this rank trained on in an epoch (its slices of every global batch but a last one smaller than the world)."""
+    rank, world = distributed.shard()
+    sizes = [min(config.batch_size, len(data) - s) for s in range(0, len(data), config.batch_size)]
+    return sum(n * (rank + 1) // world - n * rank // world for n in sizes if n >= world)
 
 
 def _progress(total: int, enabled: bool):
