@@ -7,7 +7,6 @@ the files of a run folder (``docs/design.md``): ``config.json``, ``model.json``,
 
 from __future__ import annotations
 
-import hashlib
 import platform
 import sys
 import time
@@ -20,16 +19,7 @@ from seqcnn.checkpoint import STATE_FILE, StateSaver, atomic_write_json, refuse_
 from seqcnn.datasets import DataBundle, LabelledSet, load_data, split
 from seqcnn.errors import DivergedError, InputError, RunError
 from seqcnn.metrics import classification_metrics
-from seqcnn.store import StorePart, is_store, store_bundle
-
-
-def file_sha256(path: str | Path) -> str:
-    """SHA-256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+from seqcnn.store import StorePart, file_sha256, is_store, store_bundle
 
 
 #: The default model for positives-only ChIP-seq data (``--model chipseq``): 128 kernels of
