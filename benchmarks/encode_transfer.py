@@ -1,6 +1,6 @@
 """Transfer learning on ENCODE: a small training set from scratch vs fine-tuned from a related run.
 
-    nice -n 10 .venv/bin/python benchmarks/encode_transfer.py --source runs/encode/ten/GABPA_GM12878_GABP_HudsonAlpha --target ELK1 [--n 500]
+    nice -n 10 .venv/bin/python benchmarks/encode_transfer.py --source "runs/encode/ten/ELK1_GM12878_ELK1_(1277-1)_Stanford" --target GABPA [--n 500]
 
 Cuts the target's ``_AC`` file to ``n`` random positives (seeded), then trains the default model
 (i) from scratch, (ii) from the source run's weights (all layers trainable) and (iii) from the
