@@ -16,8 +16,12 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
 	touch $(STAMP)
 
+# Each `make run` writes a new folder: nothing from an earlier run is overwritten.
+RUN_DIR := runs/default-$(shell date +%Y%m%d-%H%M%S)
+
 run: setup
-	$(BIN)/seqcnn train --out runs/default --force
+	$(BIN)/seqcnn train --out $(RUN_DIR)
+	$(BIN)/seqcnn explain $(RUN_DIR)
 
 test: setup
 	$(BIN)/python -m pytest -q

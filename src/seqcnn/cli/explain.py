@@ -51,4 +51,5 @@ def run(args: argparse.Namespace) -> int:
         print(f"{f['with_sites']} of {f['n_filters']} filters as PWMs: {out / 'motifs.meme'}; "
               f"{f['matched_q_below_0.05']} match {f['jaspar']['release']} (q < 0.05): {out / 'motifs.tsv'}")
     print(f"summary: {out / 'explain.json'}")
+    print(f"report: {out / 'report.html'}")
     return 0

@@ -92,7 +92,7 @@ def explain(run: str | Path, file: str | Path | None = None, *, fit: str = "erro
         options: the settings; defaults when None.
 
     Returns:
-        The run folder.
+        The run folder (its ``report.html`` rewritten to include the results).
 
     Raises:
         RunError: for a folder without a model or weights, or without predictions when no
@@ -111,6 +111,9 @@ def explain(run: str | Path, file: str | Path | None = None, *, fit: str = "erro
     else:
         chosen, pool = _run_sequences(run, read_json(run / "config.json"), length, options)
     explain_model(model, chosen, pool, run, options)
+    from seqcnn.report.html import write_report
+
+    write_report(run)  # the run's page now shows the saliency maps and motifs
     return run
 
 
