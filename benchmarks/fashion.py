@@ -41,6 +41,7 @@ ACCURACY_RUNS = {
     "dense": ("fashion-dense", "fashion"),
     "cnn": ("fashion-cnn", "fashion"),
     "cnn-aug": ("fashion-cnn", "fashion-aug"),
+    "cnn-bn": ("benchmarks/specs/fashion-cnn-bn.json", "fashion-bn"),  # same layer stack + batch norm
 }
 
 

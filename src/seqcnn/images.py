@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
-import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -58,15 +57,6 @@ def find_file(folder: Path, name: str) -> Path | None:
         if candidate.is_file():
             return candidate
     return None
-
-
-def md5sum(path: str | Path) -> str:
-    """MD5 of a file (the checksum Fashion-MNIST publishes), read in chunks."""
-    digest = hashlib.md5(usedforsecurity=False)
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def download(url: str, dest: Path, md5: str, timeout: float = 30.0) -> Path:
@@ -115,7 +105,7 @@ def fetch(folder: str | Path, files: dict[str, str], urls: tuple[str, ...] | Non
                     print(f"seqcnn: downloading {url}", file=sys.stderr)
                 found[name] = download(url, folder / name, files[name])
                 break
-            except (OSError, ValueError) as exc:  # URLError is an OSError; ValueError: malformed URL
+            except (OSError, ValueError) as exc:  # URLError is an OSError; ValueError: a malformed URL or a bad checksum
                 errors.append(f"{base}: {getattr(exc, 'reason', exc)}")
         if found[name] is None:
             raise InputError(
