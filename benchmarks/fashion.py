@@ -3,6 +3,7 @@
     nice -n 10 .venv/bin/python benchmarks/fashion.py accuracy                 # dense, cnn, cnn-aug
     nice -n 10 .venv/bin/python benchmarks/fashion.py accuracy --only cnn      # one of them
     nice -n 10 .venv/bin/python benchmarks/fashion.py speed --threads 2,1       # rounds of epochs vs Keras
+    nice -n 10 .venv/bin/python benchmarks/fashion.py options                  # CPU time of bf16, NHWC, batch
 
 `accuracy` runs the command line exactly as a user would (`seqcnn train --dataset fashion-mnist
 --model M --recipe R`), with the recipe's defaults, and records test accuracy, epochs and wall
@@ -179,6 +180,47 @@ def _report_speed(rounds: list[dict], args, infos: dict) -> None:
     print("\n".join(lines))
 
 
+#: precision, channels_last, batch size: the variants `options` compares.
+OPTION_VARIANTS = [("fp32", False, 32), ("fp32", True, 32), ("bf16", False, 32), ("bf16", True, 32), ("bf16", True, 64), ("bf16", True, 128)]
+
+
+def options(args) -> None:
+    """CPU seconds per 10,000 training images of each precision / memory format / batch size.
+
+    Process CPU time on one thread measures the work itself, which a busy shared machine
+    leaves almost untouched (wall time there is mostly waiting for a core).
+    """
+    import numpy as np
+    import torch
+
+    from seqcnn.data import image_set
+    from seqcnn.models import zoo
+    from seqcnn.models.network import build_model
+    from seqcnn.training import TrainConfig, make_optimizer, train_epoch
+
+    torch.set_num_threads(1)
+    rng = np.random.default_rng(0)
+    data = image_set(rng.random((args.images, 1, 28, 28), dtype=np.float32), rng.integers(0, 10, args.images))
+    warm = image_set(rng.random((256, 1, 28, 28), dtype=np.float32), rng.integers(0, 10, 256))
+    rows = []
+    for precision, channels_last, batch in OPTION_VARIANTS:
+        config = TrainConfig(batch_size=batch, precision=precision, channels_last=channels_last).check()
+        torch.manual_seed(0)
+        model = build_model(zoo.get(args.model), (1, 28, 28))
+        if channels_last:
+            model.to(memory_format=torch.channels_last)
+        optimizer, generator = make_optimizer(model, config), torch.Generator().manual_seed(0)
+        train_epoch(model, warm, optimizer, None, config, generator, 1)
+        cpu, wall = time.process_time(), time.perf_counter()
+        train_epoch(model, data, optimizer, None, config, generator, 1)
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        rows.append({"precision": precision, "channels_last": channels_last, "batch_size": batch,
+                     "cpu_s_per_10k": cpu / args.images * 1e4, "wall_s_per_10k": wall / args.images * 1e4})
+        print(f"| {precision} | {'NHWC' if channels_last else 'NCHW'} | {batch} | {rows[-1]['cpu_s_per_10k']:.1f} s |", flush=True)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "fashion-options.json").write_text(json.dumps({"model": args.model, "images": args.images, "threads": 1, "rows": rows, "machine": machine()}, indent=2) + "\n")
+
+
 def _seqcnn_worker(args) -> None:
     """Train the spec with seqcnn's own epoch loop, one epoch per 'epoch' line on stdin."""
     import numpy as np
@@ -226,6 +268,9 @@ def main(argv: list[str] | None = None) -> None:
     spd.add_argument("--recipe", default="fashion", help="seqcnn recipe whose precision and memory format are used")
     spd.add_argument("--keras-python", type=Path, default=KERAS_PYTHON)
     spd.add_argument("--data-dir", type=Path, default=DATA)
+    opt = sub.add_parser("options", help="CPU time per 10,000 images of precision / memory format / batch size variants")
+    opt.add_argument("--images", type=int, default=2000, help="images per measured epoch (default: 2000)")
+    opt.add_argument("--model", default="fashion-cnn")
     work = sub.add_parser("_seqcnn_worker")
     for name in ("spec", "data"):
         work.add_argument(name)
@@ -233,7 +278,7 @@ def main(argv: list[str] | None = None) -> None:
     work.add_argument("--threads", type=int, required=True)
     work.add_argument("--recipe", required=True)
     args = parser.parse_args(argv)
-    {"accuracy": accuracy, "speed": speed, "_seqcnn_worker": _seqcnn_worker}[args.mode](args)
+    {"accuracy": accuracy, "speed": speed, "options": options, "_seqcnn_worker": _seqcnn_worker}[args.mode](args)
 
 
 if __name__ == "__main__":
