@@ -281,6 +281,31 @@ def tensor_set(ds: LabelledSet, device):
     return sequence_set(ds.x, ds.labels, device) if ds.kind == "sequence" else image_set(ds.x, ds.labels, device)
 
 
+#: Below this many multiply-adds per example a model trains fastest on one CPU thread (BENCHMARKS.md).
+SMALL_MODEL_MACS = 5_000_000
+_TORCH_DEFAULT_THREADS: int | None = None
+
+
+def cpu_threads(threads: int | None, spec, input_shape: tuple[int, ...], device) -> int:
+    """torch CPU threads for a run: the user's choice, else 1 for small models, else torch's.
+
+    Small models (the primer's, DeepBind's) spend their time in per-batch overhead that more
+    threads cannot split, and on a busy machine a second thread that has to wait for a core
+    slows every step by an order of magnitude (measured: 4.5 s against 35-100 s for the
+    primer's 50 epochs).
+    """
+    import torch
+
+    global _TORCH_DEFAULT_THREADS
+    if _TORCH_DEFAULT_THREADS is None:  # before any run of this process changed it
+        _TORCH_DEFAULT_THREADS = torch.get_num_threads()
+    if threads:
+        return threads
+    macs = sum(info.macs for info in spec.analyse(input_shape))
+    small = getattr(device, "type", str(device)) == "cpu" and macs < SMALL_MODEL_MACS
+    return 1 if small else _TORCH_DEFAULT_THREADS
+
+
 def _fit_and_evaluate(spec, parts: tuple[LabelledSet, LabelledSet, LabelledSet], config, progress: bool, run_dir: Path, options: dict | None = None) -> dict:
     import torch
 
@@ -291,9 +316,8 @@ def _fit_and_evaluate(spec, parts: tuple[LabelledSet, LabelledSet, LabelledSet],
 
     options = options or {}
 
-    if config.threads:
-        torch.set_num_threads(config.threads)
     device = resolve_device(config.device)
+    torch.set_num_threads(cpu_threads(config.threads, spec, parts[0].input_shape, device))
     torch.manual_seed(config.seed)
     train_set, val_set, test_set = parts
     net = build_model(spec, train_set.input_shape).to(device)
