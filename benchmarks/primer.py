@@ -48,26 +48,34 @@ def primer_split():
     return data.subset(train), data.subset(val), data.subset(test)
 
 
-def fit_once(recipe: str, seed: int) -> dict:
-    """Train the primer model with ``recipe`` and ``seed``; fit seconds and test metrics."""
+def fit_once(recipe: str, seed: int, threads: int | None = None) -> dict:
+    """Train the primer model with ``recipe`` and ``seed``; fit seconds and test metrics.
+
+    Threads are chosen as ``seqcnn train`` chooses them unless ``threads`` is given.
+    """
     from dataclasses import replace
+
+    import torch
 
     from seqcnn.metrics import classification_metrics
     from seqcnn.models import zoo
     from seqcnn.models.network import build_model
-    from seqcnn.run import tensor_set
+    from seqcnn.run import cpu_threads, tensor_set
     from seqcnn.training import RECIPES, evaluate, fit
 
     train, val, test = primer_split()
     config = replace(RECIPES[recipe], seed=seed)
-    model = build_model(zoo.get("primer"), train.input_shape)
+    spec = zoo.get("primer")
+    torch.set_num_threads(cpu_threads(threads, spec, train.input_shape, torch.device("cpu")))
+    torch.manual_seed(seed)
+    model = build_model(spec, train.input_shape)
     sets = [tensor_set(s, "cpu") for s in (train, val, test)]
     start = time.perf_counter()
     history = fit(model, sets[0], sets[1], config, progress=False)
     seconds = time.perf_counter() - start
     _, _, probs = evaluate(model, sets[2])
     metrics = classification_metrics(test.labels, probs.numpy())
-    return {"tool": "seqcnn", "recipe": recipe, "seed": seed, "fit_seconds": seconds, "epochs": len(history.rows),
+    return {"tool": "seqcnn", "recipe": recipe, "seed": seed, "threads": torch.get_num_threads(), "fit_seconds": seconds, "epochs": len(history.rows),
             "test_accuracy": metrics["accuracy"], "confusion_matrix": metrics["confusion_matrix"]}
 
 
@@ -97,6 +105,16 @@ def speed(pairs: int) -> dict:
             "ratio_of_medians": statistics.median(seqcnn_s) / statistics.median(keras_s)}
 
 
+def threads_compare(repeats: int) -> dict:
+    """Fit seconds of the default recipe on 1 and on 2 torch threads, alternating."""
+    out = {"1": [], "2": []}
+    for seed in range(repeats):
+        for threads in ("1", "2"):
+            run = in_subprocess([sys.executable, __file__, "--fit-once", "seqcnn", str(seed), "--threads", threads])
+            out[threads].append(run["fit_seconds"])
+    return out
+
+
 def help_time(repeats: int = 10) -> list[float]:
     exe = ROOT / ".venv" / "bin" / "seqcnn"
     times = []
@@ -113,15 +131,17 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=6)
     parser.add_argument("--skip-keras", action="store_true")
     parser.add_argument("--fit-once", nargs=2, metavar=("RECIPE", "SEED"), help=argparse.SUPPRESS)
+    parser.add_argument("--threads", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.fit_once:
-        print(json.dumps(fit_once(args.fit_once[0], int(args.fit_once[1]))))
+        print(json.dumps(fit_once(args.fit_once[0], int(args.fit_once[1]), args.threads)))
         return
     if not DATA.is_dir():
         raise SystemExit(f"primer data not found at {DATA}")
     result = {"date": date.today().isoformat(), "machine": f"{platform.machine()}, {_cpu()}, {_cores()} cores", "accuracy": accuracy(args.seeds)}
     if not args.skip_keras and KERAS_PY.exists():
         result["speed"] = speed(args.pairs)
+    result["threads"] = threads_compare(3)
     result["help_seconds"] = help_time()
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
@@ -140,6 +160,9 @@ def markdown(r: dict) -> str:
                   f"| seqcnn (default recipe) | {', '.join(f'{x:.2f}' for x in s['seqcnn_fit_seconds'])} | {statistics.median(s['seqcnn_fit_seconds']):.2f} |",
                   f"| Keras 3 + TensorFlow | {', '.join(f'{x:.2f}' for x in s['keras_fit_seconds'])} | {statistics.median(s['keras_fit_seconds']):.2f} |",
                   "", f"seqcnn / Keras = {s['ratio_of_medians']:.3f} (target <= 0.25)."]
+    t = r["threads"]
+    lines += ["", f"Default recipe fit on 1 torch thread: {', '.join(f'{x:.2f}' for x in t['1'])} s; "
+              f"on 2 threads: {', '.join(f'{x:.2f}' for x in t['2'])} s."]
     lines += ["", f"`seqcnn --help`: median {statistics.median(r['help_seconds']):.3f} s, max {max(r['help_seconds']):.3f} s (target < 0.5 s)."]
     return "\n".join(lines)
 
