@@ -83,12 +83,14 @@ RECIPES: dict[str, TrainConfig] = {
     # schedule, keeping the weights of the best validation epoch.
     "seqcnn": TrainConfig(epochs=50, batch_size=32, lr=3e-2, optimizer="adamw", weight_decay=0.1, schedule="onecycle", restore_best=True),
     # Fashion-MNIST (BENCHMARKS.md, ## Fashion-MNIST): bf16 autocast + NHWC run 3x faster than float32 on an AMX CPU.
-    "fashion": TrainConfig(epochs=10, batch_size=32, lr=2e-3, optimizer="adam", schedule="onecycle", restore_best=True,
+    # The last epoch's weights, as in the book: with one-cycle annealing the last epoch has the best
+    # validation accuracy, while the validation loss bottoms out two epochs earlier (measured).
+    "fashion": TrainConfig(epochs=10, batch_size=32, lr=2e-3, optimizer="adam", schedule="onecycle",
                            precision="bf16", channels_last=True),
-    "fashion-aug": TrainConfig(epochs=12, batch_size=64, lr=2e-3, optimizer="adam", schedule="onecycle", restore_best=True,
+    "fashion-aug": TrainConfig(epochs=12, batch_size=64, lr=2e-3, optimizer="adam", schedule="onecycle",
                                augment=("shift", "flip"), precision="bf16", channels_last=True),
     # For batch-normalised CNNs (benchmarks/specs/fashion-cnn-bn.json): a higher peak rate.
-    "fashion-bn": TrainConfig(epochs=12, batch_size=64, lr=3e-3, optimizer="adam", schedule="onecycle", restore_best=True,
+    "fashion-bn": TrainConfig(epochs=12, batch_size=64, lr=3e-3, optimizer="adam", schedule="onecycle",
                               augment=("shift", "flip"), precision="bf16", channels_last=True),
 }
 
