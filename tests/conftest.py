@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+# The tests train tiny models: one thread each is as fast, and immune to a busy machine's cores
+# (BENCHMARKS.md, ## Primer: threads). Set before torch is imported; subprocesses inherit it.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np
 import pytest

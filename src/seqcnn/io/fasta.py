@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from seqcnn.errors import InputError
-from seqcnn.io.records import Records
+from seqcnn.io.records import Records, check_unique_ids
 from seqcnn.io.text import numbered_lines
 from seqcnn.io.labels import parse_label
 
@@ -57,7 +57,7 @@ def read_fasta(path: str | Path) -> Records:
     _close_record(path, ids, seqs, lines, chunks)
     if not ids:
         raise InputError(f"{path}: no FASTA records found (empty file?)")
-    _check_unique(path, ids, lines)
+    check_unique_ids(path, ids, lines)
     return Records(ids=ids, seqs=seqs, labels=_header_labels(path, heads, ids, lines), source=str(path), lines=lines)
 
 
@@ -66,14 +66,6 @@ def _close_record(path, ids, seqs, lines, chunks) -> None:
         if not chunks:
             raise InputError(f'{path}, line {lines[-1]} (record "{ids[-1]}"): header without a sequence')
         seqs.append("".join(chunks))
-
-
-def _check_unique(path, ids, lines) -> None:
-    seen: dict[str, int] = {}
-    for rec, line in zip(ids, lines):
-        if rec in seen:
-            raise InputError(f'{path}, line {line} (record "{rec}"): duplicate id, first seen on line {seen[rec]}')
-        seen[rec] = line
 
 
 def _header_labels(path, heads, ids, lines) -> np.ndarray | None:

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from seqcnn.errors import InputError
+
 
 @dataclass
 class Records:
@@ -38,3 +40,12 @@ class Records:
             source=self.source,
             lines=[self.lines[i] for i in index] if self.lines else [],
         )
+
+
+def check_unique_ids(path, ids: list[str], lines: list[int]) -> None:
+    """Raise :class:`InputError` at the first repeated id, naming both lines."""
+    seen: dict[str, int] = {}
+    for rec, line in zip(ids, lines):
+        if rec in seen:
+            raise InputError(f'{path}, line {line} (record "{rec}"): duplicate id, first seen on line {seen[rec]}')
+        seen[rec] = line

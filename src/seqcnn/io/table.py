@@ -16,7 +16,7 @@ import numpy as np
 
 from seqcnn.errors import InputError
 from seqcnn.io.labels import parse_label
-from seqcnn.io.records import Records
+from seqcnn.io.records import Records, check_unique_ids
 from seqcnn.io.text import read_text
 
 SEQ_COLUMNS = ("sequence", "seq")
@@ -87,7 +87,7 @@ def _parse_table(path, table: list[list[str]]) -> Records:
             labels.append(parse_label(row[label_col].strip(), path, number))
     if not seqs:
         raise InputError(f"{path}: table has a header but no rows")
-    _check_ids(path, ids, lines)
+    check_unique_ids(path, ids, lines)
     label_array = np.asarray(labels, dtype=np.float64) if label_col is not None else None
     return Records(ids=ids, seqs=seqs, labels=label_array, source=str(path), lines=lines)
 
@@ -97,11 +97,3 @@ def _find_column(header: list[str], names: tuple[str, ...]) -> int | None:
         if name in header:
             return header.index(name)
     return None
-
-
-def _check_ids(path, ids, lines) -> None:
-    seen: dict[str, int] = {}
-    for rec, line in zip(ids, lines):
-        if rec in seen:
-            raise InputError(f'{path}, line {line} (record "{rec}"): duplicate id, first seen on line {seen[rec]}')
-        seen[rec] = line
