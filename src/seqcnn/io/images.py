@@ -8,6 +8,7 @@ nothing here executes code from a file (``.npz`` is read with ``allow_pickle=Fal
 
 from __future__ import annotations
 
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,7 +108,7 @@ def read_npz(path: str | Path) -> ImageArrays:
     try:
         with np.load(path, allow_pickle=False) as archive:
             arrays = {key: archive[key] for key in archive.files}
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:  # a truncated or foreign file
         raise InputError(f"{path}: not a readable .npz file ({exc})") from None
     x_key = _find_key(arrays, NPZ_IMAGE_KEYS, path, "images")
     y_key = _find_key(arrays, NPZ_LABEL_KEYS, path, "labels")
