@@ -42,6 +42,17 @@ def cli(capsys):
     return invoke
 
 
+@pytest.fixture
+def tiny_spec(tmp_path) -> Path:
+    """A spec file of a tiny Conv1D -> global max pool -> softmax model."""
+    import json
+
+    path = tmp_path / "tiny.json"
+    path.write_text(json.dumps([{"Conv1D": {"filters": 4, "kernel_size": 8, "activation": "relu"}}, {"GlobalMaxPooling1D": {}},
+                                {"Dense": {"units": 2, "activation": "softmax"}}]))
+    return path
+
+
 @pytest.fixture(scope="session")
 def trained_run(tmp_path_factory) -> Path:
     """A small run on the built-in data (10 epochs), shared by tests that only read it."""

@@ -29,14 +29,6 @@ def _planted(n, length, seed, motif=True):
     return out
 
 
-@pytest.fixture
-def tiny_spec(tmp_path):
-    path = tmp_path / "tiny.json"
-    path.write_text(json.dumps([{"Conv1D": {"filters": 4, "kernel_size": 8, "activation": "relu"}}, {"GlobalMaxPooling1D": {}},
-                                {"Dense": {"units": 2, "activation": "softmax"}}]))
-    return path
-
-
 def test_real_deepbind_files_read_as_positives_and_test(tmp_path):
     from seqcnn.datasets import load_data
 

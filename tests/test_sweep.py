@@ -35,14 +35,6 @@ def encode_dir(tmp_path):
     return data
 
 
-@pytest.fixture
-def tiny_spec(tmp_path):
-    path = tmp_path / "tiny.json"
-    path.write_text(json.dumps([{"Conv1D": {"filters": 4, "kernel_size": 8, "activation": "relu"}}, {"GlobalMaxPooling1D": {}},
-                                {"Dense": {"units": 2, "activation": "softmax"}}]))
-    return path
-
-
 def test_sweep_writes_the_folder_and_resumes(cli, encode_dir, tiny_spec, tmp_path):
     out = tmp_path / "sweep"
     code, stdout, _ = cli("sweep", "--models", tiny_spec, "--data", encode_dir, "--out", out, "--epochs", "1", "--quiet")
