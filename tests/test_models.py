@@ -83,3 +83,37 @@ def test_output_activation_is_folded_out_of_forward():
     assert model.output_activation == "softmax"
     out = model(torch.randn(3, 4, 50))
     assert not torch.allclose(out.sum(1), torch.ones(3))  # logits, not probabilities
+
+
+@pytest.mark.parametrize("layers, length", [
+    ([{"Conv1D": {"filters": 32, "kernel_size": 12}}, {"MaxPooling1D": {"pool_size": 4}}, {"Flatten": {}}, {"Dense": {"units": 2}}], 50),
+    ([{"Conv1D": {"filters": 8, "kernel_size": 5, "use_bias": False, "activation": "relu"}}, {"MaxPooling1D": {"pool_size": 3}},
+      {"Conv1D": {"filters": 4, "kernel_size": 3}}, {"GlobalMaxPooling1D": {}}, {"Dense": {"units": 1, "activation": "sigmoid"}}], 40),
+    ([{"Conv1D": {"filters": 6, "kernel_size": 4, "padding": "same"}}, {"MaxPooling1D": {"pool_size": 2, "padding": "same"}},
+      {"Flatten": {}}, {"Dense": {"units": 3}}], 23),
+])
+def test_cpu_window_matmul_path_equals_onednn_convolution(layers, length):
+    """Conv1D's sliding-window matrix product (taken in training on the CPU) gives torch's values and gradients."""
+    from seqcnn.models import network
+
+    torch.manual_seed(0)
+    model = build_model(ModelSpec.from_obj(layers), (4, length))
+    x = torch.randn(16, 4, length)
+    results = []
+    for fast in (True, False):
+        network.FAST_CPU_PATHS = fast
+        try:
+            model.zero_grad()
+            first = model.layers[0](x)
+            out = model(x)
+            out.square().sum().backward()
+        finally:
+            network.FAST_CPU_PATHS = True
+        results.append((first, out, [p.grad.clone() for p in model.parameters()]))
+    (first_fast, out_fast, grads_fast), (first_ref, out_ref, grads_ref) = results
+    assert first_fast.stride(1) == 1 and first_ref.stride(2) == 1  # the fast path ran (channels-last view), the reference did not
+    torch.testing.assert_close(out_fast, out_ref, rtol=1e-5, atol=1e-5)
+    for g_fast, g_ref in zip(grads_fast, grads_ref):
+        torch.testing.assert_close(g_fast, g_ref, rtol=1e-4, atol=1e-5)
+    with torch.no_grad():  # inference keeps oneDNN, which is faster there
+        assert model.layers[0](x).stride(2) == 1

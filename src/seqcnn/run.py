@@ -404,8 +404,20 @@ def _write_config(run_dir, dataset: LabelledSet, files, spec, config, recipe, pa
         "distributed": (options or {}).get("distributed"),
         "seconds": round(seconds, 3),
         "versions": {"seqcnn": __version__, "torch": torch.__version__, "numpy": np.__version__, "python": platform.python_version()},
-        "machine": {"platform": platform.platform(), "processor": platform.machine()},
+        "machine": {"platform": platform.platform(), "processor": platform.machine(), "device": _device_name(config.device)},
     })
+
+
+def _device_name(name: str) -> str:
+    """The device a run trained on, in words: ``cpu (2 threads)`` or ``cuda:0 (NVIDIA H100 80GB HBM3)``."""
+    import torch
+
+    from seqcnn.training import resolve_device
+
+    device = resolve_device(name)
+    if device.type == "cuda":
+        return f"{device} ({torch.cuda.get_device_name(device)})"
+    return f"{device.type} ({torch.get_num_threads()} threads)"
 
 
 def _write_plots(run_dir: Path, result: dict, class_names: list[str] | None) -> None:

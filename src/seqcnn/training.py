@@ -16,6 +16,7 @@ Recipes built in:
 
 from __future__ import annotations
 
+import contextlib
 import math
 import sys
 import time
@@ -163,7 +164,9 @@ def make_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.O
 
 def autocast(config: TrainConfig, device: torch.device):
     """bfloat16 autocast on ``device`` when ``config.precision`` is ``"bf16"``, else a no-op context."""
-    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.precision == "bf16")
+    if config.precision != "bf16":
+        return contextlib.nullcontext()  # a disabled torch.autocast still costs 10 us a step
+    return torch.autocast(device.type, dtype=torch.bfloat16)
 
 
 def as_input(xb: torch.Tensor, config: TrainConfig) -> torch.Tensor:
@@ -188,10 +191,7 @@ def train_epoch(model, data: TensorSet, optimizer, schedule, config: TrainConfig
         DivergedError: when the loss becomes NaN or infinite, naming the epoch and batch.
     """
     model.train()
-    total_loss = torch.zeros((), device=data.device)
-    correct = torch.zeros((), device=data.device, dtype=torch.long)
-    bad = torch.full((), -1, device=data.device, dtype=torch.long)  # first batch with a NaN/inf loss, kept on the device
-    bad_loss = torch.zeros((), device=data.device)
+    losses, sizes, hits = [], [], []  # per batch, kept on the device: no sync per step
     aug_generator = distributed.augment_generator(generator, config.seed, epoch)  # the batch order stays in step across ranks
     for step, (xb, yb) in enumerate(batches(data, config.batch_size, shuffle=True, generator=generator, shard=distributed.shard())):
         if config.augment:
@@ -200,14 +200,18 @@ def train_epoch(model, data: TensorSet, optimizer, schedule, config: TrainConfig
         logits, loss = train_step(model, as_input(xb, config), yb, optimizer, config, weight)
         if schedule is not None:
             schedule.step()
-        total_loss += loss.detach() * len(yb)
-        correct += (logits.detach().argmax(1) == yb).sum()
-        first = (bad < 0) & ~torch.isfinite(loss.detach())
-        bad, bad_loss = torch.where(first, step, bad), torch.where(first, loss.detach(), bad_loss)
-        if step % 50 == 0 and bad.item() >= 0:  # a sync every 50 steps stops a diverged epoch early
+        losses.append(loss.detach())
+        sizes.append(len(yb))
+        hits.append((logits.detach().argmax(1) == yb).sum())
+        if step % 50 == 49 and not torch.isfinite(torch.stack(losses[-50:])).all():  # a sync every 50 steps stops a diverged epoch early
             break
-    if bad.item() >= 0:
-        raise DivergedError(f"training diverged: loss is {bad_loss.item()} at epoch {epoch}, batch {bad.item() + 1}; try a lower --lr")
+    losses = torch.stack(losses) if losses else torch.zeros(0, device=data.device)  # a rank can get no batch
+    bad = (~torch.isfinite(losses)).nonzero()
+    if len(bad):
+        first = int(bad[0])
+        raise DivergedError(f"training diverged: loss is {losses[first].item()} at epoch {epoch}, batch {first + 1}; try a lower --lr")
+    total_loss = losses @ torch.tensor(sizes, dtype=losses.dtype, device=losses.device)
+    correct = torch.stack(hits).sum() if hits else 0
     total, right, seen = distributed.sum_all(total_loss, correct, _seen(data, config))  # over all ranks
     return total / seen, right / seen
 

@@ -1,0 +1,143 @@
+"""Candidate defaults for positives-only ChIP-seq data, on the ten ENCODE experiments at once.
+
+    .venv/bin/python benchmarks/encode_grid.py --workers 8 --out runs/encode-grid          # every candidate
+    .venv/bin/python benchmarks/encode_grid.py --candidates base,c256 --only MYC,ELK1 --workers 1
+
+Each (candidate, experiment) cell is ``seqcnn.train(X_AC.seq.gz, test=X_B.seq.gz, ...)`` with the
+candidate's model and options and everything else left to seqcnn's defaults for such data
+(dinucleotide-shuffled negatives, validation split, strand averaging). Cells run in a process pool
+(spawned, so that each may use its own CUDA context on one shared GPU); smallest experiments first,
+so an interrupted grid has the most complete columns. ``results.tsv`` in ``--out`` is rewritten
+after every cell; a Markdown table of test AUROC (candidates x experiments, with DeepBind's best
+value and the median) is printed at the end. This is how the ``chipseq`` defaults are chosen
+(BENCHMARKS.md, ENCODE).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+import traceback
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from datetime import date
+from multiprocessing import get_context
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from encode import DATA, DEEPBIND, experiments  # noqa: E402
+
+
+def conv(filters: int, width: int) -> dict:
+    return {"Conv1D": {"filters": filters, "kernel_size": width, "activation": "relu"}}
+
+
+GLOBAL_MAX, HEAD = {"GlobalMaxPooling1D": {}}, {"Dense": {"units": 2, "activation": "softmax"}}
+
+#: name -> (layers, or None for seqcnn's default model; options passed to seqcnn.train).
+CANDIDATES: dict[str, tuple[list | None, dict]] = {
+    "base": (None, {}),
+    "neg4": (None, {"negatives": 4}),
+    "adamw": (None, {"optimizer": "adamw", "weight_decay": 0.05}),
+    "lr2e-3": (None, {"lr": 2e-3, "patience": 5}),
+    "c256": ([conv(256, 24), GLOBAL_MAX, HEAD], {}),
+    "c256-drop": ([conv(256, 24), GLOBAL_MAX, {"Dropout": {"rate": 0.3}}, HEAD], {}),
+    "deep2": ([conv(128, 15), {"MaxPooling1D": {"pool_size": 4}}, conv(128, 5), GLOBAL_MAX, HEAD], {}),
+    "deep2-neg4": ([conv(128, 15), {"MaxPooling1D": {"pool_size": 4}}, conv(128, 5), GLOBAL_MAX, HEAD], {"negatives": 4}),
+    "deep3": ([conv(128, 11), {"MaxPooling1D": {"pool_size": 2}}, conv(128, 5), {"MaxPooling1D": {"pool_size": 2}}, conv(128, 3),
+               GLOBAL_MAX, HEAD], {}),
+}
+
+
+def run_cell(candidate: str, experiment: str, data: str, out: str, threads: int, epochs: int | None = None) -> dict:
+    """Train one cell; its test metrics, epochs and seconds (or the error)."""
+    import torch
+
+    torch.set_num_threads(threads)
+    import seqcnn
+
+    layers, options = CANDIDATES[candidate]
+    options = options | ({"epochs": epochs} if epochs else {})
+    folder = Path(out) / candidate / experiment.split("_")[0]
+    model = None
+    if layers is not None:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        model = folder.parent / "model-spec.json"
+        model.write_text(json.dumps({"name": candidate, "layers": layers}))
+    started = time.time()
+    row = {"candidate": candidate, "experiment": experiment.split("_")[0], "deepbind_best": max(DEEPBIND.get(experiment, (0, 0)))}
+    try:
+        run = seqcnn.train(Path(data) / f"{experiment}_AC.seq.gz", test=Path(data) / f"{experiment}_B.seq.gz", model=str(model) if model else None,
+                           out=folder, force=True, progress=False, **options)
+    except Exception as exc:  # noqa: BLE001 (a benchmark cell reports its failure and the grid goes on)
+        return row | {"error": f"{type(exc).__name__}: {exc}", "trace": traceback.format_exc(limit=5)}
+    metrics = json.loads((run / "metrics.json").read_text())
+    config = json.loads((run / "config.json").read_text())
+    history = (run / "history.csv").read_text().splitlines()
+    return row | {"auroc": metrics["auroc"], "auprc": metrics["auprc"], "epochs": len(history) - 1, "seconds": round(time.time() - started, 1),
+                  "device": config["machine"].get("device", "?")}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--out", type=Path, default=ROOT / "runs" / "encode-grid")
+    parser.add_argument("--candidates", help=f"comma list of {', '.join(CANDIDATES)} (default: all)")
+    parser.add_argument("--only", help="comma-separated experiment name prefixes")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads per worker")
+    parser.add_argument("--epochs", type=int, help="cap on epochs (a quick check of the script)")
+    args = parser.parse_args(argv)
+    names = args.candidates.split(",") if args.candidates else list(CANDIDATES)
+    unknown = [n for n in names if n not in CANDIDATES]
+    if unknown:
+        parser.error(f"unknown candidate(s) {unknown}; choose from {list(CANDIDATES)}")
+    cells = [(c, e) for e in experiments(args.data, args.only) for c in names]
+    args.out.mkdir(parents=True, exist_ok=True)
+    rows, started = [], time.time()
+    with ProcessPoolExecutor(args.workers, mp_context=get_context("spawn")) as pool:
+        futures = [pool.submit(run_cell, c, e, str(args.data), str(args.out), args.threads, args.epochs) for c, e in cells]
+        for done, future in enumerate(as_completed(futures), 1):
+            rows.append(future.result())
+            r = rows[-1]
+            status = f"AUROC {r['auroc']:.4f}" if "auroc" in r else f"FAILED {r['error']}"
+            print(f"[{done}/{len(cells)} {time.time() - started:.0f} s] {r['candidate']} {r['experiment']}: {status}", file=sys.stderr, flush=True)
+            write_tsv(rows, args.out / "results.tsv")
+    table = markdown(rows, names)
+    (args.out / "results.md").write_text(table + "\n")
+    print(table)
+    return 0
+
+
+def write_tsv(rows: list[dict], path: Path) -> None:
+    keys = ["candidate", "experiment", "auroc", "auprc", "deepbind_best", "epochs", "seconds", "device", "error"]
+    lines = ["\t".join(keys)] + ["\t".join(str(r.get(k, "")) for k in keys) for r in rows]
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text("\n".join(lines) + "\n")
+    os.replace(tmp, path)
+
+
+def markdown(rows: list[dict], names: list[str]) -> str:
+    exps = sorted({r["experiment"] for r in rows})
+    cell = {(r["candidate"], r["experiment"]): r for r in rows}
+    best = {r["experiment"]: r["deepbind_best"] for r in rows}
+    lines = [f"{date.today()}, {platform.node()}, `benchmarks/encode_grid.py`; test AUROC (bold: at or above DeepBind's best)", "",
+             "| candidate | " + " | ".join(exps) + " | median | >= DeepBind |", "|---" * (len(exps) + 3) + "|",
+             "| DeepBind best | " + " | ".join(f"{best[e]:.3f}" for e in exps) + " | | |"]
+    for name in names:
+        values = [cell.get((name, e), {}).get("auroc") for e in exps]
+        shown = [("-" if v is None else f"**{v:.3f}**" if v >= best[e] else f"{v:.3f}") for v, e in zip(values, exps)]
+        got = [v for v in values if v is not None]
+        median = f"{statistics.median(got):.4f}" if len(got) == len(exps) else "-"
+        passed = sum(v is not None and v >= best[e] for v, e in zip(values, exps))
+        lines.append(f"| {name} | " + " | ".join(shown) + f" | {median} | {passed}/{len(exps)} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
