@@ -7,7 +7,8 @@ Each (candidate, experiment) cell is ``seqcnn.train(X_AC.seq.gz, test=X_B.seq.gz
 candidate's model and options and everything else left to seqcnn's defaults for such data
 (dinucleotide-shuffled negatives, validation split, strand averaging). Cells run in a process pool
 (spawned, so that each may use its own CUDA context on one shared GPU); smallest experiments first,
-so an interrupted grid has the most complete columns. ``results.tsv`` in ``--out`` is rewritten
+so an interrupted grid has the most complete columns; cells
+finished by an earlier invocation into the same ``--out`` are read back, not retrained. ``results.tsv`` in ``--out`` is rewritten
 after every cell; a Markdown table of test AUROC (candidates x experiments, with DeepBind's best
 value and the median) is printed at the end. This is how the ``chipseq`` defaults are chosen
 (BENCHMARKS.md, ENCODE).
@@ -77,17 +78,18 @@ def run_cell(candidate: str, experiment: str, data: str, out: str, threads: int,
         folder.parent.mkdir(parents=True, exist_ok=True)
         model = folder.parent / "model-spec.json"
         model.write_text(json.dumps({"name": candidate, "layers": layers}))
-    started = time.time()
     row = {"candidate": candidate, "experiment": experiment.split("_")[0], "deepbind_best": max(DEEPBIND.get(experiment, (0, 0)))}
+    run = folder
     try:
-        run = seqcnn.train(Path(data) / f"{experiment}_AC.seq.gz", test=Path(data) / f"{experiment}_B.seq.gz", model=str(model) if model else None,
-                           out=folder, force=True, progress=False, **options)
+        if not (folder / "metrics.json").is_file():  # a finished cell of an earlier invocation is read back
+            run = seqcnn.train(Path(data) / f"{experiment}_AC.seq.gz", test=Path(data) / f"{experiment}_B.seq.gz", model=str(model) if model else None,
+                               out=folder, force=True, progress=False, **options)
     except Exception as exc:  # noqa: BLE001 (a benchmark cell reports its failure and the grid goes on)
         return row | {"error": f"{type(exc).__name__}: {exc}", "trace": traceback.format_exc(limit=5)}
     metrics = json.loads((run / "metrics.json").read_text())
     config = json.loads((run / "config.json").read_text())
     history = (run / "history.csv").read_text().splitlines()
-    return row | {"auroc": metrics["auroc"], "auprc": metrics["auprc"], "epochs": len(history) - 1, "seconds": round(time.time() - started, 1),
+    return row | {"auroc": metrics["auroc"], "auprc": metrics["auprc"], "epochs": len(history) - 1, "seconds": config["seconds"],
                   "device": config["machine"].get("device", "?")}
 
 

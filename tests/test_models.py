@@ -98,10 +98,10 @@ def test_cpu_window_matmul_path_equals_onednn_convolution(layers, length):
 
     torch.manual_seed(0)
     model = build_model(ModelSpec.from_obj(layers), (4, length))
-    x = torch.randn(16, 4, length)
     results = []
     for fast in (True, False):
         network.FAST_CPU_PATHS = fast
+        x = torch.randn(16, 4, length, generator=torch.Generator().manual_seed(1), requires_grad=True)  # saliency needs d out / d x
         try:
             model.zero_grad()
             first = model.layers[0](x)
@@ -109,7 +109,7 @@ def test_cpu_window_matmul_path_equals_onednn_convolution(layers, length):
             out.square().sum().backward()
         finally:
             network.FAST_CPU_PATHS = True
-        results.append((first, out, [p.grad.clone() for p in model.parameters()]))
+        results.append((first, out, [p.grad.clone() for p in model.parameters()] + [x.grad]))
     (first_fast, out_fast, grads_fast), (first_ref, out_ref, grads_ref) = results
     assert first_fast.stride(1) == 1 and first_ref.stride(2) == 1  # the fast path ran (channels-last view), the reference did not
     torch.testing.assert_close(out_fast, out_ref, rtol=1e-5, atol=1e-5)
