@@ -55,6 +55,7 @@ CANDIDATES: dict[str, tuple[list | None, dict]] = {
     "c512": ([conv(512, 24), GLOBAL_MAX, HEAD], {}),
     "c256-k16": ([conv(256, 16), GLOBAL_MAX, HEAD], {}),
     "c256-k12": ([conv(256, 12), GLOBAL_MAX, HEAD], {}),
+    "c256-k12-seed1": ([conv(256, 12), GLOBAL_MAX, HEAD], {"seed": 1}),
     "c384-k16": ([conv(384, 16), GLOBAL_MAX, HEAD], {}),
     "c256-k16-neg4": ([conv(256, 16), GLOBAL_MAX, HEAD], {"negatives": 4}),
     "c256-k16-adamw": ([conv(256, 16), GLOBAL_MAX, HEAD], {"optimizer": "adamw", "weight_decay": 0.05}),
@@ -102,12 +103,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--threads", type=int, default=1, help="torch threads per worker")
     parser.add_argument("--epochs", type=int, help="cap on epochs (a quick check of the script)")
+    parser.add_argument("--collect", action="store_true", help="train nothing: tabulate the finished cells in --out")
     args = parser.parse_args(argv)
     names = args.candidates.split(",") if args.candidates else list(CANDIDATES)
     unknown = [n for n in names if n not in CANDIDATES]
     if unknown:
         parser.error(f"unknown candidate(s) {unknown}; choose from {list(CANDIDATES)}")
     cells = [(c, e) for e in experiments(args.data, args.only) for c in names]
+    if args.collect:
+        done = [(c, e) for c, e in cells if (args.out / c / e.split("_")[0] / "metrics.json").is_file()]
+        rows = [run_cell(c, e, str(args.data), str(args.out), args.threads) for c, e in done]
+        write_tsv(rows, args.out / "results.tsv")
+        print(markdown(rows, [n for n in names if any(r["candidate"] == n for r in rows)]))
+        return 0
     args.out.mkdir(parents=True, exist_ok=True)
     rows, started = [], time.time()
     with ProcessPoolExecutor(args.workers, mp_context=get_context("spawn")) as pool:

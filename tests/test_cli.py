@@ -29,6 +29,10 @@ def test_train_cli_on_primer_files_and_refuses_to_overwrite(cli, primer_files, t
     config = json.loads((out / "config.json").read_text())
     assert config["data"]["split"] == {"train": 1125, "validation": 375, "test": 500, "test_size": 0.25, "val_size": 0.25}
     assert len(config["data"]["sha256"]) == 2
+    import torch
+
+    expected = f"cuda ({torch.cuda.get_device_name()})" if torch.cuda.is_available() else "cpu (1 thread)"  # the primer model gets one CPU thread
+    assert config["machine"]["device"] == expected
     code, _, err = cli("train", seqs, "--labels", labels, "--epochs", "1", "--out", out, "--quiet")
     assert code == 2 and "already exists" in err and "--force" in err
 
