@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/conv_paths.py [--threads 1]
 
-For the primer, DeepBind and zeng2016-1layer_128motif models, at batch sizes 32 to 1,024, the
+For the primer, DeepBind, zeng2016-1layer_128motif and default ChIP-seq (``chipseq``) models, at batch sizes 32 to 1,024, the
 milliseconds of a training step's forward and backward pass (no optimiser) and of an inference
 forward pass, with ``seqcnn.models.network.FAST_CPU_PATHS`` off (torch's own path) and on (the
 default, which takes the matrix product in training when its window matrix holds at most a
@@ -13,6 +13,7 @@ both. Results: ``benchmarks/results/conv-paths.json`` and a Markdown table on st
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import platform
 import sys
@@ -40,7 +41,9 @@ def per_call_ms(fn, repeats: int) -> float:
 
 def step_times(name: str, length: int, batch: int, repeats: int) -> dict:
     torch.manual_seed(0)
-    model = build_model(zoo.get(name), (4, length))
+    from seqcnn.run import resolve_spec
+
+    model = build_model(resolve_spec(name, (4, length), 2), (4, length))  # zoo names and "chipseq"
     x = torch.randn(batch, 4, length)
     row = {"model": name, "batch": batch}
     for fast in (False, True):
@@ -76,10 +79,10 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=20)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    import torch._dynamo  # noqa: F401  (imported by the first optimiser; kept out of the fit times)
+    importlib.import_module("torch._dynamo")  # imported by the first optimiser; kept out of the fit times
 
     rows = [step_times(name, length, batch, args.repeats)
-            for name, length in (("primer", 50), ("deepbind", 101), ("zeng2016-1layer_128motif", 101))
+            for name, length in (("primer", 50), ("deepbind", 101), ("zeng2016-1layer_128motif", 101), ("chipseq", 101))
             for batch in (32, 64, 128, 256, 512, 1024)]
     fits = {"torch": [], "fast": []}
     for _ in range(3):

@@ -104,12 +104,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=1, help="torch threads per worker")
     parser.add_argument("--epochs", type=int, help="cap on epochs (a quick check of the script)")
     parser.add_argument("--collect", action="store_true", help="train nothing: tabulate the finished cells in --out")
+    parser.add_argument("--average", help="train nothing: test AUROC of the mean probability of these finished candidates (comma list)")
     args = parser.parse_args(argv)
     names = args.candidates.split(",") if args.candidates else list(CANDIDATES)
     unknown = [n for n in names if n not in CANDIDATES]
     if unknown:
         parser.error(f"unknown candidate(s) {unknown}; choose from {list(CANDIDATES)}")
     cells = [(c, e) for e in experiments(args.data, args.only) for c in names]
+    if args.average:
+        print(averaged(args.out, args.average.split(","), experiments(args.data, args.only)))
+        return 0
     if args.collect:
         done = [(c, e) for c, e in cells if (args.out / c / e.split("_")[0] / "metrics.json").is_file()]
         rows = [run_cell(c, e, str(args.data), str(args.out), args.threads) for c, e in done]
@@ -130,6 +134,25 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / "results.md").write_text(table + "\n")
     print(table)
     return 0
+
+
+def averaged(out: Path, names: list[str], exps: list[str]) -> str:
+    """Per experiment, the test AUROC of the candidates' probabilities averaged (an ensemble of finished runs)."""
+    import csv
+
+    import numpy as np
+    from sklearn.metrics import roc_auc_score
+
+    lines, values = [f"| experiment | {' | '.join(names)} | mean of the {len(names)} |", "|---" * (len(names) + 2) + "|"], []
+    for experiment in exps:
+        runs = [list(csv.DictReader(open(out / n / experiment.split("_")[0] / "predictions.tsv"), delimiter="\t")) for n in names]
+        if any([r["id"] for r in run] != [r["id"] for r in runs[0]] for run in runs):
+            raise SystemExit(f"{experiment}: the runs' predictions are not of the same test sequences")
+        y = np.array([int(r["label"]) for r in runs[0]])
+        probs = [np.array([float(r["probability"]) for r in run]) for run in runs]
+        values.append(roc_auc_score(y, np.mean(probs, axis=0)))
+        lines.append(f"| {experiment.split('_')[0]} | " + " | ".join(f"{roc_auc_score(y, p):.4f}" for p in probs) + f" | {values[-1]:.4f} |")
+    return "\n".join(lines + [f"\nmedian of the averaged: {statistics.median(values):.4f}"])
 
 
 def write_tsv(rows: list[dict], path: Path) -> None:
