@@ -56,6 +56,8 @@ CANDIDATES: dict[str, tuple[list | None, dict]] = {
     "c256-k16": ([conv(256, 16), GLOBAL_MAX, HEAD], {}),
     "c256-k12": ([conv(256, 12), GLOBAL_MAX, HEAD], {}),
     "c256-k12-seed1": ([conv(256, 12), GLOBAL_MAX, HEAD], {"seed": 1}),
+    "c256-k12-neg4": ([conv(256, 12), GLOBAL_MAX, HEAD], {"negatives": 4}),
+    "c256-k12-neg4-seed1": ([conv(256, 12), GLOBAL_MAX, HEAD], {"negatives": 4, "seed": 1}),
     "c384-k16": ([conv(384, 16), GLOBAL_MAX, HEAD], {}),
     "c256-k16-neg4": ([conv(256, 16), GLOBAL_MAX, HEAD], {"negatives": 4}),
     "c256-k16-adamw": ([conv(256, 16), GLOBAL_MAX, HEAD], {"optimizer": "adamw", "weight_decay": 0.05}),

@@ -36,7 +36,7 @@ def test_real_deepbind_files_read_as_positives_and_test(tmp_path):
     if not train.is_file():
         pytest.skip(f"ENCODE data not found at {ENCODE}")
     bundle = load_data(train, test=test)
-    assert np.bincount(bundle.train.labels).tolist() == [8102, 4051] and bundle.train.x.shape[1] == 101
+    assert np.bincount(bundle.train.labels).tolist() == [16204, 4051] and bundle.train.x.shape[1] == 101
     assert np.bincount(bundle.test.labels).tolist() == [500, 500]
     assert bundle.default_model == "chipseq" and bundle.default_recipe == "chipseq"
 
@@ -49,10 +49,10 @@ def test_positives_only_training_with_rc_average_and_shared_warning(cli, tmp_pat
     out = tmp_path / "run"
     code, _, err = cli("train", train, "--test", test, "--model", tiny_spec, "--epochs", "1", "--quiet", "--out", out)
     assert code == 0, err
-    assert "all 40 training sequences are positives; adding 80 dinucleotide-shuffled negatives (2 per positive" in err
+    assert "all 40 training sequences are positives; adding 160 dinucleotide-shuffled negatives (4 per positive" in err
     assert "X_B.seq.gz: 3 of 26 test sequences also occur in the training data" in err
     config = json.loads((out / "config.json").read_text())
-    assert config["predict"]["rc_average"] is True and config["recipe"] == "chipseq" and config["data"]["class_counts"] == [80, 40]
+    assert config["predict"]["rc_average"] is True and config["recipe"] == "chipseq" and config["data"]["class_counts"] == [160, 40]
     # predict uses the run's strand averaging: the score of a sequence equals that of its reverse complement
     from seqcnn.sequence import reverse_complement
 

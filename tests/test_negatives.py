@@ -66,7 +66,7 @@ def test_labelled_records_are_left_alone_and_none_refuses():
 
 
 def test_parse_negatives():
-    assert parse_negatives(None) == ("auto", 2) and parse_negatives("shuffle") == ("shuffle", 1) and parse_negatives("4") == ("shuffle", 4)
+    assert parse_negatives(None) == ("auto", 4) and parse_negatives("shuffle") == ("shuffle", 1) and parse_negatives("4") == ("shuffle", 4)
     with pytest.raises(InputError, match="--negatives must be"):
         parse_negatives("0")
 

@@ -42,7 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--precision", choices=("fp32", "bf16"), help="bf16: autocast convolutions and matmuls (recipe default; fashion recipes: bf16)")
     parser.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=None, help="NHWC memory format for 2D convolutions (recipe default)")
     group = parser.add_argument_group("ChIP-seq data (positives only)")
-    group.add_argument("--negatives", help="negatives for positives-only data: shuffle (one dinucleotide-shuffled copy per positive, as DeepBind), N (N copies; default 2), gc (GC-matched genome windows, BED input), none")
+    group.add_argument("--negatives", help="negatives for positives-only data: shuffle (one dinucleotide-shuffled copy per positive, as DeepBind), N (N copies; default 4), gc (GC-matched genome windows, BED input), none")
     group.add_argument("--negatives-file", help="sequence file of negatives (label 0) for a positives-only DATA")
     group.add_argument("--rc-average", action=argparse.BooleanOptionalAction, default=None, help="average both strands at prediction (default: on for positives-only data); recorded for predict/evaluate")
     group.add_argument("--init-from", metavar="RUN", help="start from a trained run's weights (the layers whose shapes fit): a run folder or a .safetensors file")
