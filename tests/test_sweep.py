@@ -46,7 +46,7 @@ def test_sweep_writes_the_folder_and_resumes(cli, encode_dir, tiny_spec, tmp_pat
     assert int(tiny[7]) == 4 * 4 * 8 + 4 + 4 * 2 + 2 and 0.0 <= float(tiny[2]) <= 1.0 and tiny[5] == "1"
     cell = out / "cells" / "EXP1__tiny"
     assert (cell / "metrics.json").is_file() and (cell / "cell.json").is_file()
-    assert json.loads((cell / "config.json").read_text())["data"]["class_counts"] == [120, 60]  # shuffled negatives added
+    assert json.loads((cell / "config.json").read_text())["data"]["class_counts"] == [240, 60]  # four shuffled negatives per positive added
     assert (out / "plots" / "auroc_boxplot.png").stat().st_size > 1000
     assert "| tiny |" in (out / "summary.md").read_text()
     assert json.loads((out / "sweep.json").read_text())["experiments"][0]["name"] == "EXP1"
