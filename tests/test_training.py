@@ -64,3 +64,24 @@ def test_bad_options_rejected():
         TrainConfig(optimizer="adagrad").check()
     with pytest.raises(InputError, match="--epochs must be at least 1"):
         TrainConfig(epochs=0).check()
+
+
+def test_chance_warning_compares_the_best_validation_loss_with_the_label_entropy():
+    from seqcnn.run import chance_warning
+
+    balanced, skewed = np.array([0, 1] * 50), np.array([0] * 80 + [1] * 20)
+    assert "0.6950 against 0.6931" in chance_warning([{"val_loss": 0.71}, {"val_loss": 0.695}], balanced)
+    assert chance_warning([{"val_loss": 0.71}, {"val_loss": 0.30}], balanced) is None
+    assert chance_warning([{"val_loss": 0.55}], skewed) is not None  # 4:1 labels: chance is 0.5004, not ln 2
+    assert chance_warning([{"val_loss": 0.45}], skewed) is None
+    assert chance_warning([{"loss": 0.9}], balanced) is None  # no validation split: nothing to compare
+
+
+def test_train_warns_when_the_model_learns_nothing(cli, tmp_path):
+    rng = np.random.default_rng(0)
+    table = tmp_path / "random.tsv"
+    table.write_text("sequence\tlabel\n" + "".join(f"{''.join(rng.choice(list('ACGT'), 30))}\t{rng.integers(0, 2)}\n" for _ in range(400)))
+    code, _, err = cli("train", table, "--epochs", "3", "--out", tmp_path / "random", "--quiet")
+    assert code == 0 and "never fell below chance level" in err  # random labels: nothing to learn
+    code, _, err = cli("train", "--epochs", "3", "--out", tmp_path / "planted", "--quiet")
+    assert code == 0 and "chance level" not in err  # the built-in data's planted motif is learned in 3 epochs

@@ -337,6 +337,9 @@ def _fit_and_evaluate(spec, parts: tuple[LabelledSet, LabelledSet, LabelledSet],
     options["distributed"] = distributed.record(net)  # None in one process; checks that the ranks agree
     if not distributed.is_main():
         return {}
+    warning = chance_warning(history.rows, train_set.labels)
+    if warning:
+        print(f"seqcnn: warning: {run_dir}: {warning}", file=sys.stderr)
     save_model(run_dir, net)
     _write_history(run_dir / "history.csv", history.rows)
     result = {"history": history.rows, "best_epoch": history.best_epoch, "stopped_early": history.stopped_early}
@@ -347,6 +350,26 @@ def _fit_and_evaluate(spec, parts: tuple[LabelledSet, LabelledSet, LabelledSet],
         write_predictions(run_dir / "predictions.tsv", test_set.ids, probs, test_set.labels)
         result.update(metrics=metrics, probs=probs, labels=test_set.labels)
     return result
+
+
+def chance_warning(rows: list[dict], labels: np.ndarray) -> str | None:
+    """A warning when no epoch's validation loss beat guessing the class frequencies, else None.
+
+    Guessing the training set's class frequencies scores a cross-entropy equal to their entropy
+    (ln 2 for two balanced classes, 0.50 for a 4:1 split); a model whose best validation loss
+    stays within 1 % of that learned nothing usable, which happens when a learning rate kills
+    every ReLU of a dense layer.
+    """
+    losses = [r["val_loss"] for r in rows if "val_loss" in r]
+    counts = np.bincount(np.asarray(labels, dtype=np.int64))
+    if not losses or (counts > 0).sum() < 2:
+        return None
+    freq = counts[counts > 0] / counts.sum()
+    chance = float(-(freq * np.log(freq)).sum())
+    if min(losses) < 0.99 * chance:
+        return None
+    return (f"the validation loss never fell below chance level ({min(losses):.4f} against {chance:.4f}, the entropy of the class "
+            f"frequencies): the model learned nothing usable; try a lower --lr, another --model or check the labels")
 
 
 def transfer(net, run: str | Path, freeze: int = 0, trust_pickle: bool = False) -> list[str]:
