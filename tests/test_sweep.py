@@ -2,6 +2,7 @@
 
 import gzip
 import json
+import os
 
 import numpy as np
 import pytest
@@ -88,3 +89,32 @@ def test_ranking_note_compares_with_the_paper():
     assert "Spearman rho 1.00" in note and "best here 1layer_128motif (paper: 1layer_128motif)" in note
     note = ranking_note([("zeng2016-1layer_128motif", 0.80), ("zeng2016-1layer_1motif", 0.90)])
     assert "rho -1.00" in note
+
+
+def test_pool_workers_are_pinned_round_robin_to_the_visible_gpus(monkeypatch):
+    import multiprocessing
+
+    from seqcnn.sweep import pin_worker, visible_gpus
+
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "3,5,6")
+    assert visible_gpus() == ["3", "5", "6"]
+    counter, gpus, seen = multiprocessing.get_context("spawn").Value("i", 0), visible_gpus(), []
+    for _ in range(4):  # what four workers' initializers do, one after the other
+        pin_worker(counter, gpus)
+        seen.append(os.environ["CUDA_VISIBLE_DEVICES"])
+    assert seen == ["3", "5", "6", "3"]
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "7")
+    pin_worker(counter, ["7"])  # one GPU: left alone
+    assert os.environ["CUDA_VISIBLE_DEVICES"] == "7"
+
+
+def test_sweep_in_a_process_pool_gives_the_in_process_results(cli, encode_dir, tiny_spec, tmp_path):
+    """Two spawned workers (with their GPU-pinning initializer) train the same cells to the same numbers."""
+    tables = []
+    for workers in ("1", "2"):
+        out = tmp_path / f"sweep-{workers}"
+        code, _, err = cli("sweep", "--models", tiny_spec, "--data", encode_dir, "--out", out, "--epochs", "1", "--quiet", "--workers", workers, "--threads", "1")
+        assert code == 0, err
+        rows = sorted(line.split("\t")[:6] for line in (out / "results.tsv").read_text().splitlines()[1:])
+        tables.append(rows)
+    assert len(tables[0]) == 2 and tables[0] == tables[1]

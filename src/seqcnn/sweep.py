@@ -290,12 +290,41 @@ def _run_cells(cells: list[Cell], workers: int, threads: int, progress: bool, op
             _record(rows, train_cell(cell, threads, options), out, bar)
     else:
         context = multiprocessing.get_context("spawn")  # fresh interpreters: no forked torch thread pools
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        counter, gpus = context.Value("i", 0), visible_gpus()
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=pin_worker, initargs=(counter, gpus)) as pool:
             futures = [pool.submit(train_cell, c, threads, options) for c in todo]
             for future in as_completed(futures):
                 _record(rows, future.result(), out, bar)
     bar.close()
     return rows
+
+
+def visible_gpus() -> list[str]:
+    """The CUDA devices this process may use, as ``CUDA_VISIBLE_DEVICES`` entries (empty without CUDA)."""
+    import os
+
+    listed = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if listed is not None:
+        return [d.strip() for d in listed.split(",") if d.strip() and d.strip() != "-1"]
+    import torch
+
+    return [str(i) for i in range(torch.cuda.device_count())] if torch.cuda.is_available() else []
+
+
+def pin_worker(counter, gpus: list[str]) -> None:
+    """Pool initializer: worker ``i`` sees only GPU ``gpus[i % len(gpus)]`` (as its ``cuda:0``).
+
+    With several GPUs the workers spread over them instead of all landing on the first; with
+    one GPU or none nothing changes. Runs before the worker imports torch's CUDA state.
+    """
+    import os
+
+    if len(gpus) < 2:
+        return
+    with counter.get_lock():
+        index = counter.value
+        counter.value += 1
+    os.environ["CUDA_VISIBLE_DEVICES"] = gpus[index % len(gpus)]
 
 
 def _record(rows: list[dict], row: dict, out: Path, bar) -> None:
