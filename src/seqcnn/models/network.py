@@ -46,8 +46,9 @@ class Conv1D(_Padded, nn.Conv1d):
 
     On the CPU, a convolution with few inputs per output (``C_in * kernel <= 128``: every
     first layer over one-hot DNA) runs as one matrix product over the input's sliding windows
-    instead of through oneDNN, whose fixed cost dominates at these sizes (forward and backward
-    1.8 times faster for the primer's layer, 2 times for DeepBind's; BENCHMARKS.md). The output
+    instead of through oneDNN, whose fixed cost dominates at these sizes (a whole forward and
+    backward pass 1.65x faster for the primer at batch 32, 1.2x for DeepBind and 1.35x for the
+    ``chipseq`` model at batch 64; ``benchmarks/conv_paths.py``). The output
     is then a channels-last view ``(N, L_out, filters)`` transposed to ``(N, filters, L_out)``:
     the same values, with the channel axis innermost, which :class:`MaxPool1D` pools faster too.
     """
@@ -66,14 +67,14 @@ class Conv1D(_Padded, nn.Conv1d):
 def _windows_matmul(conv: nn.Conv1d, x: torch.Tensor) -> bool:
     """Whether ``conv`` on ``x`` takes the sliding-window matrix product (see :class:`Conv1D`)."""
     if not (FAST_CPU_PATHS and x.device.type == "cpu" and x.dim() == 3 and torch.is_grad_enabled() and conv.weight.requires_grad):
-        return False  # inference: oneDNN (and max_pool1d without indices) is faster at every batch size measured
+        return False  # inference: oneDNN (and max_pool1d without indices) is as fast or faster at every batch size measured
     window = conv.in_channels * conv.kernel_size[0]
     if conv.stride != (1,) or conv.dilation != (1,) or conv.groups != 1 or conv.padding != (0,) or window > 128:
         return False
     return x.shape[0] * (x.shape[2] - conv.kernel_size[0] + 1) * window <= 1_000_000  # beyond 4 MB of windows the copy costs more
 
 
-#: Switch for the CPU fast paths of Conv1D and MaxPool1D (benchmarks compare both ways).
+#: Switch for Conv1D's CPU matrix-product path (``benchmarks/conv_paths.py`` and the tests compare both ways).
 FAST_CPU_PATHS = True
 
 
