@@ -85,3 +85,13 @@ def test_train_warns_when_the_model_learns_nothing(cli, tmp_path):
     assert code == 0 and "never fell below chance level" in err  # random labels: nothing to learn
     code, _, err = cli("train", "--epochs", "3", "--out", tmp_path / "planted", "--quiet")
     assert code == 0 and "chance level" not in err  # the built-in data's planted motif is learned in 3 epochs
+
+
+def test_progress_shows_epochs_and_the_batches_of_each_epoch(small_sets, capsys):
+    model = build_model(zoo.get("primer"), (4, 50))
+    fit(model, small_sets[0], small_sets[1], TrainConfig(epochs=2, batch_size=40), progress=True)
+    err = capsys.readouterr().err
+    assert "epochs" in err and "/2 [" in err  # the epoch bar, with its total
+    assert "batches" in err and "/10 [" in err  # 400 examples in batches of 40: 10 per epoch
+    fit(model, small_sets[0], small_sets[1], TrainConfig(epochs=1), progress=False)
+    assert capsys.readouterr().err == ""

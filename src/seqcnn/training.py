@@ -185,8 +185,11 @@ def make_schedule(optimizer: torch.optim.Optimizer, config: TrainConfig, steps_p
     return None
 
 
-def train_epoch(model, data: TensorSet, optimizer, schedule, config: TrainConfig, generator: torch.Generator, epoch: int) -> tuple[float, float]:
+def train_epoch(model, data: TensorSet, optimizer, schedule, config: TrainConfig, generator: torch.Generator, epoch: int,
+                on_batch: Callable[[], object] | None = None) -> tuple[float, float]:
     """One pass over ``data`` in shuffled batches; returns mean loss and accuracy.
+
+    ``on_batch`` (optional) is called after every optimiser step (the batch progress bar).
 
     Raises:
         DivergedError: when the loss becomes NaN or infinite, naming the epoch and batch.
@@ -201,6 +204,8 @@ def train_epoch(model, data: TensorSet, optimizer, schedule, config: TrainConfig
         logits, loss = train_step(model, as_input(xb, config), yb, optimizer, config, weight)
         if schedule is not None:
             schedule.step()
+        if on_batch is not None:
+            on_batch()
         losses.append(loss.detach())
         sizes.append(len(yb))
         hits.append((logits.detach().argmax(1) == yb).sum())
@@ -285,10 +290,13 @@ def fit(model, train: TensorSet, val: TensorSet | None, config: TrainConfig, pro
     history = loop.history
     bar = _progress(config.epochs, progress and distributed.is_main())
     bar.update(loop.epoch)
+    steps = math.ceil(len(train) / config.batch_size)
+    batch_bar = _progress(steps, progress and distributed.is_main(), "batches", "batch", position=1)
     last = loop.epoch if history.stopped_early else config.epochs  # a resumed run that had stopped early stays stopped
     for epoch in range(loop.epoch + 1, last + 1):
         start = time.perf_counter()
-        loss, acc = train_epoch(net, train, optimizer, schedule, config, generator, epoch)
+        batch_bar.reset(total=steps)
+        loss, acc = train_epoch(net, train, optimizer, schedule, config, generator, epoch, on_batch=None if batch_bar.disable else batch_bar.update)
         row = {"epoch": epoch, "loss": loss, "accuracy": acc, "lr": optimizer.param_groups[0]["lr"]}
         if val is not None and len(val):
             row["val_loss"], row["val_accuracy"], _ = evaluate(model, val, config=config)
@@ -308,6 +316,7 @@ def fit(model, train: TensorSet, val: TensorSet | None, config: TrainConfig, pro
             on_epoch_end(loop)
         if history.stopped_early:
             break
+    batch_bar.close()
     bar.close()
     if history.best_state is not None:
         model.load_state_dict(history.best_state)
@@ -323,7 +332,9 @@ def _seen(data, config: TrainConfig) -> int:
     return sum(n * (rank + 1) // world - n * rank // world for n in sizes if n >= world)
 
 
-def _progress(total: int, enabled: bool):
+def _progress(total: int, enabled: bool, desc: str = "epochs", unit: str = "epoch", position: int = 0):
+    """A tqdm bar on stderr: epochs (with loss, accuracy and ETA) or, below it, the batches of the current epoch."""
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc="epochs", unit="epoch", disable=not enabled, file=sys.stderr, dynamic_ncols=True, leave=False)
+    return tqdm(total=total, desc=desc, unit=unit, disable=not enabled, file=sys.stderr, dynamic_ncols=True, leave=False, position=position,
+                mininterval=0.5)
