@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
 import statistics
 import sys
@@ -159,10 +158,10 @@ def averaged(out: Path, names: list[str], exps: list[str]) -> str:
 
 def write_tsv(rows: list[dict], path: Path) -> None:
     keys = ["candidate", "experiment", "auroc", "auprc", "deepbind_best", "epochs", "seconds", "device", "error"]
+    from seqcnn.checkpoint import atomic_write_text
+
     lines = ["\t".join(keys)] + ["\t".join(str(r.get(k, "")) for k in keys) for r in rows]
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text("\n".join(lines) + "\n")
-    os.replace(tmp, path)
+    atomic_write_text(path, "\n".join(lines) + "\n")
 
 
 def markdown(rows: list[dict], names: list[str]) -> str:

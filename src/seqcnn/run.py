@@ -429,20 +429,24 @@ def _write_config(run_dir, dataset: LabelledSet, files, spec, config, recipe, pa
         "distributed": (options or {}).get("distributed"),
         "seconds": round(seconds, 3),
         "versions": {"seqcnn": __version__, "torch": torch.__version__, "numpy": np.__version__, "python": platform.python_version()},
-        "machine": {"platform": platform.platform(), "processor": platform.machine(), "device": _device_name(config.device)},
+        "machine": {"platform": platform.platform(), "processor": platform.machine(), "device": _device_name(config, spec, dataset.input_shape)},
     })
 
 
-def _device_name(name: str) -> str:
-    """The device a run trained on, in words: ``cpu (2 threads)`` or ``cuda:0 (NVIDIA H100 80GB HBM3)``."""
+def _device_name(config, spec, input_shape: tuple[int, ...]) -> str:
+    """The device a run trains on, in words: ``cpu (2 threads)`` or ``cuda (NVIDIA H100 80GB HBM3)``.
+
+    The thread count is :func:`cpu_threads`'s, the rule training follows, so the ``config.json``
+    written before the first epoch already says what the run will use.
+    """
     import torch
 
     from seqcnn.training import resolve_device
 
-    device = resolve_device(name)
+    device = resolve_device(config.device)
     if device.type == "cuda":
         return f"{device} ({torch.cuda.get_device_name(device)})"
-    threads = torch.get_num_threads()
+    threads = cpu_threads(config.threads, spec, input_shape, device)
     return f"{device.type} ({threads} thread{'s' if threads > 1 else ''})"
 
 

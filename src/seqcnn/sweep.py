@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import os
 import shutil
 import statistics
 import sys
@@ -301,8 +302,6 @@ def _run_cells(cells: list[Cell], workers: int, threads: int, progress: bool, op
 
 def visible_gpus() -> list[str]:
     """The CUDA devices this process may use, as ``CUDA_VISIBLE_DEVICES`` entries (empty without CUDA)."""
-    import os
-
     listed = os.environ.get("CUDA_VISIBLE_DEVICES")
     if listed is not None:
         return [d.strip() for d in listed.split(",") if d.strip() and d.strip() != "-1"]
@@ -317,8 +316,6 @@ def pin_worker(counter, gpus: list[str]) -> None:
     With several GPUs the workers spread over them instead of all landing on the first; with
     one GPU or none nothing changes. Runs before the worker imports torch's CUDA state.
     """
-    import os
-
     if len(gpus) < 2:
         return
     with counter.get_lock():
