@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def write(results: list[dict], args, quiet: bool = False) -> None:
-    from seqcnn.checkpoint import atomic_write_text
+    from seqcnn.files import atomic_write_text
 
     keys = list(results[0])
     lines = ["\t".join(keys)] + ["\t".join(f"{r[k]:.4f}" if isinstance(r[k], float) else str(r[k]) for k in keys) for r in results]

@@ -158,7 +158,7 @@ def averaged(out: Path, names: list[str], exps: list[str]) -> str:
 
 def write_tsv(rows: list[dict], path: Path) -> None:
     keys = ["candidate", "experiment", "auroc", "auprc", "deepbind_best", "epochs", "seconds", "device", "error"]
-    from seqcnn.checkpoint import atomic_write_text
+    from seqcnn.files import atomic_write_text
 
     lines = ["\t".join(keys)] + ["\t".join(str(r.get(k, "")) for k in keys) for r in rows]
     atomic_write_text(path, "\n".join(lines) + "\n")

@@ -153,7 +153,7 @@ def test_nan_loss_names_epoch_and_batch_and_keeps_the_last_good_checkpoint(monke
 
 
 def test_full_disk_leaves_previous_files_intact(monkeypatch, tmp_path, cli, data):
-    from seqcnn.checkpoint import atomic_write_bytes
+    from seqcnn.files import atomic_write_bytes
 
     target = tmp_path / "file.json"
     target.write_bytes(b"old")

@@ -142,9 +142,9 @@ def test_spec_to_json_and_back_is_the_same_spec(filters, kernel, pool, units, ac
 @FAST
 @given(name=st.text(max_size=120))
 def test_names_from_input_data_stay_inside_the_output_folder(name):
-    from seqcnn.checkpoint import _safe_name
+    from seqcnn.files import safe_name
 
-    safe = _safe_name(name)
+    safe = safe_name(name)
     assert safe and "/" not in safe and "\\" not in safe and "\x00" not in safe and safe not in (".", "..")
     root = Path("/out").resolve()
     assert (root / f"00_{safe}.png").resolve().parent == root and (root / safe).resolve().parent == root

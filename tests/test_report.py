@@ -120,7 +120,7 @@ def test_bad_folders_and_files_give_one_line_errors(cli, run_copy, tmp_path):
 
 
 def test_data_summary_reads_files_and_checks_their_hashes(tmp_path):
-    from seqcnn.run import file_sha256
+    from seqcnn.files import file_sha256
 
     seqs, labels = tmp_path / "s.txt", tmp_path / "l.txt"
     seqs.write_text("GGGGCCAA\nAAAATTTT\nGCGCAT\n")

@@ -1,4 +1,4 @@
-"""The run folder: atomic file writes, weights as safetensors, spec and config as JSON.
+"""The run folder: weights as safetensors, spec and config as JSON.
 
 Nothing here pickles: a model is rebuilt from ``model.json`` (its spec and input shape) and
 its weights are read from ``model.safetensors``, which cannot run code when loaded.
@@ -7,63 +7,16 @@ its weights are read from ``model.safetensors``, which cannot run code when load
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from seqcnn.errors import RunError
+from seqcnn.errors import InputError, RunError
+from seqcnn.files import atomic_write_bytes, atomic_write_json, safe_name
+from seqcnn.files import read_json as read_json_file
 
 RUN_FILES = ("config.json", "model.json", "model.safetensors")
-
-
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same folder and a rename.
-
-    A crash or a full disk leaves either the old file or the new one, never half of one.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp's 0600 would hide results from other users
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:  # a full disk, a quota: say which file could not be written
-        Path(tmp).unlink(missing_ok=True)
-        raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def atomic_write_text(path: str | Path, text: str) -> None:
-    """Write UTF-8 text atomically (see :func:`atomic_write_bytes`)."""
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def atomic_write_json(path: str | Path, obj: Any) -> None:
-    """Write JSON (indented, keys in insertion order) atomically."""
-    atomic_write_text(path, json.dumps(obj, indent=2, default=_json_default) + "\n")
-
-
-def _json_default(obj: Any) -> Any:
-    if hasattr(obj, "tolist"):
-        return obj.tolist()
-    if isinstance(obj, Path):
-        return str(obj)
-    raise TypeError(f"cannot write {type(obj).__name__} as JSON")
 
 
 def read_json(path: str | Path) -> Any:
@@ -76,9 +29,9 @@ def read_json(path: str | Path) -> Any:
     if not path.is_file():
         raise RunError(f"{path}: missing; is {path.parent} a seqcnn run folder?")
     try:
-        return json.loads(path.read_text(encoding="utf-8-sig"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise RunError(f"{path}: corrupt JSON ({exc})") from None
+        return read_json_file(path)
+    except InputError as exc:  # a run's file, not the user's input: a run error
+        raise RunError(str(exc)) from None
 
 
 def new_run_dir(out: str | Path | None, name: str, force: bool = False, root: str | Path = "runs") -> Path:
@@ -97,7 +50,7 @@ def new_run_dir(out: str | Path | None, name: str, force: bool = False, root: st
         path.mkdir(parents=True, exist_ok=True)
         return path
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    base = Path(root) / f"{_safe_name(name)}-{stamp}"
+    base = Path(root) / f"{safe_name(name)}-{stamp}"
     path, k = base, 1
     while True:
         try:
@@ -106,12 +59,6 @@ def new_run_dir(out: str | Path | None, name: str, force: bool = False, root: st
         except FileExistsError:
             k += 1
             path = base.with_name(f"{base.name}-{k}")
-
-
-def _safe_name(name: str) -> str:
-    """A file-name-safe version of ``name`` (no separators, no leading dots)."""
-    keep = "".join(c if c.isalnum() or c in "-_." else "_" for c in name).lstrip(".")
-    return keep[:80] or "run"
 
 
 def save_weights(model, path: str | Path) -> None:

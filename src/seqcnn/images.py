@@ -66,7 +66,7 @@ def download(url: str, dest: Path, md5: str, timeout: float = 30.0) -> Path:
         InputError: when the downloaded file's MD5 differs (the file is not kept).
         OSError: for network errors (``urllib.error.URLError`` is one).
     """
-    from seqcnn.checkpoint import atomic_write_bytes
+    from seqcnn.files import atomic_write_bytes
 
     with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (http(s) URLs of our own)
         data = response.read()

@@ -9,6 +9,7 @@ import torch
 
 from seqcnn.data import TensorSet, batches, sequence_set
 from seqcnn.errors import InputError
+from seqcnn.files import atomic_open, atomic_write_text
 
 
 @torch.inference_mode()
@@ -75,8 +76,6 @@ def write_predictions(path: str | Path, ids: list[str], probs: np.ndarray, label
     ``probability`` is that of class 1 for two classes; with more classes, one ``p<k>`` column
     per class is written instead.
     """
-    from seqcnn.checkpoint import atomic_write_text
-
     lines = [prediction_header(probs.shape[1], labels is not None)] + prediction_rows(ids, probs, labels)
     atomic_write_text(path, "\n".join(lines) + "\n")
 
@@ -110,8 +109,6 @@ def predict_store(model: torch.nn.Module, store: str | Path, output: str | Path,
     Raises:
         InputError: when the store's length does not fit the model's input.
     """
-    import os
-
     from seqcnn.data import StoreSet
     from seqcnn.store import Store, StorePart
 
@@ -121,14 +118,11 @@ def predict_store(model: torch.nn.Module, store: str | Path, output: str | Path,
         raise InputError(f"{store}: sequences have length {opened.length}, but the model expects {expected[1]}; prepare the store with --length {expected[1]}")
     dev = torch.device(device) if device else next(model.parameters()).device
     model = model.to(dev)
-    output = Path(output)
-    tmp = output.with_name(f".{output.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
+    with atomic_open(output, "w") as handle:  # removed, not left behind, when a prediction raises
         for first in range(0, len(opened), chunk):
             rows = np.array([[first, min(first + chunk, len(opened))]], dtype=np.int64)
             probs = predict_tensor(model, StoreSet(StorePart(opened, rows), dev), batch_size, rc_average)
             if first == 0:
                 handle.write(prediction_header(probs.shape[1], False) + "\n")
             handle.write("\n".join(prediction_rows(opened.ids(np.arange(*rows[0])), probs)) + "\n")
-    os.replace(tmp, output)
     return len(opened)

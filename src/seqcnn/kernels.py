@@ -226,7 +226,7 @@ def _pyplot():
 
 
 def _save(fig, path: str | Path) -> Path:
-    from seqcnn.checkpoint import atomic_write_bytes
+    from seqcnn.files import atomic_write_bytes
 
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")

@@ -15,11 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
-from seqcnn.checkpoint import STATE_FILE, StateSaver, atomic_write_json, refuse_pickle, atomic_write_text, new_run_dir, read_json, save_model
+from seqcnn.checkpoint import STATE_FILE, StateSaver, refuse_pickle, new_run_dir, read_json, save_model
+from seqcnn.files import atomic_write_json, atomic_write_text
 from seqcnn.datasets import DataBundle, LabelledSet, load_data, split
 from seqcnn.errors import DivergedError, InputError, RunError
 from seqcnn.metrics import classification_metrics
-from seqcnn.store import StorePart, file_sha256, is_store, store_bundle
+from seqcnn.files import file_sha256
+from seqcnn.store import StorePart, is_store, store_bundle
 
 
 #: The default model for positives-only ChIP-seq data (``--model chipseq``): 256 kernels of

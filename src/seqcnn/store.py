@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from seqcnn.errors import InputError
+from seqcnn.files import atomic_write_json, file_sha256, move_into_place
 
 FORMAT = "seqcnn-store"
 VERSION = 1
@@ -143,11 +144,8 @@ class StoreWriter:
             "class_counts": self.counts.tolist(), "class_names": class_names,
             "sources": self.sources, "shards": self.shards,
         }
-        (self.tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
-        if self.path.exists():
-            shutil.rmtree(self.path)
-        os.replace(self.tmp, self.path)
-        return self.path
+        atomic_write_json(self.tmp / MANIFEST, manifest)
+        return move_into_place(self.tmp, self.path)
 
     def abort(self) -> None:
         """Close files and remove the temporary folder."""
@@ -318,15 +316,6 @@ def verify(path: str | Path) -> list[str]:
             if file_sha256(store / shard[key]) != digest:
                 bad.append(shard[key])
     return bad
-
-
-def file_sha256(path: str | Path) -> str:
-    """SHA-256 of a file, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def block_size(n: int) -> int:

@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from seqcnn.checkpoint import atomic_write_json, atomic_write_text
+from seqcnn.files import atomic_write_json, atomic_write_text
 from seqcnn.errors import InputError, SpecError
 
 RESULT_COLUMNS = ("experiment", "model", "auroc", "auprc", "accuracy", "epochs", "seconds", "params")

@@ -131,7 +131,7 @@ def explain_model(model, chosen: Chosen, pool: np.ndarray | None, out: str | Pat
     Returns:
         The summary written to ``explain.json``.
     """
-    from seqcnn.checkpoint import atomic_write_json
+    from seqcnn.files import atomic_write_json
     from seqcnn.interpret.filters import first_conv
 
     options = (options or ExplainOptions()).check()
@@ -227,7 +227,7 @@ def _data_lookup(config: dict, length: int) -> dict[str, np.ndarray]:
 
 
 def _attributions(model, chosen: Chosen, out: Path, options: ExplainOptions) -> dict:
-    from seqcnn.checkpoint import _safe_name, atomic_write_bytes
+    from seqcnn.files import atomic_write_bytes, safe_name
     from seqcnn.interpret.attribution import deep_lift_shap, gradient_x_input, saturation_mutagenesis
     from seqcnn.report.logos import plot_attributions
 
@@ -245,7 +245,7 @@ def _attributions(model, chosen: Chosen, out: Path, options: ExplainOptions) -> 
     _clear_pngs(folder)
     plots = []
     for k, seq_id in enumerate(_progress(chosen.ids, "saliency plots", options.progress)):
-        path = folder / f"{k:02d}_{_safe_name(seq_id)}.png"
+        path = folder / f"{k:02d}_{safe_name(seq_id)}.png"
         plot_attributions(x[k], {name: m[k] for name, m in maps.items()}, ism[k], path, title=f"{seq_id}  (score {chosen.scores[k]:.4g})")
         plots.append(str(path.relative_to(out)))
     return {"methods": ["gradient_x_input", "ism", "deep_lift_shap"], "score": "log-odds of the target class from the logits",
@@ -315,7 +315,7 @@ def _write_meme(path: Path, names, pwms, n_sites, live) -> None:
 
 
 def _write_tsv(path: Path, names, pwms, n_sites, matches: dict, targets) -> None:
-    from seqcnn.checkpoint import atomic_write_text
+    from seqcnn.files import atomic_write_text
     from seqcnn.interpret.filters import information_content
 
     lines = ["\t".join(TSV_COLUMNS)]

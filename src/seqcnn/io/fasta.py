@@ -15,6 +15,7 @@ from seqcnn.errors import InputError
 from seqcnn.io.records import Records, check_unique_ids
 from seqcnn.io.text import numbered_lines
 from seqcnn.io.labels import parse_label
+from seqcnn.files import atomic_write_text
 
 LABEL_TOKEN = re.compile(r"(?:^|\s)label=(\S+)")
 
@@ -82,8 +83,6 @@ def _header_labels(path, heads, ids, lines) -> np.ndarray | None:
 
 def write_fasta(path: str | Path, ids: list[str], seqs: list[str], width: int = 60) -> None:
     """Write records as FASTA with lines of ``width`` bases (atomically)."""
-    from seqcnn.checkpoint import atomic_write_text
-
     out = []
     for rec, seq in zip(ids, seqs):
         out.append(f">{rec}")

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from seqcnn.errors import InputError
+from seqcnn.files import atomic_write_bytes
 
 #: IDX type code -> big-endian numpy dtype.
 IDX_TYPES: dict[int, str] = {0x08: "u1", 0x09: "i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
@@ -95,8 +96,6 @@ def idx_bytes(array: np.ndarray) -> bytes:
 
 def write_idx(path: str | Path, array: np.ndarray, compress: bool | None = None) -> Path:
     """Write an array as an IDX file, gzipped when ``compress`` (default: name ends in ``.gz``)."""
-    from seqcnn.checkpoint import atomic_write_bytes
-
     path = Path(path)
     data = idx_bytes(array)
     if compress if compress is not None else path.suffix == ".gz":

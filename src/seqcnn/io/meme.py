@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from seqcnn.errors import InputError, where
+from seqcnn.files import atomic_write_text
 
 _MATRIX_LINE = re.compile(r"letter-probability matrix:(?P<fields>.*)", re.IGNORECASE)
 _FIELD = re.compile(r"(\w+)\s*=\s*(\S+)")
@@ -71,8 +72,6 @@ def write_meme(path: str | Path, motifs: list[MemeMotif], background: tuple[floa
         InputError: for a duplicate or empty name, or a matrix that is not ``(4, W)`` with
             ``W >= 1`` and columns of non-negative probabilities.
     """
-    from seqcnn.checkpoint import atomic_write_text
-
     seen: set[str] = set()
     lines = ["MEME version 4", "", "ALPHABET= ACGT", "", "strands: + -", "",
              "Background letter frequencies", " ".join(f"{b} {f:.4g}" for b, f in zip("ACGT", background)), ""]

@@ -21,7 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from seqcnn.checkpoint import atomic_write_text, read_json
+from seqcnn.checkpoint import read_json
+from seqcnn.files import atomic_write_text
 from seqcnn.errors import RunError, SeqcnnError
 
 #: Median test AUROC over 690 ENCODE experiments per model, Zeng et al. 2016 (Bioinformatics 32:i121).
@@ -315,7 +316,7 @@ def _read_parts(files: list[Path], hashes: dict) -> list[tuple[str, list[str], n
     """
     from seqcnn.io import read_sequences
     from seqcnn.io.labels import read_label_file
-    from seqcnn.run import file_sha256
+    from seqcnn.files import file_sha256
 
     for path in files:
         if path.stat().st_size > STATS_MAX_BYTES:

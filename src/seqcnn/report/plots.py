@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from seqcnn.checkpoint import atomic_write_bytes
+from seqcnn.files import atomic_write_bytes
 
 
 def _pyplot():
