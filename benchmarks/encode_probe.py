@@ -17,7 +17,8 @@ from pathlib import Path
 import torch
 from sklearn.metrics import roc_auc_score
 
-from seqcnn.datasets import load_data, split
+from seqcnn.datasets import split
+from seqcnn.loading import load_data
 from seqcnn.inference import predict_tensor
 from seqcnn.models.network import build_model
 from seqcnn.run import chipseq_recipe, resolve_spec, tensor_set

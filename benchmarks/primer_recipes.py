@@ -51,7 +51,8 @@ def sets(primer_split: bool):
     from sklearn.model_selection import train_test_split
 
     from seqcnn.data import sequence_set
-    from seqcnn.datasets import load_data, split
+    from seqcnn.datasets import split
+    from seqcnn.loading import load_data
 
     data = load_data(DATA / "sequences.txt", DATA / "labels.txt").train
     if primer_split:

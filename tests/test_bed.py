@@ -7,7 +7,8 @@ import pytest
 
 from seqcnn.errors import InputError
 from seqcnn.io.bed import Genome, check_no_overlap, chromosome_split, overlaps_any, peak_windows, read_bed
-from seqcnn.negatives import gc_fraction, gc_matched_background
+from seqcnn.negatives import gc_matched_background
+from seqcnn.sequence import gc_fraction
 
 MOTIF = "TTGACGTCAA"
 

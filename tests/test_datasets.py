@@ -1,7 +1,9 @@
 import numpy as np
 import pytest
 
-from seqcnn.datasets import PRIMER_MOTIF, load_data, simulate_primer, split, to_labelled
+from seqcnn.datasets import PRIMER_MOTIF, simulate_primer, split
+from seqcnn.labelled import to_labelled
+from seqcnn.loading import load_data
 from seqcnn.errors import InputError
 from seqcnn.io import Records
 

@@ -7,7 +7,8 @@ import pytest
 
 from seqcnn.errors import InputError
 from seqcnn.io import Records
-from seqcnn.negatives import dinucleotide_counts, dinucleotide_shuffle, parse_negatives, shared_sequences, training_set
+from seqcnn.loading import training_set
+from seqcnn.negatives import dinucleotide_counts, dinucleotide_shuffle, parse_negatives, shared_sequences
 from seqcnn.sequence import encode_batch
 
 

@@ -12,7 +12,8 @@ import torch
 from seqcnn.data import batches, store_set
 from seqcnn.errors import InputError
 from seqcnn.sequence import encode_batch
-from seqcnn.store import Store, StoreWriter, prepare, tile_genome, verify
+from seqcnn.prepare import prepare
+from seqcnn.store import Store, StoreWriter, tile_genome, verify
 
 from conftest import random_dna
 

@@ -3,7 +3,8 @@ import pytest
 import torch
 
 from seqcnn.data import sequence_set
-from seqcnn.datasets import simulate_primer, to_labelled
+from seqcnn.datasets import simulate_primer
+from seqcnn.labelled import to_labelled
 from seqcnn.errors import InputError, SeqcnnError
 from seqcnn.models import zoo
 from seqcnn.models.network import build_model

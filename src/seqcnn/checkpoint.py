@@ -12,9 +12,18 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from seqcnn.errors import InputError, RunError
-from seqcnn.files import atomic_write_bytes, atomic_write_json, safe_name
+import numpy as np
+
+from seqcnn.datasets import BUILTIN, load_builtin
+from seqcnn.errors import InputError, RunError, SeqcnnError
+from seqcnn.files import atomic_write_bytes, atomic_write_json, atomic_write_text, safe_name
+from seqcnn.files import file_sha256
 from seqcnn.files import read_json as read_json_file
+from seqcnn.io import Records, read_sequences
+from seqcnn.io.labels import read_label_file
+from seqcnn.models.network import build_model
+from seqcnn.models.spec import ModelSpec
+from seqcnn.sequence import decode
 
 RUN_FILES = ("config.json", "model.json", "model.safetensors")
 
@@ -122,9 +131,7 @@ def load_model(path: str | Path):
     Raises:
         RunError: for a missing folder or file, or weights that do not fit the spec.
     """
-    from seqcnn.models.network import build_model
-    from seqcnn.models.spec import ModelSpec
-
+    refuse_pickle(path)  # a .pt/.pth/.pkl given as a run: say why it is refused, not "not found"
     path = Path(path)
     if not path.is_dir():
         raise RunError(f"{path}: run folder not found")
@@ -145,6 +152,172 @@ def load_run(path: str | Path) -> Run:
     config = read_json(path / "config.json")
     metrics = read_json(path / "metrics.json") if (path / "metrics.json").is_file() else None
     return Run(path, model, config, metrics)
+
+
+# --- The run folder as one object -------------------------------------------------------------
+
+#: ``history.csv`` columns that hold whole numbers; the others are floats.
+_INT_COLUMNS = ("epoch",)
+
+
+class RunFolder:
+    """A run folder (``docs/design.md``): the one place that reads and writes its files.
+
+    Args:
+        path: the folder.
+
+    Raises:
+        RunError: for a pickle file given where a run folder is expected (see :func:`refuse_pickle`).
+    """
+
+    def __init__(self, path: str | Path):
+        refuse_pickle(path)
+        self.path = Path(path)
+
+    def __repr__(self) -> str:
+        return f"RunFolder({str(self.path)!r})"
+
+    def write_config(self, record: dict) -> None:
+        """Write ``config.json``."""
+        atomic_write_json(self.path / "config.json", record)
+
+    def config(self) -> dict:
+        """``config.json``."""
+        return read_json(self.path / "config.json")
+
+    def save_model(self, model) -> None:
+        """Write ``model.json`` and ``model.safetensors``."""
+        save_model(self.path, model)
+
+    def model(self):
+        """The model rebuilt from ``model.json`` and ``model.safetensors`` (see :func:`load_model`)."""
+        return load_model(self.path)
+
+    def model_info(self) -> dict:
+        """``model.json``: the spec and the input shape."""
+        return read_json(self.path / "model.json")
+
+    def write_history(self, rows: list[dict]) -> None:
+        """Write ``history.csv``: one row per epoch, floats with 6 significant digits."""
+        keys = list(rows[0])
+        lines = [",".join(keys)] + [",".join(f"{r[k]:.6g}" if isinstance(r[k], float) else str(r[k]) for k in keys) for r in rows]
+        atomic_write_text(self.path / "history.csv", "\n".join(lines) + "\n")
+
+    def history(self) -> list[dict]:
+        """The rows of ``history.csv`` as numbers.
+
+        Raises:
+            RunError: when the file is missing.
+        """
+        path = self.path / "history.csv"
+        if not path.is_file():
+            raise RunError(f"{path}: missing; is {self.path} a seqcnn run folder?")
+        header, *rows = [line.split(",") for line in path.read_text(encoding="utf-8").splitlines() if line]
+        return [{k: int(v) if k in _INT_COLUMNS else float(v) for k, v in zip(header, row)} for row in rows]
+
+    def write_metrics(self, metrics: dict) -> None:
+        """Write ``metrics.json``."""
+        atomic_write_json(self.path / "metrics.json", metrics)
+
+    def metrics(self) -> dict | None:
+        """``metrics.json``, or None for a run without a test part."""
+        path = self.path / "metrics.json"
+        return read_json(path) if path.is_file() else None
+
+    def write_predictions(self, ids: list[str], probs, labels=None) -> None:
+        """Write ``predictions.tsv`` (see :func:`write_predictions`)."""
+        write_predictions(self.path / "predictions.tsv", ids, probs, labels)
+
+    def rc_average(self) -> bool:
+        """Whether the run asks for strand averaging at prediction (``config.json``; False without one)."""
+        path = self.path / "config.json"
+        return bool(path.is_file() and read_json(path).get("predict", {}).get("rc_average", False))
+
+    def data_records(self) -> list[tuple[str, Records]]:
+        """This run's data read again (see :func:`recorded_data`)."""
+        return recorded_data(self.config())
+
+
+def recorded_data(config: dict) -> list[tuple[str, Records]]:
+    """A run's data read again from its ``config.json``: ``(name, records)`` per part, from the files it
+    records (each with its label file) or, for a built-in data set, generated again from the recorded seed.
+
+    Raises:
+        RunError: for a data file that is gone or changed since the run (its SHA-256 differs), or an
+            unknown built-in name.
+        InputError: for a recorded file that no longer reads.
+    """
+    data, seed = config.get("data", {}), int(config.get("train", {}).get("seed") or 0)
+    if not data.get("files"):
+        return _builtin_records(str(data.get("source", "")), seed)
+    hashes = data.get("sha256", {})
+    parts = []
+    for seqs, labels in _recorded_pairs(config):
+        for path in (seqs, labels):
+            if path is not None and not Path(path).is_file():
+                raise RunError(f"{path}: the run's data file is gone")
+            if path is not None and str(path) in hashes and file_sha256(path) != hashes[str(path)]:
+                raise RunError(f"{path} changed since the run (SHA-256 differs)")
+        parts.append((Path(seqs).name, read_sequences(seqs, labels)))
+    return parts
+
+
+def _builtin_records(source: str, seed: int) -> list[tuple[str, Records]]:
+    if source not in BUILTIN:
+        raise RunError(f"the run records no data files, and {source!r} is not a built-in data set")
+    bundle = load_builtin(source, seed)
+    parts = [("data", bundle.train)] + ([("test", bundle.test)] if bundle.test is not None else [])
+    return [(name, Records(ids=list(s.ids), seqs=decode(s.x), labels=s.labels.astype(np.float64), source=source))
+            for name, s in parts if s.kind == "sequence"]
+
+
+def _recorded_pairs(config: dict) -> list[tuple[str, str | None]]:
+    """(sequence file, its label file or None) for the files a run read, from its recorded arguments;
+    runs without them (older ones) pair a file that reads as labels with the file before it."""
+    arguments = config.get("arguments") or {}
+    if arguments:
+        keys = (("data", "labels"), ("test", "test_labels"), ("negatives_file", None))
+        return [(arguments[s], arguments.get(l) if l else None) for s, l in keys if isinstance(arguments.get(s), str)]
+    files, pairs, i = [str(f) for f in config["data"]["files"]], [], 0
+    while i < len(files):
+        labels = files[i + 1] if i + 1 < len(files) and _is_label_file(files[i + 1]) else None
+        pairs.append((files[i], labels))
+        i += 2 if labels else 1
+    return pairs
+
+
+def _is_label_file(path: str) -> bool:
+    try:
+        read_label_file(path)
+    except SeqcnnError:
+        return False
+    return True
+
+
+def write_predictions(path: str | Path, ids: list[str], probs: np.ndarray, labels: np.ndarray | None = None) -> None:
+    """Write ``id [label] probability predicted`` rows (TSV, atomically).
+
+    ``probability`` is that of class 1 for two classes; with more classes, one ``p<k>`` column
+    per class is written instead.
+    """
+    lines = [prediction_header(probs.shape[1], labels is not None)] + prediction_rows(ids, probs, labels)
+    atomic_write_text(path, "\n".join(lines) + "\n")
+
+
+def prediction_header(k: int, labelled: bool) -> str:
+    """The header line of ``predictions.tsv`` for ``k`` classes."""
+    return "\t".join(["id"] + (["label"] if labelled else []) + (["probability"] if k == 2 else [f"p{c}" for c in range(k)]) + ["predicted"])
+
+
+def prediction_rows(ids: list[str], probs: np.ndarray, labels: np.ndarray | None = None) -> list[str]:
+    """The lines of ``predictions.tsv`` (without the header) for ``probs`` ``(N, K)``."""
+    k, pred, lines = probs.shape[1], probs.argmax(1), []
+    for i, rec in enumerate(ids):
+        cells = [rec] + ([str(int(labels[i]))] if labels is not None else [])
+        cells += [f"{probs[i, 1]:.6g}"] if k == 2 else [f"{p:.6g}" for p in probs[i]]
+        cells.append(str(int(pred[i])))
+        lines.append("\t".join(cells))
+    return lines
 
 
 # --- Resumable training state ----------------------------------------------------------------
@@ -358,3 +531,30 @@ def load_state_dict_file(path: str | Path, trust_pickle: bool = False) -> dict:
         return load(path.read_bytes())
     except (SafetensorError, ValueError) as exc:
         raise RunError(f"{path}: not a readable safetensors file ({exc})") from None
+
+
+def transfer(net, run: str | Path, freeze: int = 0, trust_pickle: bool = False) -> list[str]:
+    """Start ``net`` from a trained run's weights and freeze its first ``freeze`` spec layers.
+
+    Tensors are copied by name (``layers.<i>.weight``) where the shapes agree, so a model
+    that shares its bottom layers with the run's keeps them and trains the rest afresh.
+
+    Returns:
+        The names of the copied tensors.
+
+    Raises:
+        InputError: when no tensor fits, or ``freeze`` is not between 0 and the layer count.
+        RunError: for a ``.pt``/``.pth``/``.pkl`` file without ``trust_pickle``.
+    """
+    if not 0 <= freeze <= len(net.layers):
+        raise InputError(f"--freeze must be between 0 and the model's {len(net.layers)} layers, got {freeze}")
+    source = load_state_dict_file(run, trust_pickle)
+    state = net.state_dict()
+    copied = [k for k, v in source.items() if k in state and tuple(state[k].shape) == tuple(v.shape)]
+    if not copied:
+        raise InputError(f"{run}: no layer's weights fit the new model (compare `seqcnn summary` of both)")
+    net.load_state_dict({**state, **{k: source[k] for k in copied}})
+    for layer in list(net.layers)[:freeze]:
+        for param in layer.parameters():
+            param.requires_grad_(False)
+    return copied

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from seqcnn.labelled import LabelledSet
 from seqcnn.sequence import onehot_table
 from seqcnn.store import StorePart
 
@@ -159,6 +160,13 @@ class StoreSet:
 def store_set(part: StorePart, device: torch.device | str = "cpu", unknown: str = "uniform") -> StoreSet:
     """A :class:`StoreSet` of a store part on ``device``."""
     return StoreSet(part, device, unknown)
+
+
+def tensor_set(ds: LabelledSet | StorePart, device: torch.device | str = "cpu") -> TensorSet | StoreSet:
+    """A labelled set (sequences or images) as tensors on ``device``; a store part is read batch by batch."""
+    if isinstance(ds, StorePart):
+        return store_set(ds, device)
+    return sequence_set(ds.x, ds.labels, device) if ds.kind == "sequence" else image_set(ds.x, ds.labels, device)
 
 
 def batches(data: TensorSet | StoreSet, batch_size: int, shuffle: bool = False, generator: torch.Generator | None = None,

@@ -1,4 +1,4 @@
-"""Named built-in data sets, loading a user's files as a labelled set, and splits.
+"""Named built-in data sets and the train/validation/test split.
 
 The default data set, ``primer-sim``, re-creates the recipe of Zou et al. 2019 ("A primer on
 deep learning in genomics"): 2,000 random 50 bp sequences, about half of them carrying the
@@ -9,68 +9,17 @@ seed, so it is identical on every machine; the primer's own files are never ship
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import dataclass
 
 import numpy as np
 
 from seqcnn.errors import InputError
-from seqcnn.io import Records, read_sequences
-from seqcnn.io.images import is_image_source
-from seqcnn.sequence import ALPHABET, encode_batch
+from seqcnn.images import fashion_mnist
+from seqcnn.io import Records
+from seqcnn.labelled import DataBundle, to_labelled
+from seqcnn.sequence import ALPHABET
 
 PRIMER_MOTIF = "CGACCGAACTCC"
-
-
-@dataclass
-class LabelledSet:
-    """Examples with integer class labels, ready to become tensors.
-
-    Attributes:
-        x: uint8 base codes ``(N, L)`` for sequences (see :mod:`seqcnn.sequence`), or float32
-            images ``(N, C, H, W)`` in [0, 1].
-        labels: int64 class labels ``(N,)``.
-        ids: one id per example.
-        source: where the data came from (a path or a built-in name).
-        kind: ``"sequence"`` or ``"image"``.
-        class_names: a name per class, when known.
-    """
-
-    x: np.ndarray
-    labels: np.ndarray
-    ids: list[str]
-    source: str
-    kind: str = "sequence"
-    class_names: list[str] | None = None
-
-    def __len__(self) -> int:
-        return len(self.labels)
-
-    @property
-    def input_shape(self) -> tuple[int, ...]:
-        """Model input shape, channels first: ``(4, L)`` or ``(C, H, W)``."""
-        return (4, self.x.shape[1]) if self.kind == "sequence" else tuple(self.x.shape[1:])
-
-    @property
-    def n_classes(self) -> int:
-        return len(self.class_names) if self.class_names else int(self.labels.max()) + 1
-
-    def subset(self, index: np.ndarray) -> "LabelledSet":
-        """The examples at ``index``, in that order."""
-        return replace(self, x=self.x[index], labels=self.labels[index], ids=[self.ids[i] for i in index])
-
-
-@dataclass
-class DataBundle:
-    """What a training run needs: the training data, an optional separate test set, and the
-    zoo model that suits them when the user names none. A data set with a fixed validation
-    split (Fashion-MNIST: the last 5,000 training images, as in the book) carries it in ``val``."""
-
-    train: LabelledSet
-    test: LabelledSet | None = None
-    default_model: str = "primer"
-    default_recipe: str = "seqcnn"
-    val: LabelledSet | None = None
 
 
 @dataclass(frozen=True)
@@ -127,36 +76,6 @@ def simulate_primer(n: int = 2000, length: int = 50, motif: str = PRIMER_MOTIF, 
     return Records(ids=ids, seqs=seqs, labels=labels.astype(np.float64), source="primer-sim")
 
 
-def to_labelled(records: Records, *, fit: str = "error", length: int | None = None, min_classes: int = 2) -> LabelledSet:
-    """Encode records and check their labels for classification.
-
-    Args:
-        records: sequences with labels.
-        fit: length handling, see :func:`seqcnn.sequence.encode_batch`.
-        length: target length for ``fit``.
-        min_classes: the fewest distinct classes allowed (2 for training).
-
-    Raises:
-        InputError: for missing labels, labels that are not non-negative integers, or fewer
-            than ``min_classes`` classes.
-    """
-    src = records.source
-    if records.labels is None:
-        raise InputError(f"{src}: no labels; give --labels FILE, a label column, or label= in FASTA headers")
-    labels = records.labels
-    bad = np.flatnonzero((labels != np.round(labels)) | (labels < 0))
-    if bad.size:
-        i = int(bad[0])
-        raise InputError(f'{src} (record "{records.ids[i]}"): label {labels[i]:g} is not a class index; expected 0, 1, ...')
-    classes = np.unique(labels)
-    if classes.size < min_classes:
-        raise InputError(
-            f"{src}: all {len(labels)} labels are {classes[0]:g}; classification needs at least {min_classes} classes"
-        )
-    codes = encode_batch(records.seqs, length=length, fit=fit, ids=records.ids, source=src)
-    return LabelledSet(codes, labels.astype(np.int64), list(records.ids), str(src))
-
-
 def _primer_sim(seed: int, data_dir: str | None = None) -> DataBundle:
     return DataBundle(to_labelled(simulate_primer()), None, "primer")
 
@@ -164,7 +83,7 @@ def _primer_sim(seed: int, data_dir: str | None = None) -> DataBundle:
 #: Named data sets; other modules add theirs with :func:`register`.
 BUILTIN: dict[str, Builtin] = {
     "primer-sim": Builtin(_primer_sim, "2,000 simulated 50 bp sequences, motif CGACCGAACTCC planted in half (Zou et al. 2019 recipe)"),
-    "fashion-mnist": Builtin("seqcnn.images:fashion_mnist", "Fashion-MNIST: 60,000 + 10,000 images of 28 x 28, ten classes (Xiao et al. 2017)"),
+    "fashion-mnist": Builtin(fashion_mnist, "Fashion-MNIST: 60,000 + 10,000 images of 28 x 28, ten classes (Xiao et al. 2017)"),
 }
 
 
@@ -184,63 +103,6 @@ def load_builtin(name: str, seed: int = 0, data_dir: str | None = None) -> DataB
     return BUILTIN[name](seed, data_dir)
 
 
-def load_data(
-    data: str | Path | None = None,
-    labels: str | Path | None = None,
-    *,
-    test: str | Path | None = None,
-    test_labels: str | Path | None = None,
-    fit: str = "error",
-    length: int | None = None,
-    seed: int = 0,
-    data_dir: str | None = None,
-    negatives: str | int | None = None,
-    negatives_file: str | Path | None = None,
-) -> DataBundle:
-    """Load training data (and an optional separate test set) from files or a built-in name.
-
-    Args:
-        data: a sequence file or a built-in name; None gives ``primer-sim``.
-        labels: optional label file for ``data``.
-        test: optional separate test file (labelled).
-        test_labels: optional label file for ``test``.
-        fit: length handling (see :func:`seqcnn.sequence.encode_batch`).
-        length: target length for ``fit``.
-        seed: seed for simulated data.
-        data_dir: where a named data set's files are (for those read from disk).
-        negatives: for positives-only files: ``"shuffle"`` (the default), a number of
-            shuffled copies, or ``"none"``; see :func:`seqcnn.negatives.training_set`.
-        negatives_file: a file of negative sequences for a positives-only ``data``.
-
-    Raises:
-        InputError: for unreadable or inconsistent data.
-    """
-    if data is not None and not Path(data).exists() and str(data) not in BUILTIN:
-        raise InputError(f"{data}: file not found, and not a built-in data set (valid names: {', '.join(BUILTIN)})")
-    if data is None or not Path(data).exists():
-        bundle = load_builtin(str(data or "primer-sim"), seed, data_dir)
-    elif is_image_source(data):  # a folder of class sub-folders, .npz, or IDX images
-        from seqcnn.images import image_bundle
-
-        bundle = image_bundle(data, labels)
-    else:
-        from seqcnn.negatives import CHIPSEQ_MODEL, positives_only, training_set
-
-        records = read_sequences(data, labels)
-        chip = positives_only(records.labels) and negatives != "none"
-        bundle = DataBundle(training_set(records, negatives=negatives, negatives_file=negatives_file, fit=fit, length=length, seed=seed))
-        if chip:  # ChIP-seq style: peaks plus made-up negatives
-            bundle.default_model, bundle.default_recipe = CHIPSEQ_MODEL, "chipseq"
-    if test is not None and bundle.train.kind == "image":
-        from seqcnn.images import read_images
-
-        bundle.test = read_images(test, test_labels)
-    elif test is not None:
-        target = bundle.train.x.shape[1] if bundle.train.kind == "sequence" else None
-        bundle.test = to_labelled(read_sequences(test, test_labels), fit=fit, length=target, min_classes=1)
-    return bundle
-
-
 def split(
     labels: np.ndarray, test_size: float = 0.25, val_size: float = 0.25, seed: int = 0, stratify: bool = True
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -252,7 +114,7 @@ def split(
     Returns:
         ``(train_index, val_index, test_index)``, each sorted.
     """
-    from sklearn.model_selection import train_test_split
+    from sklearn.model_selection import train_test_split  # heavy (about a second): only a split needs it
 
     for name, frac in (("test_size", test_size), ("val_size", val_size)):
         if not 0.0 <= frac < 1.0:

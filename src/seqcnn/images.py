@@ -19,9 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
-from seqcnn.datasets import DataBundle, LabelledSet
 from seqcnn.errors import InputError
-from seqcnn.io.idx import read_idx
+from seqcnn.files import atomic_write_bytes
+from seqcnn.io.idx import is_idx, read_idx
+from seqcnn.io.images import read_image_folder, read_npz
+from seqcnn.labelled import DataBundle, LabelledSet
 
 FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 
@@ -66,8 +68,6 @@ def download(url: str, dest: Path, md5: str, timeout: float = 30.0) -> Path:
         InputError: when the downloaded file's MD5 differs (the file is not kept).
         OSError: for network errors (``urllib.error.URLError`` is one).
     """
-    from seqcnn.files import atomic_write_bytes
-
     with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (http(s) URLs of our own)
         data = response.read()
     found = hashlib.md5(data, usedforsecurity=False).hexdigest()
@@ -184,9 +184,6 @@ def read_images(path: str | Path, labels: str | Path | None = None) -> LabelledS
     Raises:
         InputError: for unreadable files, or IDX images without an IDX labels file.
     """
-    from seqcnn.io.idx import is_idx
-    from seqcnn.io.images import read_image_folder, read_npz
-
     if is_idx(path):
         if labels is None:
             raise InputError(f"{path}: IDX images need their IDX labels file (--labels FILE)")

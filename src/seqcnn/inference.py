@@ -7,9 +7,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from seqcnn.data import TensorSet, batches, sequence_set
+from seqcnn.checkpoint import RunFolder, prediction_header, prediction_rows, write_predictions
+from seqcnn.data import StoreSet, TensorSet, batches, sequence_set
 from seqcnn.errors import InputError
-from seqcnn.files import atomic_open, atomic_write_text
+from seqcnn.store import Store, StorePart
+from seqcnn.training import probabilities
+from seqcnn.files import atomic_open
 
 
 @torch.inference_mode()
@@ -26,8 +29,6 @@ def predict_tensor(model: torch.nn.Module, data: TensorSet, batch_size: int = 10
         rc_average: average the outputs for each sequence and its reverse complement (with
             channels in A, C, G, T order, reversing both axes of ``(4, L)``).
     """
-    from seqcnn.training import probabilities
-
     model.eval()
     act = getattr(model, "output_activation", "none")
     outs = []
@@ -64,36 +65,7 @@ def predict(model: torch.nn.Module, codes: np.ndarray, batch_size: int = 1024, d
 
 def run_rc_average(run_dir: str | Path) -> bool:
     """Whether a run folder asks for strand averaging at prediction (``config.json``)."""
-    from seqcnn.checkpoint import read_json
-
-    path = Path(run_dir) / "config.json"
-    return bool(path.is_file() and read_json(path).get("predict", {}).get("rc_average", False))
-
-
-def write_predictions(path: str | Path, ids: list[str], probs: np.ndarray, labels: np.ndarray | None = None) -> None:
-    """Write ``id [label] probability predicted`` rows (TSV, atomically).
-
-    ``probability`` is that of class 1 for two classes; with more classes, one ``p<k>`` column
-    per class is written instead.
-    """
-    lines = [prediction_header(probs.shape[1], labels is not None)] + prediction_rows(ids, probs, labels)
-    atomic_write_text(path, "\n".join(lines) + "\n")
-
-
-def prediction_header(k: int, labelled: bool) -> str:
-    """The header line of ``predictions.tsv`` for ``k`` classes."""
-    return "\t".join(["id"] + (["label"] if labelled else []) + (["probability"] if k == 2 else [f"p{c}" for c in range(k)]) + ["predicted"])
-
-
-def prediction_rows(ids: list[str], probs: np.ndarray, labels: np.ndarray | None = None) -> list[str]:
-    """The lines of ``predictions.tsv`` (without the header) for ``probs`` ``(N, K)``."""
-    k, pred, lines = probs.shape[1], probs.argmax(1), []
-    for i, rec in enumerate(ids):
-        cells = [rec] + ([str(int(labels[i]))] if labels is not None else [])
-        cells += [f"{probs[i, 1]:.6g}"] if k == 2 else [f"{p:.6g}" for p in probs[i]]
-        cells.append(str(int(pred[i])))
-        lines.append("\t".join(cells))
-    return lines
+    return RunFolder(run_dir).rc_average()
 
 
 def predict_store(model: torch.nn.Module, store: str | Path, output: str | Path, batch_size: int = 1024, device: str | None = None,
@@ -109,9 +81,6 @@ def predict_store(model: torch.nn.Module, store: str | Path, output: str | Path,
     Raises:
         InputError: when the store's length does not fit the model's input.
     """
-    from seqcnn.data import StoreSet
-    from seqcnn.store import Store, StorePart
-
     opened = Store(store)
     expected = getattr(model, "input_shape", None)
     if expected is not None and len(expected) == 2 and opened.length != expected[1]:

@@ -24,6 +24,7 @@ import numpy as np
 
 from seqcnn.arith import window
 from seqcnn.errors import InputError
+from seqcnn.files import atomic_write_bytes
 
 #: The lecture's vertical-edge kernel.
 VERTICAL_EDGE = np.array([[1, 0, -1], [1, 0, -1], [1, 0, -1]], dtype=float)
@@ -226,7 +227,6 @@ def _pyplot():
 
 
 def _save(fig, path: str | Path) -> Path:
-    from seqcnn.files import atomic_write_bytes
 
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")

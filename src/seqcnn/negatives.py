@@ -6,23 +6,21 @@ peak by shuffling it while keeping its dinucleotide counts exactly (Altschul and
 same on uint8 codes (compiled with numba: about a million 101 bp sequences a second).
 :func:`gc_matched_background` draws genome windows whose GC content follows the positives'.
 
-:func:`training_set` turns the records of a training file into a labelled set, adding
-negatives when the file holds positives only (or when asked).
+The training sets built from them (a positives-only file, BED peaks) are assembled in
+:mod:`seqcnn.loading`.
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numba
 import numpy as np
 
 from seqcnn.errors import InputError
-
-#: The zoo model that ``seqcnn train`` picks for positives-only (ChIP-seq style) data; chosen
-#: by measurement, see BENCHMARKS.md (## ENCODE).
-CHIPSEQ_MODEL = "chipseq"
+from seqcnn.io.bed import overlaps_any
+from seqcnn.sequence import gc_fraction
 
 #: Shuffled copies per positive when the user does not say (``--negatives`` unset). Two measured
 #: better than DeepBind's one on ENCODE ARID3A, and four better than two with the default model
@@ -176,102 +174,17 @@ def positives_only(labels: np.ndarray | None) -> bool:
     return labels is None or (len(labels) > 0 and bool(np.all(labels == 1)))
 
 
-def training_set(records, *, negatives: str | int | None = None, negatives_file=None, fit: str = "error", length: int | None = None, seed: int = 0, note=print):
-    """The labelled training set of ``records``, with negatives added where needed.
-
-    Records without labels, or with label 1 only, are positives. Unless ``negatives`` is
-    ``"none"``, positives-only data gets the sequences of ``negatives_file`` (label 0) when
-    given, else dinucleotide-shuffled copies of the positives; ``note`` says so in one line.
-
-    Args:
-        records: :class:`seqcnn.io.Records` of the training file.
-        negatives: see :func:`parse_negatives`; ``"gc"`` needs a genome (BED input) and is
-            refused here.
-        negatives_file: a sequence file of negatives (any format :func:`read_sequences` reads).
-        fit: length handling (see :func:`seqcnn.sequence.encode_batch`).
-        length: target length for ``fit``.
-        seed: seed of the shuffles.
-        note: where the one-line note goes (stderr by default).
-
-    Returns:
-        A :class:`seqcnn.datasets.LabelledSet`; negatives have ids ``<id>_shuf<c>``.
-
-    Raises:
-        InputError: for bad records or options.
-    """
-    from seqcnn.datasets import to_labelled
-
-    method, copies = parse_negatives(negatives)
-    wanted = method in ("shuffle", "gc") or negatives_file is not None
-    if method == "none" or not (wanted or positives_only(records.labels)):
-        return to_labelled(records, fit=fit, length=length)
-    if method == "gc":
-        raise InputError("--negatives gc draws GC-matched windows from a genome; it needs BED input with --genome")
-    if records.labels is None:
-        records.labels = np.ones(len(records))
-    pos = to_labelled(records, fit=fit, length=length, min_classes=1)
-    if negatives_file is not None:
-        neg = _negatives_from_file(negatives_file, pos.x.shape[1], fit)
-        what = f"{len(neg)} negatives from {negatives_file}"
-    else:
-        neg = shuffled_negatives(pos, copies, seed)
-        what = f"{len(neg)} dinucleotide-shuffled negatives ({copies} per positive, --negatives)"
-    if positives_only(records.labels):
-        _emit(note, f"seqcnn: {records.source}: all {len(pos)} training sequences are positives; adding {what}")
-    return concat(pos, neg)
-
-
-def _emit(note, text: str) -> None:
-    if note is print:
-        print(text, file=sys.stderr)
-    elif note is not None:
-        note(text)
-
-
 def shuffled_negatives(pos, copies: int = 1, seed: int = 0):
     """Dinucleotide-shuffled copies (label 0) of the sequences of a labelled set."""
-    from dataclasses import replace
-
     x = dinucleotide_shuffle(pos.x, copies, seed)
     ids = [f"{rec}_shuf{c}" for c in range(copies) for rec in pos.ids]
     return replace(pos, x=x, labels=np.zeros(len(x), dtype=np.int64), ids=ids)
-
-
-def _negatives_from_file(path, length: int, fit: str):
-    from seqcnn.datasets import to_labelled
-    from seqcnn.io import read_sequences
-
-    records = read_sequences(path)
-    records.labels = np.zeros(len(records))
-    return to_labelled(records, fit=fit, length=length, min_classes=1)
-
-
-def concat(*sets):
-    """Join labelled sets of the same kind and input shape (ids must stay unique)."""
-    from dataclasses import replace
-
-    ids = [rec for s in sets for rec in s.ids]
-    if len(set(ids)) != len(ids):
-        seen: set[str] = set()
-        dup = next(rec for rec in ids if rec in seen or seen.add(rec))
-        raise InputError(f'record "{dup}" is in both {sets[0].source} and another input; ids must be unique')
-    x = np.concatenate([s.x for s in sets])
-    labels = np.concatenate([s.labels for s in sets])
-    return replace(sets[0], x=x, labels=labels, ids=ids)
 
 
 def shared_sequences(train_codes: np.ndarray, test_codes: np.ndarray) -> int:
     """How many test sequences also occur (identically) in the training set."""
     train_keys = {row.tobytes() for row in np.ascontiguousarray(train_codes)}
     return sum(row.tobytes() in train_keys for row in np.ascontiguousarray(test_codes))
-
-
-def gc_fraction(codes: np.ndarray) -> np.ndarray:
-    """GC fraction of each row of codes ``(N, L)`` among its A/C/G/T bases (NaN when none)."""
-    acgt = (codes < 4).sum(1)
-    gc = ((codes == 1) | (codes == 2)).sum(1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(acgt > 0, gc / np.maximum(acgt, 1), np.nan)
 
 
 def gc_matched_background(genome, positives: np.ndarray, *, n: int | None = None, exclude: Sequence[tuple[str, int, int]] = (), chroms: Sequence[str] | None = None, bins: int = 20, seed: int = 0, oversample: int = 10) -> tuple[np.ndarray, list[tuple[str, int, int]]]:
@@ -297,8 +210,6 @@ def gc_matched_background(genome, positives: np.ndarray, *, n: int | None = None
     Raises:
         InputError: when the genome cannot supply enough windows in some GC bin.
     """
-    from seqcnn.io.bed import overlaps_any
-
     rng = np.random.default_rng(seed)
     width, n = positives.shape[1], n or len(positives)
     cand, where = genome.random_windows(width, n * oversample, rng, chroms)
@@ -318,60 +229,3 @@ def gc_matched_background(genome, positives: np.ndarray, *, n: int | None = None
     return cand[index], [where[i] for i in index]
 
 
-def peak_bundle(bed, genome_path, *, width: int = 101, summit_column: int | None = None, test_chroms: Sequence[str] = (),
-                negatives: str | int | None = None, seed: int = 0, note=print):
-    """Training (and held-out test) sets from BED peaks and a genome FASTA.
-
-    Positives are fixed-width windows around the peaks (:func:`seqcnn.io.bed.peak_windows`).
-    Negatives are dinucleotide shuffles of them (default, or ``N`` copies) or, with
-    ``negatives="gc"``, GC-matched genome windows that overlap no peak, drawn from the same
-    side of the chromosome split. With ``test_chroms``, peaks on those chromosomes form the
-    test set, and no training window may overlap a test window.
-
-    Returns:
-        A :class:`seqcnn.datasets.DataBundle` whose default model and recipe are ChIP-seq's.
-
-    Raises:
-        InputError: for bad BED records, chromosomes absent from the genome, intervals outside
-            their chromosome, an empty hold-out, or overlapping training and test windows.
-    """
-    from seqcnn.datasets import DataBundle, LabelledSet
-    from seqcnn.io.bed import Genome, check_no_overlap, chromosome_split, peak_windows, read_bed
-
-    method, copies = parse_negatives(negatives)
-    if method == "none":
-        raise InputError("BED peaks are positives only; --negatives none leaves nothing to contrast them with")
-    genome = Genome(genome_path)
-    peaks = read_bed(bed, summit_column)
-    windows = peak_windows(peaks, genome, width, bed)
-    codes = np.stack([genome.codes(*w) for w in windows])
-    ids = [f"{c}:{s}-{e}" for c, s, e in windows]
-    whole = LabelledSet(codes, np.ones(len(codes), dtype=np.int64), ids, str(bed))
-    parts = chromosome_split(windows, test_chroms, bed) if test_chroms else (np.arange(len(windows)), None)
-    sets, places = [], []
-    for index, chroms in zip(parts, (_other_chroms(genome, test_chroms), list(test_chroms))):
-        if index is None:
-            continue
-        pos, where = whole.subset(index), [windows[i] for i in index]
-        neg, neg_where = _peak_negatives(pos, method, copies, genome, windows, chroms, seed)
-        sets.append(concat(pos, neg))
-        places.append(where + neg_where)
-    if len(sets) == 2:
-        check_no_overlap(places[0], places[1], bed)
-    _emit(note, f"seqcnn: {bed}: {len(windows)} peaks as {width} bp windows; adding {'GC-matched genome' if method == 'gc' else 'dinucleotide-shuffled'} negatives")
-    return DataBundle(sets[0], sets[1] if len(sets) == 2 else None, CHIPSEQ_MODEL, "chipseq")
-
-
-def _other_chroms(genome, test_chroms: Sequence[str]) -> list[str]:
-    return [c for c in genome.lengths if c not in set(test_chroms)]
-
-
-def _peak_negatives(pos, method: str, copies: int, genome, peaks, chroms, seed: int):
-    from dataclasses import replace
-
-    if method != "gc":
-        neg = shuffled_negatives(pos, copies, seed)
-        return neg, []  # shuffles sit where their peaks are: the peaks' own check covers them
-    codes, where = gc_matched_background(genome, pos.x, n=copies * len(pos), exclude=peaks, chroms=chroms, seed=seed)
-    ids = [f"bg:{c}:{s}-{e}#{i}" for i, (c, s, e) in enumerate(where)]
-    return replace(pos, x=codes, labels=np.zeros(len(codes), dtype=np.int64), ids=ids), where

@@ -198,3 +198,11 @@ def gc_content(codes: np.ndarray) -> float:
     acgt = codes < N_CODE
     total = int(acgt.sum())
     return float(((codes == 1) | (codes == 2)).sum() / total) if total else float("nan")
+
+
+def gc_fraction(codes: np.ndarray) -> np.ndarray:
+    """GC fraction of each row of codes ``(N, L)`` among its A/C/G/T bases (NaN when none)."""
+    acgt = (codes < 4).sum(1)
+    gc = ((codes == 1) | (codes == 2)).sum(1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(acgt > 0, gc / np.maximum(acgt, 1), np.nan)

@@ -19,7 +19,7 @@ the manifest is complete, so an interrupted ``prepare`` never leaves a store tha
 Reading maps each shard with :class:`numpy.memmap` (read-only, shared by every process on
 the machine); :class:`StorePart` is a set of row ranges of a store (the whole store, or the
 training, validation or test part of a split) that stands where a
-:class:`seqcnn.datasets.LabelledSet` stands.
+:class:`seqcnn.labelled.LabelledSet` stands.
 """
 
 from __future__ import annotations
@@ -37,6 +37,11 @@ import numpy as np
 
 from seqcnn.errors import InputError
 from seqcnn.files import atomic_write_json, file_sha256, move_into_place
+from seqcnn.io.bed import Genome, overlaps_any, read_bed
+from seqcnn.sequence import N_CODE
+
+#: Rows per chunk while tiling a genome (and while preparing a store).
+CHUNK_ROWS = 1 << 16
 
 FORMAT = "seqcnn-store"
 VERSION = 1
@@ -407,101 +412,6 @@ class StorePart:
         return pick(order[n_test + n_val :]), pick(order[n_test : n_test + n_val]), pick(order[:n_test])
 
 
-def store_bundle(path: str | Path, test: str | Path | None = None):
-    """A :class:`seqcnn.datasets.DataBundle` whose training data is a whole store (nothing loaded).
-
-    Raises:
-        InputError: for a separate ``test`` file (a store is split into its own test part;
-            prepare the test data as a second store and use ``seqcnn evaluate``).
-    """
-    from seqcnn.datasets import DataBundle
-
-    if test is not None:
-        raise InputError(f"{path}: --test cannot be combined with a store; the store's own blocks are split off for the test")
-    return DataBundle(Store(path).all(), default_model="deepbind")
-
-
-#: Rows encoded and appended at a time while preparing a store.
-CHUNK_ROWS = 1 << 16
-
-
-def prepare(inputs: list[str | Path], out: str | Path, *, labels: str | Path | None = None, fit: str = "error",
-            length: int | None = None, negatives: str | int | None = None, genome: str | Path | None = None,
-            width: int = 101, summit_column: int | None = None, tile: int | None = None, seed: int = 0,
-            shard_rows: int = SHARD_ROWS, force: bool = False, progress: bool = True) -> Path:
-    """Convert sequence files (or BED peaks on a genome) into a store; see ``seqcnn prepare``.
-
-    Each input is read with the readers of :mod:`seqcnn.io` (FASTA, tables including DeepBind's
-    ``.seq.gz``, one sequence per line), one file at a time, and appended in chunks; positives-only
-    files get negatives as in training (:func:`seqcnn.negatives.training_set`). With ``genome``,
-    inputs are BED files: windows of ``width`` around each peak with negatives
-    (:func:`seqcnn.negatives.peak_bundle`), or, with ``tile``, every window of ``width`` at a
-    step of ``tile`` along every chromosome, labelled 1 where it overlaps a peak; tiling streams
-    the genome chromosome by chromosome, so the store may be far larger than memory.
-
-    Args:
-        inputs: sequence files, or BED files with ``genome``.
-        out: the store folder.
-        labels: a label file for a single sequence input.
-        fit: length handling (see :func:`seqcnn.sequence.encode_batch`).
-        length: the sequence length (default: the first sequence's).
-        negatives: for positives-only input (see :func:`seqcnn.negatives.parse_negatives`).
-        genome: a genome FASTA for BED inputs.
-        width: window width for BED inputs.
-        summit_column: 1-based BED column with the summit offset.
-        tile: step between tiled genome windows (BED labels them).
-        seed: seed of shuffled negatives.
-        shard_rows: rows per shard file.
-        force: replace an existing store.
-        progress: show a progress bar.
-
-    Returns:
-        The store folder.
-
-    Raises:
-        InputError: for unreadable inputs, ``labels`` with several inputs, or ``tile`` without a genome.
-    """
-    from tqdm.auto import tqdm
-
-    if labels is not None and len(inputs) != 1:
-        raise InputError(f"--labels gives the labels of one input, but {len(inputs)} inputs were given")
-    if tile is not None and (genome is None or tile < 1):
-        raise InputError(f"--tile {tile} needs --genome FASTA and a step of at least 1")
-    target = width if genome is not None else length
-    writer = StoreWriter(out, target or 1, shard_rows=shard_rows, force=force)
-    with writer, tqdm(total=None, unit="seq", unit_scale=True, desc="prepare", disable=not progress, leave=False) as bar:
-        for path in inputs:
-            before = writer.count
-            for codes, labs, ids in _input_chunks(path, labels, fit, target, negatives, genome, width, summit_column, tile, seed):
-                if writer.count == 0 and target is None:
-                    writer.length = target = codes.shape[1]
-                writer.add(codes, labs, ids)
-                bar.update(len(codes))
-            writer.add_source(path, writer.count - before)
-        if genome is not None:
-            writer.add_source(genome, 0)
-    return Path(out)
-
-
-def _input_chunks(path, labels, fit, length, negatives, genome, width, summit_column, tile, seed):
-    """Yield ``(codes, labels, ids)`` chunks of one input."""
-    if genome is not None and tile is not None:
-        yield from tile_genome(genome, path, width, tile)
-        return
-    if genome is not None:
-        from seqcnn.negatives import peak_bundle
-
-        data = peak_bundle(path, genome, width=width, summit_column=summit_column, negatives=negatives, seed=seed).train
-    else:
-        from seqcnn.io import read_sequences
-        from seqcnn.negatives import training_set
-
-        data = training_set(read_sequences(path, labels), negatives=negatives, fit=fit, length=length, seed=seed)
-    for start in range(0, len(data), CHUNK_ROWS):
-        stop = start + CHUNK_ROWS
-        yield data.x[start:stop], data.labels[start:stop], data.ids[start:stop]
-
-
 def tile_genome(genome_path: str | Path, bed: str | Path, width: int, step: int) -> Iterator[tuple[np.ndarray, np.ndarray, list[str]]]:
     """Every window of ``width`` at ``step`` along each chromosome, labelled 1 where it overlaps a BED peak.
 
@@ -511,9 +421,6 @@ def tile_genome(genome_path: str | Path, bed: str | Path, width: int, step: int)
     Yields:
         ``(codes (n, width) uint8, labels (n,) int64, ids)`` chunks; ids are ``chrom:start-end``.
     """
-    from seqcnn.io.bed import Genome, overlaps_any, read_bed
-    from seqcnn.sequence import N_CODE
-
     genome = Genome(genome_path)
     peaks = [(p.chrom, p.start, p.end) for p in read_bed(bed)]
     for chrom, size in genome.lengths.items():

@@ -29,16 +29,17 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from seqcnn.files import atomic_write_json, atomic_write_text
+from seqcnn.checkpoint import RunFolder
 from seqcnn.errors import InputError, SpecError
+from seqcnn.files import atomic_write_json, atomic_write_text
+from seqcnn.models import zoo
+from seqcnn.models.lookup import is_spec_file
+from seqcnn.models.spec import ModelSpec
+from seqcnn.report.plots import _pyplot, save_figure
+from seqcnn.report.references import ZENG2016_MEDIAN_AUROC
+from seqcnn.run import train
 
 RESULT_COLUMNS = ("experiment", "model", "auroc", "auprc", "accuracy", "epochs", "seconds", "params")
-
-#: Median test AUROC over 690 ENCODE experiments (Zeng et al. 2016; ../shared/data/README.md).
-ZENG2016_MEDIANS = {
-    "1layer_128motif": 0.879, "1layer": 0.846, "2layer": 0.826, "1layer_local_win9": 0.823,
-    "1layer_64motif": 0.819, "3layer": 0.817, "1layer_local_win3": 0.800, "1layer_1motif": 0.674,
-}
 
 GRID_KEYS = ("filters", "kernel", "pool", "depth")
 
@@ -152,8 +153,6 @@ def grid_specs(grid: dict[str, list[str]], length: int = 101):
         InputError: for a value that is not a positive number or a pooling name.
         SpecError: for a combination whose layers do not fit the input length.
     """
-    from seqcnn.models.spec import ModelSpec
-
     values = {"filters": ["128"], "kernel": ["24"], "pool": ["global"], "depth": ["1"]} | grid
     out = []
     for filters, kernel, pool, depth in itertools.product(*(values[k] for k in GRID_KEYS)):
@@ -195,11 +194,9 @@ def resolve_models(models: list[str], grid: dict[str, list[str]] | None, out: Pa
     Raises:
         SpecError: for a name that is neither a zoo model, a family nor a spec file.
     """
-    from seqcnn.models import zoo
-
     resolved: list[tuple[str, str]] = []
     for item in models:
-        if item.endswith(".json") or Path(item).is_file():
+        if is_spec_file(item):
             if not Path(item).is_file():
                 raise SpecError(f"{item}: spec file not found")
             resolved.append((Path(item).stem, str(Path(item).resolve())))
@@ -219,14 +216,10 @@ def resolve_models(models: list[str], grid: dict[str, list[str]] | None, out: Pa
 
 
 def _family(name: str) -> list[str]:
-    from seqcnn.models import zoo
-
-    if hasattr(zoo, "family"):
-        try:
-            return list(zoo.family(name))
-        except (SpecError, KeyError, ValueError):  # not a family name
-            return []
-    return [n for n in zoo.names() if n.startswith(f"{name}-")]
+    try:
+        return list(zoo.family(name))
+    except SpecError:  # not a family name
+        return []
 
 
 def sweep(
@@ -258,8 +251,6 @@ def sweep(
     Raises:
         SeqcnnError: for bad data, models or options, before any training.
     """
-    import os
-
     out = Path(out)
     if workers < 1:
         raise InputError(f"--workers must be at least 1, got {workers}")
@@ -340,7 +331,6 @@ def train_cell(cell: Cell, threads: int, options: dict) -> dict:
     """Train one cell into its folder (a partial folder is wiped first); returns its row."""
     import torch
 
-    from seqcnn.run import train
 
     torch.set_num_threads(threads)
     if cell.folder.exists():
@@ -356,20 +346,13 @@ def train_cell(cell: Cell, threads: int, options: dict) -> dict:
 
 
 def _row(cell: Cell, seconds: float) -> dict:
-    from seqcnn.checkpoint import read_json
-    from seqcnn.models.spec import ModelSpec
-
-    metrics = read_json(cell.folder / "metrics.json")
-    info = read_json(cell.folder / "model.json")
+    folder = RunFolder(cell.folder)
+    metrics, info, config, history = folder.metrics() or {}, folder.model_info(), folder.config(), folder.history()
     spec = ModelSpec.from_obj(info["spec"])
     params = sum(layer.params for layer in spec.analyse(tuple(info["input_shape"])))
-    history = [line.split(",") for line in (cell.folder / "history.csv").read_text().splitlines()]
-    epochs, column = len(history) - 1, history[0].index("seconds")
-    train_seconds = sum(float(row[column]) for row in history[1:])
-    config = read_json(cell.folder / "config.json")
     return {"experiment": cell.experiment.name, "model": cell.model, "auroc": metrics.get("auroc"), "auprc": metrics.get("auprc"),
-            "accuracy": metrics.get("accuracy"), "epochs": epochs, "seconds": round(seconds, 1), "params": params,
-            "train_examples": config["data"]["split"]["train"], "train_seconds": round(train_seconds, 2)}
+            "accuracy": metrics.get("accuracy"), "epochs": len(history), "seconds": round(seconds, 1), "params": params,
+            "train_examples": config["data"]["split"]["train"], "train_seconds": round(sum(r["seconds"] for r in history), 2)}
 
 
 def write_results(path: Path, rows: list[dict]) -> None:
@@ -397,7 +380,7 @@ def write_outputs(out: Path, rows: list[dict], models: list[str]) -> None:
 def reference_name(model: str) -> str | None:
     """The Zeng et al. name of a model label (``zeng2016-1layer_128motif`` -> ``1layer_128motif``)."""
     key = model.split("-", 1)[1] if model.startswith("zeng2016") and "-" in model else model
-    return key if key in ZENG2016_MEDIANS else None
+    return key if key in ZENG2016_MEDIAN_AUROC else None
 
 
 def summary_markdown(by_model: dict[str, list[dict]]) -> str:
@@ -414,7 +397,7 @@ def summary_markdown(by_model: dict[str, list[dict]]) -> str:
              "|---|---|---|---|---|---|"]
     for model, median, n, params, speed in stats:
         ref = reference_name(model)
-        lines.append(f"| {model} | {median:.3f} | {n} | {params:,} | {speed:,.0f} | {ZENG2016_MEDIANS[ref] if ref else '-'} |")
+        lines.append(f"| {model} | {median:.3f} | {n} | {params:,} | {speed:,.0f} | {ZENG2016_MEDIAN_AUROC[ref] if ref else '-'} |")
     lines += ["", ranking_note([(m, med) for m, med, *_ in stats])]
     return "\n".join(lines) + "\n"
 
@@ -427,17 +410,16 @@ def ranking_note(medians: list[tuple[str, float]]) -> str:
     from scipy.stats import spearmanr
 
     ours = [med for _, med in pairs]
-    paper = [ZENG2016_MEDIANS[name] for name, _ in pairs]
+    paper = [ZENG2016_MEDIAN_AUROC[name] for name, _ in pairs]
     rho = spearmanr(ours, paper).statistic
     best, worst = max(pairs, key=lambda p: p[1])[0], min(pairs, key=lambda p: p[1])[0]
-    pbest, pworst = max(pairs, key=lambda p: ZENG2016_MEDIANS[p[0]])[0], min(pairs, key=lambda p: ZENG2016_MEDIANS[p[0]])[0]
+    pbest, pworst = max(pairs, key=lambda p: ZENG2016_MEDIAN_AUROC[p[0]])[0], min(pairs, key=lambda p: ZENG2016_MEDIAN_AUROC[p[0]])[0]
     return (f"Ranking against Zeng et al. 2016 over {len(pairs)} models: Spearman rho {rho:.2f}; best here {best} "
             f"(paper: {pbest}), worst here {worst} (paper: {pworst}).")
 
 
 def plot_auroc_boxplot(aurocs: dict[str, list[float]], path: Path) -> Path:
     """Box plot of test AUROC per model (best median first), with the points, as Zeng et al.'s Fig. 2."""
-    from seqcnn.report.plots import _pyplot, save_figure
 
     plt = _pyplot()
     order = sorted(aurocs, key=lambda m: -statistics.median(aurocs[m]))

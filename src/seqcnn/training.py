@@ -1,8 +1,8 @@
-"""Training: the epoch loop, early stopping, and ``train()``, which makes a whole run folder.
+"""Training: the epoch loop, early stopping, determinism and the recipes.
 
-``fit`` trains a module on tensors and knows nothing of files; ``train`` loads data, splits
-it, builds the model from its spec, calls ``fit``, evaluates on the test part and writes the
-run folder (see ``docs/design.md``).
+``fit`` trains a module on tensors and knows nothing of files; :func:`seqcnn.run.train` loads
+data, splits it, builds the model from its spec, calls ``fit``, evaluates on the test part and
+writes the run folder (see ``docs/design.md``).
 
 Recipes built in:
 
@@ -10,8 +10,11 @@ Recipes built in:
   50 epochs, the weights of the last epoch).
 * ``seqcnn`` (the default): see :data:`RECIPES` and BENCHMARKS.md for the measurements
   behind it.
-* ``fashion`` (the default for Fashion-MNIST) and ``fashion-aug`` (random shifts and flips):
-  bf16 autocast and channels-last memory, chosen by measurement (BENCHMARKS.md).
+* ``chipseq`` (the default for positives-only ChIP-seq data): Adam, batch 64, early stopping,
+  reverse-complement augmentation (BENCHMARKS.md, ENCODE).
+* ``fashion`` (the default for Fashion-MNIST), ``fashion-aug`` (random shifts and flips) and
+  ``fashion-bn`` (batch-normalised CNNs): bf16 autocast and channels-last memory, chosen by
+  measurement (BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -95,6 +98,9 @@ RECIPES: dict[str, TrainConfig] = {
     # benchmarks/specs/fashion-cnn-bn-d25.json, 0.9397; BENCHMARKS.md).
     "fashion-bn": TrainConfig(epochs=30, batch_size=64, lr=3e-3, optimizer="adam", schedule="onecycle",
                               augment=("shift", "flip"), precision="bf16", channels_last=True),
+    # Positives-only ChIP-seq data with shuffled negatives (the default there): chosen by measurement on
+    # ENCODE experiments (BENCHMARKS.md, ENCODE).
+    "chipseq": TrainConfig(epochs=20, batch_size=64, lr=5e-3, optimizer="adam", patience=3, restore_best=True, augment=("rc",)),
 }
 
 

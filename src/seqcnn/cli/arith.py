@@ -68,17 +68,10 @@ def _window_text(args: argparse.Namespace) -> str:
 
 
 def _model_fields(args: argparse.Namespace) -> str:
-    from pathlib import Path
-
     from seqcnn.cli.summary import input_shape
-    from seqcnn.models import zoo
-    from seqcnn.models.spec import ModelSpec
+    from seqcnn.models.lookup import default_input, resolve_spec
     from seqcnn.models.summary import field_table
 
-    if args.model.endswith(".json") or Path(args.model).is_file():
-        spec = ModelSpec.load(args.model)
-        shape = input_shape(args, None)
-    else:
-        shape = input_shape(args, zoo.entry(args.model).default_input)
-        spec = zoo.get(args.model, input_shape=shape)
+    shape = input_shape(args, default_input(args.model))
+    spec = resolve_spec(args.model, input_shape=shape)
     return field_table(spec, shape)

@@ -21,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from seqcnn.checkpoint import load_model
-    from seqcnn.datasets import to_labelled
+    from seqcnn.labelled import to_labelled
     from seqcnn.inference import predict, run_rc_average
     from seqcnn.io import read_sequences
     from seqcnn.metrics import classification_metrics, format_metrics

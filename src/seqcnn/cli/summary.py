@@ -35,18 +35,10 @@ def input_shape(args: argparse.Namespace, default: tuple[int, ...] | None) -> tu
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from seqcnn.models import zoo
-    from seqcnn.models.spec import ModelSpec
+    from seqcnn.models.lookup import default_input, resolve_spec
     from seqcnn.models.summary import summary
 
-    if args.model.endswith(".json") or Path(args.model).is_file():
-        spec = ModelSpec.load(args.model)
-        shape = input_shape(args, None)
-    else:
-        entry = zoo.entry(args.model)
-        shape = input_shape(args, entry.default_input)
-        spec = zoo.get(args.model, classes=args.classes, input_shape=shape)
+    shape = input_shape(args, default_input(args.model))
+    spec = resolve_spec(args.model, classes=args.classes, input_shape=shape)
     print(summary(spec, shape, channels_last=not args.channels_first))
     return 0

@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from seqcnn.errors import InputError
+from seqcnn.models.network import Conv1D, Conv2D, Dense, GlobalPool, MaxPool1D, MaxPool2D, SpecModel, _activate
 
 #: The most one-hot floats that one ISM chunk holds in the first layer's output.
 ISM_CHUNK_ELEMENTS = 1 << 24
@@ -131,7 +132,6 @@ def _ism_method(model: nn.Module, length: int, one_hot: bool):
     """The fastest exact ISM for ``model``, and the floats it holds per variant."""
     from functools import partial
 
-    from seqcnn.models.network import GlobalPool
 
     conv = _first_conv_for_ism(model)
     if conv is None:
@@ -164,7 +164,6 @@ def _ism_full(model: nn.Module, xb: torch.Tensor, target: int) -> torch.Tensor:
 
 def _first_conv_for_ism(model: nn.Module):
     """The first layer of a spec model when it allows the incremental ISM path, else None."""
-    from seqcnn.models.network import Conv1D, SpecModel
 
     if not isinstance(model, SpecModel) or not isinstance(model.layers[0], Conv1D):
         return None
@@ -203,7 +202,6 @@ def _pre_activation(conv, xb: torch.Tensor) -> torch.Tensor:
 
 def _ism_fast(model: nn.Module, conv, xb: torch.Tensor, target: int) -> torch.Tensor:
     """ISM with the first Conv1D updated incrementally; the other layers run on each variant."""
-    from seqcnn.models.network import _activate
 
     ref = _pre_activation(conv, xb)  # (B, F, L_out)
     rest = model.layers[1:]
@@ -232,7 +230,6 @@ def _ism_global_max(model: nn.Module, conv, xb: torch.Tensor, target: int) -> to
     those outputs that does not depend on the edited base is computed once per position and
     shared by its three substitutions.
     """
-    from seqcnn.models.network import _activate
 
     pre = _pre_activation(conv, xb)  # (B, F, L_out)
     act = _activate(pre, conv.activation)
@@ -257,7 +254,6 @@ def _ism_global_max(model: nn.Module, conv, xb: torch.Tensor, target: int) -> to
 
 def _changed_max(pre, xb, per_tap, out_pos, ref_base, outside, activation) -> torch.Tensor:
     """Global max of each substitution's first-layer outputs ``(B, L, 3, F)``, in torch."""
-    from seqcnn.models.network import _activate
 
     n_out = pre.shape[2]
     valid = (out_pos >= 0) & (out_pos < n_out)
@@ -380,7 +376,6 @@ def deeplift_module(model: nn.Module) -> tuple[nn.Module, dict]:
     """
     from tangermeme._deep_lift_utils import _nonlinear
 
-    from seqcnn.models.network import SpecModel
 
     if not isinstance(model, SpecModel):
         return model, {}
@@ -391,7 +386,6 @@ def deeplift_module(model: nn.Module) -> tuple[nn.Module, dict]:
 
 
 def _plain_layers(layer: nn.Module, info) -> list[nn.Module]:
-    from seqcnn.models.network import Conv1D, Conv2D, Dense, GlobalPool, MaxPool1D, MaxPool2D
 
     ndim = len(info.in_shape) - 1
     pad_cls = nn.ConstantPad1d if ndim == 1 else nn.ConstantPad2d

@@ -18,8 +18,18 @@ from pathlib import Path
 
 import numpy as np
 
+from seqcnn.checkpoint import load_model, read_json
 from seqcnn.errors import InputError, RunError
+from seqcnn.files import atomic_write_bytes, atomic_write_json, atomic_write_text, safe_name
+from seqcnn.inference import predict
 from seqcnn.interpret import jaspar as jaspar_mod
+from seqcnn.interpret.attribution import deep_lift_shap, gradient_x_input, saturation_mutagenesis
+from seqcnn.interpret.filters import consensus, filter_motifs, first_conv, information_content, trim
+from seqcnn.io import read_sequences
+from seqcnn.io.meme import MemeMotif, read_meme, write_meme
+from seqcnn.report.html import write_report
+from seqcnn.report.logos import plot_attributions, plot_pwm_logo
+from seqcnn.sequence import encode_batch, onehot
 
 TSV_COLUMNS = ["filter", "information_content", "n_sites", "jaspar_id", "jaspar_name", "p_value", "q_value", "orientation"]
 TRIM_BITS = 0.25
@@ -100,7 +110,6 @@ def explain(run: str | Path, file: str | Path | None = None, *, fit: str = "erro
         InputError: for sequences that do not fit the model, or bad options.
         SpecError: for a model without a Conv1D first layer (unless ``filters`` is off).
     """
-    from seqcnn.checkpoint import load_model, read_json
 
     options = (options or ExplainOptions()).check()
     run = Path(run)
@@ -111,7 +120,6 @@ def explain(run: str | Path, file: str | Path | None = None, *, fit: str = "erro
     else:
         chosen, pool = _run_sequences(run, read_json(run / "config.json"), length, options)
     explain_model(model, chosen, pool, run, options)
-    from seqcnn.report.html import write_report
 
     write_report(run)  # the run's page now shows the saliency maps and motifs
     return run
@@ -131,8 +139,6 @@ def explain_model(model, chosen: Chosen, pool: np.ndarray | None, out: str | Pat
     Returns:
         The summary written to ``explain.json``.
     """
-    from seqcnn.files import atomic_write_json
-    from seqcnn.interpret.filters import first_conv
 
     options = (options or ExplainOptions()).check()
     out = Path(out)
@@ -154,9 +160,6 @@ def explain_model(model, chosen: Chosen, pool: np.ndarray | None, out: str | Pat
 
 
 def _file_sequences(model, file, fit: str, length: int, options: ExplainOptions) -> tuple[Chosen, np.ndarray]:
-    from seqcnn.inference import predict
-    from seqcnn.io import read_sequences
-    from seqcnn.sequence import encode_batch, onehot
 
     records = read_sequences(file)
     codes = encode_batch(records.seqs, length=length, fit=fit, ids=records.ids, source=records.source)
@@ -168,7 +171,6 @@ def _file_sequences(model, file, fit: str, length: int, options: ExplainOptions)
 
 def _run_sequences(run: Path, config: dict, length: int, options: ExplainOptions) -> tuple[Chosen, np.ndarray]:
     """The top-scoring correctly classified test positives of a run, and all its test sequences."""
-    from seqcnn.sequence import onehot
 
     rows = _read_predictions(run / "predictions.tsv", options.target)
     lookup = _data_lookup(config, length)
@@ -197,28 +199,14 @@ def _read_predictions(path: Path, target: int) -> list[dict]:
 
 
 def _data_lookup(config: dict, length: int) -> dict[str, np.ndarray]:
-    """Sequence codes by id, from the run's built-in data set or its files (test files win)."""
-    from seqcnn.datasets import BUILTIN, load_builtin
-    from seqcnn.io import read_sequences
-    from seqcnn.sequence import encode_batch
-
-    data = config.get("data", {})
-    source, files = str(data.get("source", "")), [str(f) for f in data.get("files", [])]
+    """Sequence codes by id, from the run's data read again (test files win: they come later)."""
     lookup: dict[str, np.ndarray] = {}
-    if source in BUILTIN and not Path(source).exists():
-        bundle = load_builtin(source, int(config.get("train", {}).get("seed", 0)))
-        for part in (bundle.train, bundle.test):
-            if part is not None and part.kind == "sequence":
-                lookup.update(zip(part.ids, part.x))
-        return lookup
-    for path in files:
-        if not Path(path).is_file():
-            raise RunError(f"{path}: the run's data file is gone; pass the sequences to explain as FILE")
-        try:
-            records = read_sequences(path)
-            codes = encode_batch(records.seqs, length=length, fit="pad-crop", ids=records.ids, source=records.source)
-        except InputError:
-            continue  # a label file
+    try:
+        parts = recorded_data(config)
+    except RunError as exc:
+        raise RunError(f"{exc}; pass the sequences to explain as FILE") from None
+    for _, records in parts:
+        codes = encode_batch(records.seqs, length=length, fit="pad-crop", ids=records.ids, source=records.source)
         lookup.update(zip(records.ids, codes))
     return lookup
 
@@ -227,9 +215,6 @@ def _data_lookup(config: dict, length: int) -> dict[str, np.ndarray]:
 
 
 def _attributions(model, chosen: Chosen, out: Path, options: ExplainOptions) -> dict:
-    from seqcnn.files import atomic_write_bytes, safe_name
-    from seqcnn.interpret.attribution import deep_lift_shap, gradient_x_input, saturation_mutagenesis
-    from seqcnn.report.logos import plot_attributions
 
     x, target = chosen.x, options.target
     started = time.time()
@@ -271,7 +256,6 @@ def _clear_pngs(folder: Path) -> None:
 
 
 def _targets(options: ExplainOptions) -> tuple:
-    from seqcnn.io.meme import read_meme
 
     targets = list(jaspar_mod.load_jaspar(options.release, options.collection, options.tax_group))
     for path in options.extra_motifs:
@@ -280,7 +264,6 @@ def _targets(options: ExplainOptions) -> tuple:
 
 
 def _filters(model, pool: np.ndarray, targets: tuple, out: Path, options: ExplainOptions) -> dict:
-    from seqcnn.interpret.filters import filter_motifs, information_content
 
     motifs = filter_motifs(model, pool, options.threshold)
     names = [f"filter_{i:0{max(2, len(str(len(motifs) - 1)))}d}" for i in range(len(motifs))]
@@ -301,22 +284,17 @@ def _filters(model, pool: np.ndarray, targets: tuple, out: Path, options: Explai
 
 
 def _trimmed(pwm: np.ndarray) -> np.ndarray:
-    from seqcnn.interpret.filters import trim
 
     start, end = trim(pwm, TRIM_BITS)
     return pwm[:, start:end]
 
 
 def _write_meme(path: Path, names, pwms, n_sites, live) -> None:
-    from seqcnn.interpret.filters import consensus
-    from seqcnn.io.meme import MemeMotif, write_meme
 
     write_meme(path, [MemeMotif(names[i], pwms[i], consensus(pwms[i]), int(n_sites[i])) for i in live])
 
 
 def _write_tsv(path: Path, names, pwms, n_sites, matches: dict, targets) -> None:
-    from seqcnn.files import atomic_write_text
-    from seqcnn.interpret.filters import information_content
 
     lines = ["\t".join(TSV_COLUMNS)]
     for i, name in enumerate(names):
@@ -328,8 +306,6 @@ def _write_tsv(path: Path, names, pwms, n_sites, matches: dict, targets) -> None
 
 
 def _filter_logos(folder: Path, names, pwms, matches: dict, targets, live, progress: bool) -> None:
-    from seqcnn.interpret.filters import information_content
-    from seqcnn.report.logos import plot_pwm_logo
 
     _clear_pngs(folder)
     for i in _progress(live, "filter logos", progress):

@@ -12,7 +12,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from seqcnn.checkpoint import load_run
 from seqcnn.errors import InputError, RunError
+from seqcnn.images import read_fashion, read_images
+from seqcnn.report.images import plot_feature_maps, plot_kernels, plot_saliency
 
 
 def conv_layers(model: torch.nn.Module) -> list[tuple[int, torch.nn.Module]]:
@@ -95,8 +98,6 @@ def explain_image(run_dir: str | Path, index: int, images: str | Path | None = N
         RunError: for a run that is not an image model.
         InputError: for an image index out of range, or a run whose test images cannot be found.
     """
-    from seqcnn.checkpoint import load_run
-    from seqcnn.report.images import plot_feature_maps, plot_kernels, plot_saliency
 
     run = load_run(run_dir)
     if len(run.model.input_shape) != 3:
@@ -118,7 +119,6 @@ def explain_image(run_dir: str | Path, index: int, images: str | Path | None = N
 
 def _test_images(run, images, labels, data_dir):
     """The labelled images to pick from: ``images`` when given, else the run's Fashion-MNIST test set."""
-    from seqcnn.images import read_fashion, read_images
 
     if images is not None:
         return read_images(images, labels)

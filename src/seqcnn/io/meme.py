@@ -31,6 +31,7 @@ import numpy as np
 
 from seqcnn.errors import InputError, where
 from seqcnn.files import atomic_write_text
+from seqcnn.io.text import numbered_lines
 
 _MATRIX_LINE = re.compile(r"letter-probability matrix:(?P<fields>.*)", re.IGNORECASE)
 _FIELD = re.compile(r"(\w+)\s*=\s*(\S+)")
@@ -114,7 +115,6 @@ def read_meme(path: str | Path) -> list[MemeMotif]:
             matrix header without ``w=``, a row without four numbers, a matrix cut short, or a
             duplicate motif name.
     """
-    from seqcnn.io.text import numbered_lines
 
     motifs: list[MemeMotif] = []
     current: dict | None = None

@@ -146,6 +146,21 @@ def deepbind(classes: int = 2, input_shape: tuple[int, ...] = (4, 101)) -> Model
     ])
 
 
+#: seqcnn's default for positives-only ChIP-seq data (``--model chipseq``). Chosen by measurement on
+#: the ten ENCODE experiments (BENCHMARKS.md, ENCODE; ``benchmarks/encode_grid.py``): more kernels and
+#: narrower ones beat DeepBind's 16 x 24 and a 128 x 24 layer, deeper stacks did worse, and a
+#: Dense(32) + Dropout head learned slower than the output layer directly on the pooled kernels.
+@register("chipseq", "sequence", (4, 101), "256 x 12 conv, global max pool, softmax (seqcnn's ChIP-seq default)")
+def chipseq(classes: int = 2, input_shape: tuple[int, ...] = (4, 101)) -> ModelSpec:
+    """seqcnn's ChIP-seq model: Conv1D(256 filters, width 12, relu) -> GlobalMaxPooling1D ->
+    Dense(classes, softmax): 13,058 parameters for two classes, at any input length."""
+    return _spec([
+        {"Conv1D": {"filters": 256, "kernel_size": 12, "activation": "relu"}},
+        {"GlobalMaxPooling1D": {}},
+        _head(classes),
+    ])
+
+
 @register("fashion-dense", "image", (1, 28, 28), "Geron 2022 ch. 10: dense baseline Flatten -> 300 -> 100 -> 10")
 def fashion_dense(classes: int = 10, input_shape: tuple[int, ...] = (1, 28, 28)) -> ModelSpec:
     """The dense Fashion-MNIST baseline of Geron (2022), "Hands-On Machine Learning", ch. 10.

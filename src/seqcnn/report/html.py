@@ -21,15 +21,16 @@ from pathlib import Path
 
 import numpy as np
 
-from seqcnn.checkpoint import read_json
-from seqcnn.files import atomic_write_text
+from seqcnn import __version__
+from seqcnn.checkpoint import read_json, recorded_data
 from seqcnn.errors import RunError, SeqcnnError
+from seqcnn.files import atomic_write_text
+from seqcnn.models.spec import ModelSpec
+from seqcnn.models.summary import summary_rows
+from seqcnn.report.plots import plot_calibration
+from seqcnn.report.references import ZENG2016_MEDIAN_AUROC
+from seqcnn.sequence import encode, gc_content
 
-#: Median test AUROC over 690 ENCODE experiments per model, Zeng et al. 2016 (Bioinformatics 32:i121).
-ZENG2016_MEDIAN_AUROC = {
-    "1layer_128motif": 0.879, "1layer": 0.846, "2layer": 0.826, "1layer_local_win9": 0.823,
-    "1layer_64motif": 0.819, "3layer": 0.817, "1layer_local_win3": 0.800, "1layer_1motif": 0.674,
-}
 MAX_SALIENCY = 4  # saliency maps shown; the rest stay in plots/saliency/
 MAX_LOGOS = 32  # motif rows with an inlined logo
 STATS_MAX_BYTES = 32 << 20  # data files larger than this are not re-read for GC content
@@ -91,7 +92,6 @@ def _environment():
 
 
 def _page_context(folder: Path) -> dict:
-    from seqcnn import __version__
 
     css = (Path(__file__).parent / "static" / "report.css").read_text(encoding="utf-8")
     return {"css": css, "folder": str(folder), "version": __version__, "generated": datetime.now().strftime("%Y-%m-%d %H:%M")}
@@ -178,8 +178,6 @@ def _class_names(config: dict, metrics: dict | None) -> list[str]:
 
 def model_summary(folder: Path) -> dict | None:
     """The Keras-style summary rows and totals of ``model.json``, or None when it is absent."""
-    from seqcnn.models.spec import ModelSpec
-    from seqcnn.models.summary import summary_rows
 
     path = folder / "model.json"
     if not path.is_file():
@@ -259,7 +257,6 @@ def calibration_uri(folder: Path) -> str | None:
         data = read_predictions(source)
         if data is None:
             return None
-        from seqcnn.report.plots import plot_calibration
 
         plot_calibration(*data, path)
     return image_uri(path)
@@ -283,67 +280,23 @@ def data_summary(config: dict) -> dict:
     if data.get("kind", "sequence") != "sequence":
         return data
     try:
-        data["stats"] = _sequence_stats(data, config.get("train", {}).get("seed", 0))
+        data["stats"] = _sequence_stats(data, config)
     except (SeqcnnError, OSError, ValueError) as exc:
         data["stats_note"] = f"not computed: {str(exc).splitlines()[0]}"
     return data
 
 
-def _sequence_stats(data: dict, seed: int) -> list[dict]:
+def _sequence_stats(data: dict, config: dict) -> list[dict]:
     """Rows (part, class, n, length min/median/max, GC) for the data the run was trained on."""
-    files = [Path(f) for f in data.get("files", [])]
-    if not files:
-        from seqcnn.datasets import BUILTIN, load_builtin
-        from seqcnn.sequence import decode
-
-        if data.get("source") not in BUILTIN:
-            raise ValueError(f"the run records no data files, and {data.get('source')!r} is not a built-in data set")
-        if data.get("n", 0) > STATS_MAX_BUILTIN:
-            raise ValueError(f"{data['n']:,} examples; more than {STATS_MAX_BUILTIN:,} are not regenerated for the report")
-        bundle = load_builtin(data["source"], seed)
-        parts = [("data", decode(bundle.train.x), bundle.train.labels)]
-        if bundle.test is not None:
-            parts.append(("test", decode(bundle.test.x), bundle.test.labels))
-        return _stats_rows(parts, data)
-    return _stats_rows(_read_parts(files, data.get("sha256", {})), data)
-
-
-def _read_parts(files: list[Path], hashes: dict) -> list[tuple[str, list[str], np.ndarray | None]]:
-    """(file name, sequences, labels) for the run's files: ``[data, labels?, test?, test_labels?, negatives?]``.
-
-    A label file always follows the sequence file it labels, so a file that reads as numbers
-    is the labels of the one before it.
-    """
-    from seqcnn.io import read_sequences
-    from seqcnn.io.labels import read_label_file
-    from seqcnn.files import file_sha256
-
-    for path in files:
-        if path.stat().st_size > STATS_MAX_BYTES:
+    for path in data.get("files", []):
+        if Path(path).is_file() and Path(path).stat().st_size > STATS_MAX_BYTES:
             raise ValueError(f"{path} is larger than {STATS_MAX_BYTES >> 20} MB")
-        if str(path) in hashes and file_sha256(path) != hashes[str(path)]:
-            raise ValueError(f"{path} changed since the run (SHA-256 differs)")
-    parts, i = [], 0
-    while i < len(files):
-        labels = None
-        if i + 1 < len(files) and _is_label_file(files[i + 1], read_label_file):
-            labels = files[i + 1]
-        records = read_sequences(files[i], labels)
-        parts.append((files[i].name, records.seqs, records.labels))
-        i += 2 if labels else 1
-    return parts
-
-
-def _is_label_file(path: Path, read_label_file) -> bool:
-    try:
-        read_label_file(path)
-    except SeqcnnError:
-        return False
-    return True
+    if not data.get("files") and data.get("n", 0) > STATS_MAX_BUILTIN:
+        raise ValueError(f"{data['n']:,} examples; more than {STATS_MAX_BUILTIN:,} are not regenerated for the report")
+    return _stats_rows([(name, records.seqs, records.labels) for name, records in recorded_data(config)], data)
 
 
 def _stats_rows(parts, data: dict) -> list[dict]:
-    from seqcnn.sequence import encode, gc_content
 
     names = data.get("class_names")
     rows = []
