@@ -1,5 +1,5 @@
 # make run   - set up .venv and run the main job on the built-in data (train, then explain)
-# make test  - set up .venv and run the test suite
+# make test  - set up .venv, lint (ruff) and run the test suite
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -23,6 +23,7 @@ run: setup
 	$(BIN)/seqcnn explain $(RUN_DIR)
 
 test: setup
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
 clean:

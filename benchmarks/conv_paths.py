@@ -2,7 +2,8 @@
 
     .venv/bin/python benchmarks/conv_paths.py [--threads 1]
 
-For the primer, DeepBind, zeng2016-1layer_128motif and default ChIP-seq (``chipseq``) models, at batch sizes 32 to 1,024, the
+For the primer, DeepBind, zeng2016-1layer_128motif and default ChIP-seq (``chipseq``) models, at batch sizes
+32 to 1,024, the
 milliseconds of a training step's forward and backward pass (no optimiser) and of an inference
 forward pass, with ``seqcnn.models.network.FAST_CPU_PATHS`` off (torch's own path) and on (the
 default, which takes the matrix product in training when its window matrix holds at most a
@@ -41,9 +42,9 @@ def per_call_ms(fn, repeats: int) -> float:
 
 def step_times(name: str, length: int, batch: int, repeats: int) -> dict:
     torch.manual_seed(0)
-    from seqcnn.run import resolve_spec
+    from seqcnn.models.lookup import resolve_spec
 
-    model = build_model(resolve_spec(name, (4, length), 2), (4, length))  # zoo names and "chipseq"
+    model = build_model(resolve_spec(name, classes=2, input_shape=(4, length)), (4, length))  # zoo names and "chipseq"
     x = torch.randn(batch, 4, length)
     row = {"model": name, "batch": batch}
     for fast in (False, True):
@@ -58,8 +59,7 @@ def step_times(name: str, length: int, batch: int, repeats: int) -> dict:
 def primer_fit(fast: bool) -> float:
     sys.path.insert(0, str(ROOT / "benchmarks"))
     from primer import primer_split
-
-    from seqcnn.run import tensor_set
+    from seqcnn.data import tensor_set
     from seqcnn.training import RECIPES, fit
 
     train, val, _ = primer_split()
@@ -88,14 +88,26 @@ def main() -> None:
     for _ in range(3):
         for fast in (False, True):
             fits["fast" if fast else "torch"].append(round(primer_fit(fast), 3))
-    result = {"date": date.today().isoformat(), "machine": platform.machine(), "torch": torch.__version__, "threads": args.threads,
-              "steps": rows, "primer_fit_seconds": fits}
+    result = {
+        "date": date.today().isoformat(),
+        "machine": platform.machine(),
+        "torch": torch.__version__,
+        "threads": args.threads,
+        "steps": rows,
+        "primer_fit_seconds": fits,
+    }
     (ROOT / "benchmarks" / "results").mkdir(exist_ok=True)
     (ROOT / "benchmarks" / "results" / "conv-paths.json").write_text(json.dumps(result, indent=2) + "\n")
-    print(f"{result['date']}, torch {result['torch']}, {args.threads} thread(s); ms per call, torch's path -> seqcnn's default\n")
+    print(
+        f"{result['date']}, torch {result['torch']}, {args.threads} thread(s); ms per call, torch's path -> seqcnn's "
+        "default\n"
+    )
     print("| model | batch | training forward+backward | inference forward |\n|---|---|---|---|")
     for r in rows:
-        print(f"| {r['model']} | {r['batch']} | {r['train_torch']:.2f} -> {r['train_fast']:.2f} | {r['infer_torch']:.2f} -> {r['infer_fast']:.2f} |")
+        print(
+            f"| {r['model']} | {r['batch']} | {r['train_torch']:.2f} -> {r['train_fast']:.2f} | "
+            f"{r['infer_torch']:.2f} -> {r['infer_fast']:.2f} |"
+        )
     print(f"\nPrimer 50-epoch fit (s): torch's path {fits['torch']}, seqcnn's default {fits['fast']}")
 
 

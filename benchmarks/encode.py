@@ -52,8 +52,17 @@ def run_one(name: str, args, overrides: dict) -> dict:
 
     out = ROOT / "runs" / "encode" / args.tag / name
     started = time.time()
-    run_dir = seqcnn.train(DATA / f"{name}_AC.seq.gz", test=DATA / f"{name}_B.seq.gz", model=args.model, out=out, force=True,
-                           progress=False, negatives=args.negatives, rc_average=args.rc_average, **overrides)
+    run_dir = seqcnn.train(
+        DATA / f"{name}_AC.seq.gz",
+        test=DATA / f"{name}_B.seq.gz",
+        model=args.model,
+        out=out,
+        force=True,
+        progress=False,
+        negatives=args.negatives,
+        rc_average=args.rc_average,
+        **overrides,
+    )
     metrics = json.loads((run_dir / "metrics.json").read_text())
     config = json.loads((run_dir / "config.json").read_text())
     rows = (run_dir / "history.csv").read_text().splitlines()
@@ -71,7 +80,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model")
     parser.add_argument("--negatives")
     parser.add_argument("--rc-average", action=argparse.BooleanOptionalAction, default=None)
-    for flag, kind in (("epochs", int), ("batch-size", int), ("lr", float), ("weight-decay", float), ("patience", int), ("threads", int), ("optimizer", str), ("schedule", str), ("seed", int)):
+    for flag, kind in (
+        ("epochs", int),
+        ("batch-size", int),
+        ("lr", float),
+        ("weight-decay", float),
+        ("patience", int),
+        ("threads", int),
+        ("optimizer", str),
+        ("schedule", str),
+        ("seed", int),
+    ):
         parser.add_argument(f"--{flag}", type=kind)
     parser.add_argument("--augment", help="comma list, or 'none'")
     parser.add_argument("--val-size", type=float, help="fraction of the training file used for early stopping")
@@ -79,14 +98,23 @@ def main(argv: list[str] | None = None) -> int:
     run_options = {}
     if args.val_size is not None:
         run_options["val_size"] = args.val_size
-    overrides = dict(run_options) | {k: getattr(args, k) for k in ("epochs", "batch_size", "lr", "weight_decay", "patience", "threads", "optimizer", "schedule", "seed") if getattr(args, k) is not None}
+    overrides = dict(run_options) | {
+        k: getattr(args, k)
+        for k in ("epochs", "batch_size", "lr", "weight_decay", "patience", "threads", "optimizer", "schedule", "seed")
+        if getattr(args, k) is not None
+    }
     if args.augment is not None:
         overrides["augment"] = () if args.augment == "none" else tuple(args.augment.split(","))
     results = []
     for name in experiments(args.data, args.only):
         results.append(run_one(name, args, overrides))
         r = results[-1]
-        print(f"{name}: AUROC {r['auroc']:.4f} (DeepBind best {r['deepbind_best']:.3f}) epochs {r['epochs']} {r['seconds']} s", file=sys.stderr, flush=True)
+        print(
+            f"{name}: AUROC {r['auroc']:.4f} (DeepBind best {r['deepbind_best']:.3f}) epochs {r['epochs']} "
+            f"{r['seconds']} s",
+            file=sys.stderr,
+            flush=True,
+        )
         write(results, args, quiet=True)  # after each experiment, so an interrupted run keeps its numbers
     write(results, args)
     return 0
@@ -96,14 +124,22 @@ def write(results: list[dict], args, quiet: bool = False) -> None:
     from seqcnn.files import atomic_write_text
 
     keys = list(results[0])
-    lines = ["\t".join(keys)] + ["\t".join(f"{r[k]:.4f}" if isinstance(r[k], float) else str(r[k]) for k in keys) for r in results]
+    lines = ["\t".join(keys)] + [
+        "\t".join(f"{r[k]:.4f}" if isinstance(r[k], float) else str(r[k]) for k in keys) for r in results
+    ]
     atomic_write_text(ROOT / "benchmarks" / "results" / f"encode-{args.tag}.tsv", "\n".join(lines) + "\n")
     if quiet:
         return
-    print(f"tag {args.tag}, {date.today()}, {platform.machine()} {platform.processor() or ''}, options {' '.join(sys.argv[1:])}")
+    print(
+        f"tag {args.tag}, {date.today()}, {platform.machine()} {platform.processor() or ''}, options "
+        f"{' '.join(sys.argv[1:])}"
+    )
     print("| experiment | AUROC | DeepBind best | pass | epochs | seconds |\n|---|---|---|---|---|---|")
     for r in results:
-        print(f"| {r['experiment']} | {r['auroc']:.3f} | {r['deepbind_best']:.3f} | {'yes' if r['pass'] else 'NO'} | {r['epochs']} | {r['seconds']} |")
+        print(
+            f"| {r['experiment']} | {r['auroc']:.3f} | {r['deepbind_best']:.3f} | {'yes' if r['pass'] else 'NO'} | "
+            f"{r['epochs']} | {r['seconds']} |"
+        )
     aurocs = [r["auroc"] for r in results]
     print(f"median AUROC {statistics.median(aurocs):.4f}, passed {sum(r['pass'] for r in results)}/{len(results)}, "
           f"total {sum(r['seconds'] for r in results):.0f} s")

@@ -1,6 +1,7 @@
 """Transfer learning on ENCODE: a small training set from scratch vs fine-tuned from a related run.
 
-    nice -n 10 .venv/bin/python benchmarks/encode_transfer.py --source "runs/encode/ten/ELK1_GM12878_ELK1_(1277-1)_Stanford" --target GABPA [--n 500]
+    nice -n 10 .venv/bin/python benchmarks/encode_transfer.py \
+        --source "runs/encode/ten/ELK1_GM12878_ELK1_(1277-1)_Stanford" --target GABPA [--n 500]
 
 Cuts the target's ``_AC`` file to ``n`` random positives (seeded), then trains the default model
 (i) from scratch, (ii) from the source run's weights (all layers trainable) and (iii) from the
@@ -47,9 +48,21 @@ def main() -> int:
     out = ROOT / "runs" / "transfer"
     train, test = cut(args.target, args.n, out)
     results: dict[str, list[float]] = {}
-    for label, extra in (("scratch", {}), ("fine-tune", {"init_from": args.source}), ("fine-tune, conv frozen", {"init_from": args.source, "freeze": 1})):
+    for label, extra in (
+        ("scratch", {}),
+        ("fine-tune", {"init_from": args.source}),
+        ("fine-tune, conv frozen", {"init_from": args.source, "freeze": 1}),
+    ):
         for seed in range(args.seeds):
-            run = seqcnn.train(train, test=test, out=out / f"{label.replace(' ', '').replace(',', '-')}-{seed}", force=True, progress=False, seed=seed, **extra)
+            run = seqcnn.train(
+                train,
+                test=test,
+                out=out / f"{label.replace(' ', '').replace(',', '-')}-{seed}",
+                force=True,
+                progress=False,
+                seed=seed,
+                **extra,
+            )
             results.setdefault(label, []).append(json.loads((run / "metrics.json").read_text())["auroc"])
     print(f"target {args.target}, {args.n} positives (+ shuffles), source {args.source}")
     print("| start | test AUROC (median of seeds) | seeds |\n|---|---|---|")

@@ -32,10 +32,15 @@ PLANTED = "CGACCGAACTCC"
 
 #: What counts as "the factor or its family" among JASPAR names, per experiment.
 FAMILY = {
-    "ARID3A": ("ARID3", "ARID"), "CTCFL": ("CTCF",), "ELK1": ("ELK", "ETS", "ETV", "ELF", "GABPA", "ERG", "FLI1", "FEV", "ETV"),
-    "FOXA1": ("FOX",), "GABPA": ("GABPA", "ELK", "ETS", "ETV", "ELF", "ERG", "FLI1", "FEV", "EHF"),
-    "MYC": ("MYC", "MAX", "MNT", "USF", "TFE", "MITF", "ARNT", "HEY", "BHLH", "CLOCK", "NPAS"), "REST": ("REST",),
-    "SP1": ("SP", "KLF", "EGR", "ZNF281", "PATZ1"), "USF1": ("USF", "MAX", "MYC", "TFE", "MITF", "ARNT", "BHLH", "MLX", "SREBF"),
+    "ARID3A": ("ARID3", "ARID"),
+    "CTCFL": ("CTCF",),
+    "ELK1": ("ELK", "ETS", "ETV", "ELF", "GABPA", "ERG", "FLI1", "FEV", "ETV"),
+    "FOXA1": ("FOX",),
+    "GABPA": ("GABPA", "ELK", "ETS", "ETV", "ELF", "ERG", "FLI1", "FEV", "EHF"),
+    "MYC": ("MYC", "MAX", "MNT", "USF", "TFE", "MITF", "ARNT", "HEY", "BHLH", "CLOCK", "NPAS"),
+    "REST": ("REST",),
+    "SP1": ("SP", "KLF", "EGR", "ZNF281", "PATZ1"),
+    "USF1": ("USF", "MAX", "MYC", "TFE", "MITF", "ARNT", "BHLH", "MLX", "SREBF"),
     "ZBTB7A": ("ZBTB7", "ZBTB", "KLF", "SP"),
 }
 
@@ -66,7 +71,15 @@ def primer(args) -> dict:
     run = RUNS / "primer"
     started = time.time()
     if not (run / "model.safetensors").is_file() or args.retrain:
-        seqcnn.train(PRIMER / "sequences.txt", PRIMER / "labels.txt", model="primer", out=run, force=True, progress=False, seed=args.seed)
+        seqcnn.train(
+            PRIMER / "sequences.txt",
+            PRIMER / "labels.txt",
+            model="primer",
+            out=run,
+            force=True,
+            progress=False,
+            seed=args.seed,
+        )
     train_s = time.time() - started
     planted = RUNS / "planted.meme"
     motif = consensus_motif(PLANTED, "planted")
@@ -83,16 +96,27 @@ def primer(args) -> dict:
     overlap = np.abs(windows - starts) < len(PLANTED)
     clipped = np.abs(best_window(np.clip(gxi, 0, None), len(PLANTED)) - starts) < len(PLANTED)
     metrics = json.loads((run / "metrics.json").read_text())
-    result = {"machine": machine(), "test_accuracy": metrics["accuracy"], "train_seconds": round(train_s, 1),
-              "explain_seconds": round(explain_s, 1),
-              "best_filter_match": {"filter": hits[0][1], "q_value": hits[0][0], "p_value": hits[0][2], "bits": hits[0][3]} if hits else None,
-              "filters_matching_q_below_0.01": sum(1 for h in hits if h[0] < 0.01),
-              "correct_positives": len(ids), "gxi_window_overlaps": int(overlap.sum()), "gxi_fraction": float(overlap.mean()),
-              "gxi_clipped_fraction": float(clipped.mean())}
-    print(f"| test accuracy | {metrics['accuracy']:.3f} |\n| best filter vs {PLANTED} | {hits[0][1] if hits else '-'}: "
-          f"q = {hits[0][0]:.2g} |\n| filters with q < 0.01 | {result['filters_matching_q_below_0.01']} |\n"
-          f"| max gradient x input 12 bp window overlaps the motif | {overlap.sum()}/{len(ids)} = {overlap.mean():.3f} |\n"
-          f"| explain seconds | {explain_s:.1f} |")
+    result = {
+        "machine": machine(),
+        "test_accuracy": metrics["accuracy"],
+        "train_seconds": round(train_s, 1),
+        "explain_seconds": round(explain_s, 1),
+        "best_filter_match": {"filter": hits[0][1], "q_value": hits[0][0], "p_value": hits[0][2], "bits": hits[0][3]}
+        if hits
+        else None,
+        "filters_matching_q_below_0.01": sum(1 for h in hits if h[0] < 0.01),
+        "correct_positives": len(ids),
+        "gxi_window_overlaps": int(overlap.sum()),
+        "gxi_fraction": float(overlap.mean()),
+        "gxi_clipped_fraction": float(clipped.mean()),
+    }
+    print(
+        f"| test accuracy | {metrics['accuracy']:.3f} |\n| best filter vs {PLANTED} | {hits[0][1] if hits else '-'}: "
+        f"q = {hits[0][0]:.2g} |\n| filters with q < 0.01 | {result['filters_matching_q_below_0.01']} |\n"
+        f"| max gradient x input 12 bp window overlaps the motif | {overlap.sum()}/{len(ids)} = {overlap.mean():.3f} "
+        "|\n"
+        f"| explain seconds | {explain_s:.1f} |"
+    )
     return result
 
 
@@ -130,12 +154,19 @@ def default(args) -> dict:
     seconds = []
     for _ in range(args.repeats):
         started = time.perf_counter()
-        subprocess.run([str(ROOT / ".venv" / "bin" / "seqcnn"), "explain", str(run), "--quiet"], check=True, capture_output=True)
+        subprocess.run(
+            [str(ROOT / ".venv" / "bin" / "seqcnn"), "explain", str(run), "--quiet"], check=True, capture_output=True
+        )
         seconds.append(time.perf_counter() - started)
     summary = json.loads((run / "explain.json").read_text())
-    result = {"machine": machine(), "seconds": [round(t, 2) for t in seconds], "median": round(float(np.median(seconds)), 2),
-              "in_process_seconds": summary["seconds"], "sequences": len(summary["sequences"]["ids"]),
-              "filters": summary["filters"]["n_filters"]}
+    result = {
+        "machine": machine(),
+        "seconds": [round(t, 2) for t in seconds],
+        "median": round(float(np.median(seconds)), 2),
+        "in_process_seconds": summary["seconds"],
+        "sequences": len(summary["sequences"]["ids"]),
+        "filters": summary["filters"]["n_filters"],
+    }
     print(f"| seqcnn explain on the default run (median of {args.repeats}) | {result['median']:.1f} s |")
     return result
 
@@ -174,16 +205,24 @@ def ism(args) -> dict:
               "seqcnn_seconds": [round(t, 3) for t in ours], "seqcnn_best": round(min(ours), 3),
               "tangermeme_seconds": round(theirs, 2), "tangermeme_batch_size": args.batch_size,
               "max_abs_difference": difference, "tangermeme_warnings": sorted({str(w.message) for w in caught})}
-    print(f"| seqcnn saturation_mutagenesis (best of {args.repeats}) | {min(ours):.2f} s |\n"
-          f"| tangermeme saturation_mutagenesis (batch {args.batch_size}) | {theirs:.1f} s |\n| max |difference| | {difference:.1e} |")
+    print(
+        f"| seqcnn saturation_mutagenesis (best of {args.repeats}) | {min(ours):.2f} s |\n"
+        f"| tangermeme saturation_mutagenesis (batch {args.batch_size}) | {theirs:.1f} s |\n| max |difference| | "
+        f"{difference:.1e} |"
+    )
     return result
 
 
 # --- ENCODE ------------------------------------------------------------------------------------
 
 
-SPEC = [{"Conv1D": {"filters": 32, "kernel_size": 19, "activation": "relu"}}, {"GlobalMaxPooling1D": {}},
-        {"Dense": {"units": 32, "activation": "relu"}}, {"Dropout": {"rate": 0.5}}, {"Dense": {"units": 2, "activation": "softmax"}}]
+SPEC = [
+    {"Conv1D": {"filters": 32, "kernel_size": 19, "activation": "relu"}},
+    {"GlobalMaxPooling1D": {}},
+    {"Dense": {"units": 32, "activation": "relu"}},
+    {"Dropout": {"rate": 0.5}},
+    {"Dense": {"units": 2, "activation": "softmax"}},
+]
 
 
 def encode(args) -> dict:
@@ -204,14 +243,27 @@ def encode(args) -> dict:
         run = RUNS / "encode" / name
         started = time.time()
         if not (run / "model.safetensors").is_file() or args.retrain:
-            seqcnn.train(ENCODE / f"{name}_AC.seq.gz", test=ENCODE / f"{name}_B.seq.gz", model=str(spec), out=run, force=True,
-                         progress=False, recipe="chipseq", epochs=args.epochs, seed=args.seed)
+            seqcnn.train(
+                ENCODE / f"{name}_AC.seq.gz",
+                test=ENCODE / f"{name}_B.seq.gz",
+                model=str(spec),
+                out=run,
+                force=True,
+                progress=False,
+                recipe="chipseq",
+                epochs=args.epochs,
+                seed=args.seed,
+            )
         trained = time.time() - started
         explain(run, options=ExplainOptions(n_sequences=3, progress=False))
         entry = _encode_summary(run, name.split("_")[0], args.informative)
         entry["train_seconds"] = round(trained, 1)
         result["experiments"][name] = entry
-        print(f"| {name.split('_')[0]} | {entry['auroc']:.3f} | {'; '.join(entry['best'])} | {'yes' if entry['found'] else 'no'} |", flush=True)
+        print(
+            f"| {name.split('_')[0]} | {entry['auroc']:.3f} | {'; '.join(entry['best'])} | "
+            f"{'yes' if entry['found'] else 'no'} |",
+            flush=True,
+        )
         save("encode", result)
     return result
 
@@ -245,7 +297,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=1024, help="tangermeme's batch size")
     parser.add_argument("--only", help="ENCODE factors, comma-separated (e.g. REST,CTCFL,GABPA)")
     parser.add_argument("--epochs", type=int, default=4)
-    parser.add_argument("--informative", type=int, default=5, help="filters (by information content) listed per experiment")
+    parser.add_argument(
+        "--informative", type=int, default=5, help="filters (by information content) listed per experiment"
+    )
     args = parser.parse_args(argv)
     result = {"primer": primer, "ism": ism, "encode": encode, "default": default}[args.part](args)
     save(args.part, result)

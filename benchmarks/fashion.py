@@ -50,8 +50,21 @@ def machine() -> dict:
     """Where a number was measured."""
     import torch
 
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")), platform.processor())
-    return {"cpu": cpu, "cores": os.cpu_count(), "torch": torch.__version__, "python": platform.python_version(), "date": date.today().isoformat()}
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "date": date.today().isoformat(),
+    }
 
 
 def run_accuracy(name: str, data_dir: Path, threads: int | None = None) -> dict:
@@ -83,14 +96,20 @@ def accuracy(args) -> None:
         RESULTS.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(results, indent=2) + "\n")
         r = results[name]
-        print(f"| {name} | {r['model']} | {r['recipe']} | {r['test_accuracy']:.4f} | {r['epochs']} | {r['wall_seconds'] / 60:.1f} min |", flush=True)
+        print(
+            f"| {name} | {r['model']} | {r['recipe']} | {r['test_accuracy']:.4f} | {r['epochs']} | "
+            f"{r['wall_seconds'] / 60:.1f} min |",
+            flush=True,
+        )
 
 
 class Worker:
     """A training process that runs one timed epoch per request (see `_seqcnn_worker`)."""
 
     def __init__(self, command: list[str], env: dict | None = None):
-        self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT, env=env)
+        self.proc = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT, env=env
+        )
         self.info = json.loads(self._read())
 
     def _read(self) -> str:
@@ -113,10 +132,16 @@ def speed(args) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         spec_file, data_file = _speed_inputs(Path(tmp), args)
         common = [str(spec_file), str(data_file), "--batch-size", str(args.batch_size)]
-        workers = {f"seqcnn-{t}t": Worker([sys.executable, __file__, "_seqcnn_worker", *common, "--threads", str(t), "--recipe", args.recipe])
-                   for t in args.threads}
+        workers = {
+            f"seqcnn-{t}t": Worker(
+                [sys.executable, __file__, "_seqcnn_worker", *common, "--threads", str(t), "--recipe", args.recipe]
+            )
+            for t in args.threads
+        }
         env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-        workers["keras"] = Worker([str(args.keras_python), str(ROOT / "benchmarks" / "keras_fashion.py"), *common, "--threads", "0"], env=env)
+        workers["keras"] = Worker(
+            [str(args.keras_python), str(ROOT / "benchmarks" / "keras_fashion.py"), *common, "--threads", "0"], env=env
+        )
         params = {name: w.info["params"] for name, w in workers.items()}
         if len(set(params.values())) != 1:
             raise SystemExit(f"models differ: {params}")
@@ -158,10 +183,18 @@ def _report_speed(rounds: list[dict], args, infos: dict) -> None:
     fast = [t for t in keras_times if t <= 1.25 * min(keras_times)]
     keras_fast = statistics.median(fast)
     result = {
-        "model": args.model, "params": infos["keras"]["params"], "images_per_epoch": args.images, "batch_size": args.batch_size,
-        "recipe": args.recipe, "keras": infos["keras"]["versions"], "rounds": rounds,
-        "keras_median_s": statistics.median(keras_times), "keras_fast_level_median_s": keras_fast,
-        "keras_fast_level_epochs": len(fast), "keras_fast_images_per_s": args.images / keras_fast, "seqcnn": {},
+        "model": args.model,
+        "params": infos["keras"]["params"],
+        "images_per_epoch": args.images,
+        "batch_size": args.batch_size,
+        "recipe": args.recipe,
+        "keras": infos["keras"]["versions"],
+        "rounds": rounds,
+        "keras_median_s": statistics.median(keras_times),
+        "keras_fast_level_median_s": keras_fast,
+        "keras_fast_level_epochs": len(fast),
+        "keras_fast_images_per_s": args.images / keras_fast,
+        "seqcnn": {},
         "machine": machine(),
     }
     lines = [f"Keras 3 fast level {keras_fast:.2f} s per {args.images} images ({len(fast)} of {len(rounds)} epochs; "
@@ -173,15 +206,25 @@ def _report_speed(rounds: list[dict], args, infos: dict) -> None:
             "speedup_vs_keras_fast_level": keras_fast / ours,
             "speedup_per_round": [r["keras"] / r[name] for r in rounds],
         }
-        lines.append(f"{name} {ours:.2f} s ({args.images / ours:.0f} images/s): {keras_fast / ours:.2f}x Keras's fast level, "
-                     f"per round {min(result['seqcnn'][name]['speedup_per_round']):.2f}-{max(result['seqcnn'][name]['speedup_per_round']):.2f}x")
+        lines.append(
+            f"{name} {ours:.2f} s ({args.images / ours:.0f} images/s): {keras_fast / ours:.2f}x Keras's fast level, "
+            f"per round {min(result['seqcnn'][name]['speedup_per_round']):.2f}-"
+            f"{max(result['seqcnn'][name]['speedup_per_round']):.2f}x"
+        )
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "fashion-speed.json").write_text(json.dumps(result, indent=2) + "\n")
     print("\n".join(lines))
 
 
 #: precision, channels_last, batch size: the variants `options` compares.
-OPTION_VARIANTS = [("fp32", False, 32), ("fp32", True, 32), ("bf16", False, 32), ("bf16", True, 32), ("bf16", True, 64), ("bf16", True, 128)]
+OPTION_VARIANTS = [
+    ("fp32", False, 32),
+    ("fp32", True, 32),
+    ("bf16", False, 32),
+    ("bf16", True, 32),
+    ("bf16", True, 64),
+    ("bf16", True, 128),
+]
 
 
 def options(args) -> None:
@@ -216,9 +259,17 @@ def options(args) -> None:
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
         rows.append({"precision": precision, "channels_last": channels_last, "batch_size": batch,
                      "cpu_s_per_10k": cpu / args.images * 1e4, "wall_s_per_10k": wall / args.images * 1e4})
-        print(f"| {precision} | {'NHWC' if channels_last else 'NCHW'} | {batch} | {rows[-1]['cpu_s_per_10k']:.1f} s |", flush=True)
+        print(
+            f"| {precision} | {'NHWC' if channels_last else 'NCHW'} | {batch} | {rows[-1]['cpu_s_per_10k']:.1f} s |",
+            flush=True,
+        )
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "fashion-options.json").write_text(json.dumps({"model": args.model, "images": args.images, "threads": 1, "rows": rows, "machine": machine()}, indent=2) + "\n")
+    (RESULTS / "fashion-options.json").write_text(
+        json.dumps(
+            {"model": args.model, "images": args.images, "threads": 1, "rows": rows, "machine": machine()}, indent=2
+        )
+        + "\n"
+    )
 
 
 def _seqcnn_worker(args) -> None:
@@ -259,16 +310,28 @@ def main(argv: list[str] | None = None) -> None:
     acc.add_argument("--data-dir", type=Path, default=DATA)
     acc.add_argument("--threads", type=int, help="torch threads (1 is fastest on a heavily shared machine)")
     spd = sub.add_parser("speed", help="paired training epochs, seqcnn vs Keras 3")
-    spd.add_argument("--pairs", type=int, default=6, help="measured rounds (one epoch of each worker) after a warm-up round (default: 6)")
+    spd.add_argument(
+        "--pairs",
+        type=int,
+        default=6,
+        help="measured rounds (one epoch of each worker) after a warm-up round (default: 6)",
+    )
     spd.add_argument("--images", type=int, default=10000, help="training images per epoch (default: 10000)")
     spd.add_argument("--batch-size", type=int, default=32)
-    spd.add_argument("--threads", type=lambda s: [int(t) for t in s.split(",")], default=[os.cpu_count()],
-                     help="seqcnn torch threads, one worker per comma-separated value (default: all cores); Keras keeps TensorFlow's own setting")
+    spd.add_argument(
+        "--threads",
+        type=lambda s: [int(t) for t in s.split(",")],
+        default=[os.cpu_count()],
+        help="seqcnn torch threads, one worker per comma-separated value (default: all cores); Keras keeps "
+             "TensorFlow's own setting",
+    )
     spd.add_argument("--model", default="fashion-cnn")
     spd.add_argument("--recipe", default="fashion", help="seqcnn recipe whose precision and memory format are used")
     spd.add_argument("--keras-python", type=Path, default=KERAS_PYTHON)
     spd.add_argument("--data-dir", type=Path, default=DATA)
-    opt = sub.add_parser("options", help="CPU time per 10,000 images of precision / memory format / batch size variants")
+    opt = sub.add_parser(
+        "options", help="CPU time per 10,000 images of precision / memory format / batch size variants"
+    )
     opt.add_argument("--images", type=int, default=2000, help="images per measured epoch (default: 2000)")
     opt.add_argument("--model", default="fashion-cnn")
     work = sub.add_parser("_seqcnn_worker")

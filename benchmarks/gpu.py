@@ -38,14 +38,27 @@ sys.path.insert(0, str(ROOT / "src"))
 
 #: Basset (Kelley, Snoek and Rinn 2016, Genome Research 26:990), in seqcnn's spec language.
 BASSET = {
-    "name": "basset", "description": "Basset-sized: 300x19, 200x11, 200x7 convolutions with batch norm, 2 x Dense 1000, 164 sigmoid outputs",
+    "name": "basset",
+    "description": "Basset-sized: 300x19, 200x11, 200x7 convolutions with batch norm, 2 x Dense 1000, 164 sigmoid "
+                   "outputs",
     "layers": [
-        {"Conv1D": {"filters": 300, "kernel_size": 19}}, {"BatchNormalization": {}}, {"Activation": {"activation": "relu"}}, {"MaxPooling1D": {"pool_size": 3}},
-        {"Conv1D": {"filters": 200, "kernel_size": 11}}, {"BatchNormalization": {}}, {"Activation": {"activation": "relu"}}, {"MaxPooling1D": {"pool_size": 4}},
-        {"Conv1D": {"filters": 200, "kernel_size": 7}}, {"BatchNormalization": {}}, {"Activation": {"activation": "relu"}}, {"MaxPooling1D": {"pool_size": 4}},
+        {"Conv1D": {"filters": 300, "kernel_size": 19}},
+        {"BatchNormalization": {}},
+        {"Activation": {"activation": "relu"}},
+        {"MaxPooling1D": {"pool_size": 3}},
+        {"Conv1D": {"filters": 200, "kernel_size": 11}},
+        {"BatchNormalization": {}},
+        {"Activation": {"activation": "relu"}},
+        {"MaxPooling1D": {"pool_size": 4}},
+        {"Conv1D": {"filters": 200, "kernel_size": 7}},
+        {"BatchNormalization": {}},
+        {"Activation": {"activation": "relu"}},
+        {"MaxPooling1D": {"pool_size": 4}},
         {"Flatten": {}},
-        {"Dense": {"units": 1000, "activation": "relu"}}, {"Dropout": {"rate": 0.3}},
-        {"Dense": {"units": 1000, "activation": "relu"}}, {"Dropout": {"rate": 0.3}},
+        {"Dense": {"units": 1000, "activation": "relu"}},
+        {"Dropout": {"rate": 0.3}},
+        {"Dense": {"units": 1000, "activation": "relu"}},
+        {"Dropout": {"rate": 0.3}},
         {"Dense": {"units": 164, "activation": "sigmoid"}},
     ],
 }
@@ -83,9 +96,15 @@ class GpuSampler:
     def __init__(self, log: Path):
         self.log, self.proc = log, None
 
-    def __enter__(self) -> "GpuSampler":
+    def __enter__(self) -> GpuSampler:
         if shutil.which("nvidia-smi"):
-            query = ["nvidia-smi", "--query-gpu=utilization.gpu,memory.used", "--format=csv,noheader,nounits", "-lms", "200"]
+            query = [
+                "nvidia-smi",
+                "--query-gpu=utilization.gpu,memory.used",
+                "--format=csv,noheader,nounits",
+                "-lms",
+                "200",
+            ]
             self.proc = subprocess.Popen(query, stdout=open(self.log, "w"), stderr=subprocess.DEVNULL)  # noqa: SIM115
         return self
 
@@ -97,12 +116,20 @@ class GpuSampler:
     def summary(self) -> dict | None:
         if self.proc is None or not self.log.is_file():
             return None
-        rows = [[float(v) for v in line.split(",")[:2]] for line in self.log.read_text().splitlines() if line.strip() and "," in line]
+        rows = [
+            [float(v) for v in line.split(",")[:2]]
+            for line in self.log.read_text().splitlines()
+            if line.strip() and "," in line
+        ]
         if not rows:
             return None
         util = np.array([r[0] for r in rows])
-        return {"samples": len(rows), "utilisation_mean": float(util.mean()), "utilisation_median": float(np.median(util)),
-                "memory_used_mib_max": float(max(r[1] for r in rows))}
+        return {
+            "samples": len(rows),
+            "utilisation_mean": float(util.mean()),
+            "utilisation_median": float(np.median(util)),
+            "memory_used_mib_max": float(max(r[1] for r in rows)),
+        }
 
 
 def sync(device) -> None:
@@ -159,9 +186,18 @@ def bench_model(name: str, args, device, work: Path, out: Path) -> dict:
     with GpuSampler(out / f"nvidia-smi-{name}.csv") as sampler:
         n, secs = timed(one, device, args.seconds)
     params = sum(p.numel() for p in model.parameters())
-    return {"model": name, "parameters": params, "length": length, "batch_size": args.batch_size, "precision": args.precision,
-            "loader_batches_per_s": loader, "step_batches_per_s": step, "train_batches_per_s": n / secs,
-            "train_sequences_per_s": n * args.batch_size / secs, "gpu": sampler.summary()}
+    return {
+        "model": name,
+        "parameters": params,
+        "length": length,
+        "batch_size": args.batch_size,
+        "precision": args.precision,
+        "loader_batches_per_s": loader,
+        "step_batches_per_s": step,
+        "train_batches_per_s": n / secs,
+        "train_sequences_per_s": n * args.batch_size / secs,
+        "gpu": sampler.summary(),
+    }
 
 
 def main() -> None:
@@ -171,21 +207,33 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=200_000, help="rows of each benchmark store")
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--precision", default="bf16", help="bf16 (autocast) or fp32")
-    parser.add_argument("--seconds", type=float, default=20.0, help="timed training per model (loader and step alone: a third each)")
+    parser.add_argument(
+        "--seconds", type=float, default=20.0, help="timed training per model (loader and step alone: a third each)"
+    )
     parser.add_argument("--work", default="/tmp/seqcnn-gpu-bench", help="folder for the stores")
     parser.add_argument("--out", default=os.environ.get("OUT") or str(ROOT / "benchmarks" / "results"))
     args = parser.parse_args()
 
     import torch
 
-    device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else ("cpu" if args.device == "auto" else args.device))
+    device = torch.device(
+        "cuda"
+        if args.device == "auto" and torch.cuda.is_available()
+        else ("cpu" if args.device == "auto" else args.device)
+    )
     work, out = Path(args.work), Path(args.out)
     work.mkdir(parents=True, exist_ok=True)
     out.mkdir(parents=True, exist_ok=True)
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True
     card = torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or platform.machine()
-    result = {"date": time.strftime("%Y-%m-%d %H:%M"), "device": str(device), "card": card, "torch": torch.__version__, "runs": []}
+    result = {
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+        "device": str(device),
+        "card": card,
+        "torch": torch.__version__,
+        "runs": [],
+    }
     for name in args.models.split(","):
         result["runs"].append(bench_model(name.strip(), args, device, work, out))
         print(json.dumps(result["runs"][-1]), flush=True)
@@ -195,7 +243,10 @@ def main() -> None:
     print("|---|---|---|---|---|---|")
     for r in result["runs"]:
         util = f"{r['gpu']['utilisation_mean']:.0f} %" if r["gpu"] else "n/a"
-        print(f"| {r['model']} | {r['parameters']:,} | {r['loader_batches_per_s']:,.0f} | {r['step_batches_per_s']:,.0f} | {r['train_sequences_per_s']:,.0f} | {util} |")
+        print(
+            f"| {r['model']} | {r['parameters']:,} | {r['loader_batches_per_s']:,.0f} | "
+            f"{r['step_batches_per_s']:,.0f} | {r['train_sequences_per_s']:,.0f} | {util} |"
+        )
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 Runs in the optional environment of `benchmarks/requirements-keras.txt` (never a seqcnn
 dependency):
 
-    python3 -m venv benchmarks/.venv-keras && benchmarks/.venv-keras/bin/pip install -r benchmarks/requirements-keras.txt
+    python3 -m venv benchmarks/.venv-keras
+    benchmarks/.venv-keras/bin/pip install -r benchmarks/requirements-keras.txt
 
 It builds the seqcnn spec given as JSON with the Keras layers of the same names and arguments
 (the spec's layer names *are* Keras's), compiles it with Adam (learning rate 1e-3) and sparse
@@ -45,10 +46,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=0, help="intra-op threads (0: TensorFlow's choice)")
     args = parser.parse_args()
 
+    import keras
     import numpy as np
     import tensorflow as tf
-
-    import keras
 
     if args.threads:
         tf.config.threading.set_intra_op_parallelism_threads(args.threads)

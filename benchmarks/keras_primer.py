@@ -59,8 +59,19 @@ def main() -> None:
     pred = model.predict(x_test, verbose=0).argmax(1)
     true = y_test.argmax(1)
     cm = [[int(((true == i) & (pred == j)).sum()) for j in range(2)] for i in range(2)]
-    print(json.dumps({"tool": "keras", "keras": keras.__version__, "seed": args.seed, "fit_seconds": seconds,
-                      "params": model.count_params(), "test_accuracy": float((pred == true).mean()), "confusion_matrix": cm}))
+    print(
+        json.dumps(
+            {
+                "tool": "keras",
+                "keras": keras.__version__,
+                "seed": args.seed,
+                "fit_seconds": seconds,
+                "params": model.count_params(),
+                "test_accuracy": float((pred == true).mean()),
+                "confusion_matrix": cm,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

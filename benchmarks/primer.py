@@ -57,10 +57,11 @@ def fit_once(recipe: str, seed: int, threads: int | None = None) -> dict:
 
     import torch
 
+    from seqcnn.data import tensor_set
+    from seqcnn.machine import cpu_threads
     from seqcnn.metrics import classification_metrics
     from seqcnn.models import zoo
     from seqcnn.models.network import build_model
-    from seqcnn.run import cpu_threads, tensor_set
     from seqcnn.training import RECIPES, evaluate, fit
 
     train, val, test = primer_split()
@@ -77,8 +78,16 @@ def fit_once(recipe: str, seed: int, threads: int | None = None) -> dict:
     seconds = time.perf_counter() - start
     _, _, probs = evaluate(model, sets[2])
     metrics = classification_metrics(test.labels, probs.numpy())
-    return {"tool": "seqcnn", "recipe": recipe, "seed": seed, "threads": torch.get_num_threads(), "fit_seconds": seconds, "epochs": len(history.rows),
-            "test_accuracy": metrics["accuracy"], "confusion_matrix": metrics["confusion_matrix"]}
+    return {
+        "tool": "seqcnn",
+        "recipe": recipe,
+        "seed": seed,
+        "threads": torch.get_num_threads(),
+        "fit_seconds": seconds,
+        "epochs": len(history.rows),
+        "test_accuracy": metrics["accuracy"],
+        "confusion_matrix": metrics["confusion_matrix"],
+    }
 
 
 def in_subprocess(args: list[str]) -> dict:
@@ -92,7 +101,9 @@ def accuracy(seeds: int) -> dict:
         runs = [in_subprocess([sys.executable, __file__, "--fit-once", recipe, str(s)]) for s in range(seeds)]
         accs = [r["test_accuracy"] for r in runs]
         table[recipe] = {"runs": runs, "median_accuracy": statistics.median(accs)}
-        print(f"{recipe}: median {statistics.median(accs):.3f} over seeds {[round(a, 3) for a in accs]}", file=sys.stderr)
+        print(
+            f"{recipe}: median {statistics.median(accs):.3f} over seeds {[round(a, 3) for a in accs]}", file=sys.stderr
+        )
     return table
 
 
@@ -100,7 +111,16 @@ def speed(pairs: int) -> dict:
     seqcnn_s, keras_s = [], []
     for seed in range(pairs):
         seqcnn_s.append(in_subprocess([sys.executable, __file__, "--fit-once", "seqcnn", str(seed)])["fit_seconds"])
-        keras = in_subprocess([str(KERAS_PY), str(ROOT / "benchmarks" / "keras_primer.py"), str(DATA / "sequences.txt"), str(DATA / "labels.txt"), "--seed", str(seed)])
+        keras = in_subprocess(
+            [
+                str(KERAS_PY),
+                str(ROOT / "benchmarks" / "keras_primer.py"),
+                str(DATA / "sequences.txt"),
+                str(DATA / "labels.txt"),
+                "--seed",
+                str(seed),
+            ]
+        )
         keras_s.append(keras["fit_seconds"])
         print(f"pair {seed}: seqcnn {seqcnn_s[-1]:.2f} s, keras {keras_s[-1]:.2f} s", file=sys.stderr)
     return {"seqcnn_fit_seconds": seqcnn_s, "keras_fit_seconds": keras_s,
@@ -140,7 +160,11 @@ def main() -> None:
         return
     if not DATA.is_dir():
         raise SystemExit(f"primer data not found at {DATA}")
-    result = {"date": date.today().isoformat(), "machine": f"{platform.machine()}, {_cpu()}, {_cores()} cores", "accuracy": accuracy(args.seeds)}
+    result = {
+        "date": date.today().isoformat(),
+        "machine": f"{platform.machine()}, {_cpu()}, {_cores()} cores",
+        "accuracy": accuracy(args.seeds),
+    }
     if not args.skip_keras and KERAS_PY.exists():
         result["speed"] = speed(args.pairs)
     result["threads"] = threads_compare(3)
@@ -158,14 +182,25 @@ def markdown(r: dict) -> str:
         lines.append(f"| {recipe} | {accs} | {row['median_accuracy']:.3f} |")
     if "speed" in r:
         s = r["speed"]
-        lines += ["", "| 50-epoch fit, batch 32 | runs (s) | median (s) |", "|---|---|---|",
-                  f"| seqcnn (default recipe) | {', '.join(f'{x:.2f}' for x in s['seqcnn_fit_seconds'])} | {statistics.median(s['seqcnn_fit_seconds']):.2f} |",
-                  f"| Keras 3 + TensorFlow | {', '.join(f'{x:.2f}' for x in s['keras_fit_seconds'])} | {statistics.median(s['keras_fit_seconds']):.2f} |",
-                  "", f"seqcnn / Keras = {s['ratio_of_medians']:.3f} (target <= 0.25)."]
+        lines += [
+            "",
+            "| 50-epoch fit, batch 32 | runs (s) | median (s) |",
+            "|---|---|---|",
+            f"| seqcnn (default recipe) | {', '.join(f'{x:.2f}' for x in s['seqcnn_fit_seconds'])} | "
+            f"{statistics.median(s['seqcnn_fit_seconds']):.2f} |",
+            f"| Keras 3 + TensorFlow | {', '.join(f'{x:.2f}' for x in s['keras_fit_seconds'])} | "
+            f"{statistics.median(s['keras_fit_seconds']):.2f} |",
+            "",
+            f"seqcnn / Keras = {s['ratio_of_medians']:.3f} (target <= 0.25).",
+        ]
     t = r["threads"]
     lines += ["", f"Default recipe fit on 1 torch thread: {', '.join(f'{x:.2f}' for x in t['1'])} s; "
               f"on 2 threads: {', '.join(f'{x:.2f}' for x in t['2'])} s."]
-    lines += ["", f"`seqcnn --help`: median {statistics.median(r['help_seconds']):.3f} s, max {max(r['help_seconds']):.3f} s (target < 0.5 s)."]
+    lines += [
+        "",
+        f"`seqcnn --help`: median {statistics.median(r['help_seconds']):.3f} s, max {max(r['help_seconds']):.3f} s "
+        "(target < 0.5 s).",
+    ]
     return "\n".join(lines)
 
 

@@ -29,20 +29,30 @@ CANDIDATES = {
     "adam1e-3-best": dict(restore_best=True),
     "adam3e-3-cosine-b64-best": dict(lr=3e-3, schedule="cosine", batch_size=64, restore_best=True),
     "sgd5e-2-onecycle-best": dict(lr=5e-2, optimizer="sgd", schedule="onecycle", restore_best=True),
-    "adamw1e-2-wd1e-2-best": dict(lr=1e-2, optimizer="adamw", weight_decay=1e-2, schedule="onecycle", restore_best=True),
+    "adamw1e-2-wd1e-2-best": dict(
+        lr=1e-2, optimizer="adamw", weight_decay=1e-2, schedule="onecycle", restore_best=True
+    ),
     "adamw1e-2-wd1e-2-last": dict(lr=1e-2, optimizer="adamw", weight_decay=1e-2, schedule="onecycle"),
-    "adamw1e-2-wd1e-2-100ep": dict(lr=1e-2, optimizer="adamw", weight_decay=1e-2, schedule="onecycle", restore_best=True, epochs=100),
-    "adamw3e-3-wd1e-3-b16": dict(lr=3e-3, optimizer="adamw", weight_decay=1e-3, schedule="onecycle", restore_best=True, batch_size=16),
+    "adamw1e-2-wd1e-2-100ep": dict(
+        lr=1e-2, optimizer="adamw", weight_decay=1e-2, schedule="onecycle", restore_best=True, epochs=100
+    ),
+    "adamw3e-3-wd1e-3-b16": dict(
+        lr=3e-3, optimizer="adamw", weight_decay=1e-3, schedule="onecycle", restore_best=True, batch_size=16
+    ),
     "adamw2e-2-wd1e-2": dict(lr=2e-2, optimizer="adamw", weight_decay=1e-2, schedule="onecycle", restore_best=True),
     "adamw3e-2-wd1e-2": dict(lr=3e-2, optimizer="adamw", weight_decay=1e-2, schedule="onecycle", restore_best=True),
     "adamw5e-2-wd1e-2": dict(lr=5e-2, optimizer="adamw", weight_decay=1e-2, schedule="onecycle", restore_best=True),
     "adamw1e-2-wd5e-2": dict(lr=1e-2, optimizer="adamw", weight_decay=5e-2, schedule="onecycle", restore_best=True),
     "adamw2e-2-wd5e-2": dict(lr=2e-2, optimizer="adamw", weight_decay=5e-2, schedule="onecycle", restore_best=True),
-    "adamw2e-2-wd2e-2-b64": dict(lr=2e-2, optimizer="adamw", weight_decay=2e-2, schedule="onecycle", restore_best=True, batch_size=64),
+    "adamw2e-2-wd2e-2-b64": dict(
+        lr=2e-2, optimizer="adamw", weight_decay=2e-2, schedule="onecycle", restore_best=True, batch_size=64
+    ),
     "adamw2e-2-wd0.1": dict(lr=2e-2, optimizer="adamw", weight_decay=0.1, schedule="onecycle", restore_best=True),
     "adamw2e-2-wd0.1-last": dict(lr=2e-2, optimizer="adamw", weight_decay=0.1, schedule="onecycle"),
     "adamw2e-2-wd0.2": dict(lr=2e-2, optimizer="adamw", weight_decay=0.2, schedule="onecycle", restore_best=True),
-    "adamw3e-2-wd0.1 (the default)": dict(lr=3e-2, optimizer="adamw", weight_decay=0.1, schedule="onecycle", restore_best=True),
+    "adamw3e-2-wd0.1 (the default)": dict(
+        lr=3e-2, optimizer="adamw", weight_decay=0.1, schedule="onecycle", restore_best=True
+    ),
     "adamw5e-2-wd0.1": dict(lr=5e-2, optimizer="adamw", weight_decay=0.1, schedule="onecycle", restore_best=True),
 }
 
@@ -84,7 +94,9 @@ def main() -> None:
             config = replace(RECIPES["primer"], seed=seed, **CANDIDATES[name])
             fit(model, train, val, config, progress=False)
             accs.append(evaluate(model, test)[1])
-        print(f"{name:32s} median {statistics.median(accs):.3f}  seeds {', '.join(f'{a:.3f}' for a in accs)}", flush=True)
+        print(
+            f"{name:32s} median {statistics.median(accs):.3f}  seeds {', '.join(f'{a:.3f}' for a in accs)}", flush=True
+        )
 
 
 if __name__ == "__main__":

@@ -33,8 +33,19 @@ def render_seconds(browser: str, page: Path, shot: Path, size: str) -> float:
     """Wall time of one headless chromium screenshot of ``page`` with a fresh profile."""
     with tempfile.TemporaryDirectory() as profile:
         started = time.perf_counter()
-        subprocess.run([browser, *FLAGS, f"--user-data-dir={profile}", f"--screenshot={shot}", f"--window-size={size}", page.as_uri()],
-                       check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            [
+                browser,
+                *FLAGS,
+                f"--user-data-dir={profile}",
+                f"--screenshot={shot}",
+                f"--window-size={size}",
+                page.as_uri(),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
         return time.perf_counter() - started
 
 
@@ -60,9 +71,13 @@ def full_page_screenshot(browser: str, page: Path, out: Path, width: int = 1280,
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run", type=Path, help="existing run folder (default: train the default run into --out)")
-    parser.add_argument("--out", type=Path, default=ROOT / "runs" / "bench-report-default", help="where to train the default run")
+    parser.add_argument(
+        "--out", type=Path, default=ROOT / "runs" / "bench-report-default", help="where to train the default run"
+    )
     parser.add_argument("--repeat", type=int, default=5, help="chromium renders to time")
-    parser.add_argument("--screenshot", type=Path, default=ROOT / "docs" / "report.png", help="full-page screenshot to write")
+    parser.add_argument(
+        "--screenshot", type=Path, default=ROOT / "docs" / "report.png", help="full-page screenshot to write"
+    )
     args = parser.parse_args()
     from seqcnn.report.html import write_report
 
@@ -73,7 +88,10 @@ def main() -> int:
     if run is None:
         run = args.out
         print(f"training the default run into {run} ...", flush=True)
-        subprocess.run([str(Path(sys.executable).with_name("seqcnn")), "train", "--out", str(run), "--force", "--quiet"], check=True)
+        subprocess.run(
+            [str(Path(sys.executable).with_name("seqcnn")), "train", "--out", str(run), "--force", "--quiet"],
+            check=True,
+        )
     writes = []
     for _ in range(3):
         started = time.perf_counter()
@@ -90,9 +108,18 @@ def main() -> int:
     print(f"date {date.today()}, {platform.machine()} {platform.processor() or ''}, {version}")
     print(f"run: {run}")
     print(f"report.html: {page.stat().st_size / 1e6:.3f} MB ({page.stat().st_size:,} bytes)")
-    print(f"write_report: median {statistics.median(writes):.2f} s of {len(writes)} ({', '.join(f'{w:.2f}' for w in writes)})")
-    print(f"chromium screenshot of report.html: median {statistics.median(renders):.2f} s, max {max(renders):.2f} s of {len(renders)}")
-    print(f"chromium screenshot of an empty page: median {statistics.median(blanks):.2f} s of {len(blanks)} (browser start-up)")
+    print(
+        f"write_report: median {statistics.median(writes):.2f} s of {len(writes)} "
+        f"({', '.join(f'{w:.2f}' for w in writes)})"
+    )
+    print(
+        f"chromium screenshot of report.html: median {statistics.median(renders):.2f} s, max {max(renders):.2f} s of "
+        f"{len(renders)}"
+    )
+    print(
+        f"chromium screenshot of an empty page: median {statistics.median(blanks):.2f} s of {len(blanks)} (browser "
+        "start-up)"
+    )
     print(f"screenshot: {args.screenshot} {size[0]}x{size[1]}, {args.screenshot.stat().st_size / 1e3:.0f} kB")
     return 0
 

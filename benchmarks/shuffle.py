@@ -27,7 +27,9 @@ def main() -> int:
     out = dinucleotide_shuffle(codes, seed=1)
     ours = n / (time.perf_counter() - start)
     assert (dinucleotide_counts(out) == dinucleotide_counts(codes)).all()
-    print(f"seqcnn.negatives.dinucleotide_shuffle: {n:,} x 101 bp in {n / ours:.2f} s = {ours:,.0f} seqs/s (counts exact)")
+    print(
+        f"seqcnn.negatives.dinucleotide_shuffle: {n:,} x 101 bp in {n / ours:.2f} s = {ours:,.0f} seqs/s (counts exact)"
+    )
     from tangermeme.ersatz import dinucleotide_shuffle as tm_shuffle
 
     m = 2000

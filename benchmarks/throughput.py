@@ -84,14 +84,18 @@ def loader_rate(store: Path, batch_size: int, n: int) -> float:
 
 
 def onehot_ms(batch_size: int, n: int = 200) -> dict:
-    """Milliseconds to one-hot a batch of codes: ``F.embedding`` (what seqcnn does) against indexing the table, 1 and 2 threads."""
+    """Milliseconds to one-hot a batch of codes: ``F.embedding`` (what seqcnn does) against indexing the table,
+    1 and 2 threads."""
     import torch
 
     from seqcnn.sequence import onehot_table
 
     table = torch.from_numpy(onehot_table())
     codes = torch.randint(0, 6, (batch_size, LENGTH), dtype=torch.uint8)
-    ways = {"embedding": lambda: torch.nn.functional.embedding(codes.long(), table), "indexing": lambda: table[codes.long()]}
+    ways = {
+        "embedding": lambda: torch.nn.functional.embedding(codes.long(), table),
+        "indexing": lambda: table[codes.long()],
+    }
     before, out = torch.get_num_threads(), {}
     for threads in (1, 2):
         torch.set_num_threads(threads)
@@ -143,7 +147,13 @@ def train_from_store(store: Path, batch_size: int, n: int | None, seconds: float
         if (n is not None and done >= n) or (seconds is not None and time.perf_counter() - start >= seconds):
             break
     elapsed = time.perf_counter() - start
-    return {"batches": done, "rows": rows, "seconds": elapsed, "batches_per_s": done / elapsed, "sequences_per_s": rows / elapsed}
+    return {
+        "batches": done,
+        "rows": rows,
+        "seconds": elapsed,
+        "batches_per_s": done / elapsed,
+        "sequences_per_s": rows / elapsed,
+    }
 
 
 def status_kb() -> dict:
@@ -156,7 +166,15 @@ def status_kb() -> dict:
     return out
 
 
-def child(store: Path, limit_mb: int, batch_size: int, seconds: float, full_pass: bool, pass_batch: int = 4096, keep_pages: bool = False) -> None:
+def child(
+    store: Path,
+    limit_mb: int,
+    batch_size: int,
+    seconds: float,
+    full_pass: bool,
+    pass_batch: int = 4096,
+    keep_pages: bool = False,
+) -> None:
     """Run under ``RLIMIT_DATA = limit_mb``: a full shuffled loader pass (every row read and one-hot
     encoded, in batches of ``pass_batch``), then training for ``seconds``; print JSON."""
     limit = limit_mb << 20
@@ -179,11 +197,18 @@ def child(store: Path, limit_mb: int, batch_size: int, seconds: float, full_pass
     if full_pass:
         data = store_set(Store(store).all())
         start, rows = time.perf_counter(), 0
-        for i, (_, yb) in enumerate(batches(data, pass_batch, shuffle=True, generator=torch.Generator().manual_seed(1))):
+        for i, (_, yb) in enumerate(
+            batches(data, pass_batch, shuffle=True, generator=torch.Generator().manual_seed(1))
+        ):
             rows += len(yb)
             if i % 20 == 0:
                 probe()
-        report["loader_pass"] = {"rows": rows, "batch_size": pass_batch, "seconds": time.perf_counter() - start, **status_kb()}
+        report["loader_pass"] = {
+            "rows": rows,
+            "batch_size": pass_batch,
+            "seconds": time.perf_counter() - start,
+            **status_kb(),
+        }
     report["training"] = {**train_from_store(store, batch_size, None, seconds, probe), **status_kb()}
     probe()
     report["peak_sampled_kb"] = peak
@@ -204,16 +229,27 @@ def main() -> None:
     parser.add_argument("--limit-mb", type=int, default=512, help="RLIMIT_DATA of the bounded-memory child")
     parser.add_argument("--factor", type=float, default=10.0, help="store size / limit in the bounded-memory run")
     parser.add_argument("--seconds", type=float, default=60.0, help="training time of the bounded-memory child")
-    parser.add_argument("--no-full-pass", action="store_true", help="skip the child's full loader pass over the large store")
+    parser.add_argument(
+        "--no-full-pass", action="store_true", help="skip the child's full loader pass over the large store"
+    )
     parser.add_argument("--threads", type=int, help="torch threads (default: torch's choice, one per core)")
     parser.add_argument("--skip-memory", action="store_true")
-    parser.add_argument("--keep-pages", action="store_true", help="bounded-memory child without Store.release (comparison)")
+    parser.add_argument(
+        "--keep-pages", action="store_true", help="bounded-memory child without Store.release (comparison)"
+    )
     parser.add_argument("--clean", action="store_true", help="delete the large store afterwards")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "scale-throughput.json"))
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        return child(Path(args.child), args.limit_mb, args.batch_size, args.seconds, not args.no_full_pass, keep_pages=args.keep_pages)
+        return child(
+            Path(args.child),
+            args.limit_mb,
+            args.batch_size,
+            args.seconds,
+            not args.no_full_pass,
+            keep_pages=args.keep_pages,
+        )
 
     import torch
 
@@ -223,9 +259,17 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     small = make_store(work / "store-1m", args.rows)
-    result = {"machine": platform.processor() or platform.machine(), "cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
-              "load_average_at_start": os.getloadavg(), "date": time.strftime("%Y-%m-%d"), "batch_size": args.batch_size,
-              "store_rows": args.rows, "store_bytes": store_bytes(small), "store_make_seconds": time.perf_counter() - t0}
+    result = {
+        "machine": platform.processor() or platform.machine(),
+        "cpus": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "load_average_at_start": os.getloadavg(),
+        "date": time.strftime("%Y-%m-%d"),
+        "batch_size": args.batch_size,
+        "store_rows": args.rows,
+        "store_bytes": store_bytes(small),
+        "store_make_seconds": time.perf_counter() - t0,
+    }
     result["onehot_ms"] = onehot_ms(args.batch_size)
     result["loader_batches_per_s"] = loader_rate(small, args.batch_size, args.loader_batches)
     result["step_batches_per_s"] = step_rate(args.batch_size, args.steps)
@@ -236,12 +280,28 @@ def main() -> None:
         t0 = time.perf_counter()
         big = make_store(work / f"store-{big_rows}", big_rows)
         made = time.perf_counter() - t0
-        cmd = [sys.executable, __file__, "--child", str(big), "--limit-mb", str(args.limit_mb), "--batch-size", str(args.batch_size), "--seconds", str(args.seconds)]
+        cmd = [
+            sys.executable,
+            __file__,
+            "--child",
+            str(big),
+            "--limit-mb",
+            str(args.limit_mb),
+            "--batch-size",
+            str(args.batch_size),
+            "--seconds",
+            str(args.seconds),
+        ]
         cmd += (["--no-full-pass"] if args.no_full_pass else []) + (["--keep-pages"] if args.keep_pages else [])
         run = subprocess.run(cmd, capture_output=True, text=True)
         if run.returncode != 0:
             raise SystemExit(f"bounded-memory child failed:\n{run.stderr[-3000:]}")
-        result["bounded_memory"] = {"store_rows": big_rows, "store_bytes": store_bytes(big), "store_make_seconds": made, **json.loads(run.stdout.strip().splitlines()[-1])}
+        result["bounded_memory"] = {
+            "store_rows": big_rows,
+            "store_bytes": store_bytes(big),
+            "store_make_seconds": made,
+            **json.loads(run.stdout.strip().splitlines()[-1]),
+        }
         if args.clean:
             shutil.rmtree(big)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

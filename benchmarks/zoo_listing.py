@@ -39,7 +39,9 @@ def main() -> None:
         "analyse every zoo model (in process)": timed(listing, 20),
         "zoo.get + analyse vgg16 (in process)": timed(lambda: zoo.get("vgg16").analyse((3, 224, 224)), 50),
         "vgg16 analyse only": timed(lambda: vgg.analyse((3, 224, 224)), 50),
-        "`seqcnn models` as a command (Python start-up included)": timed(lambda: subprocess.run(cli, check=True, capture_output=True), 5),
+        "`seqcnn models` as a command (Python start-up included)": timed(
+            lambda: subprocess.run(cli, check=True, capture_output=True), 5
+        ),
     }
     tests = ["tests/test_arith.py::test_conv_output_size_equals_torch_over_random_configs",
              "tests/test_arith.py::test_pool_output_size_equals_torch_over_random_configs_with_ceil_mode"]
@@ -55,7 +57,10 @@ def main() -> None:
         rows[f"`{test.split('::')[1]}` (pytest call phase)"] = times
     print(f"{platform.processor() or platform.machine()}, Python {platform.python_version()}")
     for what, times in rows.items():
-        print(f"| {what} | median {statistics.median(times) * 1000:.1f} ms, max {max(times) * 1000:.1f} ms of {len(times)} |")
+        print(
+            f"| {what} | median {statistics.median(times) * 1000:.1f} ms, max {max(times) * 1000:.1f} ms of "
+            f"{len(times)} |"
+        )
 
 
 if __name__ == "__main__":

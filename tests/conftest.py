@@ -48,8 +48,15 @@ def tiny_spec(tmp_path) -> Path:
     import json
 
     path = tmp_path / "tiny.json"
-    path.write_text(json.dumps([{"Conv1D": {"filters": 4, "kernel_size": 8, "activation": "relu"}}, {"GlobalMaxPooling1D": {}},
-                                {"Dense": {"units": 2, "activation": "softmax"}}]))
+    path.write_text(
+        json.dumps(
+            [
+                {"Conv1D": {"filters": 4, "kernel_size": 8, "activation": "relu"}},
+                {"GlobalMaxPooling1D": {}},
+                {"Dense": {"units": 2, "activation": "softmax"}},
+            ]
+        )
+    )
     return path
 
 

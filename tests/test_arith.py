@@ -20,11 +20,16 @@ N_CONFIGS = 5000  # per property test, half 1D and half 2D
 def _random_axis(rng: random.Random, pooling: bool) -> dict:
     """One axis of a random configuration that torch accepts (it may not fit: handled by caller)."""
     kernel, dilation = rng.randint(1, 7), rng.choice([1, 1, 1, 2, 3])
-    k_e = dilation * (kernel - 1) + 1
     padding = rng.choice(["valid", "same", "full", "half", rng.randint(0, 4)])
     if pooling:  # torch pools only allow symmetric padding of at most half the (undilated) window
         padding = rng.randint(0, kernel // 2)
-    return {"n": rng.randint(1, 40), "kernel": kernel, "stride": rng.randint(1, 5), "dilation": dilation, "padding": padding}
+    return {
+        "n": rng.randint(1, 40),
+        "kernel": kernel,
+        "stride": rng.randint(1, 5),
+        "dilation": dilation,
+        "padding": padding,
+    }
 
 
 def _torch_conv_shape(axes: list[dict], pads: list[tuple[int, int]]) -> tuple[int, ...]:
@@ -69,7 +74,9 @@ def test_pool_output_size_equals_torch_over_random_configs_with_ceil_mode():
         ceil_mode = rng.random() < 0.5
         if not all(_fits(a, (a["padding"], a["padding"])) for a in axes):
             continue
-        ours = tuple(output_size(a["n"], a["kernel"], a["stride"], a["padding"], a["dilation"], ceil_mode) for a in axes)
+        ours = tuple(
+            output_size(a["n"], a["kernel"], a["stride"], a["padding"], a["dilation"], ceil_mode) for a in axes
+        )
         x = torch.empty(1, 1, *(a["n"] for a in axes), device="meta")
         pool = F.max_pool1d if ndim == 1 else F.max_pool2d
         out = pool(x, [a["kernel"] for a in axes], [a["stride"] for a in axes], [a["padding"] for a in axes],
@@ -77,7 +84,12 @@ def test_pool_output_size_equals_torch_over_random_configs_with_ceil_mode():
         assert ours == tuple(out.shape[2:]), (axes, ceil_mode)
         if all(a["dilation"] == 1 for a in axes):
             avg = (F.avg_pool1d if ndim == 1 else F.avg_pool2d)(
-                x, [a["kernel"] for a in axes], [a["stride"] for a in axes], [a["padding"] for a in axes], ceil_mode=ceil_mode)
+                x,
+                [a["kernel"] for a in axes],
+                [a["stride"] for a in axes],
+                [a["padding"] for a in axes],
+                ceil_mode=ceil_mode,
+            )
             assert ours == tuple(avg.shape[2:]), (axes, ceil_mode)
         checked += 1
 
@@ -94,7 +106,17 @@ def _random_spec(rng: random.Random, ndim: int) -> list[dict]:
         padding = rng.choice(["valid", "same", rng.randint(0, 2)])
         if kind == "conv":
             dilation = [rng.choice([1, 1, 2]) for _ in range(ndim)]
-            layers.append({f"Conv{ndim}D": {"filters": 2, "kernel_size": size, "strides": stride, "padding": padding, "dilation_rate": dilation}})
+            layers.append(
+                {
+                    f"Conv{ndim}D": {
+                        "filters": 2,
+                        "kernel_size": size,
+                        "strides": stride,
+                        "padding": padding,
+                        "dilation_rate": dilation,
+                    }
+                }
+            )
         else:
             padding = "valid" if isinstance(padding, int) else padding
             layers.append({f"AveragePooling{ndim}D": {"pool_size": size, "strides": stride, "padding": padding}})
@@ -150,7 +172,9 @@ def test_receptive_field_equals_extent_of_input_gradient(ndim):
 
 
 def test_field_recurrence_on_the_primer():
-    infos = ModelSpec.from_obj([{"Conv1D": {"filters": 32, "kernel_size": 12}}, {"MaxPooling1D": {"pool_size": 4}}]).analyse((4, 50))
+    infos = ModelSpec.from_obj(
+        [{"Conv1D": {"filters": 32, "kernel_size": 12}}, {"MaxPooling1D": {"pool_size": 4}}]
+    ).analyse((4, 50))
     conv, pool = infos[0].fields[0], infos[1].fields[0]
     assert (conv.size, conv.jump, conv.start) == (12, 1, 5.5)
     assert (pool.size, pool.jump, pool.start) == (15, 4, 7.0)  # 12 + (4 - 1) * 1; centre of positions 0..14

@@ -28,10 +28,17 @@ def genome(tmp_path):
 
 def test_windows_centre_on_summit_or_middle_and_stay_inside(genome, tmp_path):
     bed = tmp_path / "p.narrowPeak"
-    bed.write_text("track name=x\nchr1\t100\t300\tp1\t0\t.\t0\t0\t0\t50\nchr1\t10\t30\tp2\t0\t.\t0\t0\t0\t-1\nchr2\t3990\t4000\tp3\t0\t.\t0\t0\t0\t5\n")
+    bed.write_text(
+        "track name=x\nchr1\t100\t300\tp1\t0\t.\t0\t0\t0\t50\nchr1\t10\t30\tp2\t0\t.\t0\t0\t0\t-1\n"
+        "chr2\t3990\t4000\tp3\t0\t.\t0\t0\t0\t5\n"
+    )
     g = Genome(genome)
     assert g.lengths == {"chr1": 6000, "chr2": 4000, "chr8": 3000}
-    assert peak_windows(read_bed(bed, summit_column=10), g, 101, bed) == [("chr1", 100, 201), ("chr1", 0, 101), ("chr2", 3899, 4000)]
+    assert peak_windows(read_bed(bed, summit_column=10), g, 101, bed) == [
+        ("chr1", 100, 201),
+        ("chr1", 0, 101),
+        ("chr2", 3899, 4000),
+    ]
     assert peak_windows(read_bed(bed), g, 100, bed)[0] == ("chr1", 150, 250)
     assert g.codes("chr1", 0, 5).tolist() == [ "ACGT".index(c) for c in genome.read_text().splitlines()[1][:5]]
 
@@ -40,7 +47,9 @@ def test_overlap_and_chromosome_split():
     windows = [("chr1", 0, 100), ("chr8", 50, 150), ("chr1", 500, 600)]
     train, test = chromosome_split(windows, ["chr8"], "p.bed")
     assert train.tolist() == [0, 2] and test.tolist() == [1]
-    assert overlaps_any([("chr1", 90, 200), ("chr1", 100, 200), ("chr2", 0, 10)], [("chr1", 0, 100), ("chr1", 20, 30)]).tolist() == [True, False, False]
+    assert overlaps_any(
+        [("chr1", 90, 200), ("chr1", 100, 200), ("chr2", 0, 10)], [("chr1", 0, 100), ("chr1", 20, 30)]
+    ).tolist() == [True, False, False]
     with pytest.raises(InputError, match="p.bed: 1 training windows overlap test windows \\(first chr1:550-650\\)"):
         check_no_overlap([("chr1", 550, 650), ("chr1", 0, 10)], [("chr1", 500, 600)], "p.bed")
     with pytest.raises(InputError, match="no peaks on the held-out chromosomes chr9"):
@@ -72,7 +81,21 @@ def _peaks_bed(genome_path, path):
 def test_train_on_bed_with_held_out_chromosome(cli, genome, tmp_path):
     bed = _peaks_bed(genome, tmp_path / "peaks.bed")
     out = tmp_path / "run"
-    code, stdout, err = cli("train", bed, "--genome", genome, "--width", "40", "--test-chroms", "chr8", "--epochs", "1", "--quiet", "--out", out)
+    code, stdout, err = cli(
+        "train",
+        bed,
+        "--genome",
+        genome,
+        "--width",
+        "40",
+        "--test-chroms",
+        "chr8",
+        "--epochs",
+        "1",
+        "--quiet",
+        "--out",
+        out,
+    )
     assert code == 0, err
     config = json.loads((out / "config.json").read_text())
     n_test = len(range(100, 3000 - 200, 150))

@@ -10,7 +10,15 @@ METRIC_KEYS = {"accuracy", "auroc", "auprc", "confusion_matrix", "precision", "r
 
 def test_train_writes_a_complete_run_folder(trained_run):
     names = {p.name for p in trained_run.iterdir()}
-    assert {"config.json", "model.json", "model.safetensors", "history.csv", "metrics.json", "predictions.tsv", "plots"} <= names
+    assert {
+        "config.json",
+        "model.json",
+        "model.safetensors",
+        "history.csv",
+        "metrics.json",
+        "predictions.tsv",
+        "plots",
+    } <= names
     assert {p.name for p in (trained_run / "plots").iterdir()} >= {"history.png", "confusion.png", "roc_pr.png"}
     metrics = json.loads((trained_run / "metrics.json").read_text())
     assert METRIC_KEYS <= set(metrics)
@@ -27,11 +35,19 @@ def test_train_cli_on_primer_files_and_refuses_to_overwrite(cli, primer_files, t
     code, stdout, _ = cli("train", seqs, "--labels", labels, "--epochs", "2", "--out", out, "--quiet")
     assert code == 0 and "test: accuracy" in stdout and str(out) in stdout
     config = json.loads((out / "config.json").read_text())
-    assert config["data"]["split"] == {"train": 1125, "validation": 375, "test": 500, "test_size": 0.25, "val_size": 0.25}
+    assert config["data"]["split"] == {
+        "train": 1125,
+        "validation": 375,
+        "test": 500,
+        "test_size": 0.25,
+        "val_size": 0.25,
+    }
     assert len(config["data"]["sha256"]) == 2
     import torch
 
-    expected = f"cuda ({torch.cuda.get_device_name()})" if torch.cuda.is_available() else "cpu (1 thread)"  # the primer model gets one CPU thread
+    expected = (
+        f"cuda ({torch.cuda.get_device_name()})" if torch.cuda.is_available() else "cpu (1 thread)"
+    )  # the primer model gets one CPU thread
     assert config["machine"]["device"] == expected
     code, _, err = cli("train", seqs, "--labels", labels, "--epochs", "1", "--out", out, "--quiet")
     assert code == 2 and "already exists" in err and "--force" in err
@@ -42,7 +58,7 @@ def test_predict_and_evaluate(cli, trained_run, tmp_path):
 
     sim = simulate_primer(n=50, seed=9)
     fasta = tmp_path / "new.fa"
-    fasta.write_text("".join(f">{i} label={int(l)}\n{s}\n" for i, s, l in zip(sim.ids, sim.seqs, sim.labels)))
+    fasta.write_text("".join(f">{i} label={int(lab)}\n{s}\n" for i, s, lab in zip(sim.ids, sim.seqs, sim.labels)))
     out = tmp_path / "pred.tsv"
     code, stdout, _ = cli("predict", trained_run, fasta, "-o", out)
     assert code == 0 and str(out) in stdout
@@ -63,17 +79,40 @@ def test_summary_and_models(cli):
     assert code == 0 and "primer" in stdout and "6,226" in stdout
 
 
-@pytest.mark.parametrize("files, extra, message", [
-    ({}, ["missing.fa"], "missing.fa: file not found"),
-    ({"e.fa": ""}, ["e.fa"], "e.fa: no FASTA records found"),
-    ({"x.fa": "ACGT\n"}, ["x.fa"], "x.fa, line 1: sequence data before the first '>'"),
-    ({"h.fa": ">a label=1\n>b label=0\nACGT\n"}, ["h.fa"], 'h.fa, line 1 \\(record "a"\\): header without a sequence'),
-    ({"c.fa": ">a label=1\nACGT\n>b label=0\nACZT\n"}, ["c.fa"], 'c.fa \\(record "b"\\): invalid character \'Z\' at position 3'),
-    ({"s.txt": "ACGT\nACGA\n", "l.txt": "1\n"}, ["s.txt", "--labels", "l.txt"], "l.txt: 1 labels, but .*s.txt has 2 sequences"),
-    ({"s.txt": "ACGT\nACGA\n", "l.txt": "1\nno\n"}, ["s.txt", "--labels", "l.txt"], "l.txt, line 2: label 'no' is not a number"),
-    ({"one.fa": ">a label=0\nACGT\n>b label=0\nACGA\n"}, ["one.fa"], "all 2 labels are 0; classification needs at least 2 classes"),
-    ({}, ["--model", "resnet"], "unknown model 'resnet'; valid models: primer"),
-])
+@pytest.mark.parametrize(
+    "files, extra, message",
+    [
+        ({}, ["missing.fa"], "missing.fa: file not found"),
+        ({"e.fa": ""}, ["e.fa"], "e.fa: no FASTA records found"),
+        ({"x.fa": "ACGT\n"}, ["x.fa"], "x.fa, line 1: sequence data before the first '>'"),
+        (
+            {"h.fa": ">a label=1\n>b label=0\nACGT\n"},
+            ["h.fa"],
+            'h.fa, line 1 \\(record "a"\\): header without a sequence',
+        ),
+        (
+            {"c.fa": ">a label=1\nACGT\n>b label=0\nACZT\n"},
+            ["c.fa"],
+            "c.fa \\(record \"b\"\\): invalid character 'Z' at position 3",
+        ),
+        (
+            {"s.txt": "ACGT\nACGA\n", "l.txt": "1\n"},
+            ["s.txt", "--labels", "l.txt"],
+            "l.txt: 1 labels, but .*s.txt has 2 sequences",
+        ),
+        (
+            {"s.txt": "ACGT\nACGA\n", "l.txt": "1\nno\n"},
+            ["s.txt", "--labels", "l.txt"],
+            "l.txt, line 2: label 'no' is not a number",
+        ),
+        (
+            {"one.fa": ">a label=0\nACGT\n>b label=0\nACGA\n"},
+            ["one.fa"],
+            "all 2 labels are 0; classification needs at least 2 classes",
+        ),
+        ({}, ["--model", "resnet"], "unknown model 'resnet'; valid models: primer"),
+    ],
+)
 def test_bad_input_exits_2_with_one_line(cli, tmp_path, monkeypatch, files, extra, message):
     import re
 

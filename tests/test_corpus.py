@@ -82,14 +82,16 @@ def test_windows_line_endings_and_a_byte_order_mark_are_accepted(name, tmp_path)
         "good.fa": good,
         "table.csv": "id,sequence,label\n" + "".join(f"r{i},{s},{i % 2}\n" for i, s in enumerate(seqs)),
         "lines.txt": "\n".join(seqs) + "\n",
-        "spec.json": '{"layers": [{"Conv1D": {"filters": 4, "kernel_size": 5}}, {"Flatten": {}}, {"Dense": {"units": 2}}]}\n',
-        "motifs.meme": "MEME version 4\n\nALPHABET= ACGT\n\nMOTIF m1\nletter-probability matrix: alength= 4 w= 2\n0.7 0.1 0.1 0.1\n0.1 0.1 0.1 0.7\n",
+        "spec.json": '{"layers": [{"Conv1D": {"filters": 4, "kernel_size": 5}}, {"Flatten": {}}, '
+        '{"Dense": {"units": 2}}]}\n',
+        "motifs.meme": "MEME version 4\n\nALPHABET= ACGT\n\nMOTIF m1\nletter-probability matrix: alength= 4 w= 2\n0.7 "
+                       "0.1 0.1 0.1\n0.1 0.1 0.1 0.7\n",
         "peaks.bed": "chr1\t100\t200\nchr1\t300\t420\n",
     }
     path = tmp_path / name
     path.write_bytes(crlf_bom(texts[name]))
     if name == "spec.json":
-        assert [l.type for l in ModelSpec.load(path).layers] == ["Conv1D", "Flatten", "Dense"]
+        assert [layer.type for layer in ModelSpec.load(path).layers] == ["Conv1D", "Flatten", "Dense"]
     elif name == "motifs.meme":
         (motif,) = read_meme(path)
         assert motif.name == "m1" and motif.pwm.shape == (4, 2) and motif.pwm[0, 0] == pytest.approx(0.7)

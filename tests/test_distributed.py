@@ -26,7 +26,11 @@ TRAIN = ["train", "primer-sim", "--model", "primer", "--recipe", "primer", "--op
 
 
 def _env() -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")
+    }
     return {**env, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
 
 
@@ -38,10 +42,33 @@ def _weights(run) -> dict:
 
 def test_two_processes_train_the_same_model_as_one(tmp_path):
     single, multi = tmp_path / "single", tmp_path / "ddp"
-    one = subprocess.run([sys.executable, "-m", "seqcnn", *TRAIN, "--out", str(single)], env=_env(), capture_output=True, text=True, timeout=120)
+    one = subprocess.run(
+        [sys.executable, "-m", "seqcnn", *TRAIN, "--out", str(single)],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert one.returncode == 0, one.stderr
-    two = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", "-m", "seqcnn", *TRAIN, "--out", str(multi)],
-                         env=_env(), capture_output=True, text=True, timeout=120)
+    two = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc_per_node",
+            "2",
+            "-m",
+            "seqcnn",
+            *TRAIN,
+            "--out",
+            str(multi),
+        ],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert two.returncode == 0, two.stderr[-2000:]
     assert two.stdout.count("run folder:") == 1  # rank 1 prints nothing
     record = json.loads((multi / "config.json").read_text())["distributed"]
@@ -96,4 +123,7 @@ def test_single_process_helpers_are_no_ops(monkeypatch):
     assert distributed.wrap(model) is model
     assert distributed.sum_all(torch.tensor(2.5), 4) == [2.5, 4]
     assert distributed.record(model) is None
-    assert distributed.backend_for(torch.device("cuda", 0)) == "nccl" and distributed.backend_for(torch.device("cpu")) == "gloo"
+    assert (
+        distributed.backend_for(torch.device("cuda", 0)) == "nccl"
+        and distributed.backend_for(torch.device("cpu")) == "gloo"
+    )

@@ -13,7 +13,7 @@ MOTIF = "CACGTGAC"
 
 
 def _seq_gz(path, seqs, labels, header="FoldID\tEventID\tseq\tBound"):
-    rows = [header] + [f"A\tev{i}\t{s}\t{l}" for i, (s, l) in enumerate(zip(seqs, labels))]
+    rows = [header] + [f"A\tev{i}\t{s}\t{lab}" for i, (s, lab) in enumerate(zip(seqs, labels))]
     with gzip.open(path, "wt") as handle:
         handle.write("\n".join(rows) + "\n")
     return path
@@ -52,7 +52,11 @@ def test_positives_only_training_with_rc_average_and_shared_warning(cli, tmp_pat
     assert "all 40 training sequences are positives; adding 160 dinucleotide-shuffled negatives (4 per positive" in err
     assert "X_B.seq.gz: 3 of 26 test sequences also occur in the training data" in err
     config = json.loads((out / "config.json").read_text())
-    assert config["predict"]["rc_average"] is True and config["recipe"] == "chipseq" and config["data"]["class_counts"] == [160, 40]
+    assert (
+        config["predict"]["rc_average"] is True
+        and config["recipe"] == "chipseq"
+        and config["data"]["class_counts"] == [160, 40]
+    )
     # predict uses the run's strand averaging: the score of a sequence equals that of its reverse complement
     from seqcnn.sequence import reverse_complement
 
@@ -69,20 +73,45 @@ def test_init_from_copies_and_freezes_layers(cli, tmp_path, tiny_spec):
     train = _seq_gz(tmp_path / "X_AC.seq.gz", _planted(40, 30, seed=1), [1] * 40)
     first, second = tmp_path / "first", tmp_path / "second"
     assert cli("train", train, "--model", tiny_spec, "--epochs", "1", "--quiet", "--out", first)[0] == 0
-    code, _, err = cli("train", train, "--model", tiny_spec, "--epochs", "2", "--quiet", "--out", second, "--init-from", first, "--freeze", "1", "--seed", "5")
+    code, _, err = cli(
+        "train",
+        train,
+        "--model",
+        tiny_spec,
+        "--epochs",
+        "2",
+        "--quiet",
+        "--out",
+        second,
+        "--init-from",
+        first,
+        "--freeze",
+        "1",
+        "--seed",
+        "5",
+    )
     assert code == 0, err
     a, b = load_file(first / "model.safetensors"), load_file(second / "model.safetensors")
     assert all(np.array_equal(a[k].numpy(), b[k].numpy()) for k in a if k.startswith("layers.0."))
     assert not np.array_equal(a["layers.2.weight"].numpy(), b["layers.2.weight"].numpy())
     assert json.loads((second / "config.json").read_text())["transfer"] == {"init_from": str(first), "freeze": 1}
-    code, _, err = cli("train", train, "--model", tiny_spec, "--epochs", "1", "--quiet", "--out", tmp_path / "x", "--freeze", "1")
+    code, _, err = cli(
+        "train", train, "--model", tiny_spec, "--epochs", "1", "--quiet", "--out", tmp_path / "x", "--freeze", "1"
+    )
     assert code == 2 and "--freeze 1 needs --init-from RUN" in err
 
 
-@pytest.mark.parametrize("header, seqs, message", [
-    ("FoldID\tEventID\tsequence_x\tBound", ["ACGTACGT"], "X_AC.seq.gz, line 1: no sequence column in header"),
-    ("FoldID\tEventID\tseq\tBound", ["ACGTACGTAA", "ACGTACGTAA", "ACGTAC"], 'X_AC.seq.gz \\(record "ev2"\\): sequence has length 6, expected 10'),
-])
+@pytest.mark.parametrize(
+    "header, seqs, message",
+    [
+        ("FoldID\tEventID\tsequence_x\tBound", ["ACGTACGT"], "X_AC.seq.gz, line 1: no sequence column in header"),
+        (
+            "FoldID\tEventID\tseq\tBound",
+            ["ACGTACGTAA", "ACGTACGTAA", "ACGTAC"],
+            'X_AC.seq.gz \\(record "ev2"\\): sequence has length 6, expected 10',
+        ),
+    ],
+)
 def test_bad_seq_gz_exits_2(cli, tmp_path, header, seqs, message):
     import re
 

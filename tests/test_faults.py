@@ -40,8 +40,14 @@ def data(tmp_path_factory) -> Path:
 def seqcnn(*args, **kwargs) -> subprocess.Popen:
     """Start ``python -m seqcnn ARGS`` in a new process."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen([sys.executable, "-m", "seqcnn", *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=env, **kwargs)
+    return subprocess.Popen(
+        [sys.executable, "-m", "seqcnn", *map(str, args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        **kwargs,
+    )
 
 
 def finish(proc: subprocess.Popen, timeout: float = 120) -> tuple[int, str, str]:
@@ -172,7 +178,9 @@ def test_full_disk_leaves_previous_files_intact(monkeypatch, tmp_path, cli, data
     code, _, err = cli("train", data, *OPTIONS, "--out", run, "--force")
     assert code == 2 and "No space left on device" in err and "config.json" in err
     assert len(err.strip().splitlines()) == 1
-    assert (run / "config.json").read_text() == '{"kept": true}\n' and sorted(p.name for p in run.iterdir()) == ["config.json"]
+    assert (run / "config.json").read_text() == '{"kept": true}\n' and sorted(p.name for p in run.iterdir()) == [
+        "config.json"
+    ]
 
 
 def test_pickle_weights_are_refused_unless_trusted(tmp_path, cli, data):

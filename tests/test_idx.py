@@ -36,13 +36,19 @@ def test_idx_header_is_big_endian():
     assert data[:4] == b"\x00\x00\x0c\x02" and data[4:12] == b"\x00\x00\x00\x03\x00\x00\x01\x02"
 
 
-@pytest.mark.parametrize("payload, message", [
-    (b"\x01\x02\x08\x01\x00\x00\x00\x01\x00", "magic number"),
-    (b"\x00\x00\x07\x01\x00\x00\x00\x01\x00", "unknown IDX type code 0x07"),
-    (b"\x00\x00\x08\x02\x00\x00\x00\x02", "2 dimensions"),
-    (b"\x00\x00\x08\x01\x00\x00\x00\x05\x01\x02", r"shape \(5,\) \(13 bytes with the header\), but the file has 10 bytes"),
-    (b"", "magic number"),
-])
+@pytest.mark.parametrize(
+    "payload, message",
+    [
+        (b"\x01\x02\x08\x01\x00\x00\x00\x01\x00", "magic number"),
+        (b"\x00\x00\x07\x01\x00\x00\x00\x01\x00", "unknown IDX type code 0x07"),
+        (b"\x00\x00\x08\x02\x00\x00\x00\x02", "2 dimensions"),
+        (
+            b"\x00\x00\x08\x01\x00\x00\x00\x05\x01\x02",
+            r"shape \(5,\) \(13 bytes with the header\), but the file has 10 bytes",
+        ),
+        (b"", "magic number"),
+    ],
+)
 def test_bad_idx_files_name_the_file_and_the_problem(tmp_path, payload, message):
     path = tmp_path / "bad-idx1-ubyte"
     path.write_bytes(payload)

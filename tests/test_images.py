@@ -91,7 +91,9 @@ def test_idx_images_need_their_labels(tmp_path):
     with pytest.raises(InputError, match="--labels"):
         read_images(tmp_path / "im-idx3-ubyte.gz")
     got = read_images(tmp_path / "im-idx3-ubyte.gz", tmp_path / "lab-idx1-ubyte")
-    assert got.kind == "image" and got.x.shape == (3, 1, 4, 4) and got.x.max() == 1.0 and got.labels.tolist() == [2, 0, 1]
+    assert (
+        got.kind == "image" and got.x.shape == (3, 1, 4, 4) and got.x.max() == 1.0 and got.labels.tolist() == [2, 0, 1]
+    )
 
 
 def test_fashion_mnist_bundle_holds_out_the_books_5000():
@@ -158,7 +160,11 @@ def test_train_cli_on_idx_files_uses_the_books_split(cli, tmp_path):
     config = json.loads((out / "config.json").read_text())
     assert config["recipe"] == "fashion" and config["train"]["precision"] == "bf16"  # the recipe's
     assert config["train"]["channels_last"] is False  # the flag's
-    assert (config["data"]["split"]["train"], config["data"]["split"]["validation"], config["data"]["split"]["test"]) == (40, 5000, 30)
+    assert (
+        config["data"]["split"]["train"],
+        config["data"]["split"]["validation"],
+        config["data"]["split"]["test"],
+    ) == (40, 5000, 30)
     assert config["data"]["class_names"] == FASHION_CLASSES
     assert len(json.loads((out / "metrics.json").read_text())["confusion_matrix"]) == 10
 
@@ -175,10 +181,22 @@ def image_run(tmp_path_factory):
         x = (rng.random((n, 10, 10)) * 80).astype(np.uint8)
         x[labels == 1, :, :5] += 170  # class 1: bright left half
         np.savez(folder / f"{name}.npz", x=x, y=labels, class_names=np.array(["dark", "left"]))
-    spec = [{"Conv2D": {"filters": 4, "kernel_size": 3, "padding": "same", "activation": "relu"}}, {"MaxPooling2D": {"pool_size": 2}},
-            {"Conv2D": {"filters": 6, "kernel_size": 3, "activation": "relu"}}, {"Flatten": {}}, {"Dense": {"units": 2, "activation": "softmax"}}]
+    spec = [
+        {"Conv2D": {"filters": 4, "kernel_size": 3, "padding": "same", "activation": "relu"}},
+        {"MaxPooling2D": {"pool_size": 2}},
+        {"Conv2D": {"filters": 6, "kernel_size": 3, "activation": "relu"}},
+        {"Flatten": {}},
+        {"Dense": {"units": 2, "activation": "softmax"}},
+    ]
     (folder / "spec.json").write_text(json.dumps(spec))
-    run = seqcnn.train(folder / "train.npz", test=folder / "test.npz", model=str(folder / "spec.json"), out=folder / "run", epochs=2, progress=False)
+    run = seqcnn.train(
+        folder / "train.npz",
+        test=folder / "test.npz",
+        model=str(folder / "spec.json"),
+        out=folder / "run",
+        epochs=2,
+        progress=False,
+    )
     return run, folder
 
 
@@ -206,9 +224,16 @@ def test_feature_maps_shapes_and_saliency(image_run):
 
 def test_feature_maps_cli(cli, image_run, tmp_path):
     run, folder = image_run
-    code, stdout, err = cli("feature-maps", run, "--image", "3", "--images", folder / "test.npz", "--out", tmp_path / "fm")
+    code, stdout, err = cli(
+        "feature-maps", run, "--image", "3", "--images", folder / "test.npz", "--out", tmp_path / "fm"
+    )
     assert code == 0, err
-    assert sorted(p.name for p in (tmp_path / "fm").iterdir()) == ["kernels.png", "maps-0.png", "maps-2.png", "saliency.png"]
+    assert sorted(p.name for p in (tmp_path / "fm").iterdir()) == [
+        "kernels.png",
+        "maps-0.png",
+        "maps-2.png",
+        "saliency.png",
+    ]
     assert str(tmp_path / "fm") in stdout
     code, _, err = cli("feature-maps", run, "--image", "12", "--images", folder / "test.npz")
     assert code == 2 and "--image 12 is out of range; the test set has 12 images" in err

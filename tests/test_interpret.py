@@ -11,13 +11,12 @@ import pytest
 import torch
 from torch import nn
 
+from conftest import random_dna
 from seqcnn.errors import InputError, SpecError
 from seqcnn.interpret import attribution, filters, jaspar
 from seqcnn.models.network import build_model
 from seqcnn.models.spec import ModelSpec
 from seqcnn.sequence import onehot, onehot_strings
-
-from conftest import random_dna
 
 
 def _spec_model(layers: list[dict], length: int, seed: int = 0):
@@ -31,7 +30,10 @@ def _spec_model(layers: list[dict], length: int, seed: int = 0):
 
 HEAD = [{"Dense": {"units": 8, "activation": "relu"}}, {"Dense": {"units": 2, "activation": "softmax"}}]
 DEEPBIND_LIKE = [{"Conv1D": {"filters": 5, "kernel_size": 6, "activation": "relu"}}, {"GlobalMaxPooling1D": {}}] + HEAD
-SAME_TANH = [{"Conv1D": {"filters": 4, "kernel_size": 5, "padding": "same", "activation": "tanh"}}, {"GlobalMaxPooling1D": {}}] + HEAD
+SAME_TANH = [
+    {"Conv1D": {"filters": 4, "kernel_size": 5, "padding": "same", "activation": "tanh"}},
+    {"GlobalMaxPooling1D": {}},
+] + HEAD
 PRIMER_LIKE = [{"Conv1D": {"filters": 4, "kernel_size": 6, "padding": "same", "activation": "relu"}},
                {"MaxPooling1D": {"pool_size": 4, "padding": "same"}}, {"Flatten": {}}] + HEAD
 
@@ -234,8 +236,16 @@ def test_planted_ctcf_and_gata1_are_each_some_filters_top_match():
             labels[i] = 1
     codes = encode_batch(seqs)
     torch.manual_seed(0)
-    model = build_model(ModelSpec.from_obj([{"Conv1D": {"filters": 8, "kernel_size": 19, "activation": "relu"}},
-                                            {"GlobalMaxPooling1D": {}}, {"Dense": {"units": 2, "activation": "softmax"}}]), (4, length))
+    model = build_model(
+        ModelSpec.from_obj(
+            [
+                {"Conv1D": {"filters": 8, "kernel_size": 19, "activation": "relu"}},
+                {"GlobalMaxPooling1D": {}},
+                {"Dense": {"units": 2, "activation": "softmax"}},
+            ]
+        ),
+        (4, length),
+    )
     fit(model, sequence_set(codes[:1000], labels[:1000]), sequence_set(codes[1000:], labels[1000:]),
         TrainConfig(epochs=20, batch_size=64, lr=1e-2, threads=2).check(), progress=False)
     found = filters.filter_motifs(model.eval(), onehot(codes))
@@ -277,7 +287,16 @@ def test_explain_writes_the_run_files(cli, run_copy):
     memes = memelite_read(str(run_copy / "motifs.meme"))
     assert len(memes) == summary["filters"]["with_sites"] > 0
     header, *lines = (run_copy / "motifs.tsv").read_text().splitlines()
-    assert header.split("\t") == ["filter", "information_content", "n_sites", "jaspar_id", "jaspar_name", "p_value", "q_value", "orientation"]
+    assert header.split("\t") == [
+        "filter",
+        "information_content",
+        "n_sites",
+        "jaspar_id",
+        "jaspar_name",
+        "p_value",
+        "q_value",
+        "orientation",
+    ]
     assert {line.split("\t")[0] for line in lines} == {f"filter_{i:02d}" for i in range(32)}
     matched = [line.split("\t") for line in lines if line.split("\t")[3]]
     for a, b in zip(matched, matched[1:]):  # best first within each filter
@@ -312,7 +331,11 @@ def _dense_run(run_copy):
         (lambda run, tmp: (tmp / "short.txt").write_text("ACGT\n"), ["FILE"], "sequence has length 4, expected 50"),
         (lambda run, tmp: None, ["--jaspar-release", "JASPAR1999"], "unknown JASPAR release 'JASPAR1999'"),
         (lambda run, tmp: None, ["--collection", "MAIN"], "unknown JASPAR collection 'MAIN'"),
-        (lambda run, tmp: _dense_run(run), [], "need a Conv1D first layer over the 4 bases, but the model's first layer is Dense"),
+        (
+            lambda run, tmp: _dense_run(run),
+            [],
+            "need a Conv1D first layer over the 4 bases, but the model's first layer is Dense",
+        ),
         (lambda run, tmp: (run / "predictions.tsv").unlink(), [], "predictions.tsv: missing"),
     ],
     ids=["no-weights", "wrong-length", "release", "collection", "no-conv1d", "no-predictions"],

@@ -39,7 +39,9 @@ def test_primer_files_read_as_lines_with_labels(primer_files):
 
 def test_tables_csv_and_tsv(tmp_path):
     csv = write(tmp_path / "t.csv", "id,sequence,label\na,ACGT,1\nb,TTTT,0\n")
-    tsv = write(tmp_path / "t.tsv.gz", "FoldID\tEventID\tseq\tBound\nA\tpeak1\tACGT\t1\nA\tpeak1_shuf\tCAGT\t0\n", mode="gz")
+    tsv = write(
+        tmp_path / "t.tsv.gz", "FoldID\tEventID\tseq\tBound\nA\tpeak1\tACGT\t1\nA\tpeak1_shuf\tCAGT\t0\n", mode="gz"
+    )
     for f, ids in ((csv, ["a", "b"]), (tsv, ["peak1", "peak1_shuf"])):
         rec = read_sequences(f)
         assert rec.ids == ids and list(rec.labels) == [1.0, 0.0]

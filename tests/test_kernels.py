@@ -42,7 +42,9 @@ def test_reference_loops_agree_with_torch(shape, kernel, stride, padding):
 def test_placements_cover_every_output_cell():
     corners = kernels.placements((6, 6), (3, 3))
     assert len(corners) == 16 and corners[0] == (0, 0) and corners[-1] == (3, 3)
-    assert kernels.placements((5, 5), (3, 3), stride=2, padding="half") == [(r, c) for r in (0, 2, 4) for c in (0, 2, 4)]
+    assert kernels.placements((5, 5), (3, 3), stride=2, padding="half") == [
+        (r, c) for r in (0, 2, 4) for c in (0, 2, 4)
+    ]
 
 
 def test_bad_matrices_and_kernels():

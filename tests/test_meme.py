@@ -58,11 +58,23 @@ HEADER = "MEME version 4\n\nALPHABET= ACGT\n\n"
     "body, expected",
     [
         ("", "no motifs found"),
-        ("MOTIF a\nletter-probability matrix: alength= 4 nsites= 3\n0.25 0.25 0.25 0.25\n", "line 6: matrix header needs 'w="),
-        ("MOTIF a\nletter-probability matrix: alength= 4 w= 2\n0.25 0.25 0.5\n0.25 0.25 0.25 0.25\n", "line 7: motif a: expected 4 non-negative"),
-        ("MOTIF a\nletter-probability matrix: alength= 4 w= 3\n0.25 0.25 0.25 0.25\n", "line 5: motif a has 1 matrix rows, expected w=3"),
+        (
+            "MOTIF a\nletter-probability matrix: alength= 4 nsites= 3\n0.25 0.25 0.25 0.25\n",
+            "line 6: matrix header needs 'w=",
+        ),
+        (
+            "MOTIF a\nletter-probability matrix: alength= 4 w= 2\n0.25 0.25 0.5\n0.25 0.25 0.25 0.25\n",
+            "line 7: motif a: expected 4 non-negative",
+        ),
+        (
+            "MOTIF a\nletter-probability matrix: alength= 4 w= 3\n0.25 0.25 0.25 0.25\n",
+            "line 5: motif a has 1 matrix rows, expected w=3",
+        ),
         ("MOTIF a\n\nMOTIF b\n", "line 5: motif a has no letter-probability matrix"),
-        ("MOTIF a\nletter-probability matrix: w= 1\n1 0 0 0\nMOTIF a\nletter-probability matrix: w= 1\n0 1 0 0\n", "line 8: duplicate motif name 'a'"),
+        (
+            "MOTIF a\nletter-probability matrix: w= 1\n1 0 0 0\nMOTIF a\nletter-probability matrix: w= 1\n0 1 0 0\n",
+            "line 8: duplicate motif name 'a'",
+        ),
         ("MOTIF a\nletter-probability matrix: w= 1\n-1 0 0 2\n", "line 7: motif a: expected 4 non-negative"),
     ],
 )

@@ -1,4 +1,3 @@
-import json
 
 import pytest
 import torch
@@ -12,7 +11,9 @@ from seqcnn.models.summary import summary
 
 def test_primer_summary_matches_keras():
     text = summary(zoo.get("primer"), (4, 50))
-    lines = {line.split()[0]: line for line in text.splitlines() if line.startswith(("conv1d", "max_", "flatten", "dense"))}
+    lines = {
+        line.split()[0]: line for line in text.splitlines() if line.startswith(("conv1d", "max_", "flatten", "dense"))
+    }
     assert "(None, 39, 32)" in lines["conv1d"] and "1,568" in lines["conv1d"]
     assert "(None, 9, 32)" in lines["max_pooling1d"]
     assert "(None, 288)" in lines["flatten"]
@@ -52,13 +53,19 @@ def test_spec_json_roundtrip(tmp_path):
     assert again.to_obj()["layers"] == spec.to_obj()["layers"]
 
 
-@pytest.mark.parametrize("layers, message", [
-    ([{"Conv3D": {}}], "layer 0: unknown layer type 'Conv3D'; valid types: Conv1D, Conv2D"),
-    ([{"Conv1D": {"filters": 4, "kernel_size": 3, "kernal": 2}}], "layer 0 \\(Conv1D\\): unknown argument 'kernal'; valid arguments: filters"),
-    ([{"Conv1D": {"filters": 0, "kernel_size": 3}}], "Expected a strictly positive integer. Received filters=0"),
-    ([{"Dense": {"units": 2, "activation": "swishy"}}], "activation must be one of"),
-    ([{"Conv1D": {"kernel_size": 3}}], "missing required argument 'filters'"),
-])
+@pytest.mark.parametrize(
+    "layers, message",
+    [
+        ([{"Conv3D": {}}], "layer 0: unknown layer type 'Conv3D'; valid types: Conv1D, Conv2D"),
+        (
+            [{"Conv1D": {"filters": 4, "kernel_size": 3, "kernal": 2}}],
+            "layer 0 \\(Conv1D\\): unknown argument 'kernal'; valid arguments: filters",
+        ),
+        ([{"Conv1D": {"filters": 0, "kernel_size": 3}}], "Expected a strictly positive integer. Received filters=0"),
+        ([{"Dense": {"units": 2, "activation": "swishy"}}], "activation must be one of"),
+        ([{"Conv1D": {"kernel_size": 3}}], "missing required argument 'filters'"),
+    ],
+)
 def test_bad_specs_name_layer_and_argument(layers, message):
     with pytest.raises(SpecError, match=message):
         ModelSpec.from_obj(layers)
@@ -69,7 +76,9 @@ def test_misfit_shapes_name_layer_and_both_shapes():
     with pytest.raises(SpecError, match=r"layer 0 \(conv1d: Conv1D\) does not fit its input \(None, 50, 4\)"):
         spec.analyse((4, 50))
     spec = ModelSpec.from_obj([{"Conv1D": {"filters": 4, "kernel_size": 3}}, {"Dense": {"units": 2}}])
-    with pytest.raises(SpecError, match=r"layer 1 \(dense: Dense\) expects a flat input, but the previous layer gives \(None, 48, 4\)"):
+    with pytest.raises(
+        SpecError, match=r"layer 1 \(dense: Dense\) expects a flat input, but the previous layer gives \(None, 48, 4\)"
+    ):
         spec.analyse((4, 50))
 
 
@@ -85,13 +94,39 @@ def test_output_activation_is_folded_out_of_forward():
     assert not torch.allclose(out.sum(1), torch.ones(3))  # logits, not probabilities
 
 
-@pytest.mark.parametrize("layers, length", [
-    ([{"Conv1D": {"filters": 32, "kernel_size": 12}}, {"MaxPooling1D": {"pool_size": 4}}, {"Flatten": {}}, {"Dense": {"units": 2}}], 50),
-    ([{"Conv1D": {"filters": 8, "kernel_size": 5, "use_bias": False, "activation": "relu"}}, {"MaxPooling1D": {"pool_size": 3}},
-      {"Conv1D": {"filters": 4, "kernel_size": 3}}, {"GlobalMaxPooling1D": {}}, {"Dense": {"units": 1, "activation": "sigmoid"}}], 40),
-    ([{"Conv1D": {"filters": 6, "kernel_size": 4, "padding": "same"}}, {"MaxPooling1D": {"pool_size": 2, "padding": "same"}},
-      {"Flatten": {}}, {"Dense": {"units": 3}}], 23),
-])
+@pytest.mark.parametrize(
+    "layers, length",
+    [
+        (
+            [
+                {"Conv1D": {"filters": 32, "kernel_size": 12}},
+                {"MaxPooling1D": {"pool_size": 4}},
+                {"Flatten": {}},
+                {"Dense": {"units": 2}},
+            ],
+            50,
+        ),
+        (
+            [
+                {"Conv1D": {"filters": 8, "kernel_size": 5, "use_bias": False, "activation": "relu"}},
+                {"MaxPooling1D": {"pool_size": 3}},
+                {"Conv1D": {"filters": 4, "kernel_size": 3}},
+                {"GlobalMaxPooling1D": {}},
+                {"Dense": {"units": 1, "activation": "sigmoid"}},
+            ],
+            40,
+        ),
+        (
+            [
+                {"Conv1D": {"filters": 6, "kernel_size": 4, "padding": "same"}},
+                {"MaxPooling1D": {"pool_size": 2, "padding": "same"}},
+                {"Flatten": {}},
+                {"Dense": {"units": 3}},
+            ],
+            23,
+        ),
+    ],
+)
 def test_cpu_window_matmul_path_equals_onednn_convolution(layers, length):
     """Conv1D's sliding-window matrix product (taken in training on the CPU) gives torch's values and gradients."""
     from seqcnn.models import network
@@ -101,7 +136,9 @@ def test_cpu_window_matmul_path_equals_onednn_convolution(layers, length):
     results = []
     for fast in (True, False):
         network.FAST_CPU_PATHS = fast
-        x = torch.randn(16, 4, length, generator=torch.Generator().manual_seed(1), requires_grad=True)  # saliency needs d out / d x
+        x = torch.randn(
+            16, 4, length, generator=torch.Generator().manual_seed(1), requires_grad=True
+        )  # saliency needs d out / d x
         try:
             model.zero_grad()
             first = model.layers[0](x)
@@ -111,7 +148,9 @@ def test_cpu_window_matmul_path_equals_onednn_convolution(layers, length):
             network.FAST_CPU_PATHS = True
         results.append((first, out, [p.grad.clone() for p in model.parameters()] + [x.grad]))
     (first_fast, out_fast, grads_fast), (first_ref, out_ref, grads_ref) = results
-    assert first_fast.stride(1) == 1 and first_ref.stride(2) == 1  # the fast path ran (channels-last view), the reference did not
+    assert (
+        first_fast.stride(1) == 1 and first_ref.stride(2) == 1
+    )  # the fast path ran (channels-last view), the reference did not
     torch.testing.assert_close(out_fast, out_ref, rtol=1e-5, atol=1e-5)
     for g_fast, g_ref in zip(grads_fast, grads_ref):
         torch.testing.assert_close(g_fast, g_ref, rtol=1e-4, atol=1e-5)

@@ -54,7 +54,11 @@ def test_positives_only_records_get_shuffled_negatives():
     rec = Records(ids=[f"p{i}" for i in range(20)], seqs=seqs, labels=np.ones(20), source="pos.fa")
     ds = training_set(rec, negatives="3", note=notes.append)
     assert len(ds) == 80 and ds.labels.sum() == 20 and ds.ids[20] == "p0_shuf0"
-    assert len(notes) == 1 and "all 20 training sequences are positives" in notes[0] and "60 dinucleotide-shuffled" in notes[0]
+    assert (
+        len(notes) == 1
+        and "all 20 training sequences are positives" in notes[0]
+        and "60 dinucleotide-shuffled" in notes[0]
+    )
     np.testing.assert_array_equal(dinucleotide_counts(ds.x[20:40]), dinucleotide_counts(ds.x[:20]))
 
 
@@ -67,7 +71,11 @@ def test_labelled_records_are_left_alone_and_none_refuses():
 
 
 def test_parse_negatives():
-    assert parse_negatives(None) == ("auto", 4) and parse_negatives("shuffle") == ("shuffle", 1) and parse_negatives("4") == ("shuffle", 4)
+    assert (
+        parse_negatives(None) == ("auto", 4)
+        and parse_negatives("shuffle") == ("shuffle", 1)
+        and parse_negatives("4") == ("shuffle", 4)
+    )
     with pytest.raises(InputError, match="--negatives must be"):
         parse_negatives("0")
 

@@ -19,9 +19,36 @@ from seqcnn.errors import SeqcnnError
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 #: Bytes that look a little like our formats, so examples reach past the first check.
-FRAGMENTS = [b">", b"id", b" label=", b"1", b"0", b"nan", b"ACGT", b"acgtn", b"X", b"\n", b"\r\n", b"\t", b",", b"sequence",
-             b"label", b"\xef\xbb\xbf", b"\x00", b"\xff", b"chr1", b"100", b"-5", b"MOTIF m", b"letter-probability matrix: w= 2",
-             b"ALPHABET= ACGT", b"0.25 0.25 0.25 0.25", b"\x1f\x8b", b"\x00\x00\x08\x03", b"\x00\x00\x00\x02"]
+FRAGMENTS = [
+    b">",
+    b"id",
+    b" label=",
+    b"1",
+    b"0",
+    b"nan",
+    b"ACGT",
+    b"acgtn",
+    b"X",
+    b"\n",
+    b"\r\n",
+    b"\t",
+    b",",
+    b"sequence",
+    b"label",
+    b"\xef\xbb\xbf",
+    b"\x00",
+    b"\xff",
+    b"chr1",
+    b"100",
+    b"-5",
+    b"MOTIF m",
+    b"letter-probability matrix: w= 2",
+    b"ALPHABET= ACGT",
+    b"0.25 0.25 0.25 0.25",
+    b"\x1f\x8b",
+    b"\x00\x00\x08\x03",
+    b"\x00\x00\x00\x02",
+]
 DATA = st.one_of(st.binary(max_size=200), st.lists(st.sampled_from(FRAGMENTS), max_size=30).map(b"".join))
 
 
@@ -78,10 +105,34 @@ def test_encode_accepts_dna_or_raises_a_seqcnn_error(text):
     assert codes.shape == (len(text),) and codes.max(initial=0) <= 4
 
 
-JSONISH = st.recursive(st.none() | st.booleans() | st.integers(-3, 10**13) | st.floats(allow_nan=True) | st.text(max_size=8),
-                       lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.sampled_from(
-                           ["layers", "name", "meta", "Conv1D", "Dense", "Flatten", "filters", "kernel_size", "units", "padding", "strides", "rate", "Dropout"]),
-                           inner, max_size=4), max_leaves=20)
+JSONISH = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 10**13) | st.floats(allow_nan=True) | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "layers",
+                    "name",
+                    "meta",
+                    "Conv1D",
+                    "Dense",
+                    "Flatten",
+                    "filters",
+                    "kernel_size",
+                    "units",
+                    "padding",
+                    "strides",
+                    "rate",
+                    "Dropout",
+                ]
+            ),
+            inner,
+            max_size=4,
+        )
+    ),
+    max_leaves=20,
+)
 
 
 @FAST
@@ -115,7 +166,11 @@ def test_fasta_write_then_read_gives_the_records_back(records, width):
 
 
 @FAST
-@given(seqs=st.integers(1, 40).flatmap(lambda n: st.lists(st.text(alphabet="ACGTN", min_size=n, max_size=n), min_size=1, max_size=6)))
+@given(
+    seqs=st.integers(1, 40).flatmap(
+        lambda n: st.lists(st.text(alphabet="ACGTN", min_size=n, max_size=n), min_size=1, max_size=6)
+    )
+)
 def test_one_hot_then_decode_is_the_identity(seqs):
     from seqcnn.sequence import decode_onehot, onehot_strings
 

@@ -14,8 +14,16 @@ import pytest
 from seqcnn.errors import RunError
 from seqcnn.report.html import data_summary, read_predictions, write_report
 
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run", "--hide-scrollbars"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--hide-scrollbars",
+]
 
 
 def chromium() -> str:
@@ -98,7 +106,9 @@ def test_explain_sections_appear_with_their_files(run_copy):
         "filter\tinformation_content\tn_sites\tjaspar_id\tjaspar_name\tp_value\tq_value\torientation\n"
         "filter_07\t5.1\t40\t\t\t\t\t\n"
         "filter_03\t9.2\t120\tMA0139.2\tCTCF\t1e-08\t2e-06\t+\n")
-    (run_copy / "explain.json").write_text(json.dumps({"method": "saliency", "database": "JASPAR2024", "per_filter": [1, 2]}))
+    (run_copy / "explain.json").write_text(
+        json.dumps({"method": "saliency", "database": "JASPAR2024", "per_filter": [1, 2]})
+    )
     html = write_report(run_copy).read_text()
     motifs = html[html.index('id="motifs"'):html.index('id="saliency"')]
     assert motifs.index("CTCF") < motifs.index("filter_07")  # matched filters first
@@ -145,7 +155,16 @@ def fake_sweep(root: Path) -> Path:
     (root / "results.tsv").write_text("\n".join(lines) + "\n")
     png(root / "plots" / "auroc_boxplot.png", (80, 50), (30, 120, 30))
     (root / "summary.md").write_text("# Sweep\n2 models x 3 experiments\n")
-    (root / "sweep.json").write_text(json.dumps({"models": [{"model": "zeng2016-1layer", "source": "1layer.json"}, {"model": "mine", "source": "mine.json"}]}))
+    (root / "sweep.json").write_text(
+        json.dumps(
+            {
+                "models": [
+                    {"model": "zeng2016-1layer", "source": "1layer.json"},
+                    {"model": "mine", "source": "mine.json"},
+                ]
+            }
+        )
+    )
     cell = root / "cells" / "expA__mine"
     cell.mkdir(parents=True)
     (cell / "report.html").write_text("<html></html>")
@@ -169,7 +188,9 @@ def test_run_report_in_a_real_browser(trained_run, tmp_path):
     browse(trained_run / "report.html", tmp_path, f"--screenshot={shot}", "--window-size=1280,1600")
     pixels = np.asarray(Image.open(shot).convert("RGB"))
     assert pixels.shape[:2] == (1600, 1280)
-    assert (pixels.reshape(-1, 3) < 160).any(1).mean() > 0.01  # ink: text, table rules, plot lines (a blank page has none)
+    assert (pixels.reshape(-1, 3) < 160).any(
+        1
+    ).mean() > 0.01  # ink: text, table rules, plot lines (a blank page has none)
     assert len(np.unique(pixels.reshape(-1, 3)[::7], axis=0)) > 200  # plots bring many colours
     dom = browse(trained_run / "report.html", tmp_path, "--dump-dom")
     metrics = json.loads((trained_run / "metrics.json").read_text())
@@ -182,7 +203,12 @@ def test_sweep_table_sorts_in_a_real_browser(tmp_path):
     page = write_report(fake_sweep(tmp_path / "sweep"))
     dom = browse(page, tmp_path, "--dump-dom", fragment="#sort=-auroc")  # the script sorts on load
     table = dom[dom.index('id="results"'):]
-    values = [float(v) for v in re.findall(r'<td>(?:<a [^>]*>)?exp\w(?:</a>)?</td><td>[\w-]+</td><td class="n" data-v="([0-9.]+)"', table)]
+    values = [
+        float(v)
+        for v in re.findall(
+            r'<td>(?:<a [^>]*>)?exp\w(?:</a>)?</td><td>[\w-]+</td><td class="n" data-v="([0-9.]+)"', table
+        )
+    ]
     assert values == sorted(values, reverse=True) and len(values) == 6
 
 

@@ -3,7 +3,15 @@ import pytest
 
 from seqcnn.errors import InputError
 from seqcnn.sequence import (
-    CODE_OF_BYTE, PAD_CODE, decode, decode_onehot, encode, encode_batch, gc_content, onehot, reverse_complement,
+    CODE_OF_BYTE,
+    PAD_CODE,
+    decode,
+    decode_onehot,
+    encode,
+    encode_batch,
+    gc_content,
+    onehot,
+    reverse_complement,
 )
 
 

@@ -9,13 +9,12 @@ import numpy as np
 import pytest
 import torch
 
+from conftest import random_dna
 from seqcnn.data import batches, store_set
 from seqcnn.errors import InputError
-from seqcnn.sequence import encode_batch
 from seqcnn.prepare import prepare
+from seqcnn.sequence import encode_batch
 from seqcnn.store import Store, StoreWriter, tile_genome, verify
-
-from conftest import random_dna
 
 
 def make_store(path, n=1000, length=20, shard_rows=300, seed=0):
@@ -154,10 +153,15 @@ def test_train_cli_reads_a_store(cli, tmp_path):
     labels = [int("GGG" in s) for s in seqs]
     (tmp_path / "d.fa").write_text("".join(f">s{i} label={y}\n{s}\n" for i, (s, y) in enumerate(zip(seqs, labels))))
     assert cli("prepare", tmp_path / "d.fa", "--out", tmp_path / "s", "--quiet")[0] == 0
-    code, out, _ = cli("train", tmp_path / "s", "--model", "primer", "--epochs", "2", "--out", tmp_path / "run", "--quiet")
+    code, out, _ = cli(
+        "train", tmp_path / "s", "--model", "primer", "--epochs", "2", "--out", tmp_path / "run", "--quiet"
+    )
     assert code == 0, out
     config = json.loads((tmp_path / "run" / "config.json").read_text())
-    assert config["data"]["split"]["train"] + config["data"]["split"]["validation"] + config["data"]["split"]["test"] == 400
+    assert (
+        config["data"]["split"]["train"] + config["data"]["split"]["validation"] + config["data"]["split"]["test"]
+        == 400
+    )
     predictions = (tmp_path / "run" / "predictions.tsv").read_text().splitlines()
     assert len(predictions) == 1 + config["data"]["split"]["test"] and predictions[1].split("\t")[0].startswith("s")
 
@@ -174,13 +178,16 @@ def test_predict_cli_streams_a_store_like_a_file(cli, tmp_path, trained_run):
     seqs = random_dna(70, 50, seed=6)
     (tmp_path / "d.fa").write_text("".join(f">q{i} label={i % 2}\n{s}\n" for i, s in enumerate(seqs)))
     prepare([tmp_path / "d.fa"], tmp_path / "s", shard_rows=16, progress=False)
-    from seqcnn.inference import predict_store
     from seqcnn.checkpoint import load_model
+    from seqcnn.inference import predict_store
 
     predict_store(load_model(trained_run), tmp_path / "s", tmp_path / "chunked.tsv", batch_size=8, chunk=32)
     assert cli("predict", trained_run, tmp_path / "s", "-o", tmp_path / "store.tsv")[0] == 0
     assert cli("predict", trained_run, tmp_path / "d.fa", "-o", tmp_path / "file.tsv")[0] == 0
-    tables = [[line.split("\t") for line in (tmp_path / f"{name}.tsv").read_text().splitlines()] for name in ("file", "store", "chunked")]
+    tables = [
+        [line.split("\t") for line in (tmp_path / f"{name}.tsv").read_text().splitlines()]
+        for name in ("file", "store", "chunked")
+    ]
     assert len(tables[0]) == 71 and tables[0][0] == ["id", "probability", "predicted"]
     for table in tables[1:]:  # same ids and classes; probabilities up to float rounding (batches of other sizes)
         assert [r[0] for r in table] == [r[0] for r in tables[0]] and [r[2] for r in table] == [r[2] for r in tables[0]]

@@ -38,7 +38,9 @@ def encode_dir(tmp_path):
 
 def test_sweep_writes_the_folder_and_resumes(cli, encode_dir, tiny_spec, tmp_path):
     out = tmp_path / "sweep"
-    code, stdout, _ = cli("sweep", "--models", tiny_spec, "--data", encode_dir, "--out", out, "--epochs", "1", "--quiet")
+    code, stdout, _ = cli(
+        "sweep", "--models", tiny_spec, "--data", encode_dir, "--out", out, "--epochs", "1", "--quiet"
+    )
     assert code == 0 and "results.tsv" in stdout
     rows = [line.split("\t") for line in (out / "results.tsv").read_text().splitlines()]
     assert rows[0] == ["experiment", "model", "auroc", "auprc", "accuracy", "epochs", "seconds", "params"]
@@ -47,7 +49,10 @@ def test_sweep_writes_the_folder_and_resumes(cli, encode_dir, tiny_spec, tmp_pat
     assert int(tiny[7]) == 4 * 4 * 8 + 4 + 4 * 2 + 2 and 0.0 <= float(tiny[2]) <= 1.0 and tiny[5] == "1"
     cell = out / "cells" / "EXP1__tiny"
     assert (cell / "metrics.json").is_file() and (cell / "cell.json").is_file()
-    assert json.loads((cell / "config.json").read_text())["data"]["class_counts"] == [240, 60]  # four shuffled negatives per positive added
+    assert json.loads((cell / "config.json").read_text())["data"]["class_counts"] == [
+        240,
+        60,
+    ]  # four shuffled negatives per positive added
     assert (out / "plots" / "auroc_boxplot.png").stat().st_size > 1000
     assert "| tiny |" in (out / "summary.md").read_text()
     assert json.loads((out / "sweep.json").read_text())["experiments"][0]["name"] == "EXP1"
@@ -76,7 +81,7 @@ def test_find_experiments_pairs_ac_with_b(encode_dir, tmp_path):
 def test_grid_expands_and_checks():
     specs = grid_specs(parse_grid(["filters=16,64", "pool=global,local3", "depth=1,2"]))
     assert len(specs) == 8 and specs[0][0] == "grid-f16-k24-global-d1"
-    layers = [next(iter(l.to_obj())) for l in dict(specs)["grid-f64-k24-local3-d2"].layers]
+    layers = [next(iter(layer.to_obj())) for layer in dict(specs)["grid-f64-k24-local3-d2"].layers]
     assert layers.count("Conv1D") == 2 and layers.count("MaxPooling1D") == 2 and "Flatten" in layers
     with pytest.raises(InputError, match="KEY one of"):
         parse_grid(["width=3"])
@@ -85,7 +90,9 @@ def test_grid_expands_and_checks():
 
 
 def test_ranking_note_compares_with_the_paper():
-    note = ranking_note([("zeng2016-1layer_128motif", 0.95), ("zeng2016-1layer", 0.93), ("zeng2016-1layer_1motif", 0.80)])
+    note = ranking_note(
+        [("zeng2016-1layer_128motif", 0.95), ("zeng2016-1layer", 0.93), ("zeng2016-1layer_1motif", 0.80)]
+    )
     assert "Spearman rho 1.00" in note and "best here 1layer_128motif (paper: 1layer_128motif)" in note
     note = ranking_note([("zeng2016-1layer_128motif", 0.80), ("zeng2016-1layer_1motif", 0.90)])
     assert "rho -1.00" in note
@@ -113,7 +120,22 @@ def test_sweep_in_a_process_pool_gives_the_in_process_results(cli, encode_dir, t
     tables = []
     for workers in ("1", "2"):
         out = tmp_path / f"sweep-{workers}"
-        code, _, err = cli("sweep", "--models", tiny_spec, "--data", encode_dir, "--out", out, "--epochs", "1", "--quiet", "--workers", workers, "--threads", "1")
+        code, _, err = cli(
+            "sweep",
+            "--models",
+            tiny_spec,
+            "--data",
+            encode_dir,
+            "--out",
+            out,
+            "--epochs",
+            "1",
+            "--quiet",
+            "--workers",
+            workers,
+            "--threads",
+            "1",
+        )
         assert code == 0, err
         rows = sorted(line.split("\t")[:6] for line in (out / "results.tsv").read_text().splitlines()[1:])
         tables.append(rows)

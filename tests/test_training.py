@@ -4,8 +4,8 @@ import torch
 
 from seqcnn.data import sequence_set
 from seqcnn.datasets import simulate_primer
-from seqcnn.labelled import to_labelled
 from seqcnn.errors import InputError, SeqcnnError
+from seqcnn.labelled import to_labelled
 from seqcnn.models import zoo
 from seqcnn.models.network import build_model
 from seqcnn.training import RECIPES, TrainConfig, evaluate, fit
@@ -28,7 +28,14 @@ def train_once(sets, **kw):
 
 def test_fit_learns_the_planted_motif(small_sets):
     recipe = RECIPES["seqcnn"]
-    model, history = train_once(small_sets, lr=recipe.lr, optimizer=recipe.optimizer, weight_decay=recipe.weight_decay, schedule=recipe.schedule, epochs=20)
+    model, history = train_once(
+        small_sets,
+        lr=recipe.lr,
+        optimizer=recipe.optimizer,
+        weight_decay=recipe.weight_decay,
+        schedule=recipe.schedule,
+        epochs=20,
+    )
     _, acc, probs = evaluate(model, small_sets[1])
     assert acc > 0.95
     assert history.rows[-1]["loss"] < history.rows[0]["loss"]
@@ -39,7 +46,7 @@ def test_same_seed_same_weights_other_seed_differs(small_sets):
     a, _ = train_once(small_sets, epochs=2)
     b, _ = train_once(small_sets, epochs=2)
     c, _ = train_once(small_sets, epochs=2, seed=2)
-    for (k, va), vb, vc in zip(a.state_dict().items(), b.state_dict().values(), c.state_dict().values()):
+    for (k, va), vb in zip(a.state_dict().items(), b.state_dict().values()):
         assert torch.equal(va, vb), k
     assert not torch.equal(a.layers[0].weight, c.layers[0].weight)
 
@@ -81,7 +88,10 @@ def test_chance_warning_compares_the_best_validation_loss_with_the_label_entropy
 def test_train_warns_when_the_model_learns_nothing(cli, tmp_path):
     rng = np.random.default_rng(0)
     table = tmp_path / "random.tsv"
-    table.write_text("sequence\tlabel\n" + "".join(f"{''.join(rng.choice(list('ACGT'), 30))}\t{rng.integers(0, 2)}\n" for _ in range(400)))
+    table.write_text(
+        "sequence\tlabel\n"
+        + "".join(f"{''.join(rng.choice(list('ACGT'), 30))}\t{rng.integers(0, 2)}\n" for _ in range(400))
+    )
     code, _, err = cli("train", table, "--epochs", "3", "--out", tmp_path / "random", "--quiet")
     assert code == 0 and "never fell below chance level" in err  # random labels: nothing to learn
     code, _, err = cli("train", "--epochs", "3", "--out", tmp_path / "planted", "--quiet")

@@ -110,7 +110,12 @@ def test_zeng2016_variants_change_only_what_their_name_says():
         return [layer.type for layer in zoo.get(name).layers]
 
     filters = {n: zoo.get(n).layers[0].args["filters"] for n in ZENG[:4]}
-    assert filters == {"zeng2016-1layer": 16, "zeng2016-1layer_1motif": 1, "zeng2016-1layer_64motif": 64, "zeng2016-1layer_128motif": 128}
+    assert filters == {
+        "zeng2016-1layer": 16,
+        "zeng2016-1layer_1motif": 1,
+        "zeng2016-1layer_64motif": 64,
+        "zeng2016-1layer_128motif": 128,
+    }
     assert "GlobalMaxPooling1D" in layer_types("zeng2016-1layer")
     for name, window in [("zeng2016-1layer_local_win3", 3), ("zeng2016-1layer_local_win9", 9)]:
         pool = zoo.get(name).layers[1]
@@ -152,14 +157,28 @@ def test_cli_summary_options(cli, tmp_path):
     assert code == 0 and "Total params: 84" in out  # 5 * 4 * 4 + 4
 
 
-@pytest.mark.parametrize("text, args, message", [
-    ('[{"Conv3D": {}}]', ["--length", "20"], r"layer 0: unknown layer type 'Conv3D'; valid types: Conv1D"),
-    ('[{"Conv1D": {"filters": 4, "kernel_size": 5, "pad": 1}}]', ["--length", "20"], r"unknown argument 'pad'; valid arguments: filters"),
-    ('[{"Conv1D": {"filters": 4, "kernel_size": 50}}]', ["--length", "20"], r"layer 0 \(conv1d: Conv1D\) does not fit its input \(None, 20, 4\)"),
-    ('[{"Conv1D": {"filters": 4, "kernel_size": 5}}, {"Dense": {"units": 2}}]', ["--length", "20"],
-     r"layer 1 \(dense: Dense\) expects a flat input, but the previous layer gives \(None, 16, 4\)"),
-    ('[{"Conv1D": {"filters": 4, "kernel_size": 5}}]', [], "give --length L"),
-])
+@pytest.mark.parametrize(
+    "text, args, message",
+    [
+        ('[{"Conv3D": {}}]', ["--length", "20"], r"layer 0: unknown layer type 'Conv3D'; valid types: Conv1D"),
+        (
+            '[{"Conv1D": {"filters": 4, "kernel_size": 5, "pad": 1}}]',
+            ["--length", "20"],
+            r"unknown argument 'pad'; valid arguments: filters",
+        ),
+        (
+            '[{"Conv1D": {"filters": 4, "kernel_size": 50}}]',
+            ["--length", "20"],
+            r"layer 0 \(conv1d: Conv1D\) does not fit its input \(None, 20, 4\)",
+        ),
+        (
+            '[{"Conv1D": {"filters": 4, "kernel_size": 5}}, {"Dense": {"units": 2}}]',
+            ["--length", "20"],
+            r"layer 1 \(dense: Dense\) expects a flat input, but the previous layer gives \(None, 16, 4\)",
+        ),
+        ('[{"Conv1D": {"filters": 4, "kernel_size": 5}}]', [], "give --length L"),
+    ],
+)
 def test_cli_summary_bad_spec_exits_2_with_one_line(cli, tmp_path, text, args, message):
     spec = tmp_path / "bad.json"
     spec.write_text(text)

@@ -48,11 +48,15 @@ def effective_kernel(kernel: int, dilation: int = 1) -> int:
 def check_positive(name: str, value: int) -> int:
     """Return ``value`` if it is a positive integer, else raise a Keras-style message."""
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise SpecError(f"Invalid value for argument `{name}`. Expected a strictly positive integer. Received {name}={value!r}")
+        raise SpecError(
+            f"Invalid value for argument `{name}`. Expected a strictly positive integer. Received {name}={value!r}"
+        )
     return value
 
 
-def padding_amounts(n: int, kernel: int, stride: int = 1, padding: str | int = "valid", dilation: int = 1) -> tuple[int, int]:
+def padding_amounts(
+    n: int, kernel: int, stride: int = 1, padding: str | int = "valid", dilation: int = 1
+) -> tuple[int, int]:
     """Left and right padding along one axis.
 
     Args:
@@ -73,7 +77,9 @@ def padding_amounts(n: int, kernel: int, stride: int = 1, padding: str | int = "
         raise SpecError(f"padding must be one of {list(PADDING_MODES)} or an integer, but got padding={padding!r}")
     if isinstance(padding, int):
         if padding < 0:
-            raise SpecError(f"Invalid value for argument `padding`. Expected a non-negative integer. Received padding={padding}")
+            raise SpecError(
+                f"Invalid value for argument `padding`. Expected a non-negative integer. Received padding={padding}"
+            )
         return padding, padding
     if padding == "valid":
         return 0, 0
@@ -116,7 +122,8 @@ def output_size(
     span = n + left + right - k_e
     if span < 0:
         raise SpecError(
-            f"kernel of effective size {k_e} is larger than the padded input ({n} + {left + right} padding = {n + left + right})"
+            f"kernel of effective size {k_e} is larger than the padded input ({n} + {left + right} padding = "
+            f"{n + left + right})"
         )
     if not ceil_mode:
         return span // stride + 1
@@ -140,7 +147,7 @@ class Field:
     jump: int = 1
     start: float = 0.0
 
-    def through(self, kernel: int, stride: int = 1, pad_left: int = 0, dilation: int = 1) -> "Field":
+    def through(self, kernel: int, stride: int = 1, pad_left: int = 0, dilation: int = 1) -> Field:
         """The field after a convolution or pooling layer (the recurrence above)."""
         k_e = effective_kernel(kernel, dilation)
         return Field(
@@ -149,7 +156,7 @@ class Field:
             start=self.start + ((k_e - 1) / 2 - pad_left) * self.jump,
         )
 
-    def whole(self, n_input: int) -> "Field":
+    def whole(self, n_input: int) -> Field:
         """The field of a layer that sees everything (flatten, dense, global pooling)."""
         return Field(size=n_input, jump=self.jump, start=(n_input - 1) / 2)
 
@@ -189,7 +196,8 @@ class Window:
         left, right = self.padding[axis]
         rounding = "ceil" if self.ceil_mode else "floor"
         kernel = f"{k_e}" if self.dilation[axis] == 1 else f"{self.dilation[axis]}*({self.kernel[axis]}-1)+1"
-        return f"{rounding}(({self.input[axis]} + {left} + {right} - {kernel}) / {self.stride[axis]}) + 1 = {self.output[axis]}"
+        size = f"({self.input[axis]} + {left} + {right} - {kernel}) / {self.stride[axis]}"
+        return f"{rounding}({size}) + 1 = {self.output[axis]}"
 
 
 def window(
@@ -219,12 +227,16 @@ def window(
     outputs, amounts = [], []
     for axis in range(ndim):
         try:
-            outputs.append(output_size(input_size[axis], kernel[axis], stride[axis], pads[axis], dilation[axis], ceil_mode))
+            outputs.append(
+                output_size(input_size[axis], kernel[axis], stride[axis], pads[axis], dilation[axis], ceil_mode)
+            )
         except SpecError as exc:
             where = f"axis {axis} (size {input_size[axis]})" if ndim > 1 else f"input size {input_size[axis]}"
             raise SpecError(f"{where}: {exc}") from None
         amounts.append(padding_amounts(input_size[axis], kernel[axis], stride[axis], pads[axis], dilation[axis]))
-    return Window(tuple(input_size), tuple(kernel), tuple(stride), tuple(dilation), tuple(amounts), tuple(outputs), ceil_mode)
+    return Window(
+        tuple(input_size), tuple(kernel), tuple(stride), tuple(dilation), tuple(amounts), tuple(outputs), ceil_mode
+    )
 
 
 def _per_axis(name: str, value, ndim: int) -> tuple:
@@ -232,7 +244,10 @@ def _per_axis(name: str, value, ndim: int) -> tuple:
     if len(values) == 1 and ndim > 1:
         values = values * ndim
     if len(values) != ndim:
-        raise SpecError(f"Invalid value for argument `{name}`. Expected 1 or {ndim} values (one per axis). Received {name}={value!r}")
+        raise SpecError(
+            f"Invalid value for argument `{name}`. Expected 1 or {ndim} values (one per axis). Received "
+            f"{name}={value!r}"
+        )
     return values
 
 

@@ -16,8 +16,7 @@ import numpy as np
 
 from seqcnn.datasets import BUILTIN, load_builtin
 from seqcnn.errors import InputError, RunError, SeqcnnError
-from seqcnn.files import atomic_write_bytes, atomic_write_json, atomic_write_text, safe_name
-from seqcnn.files import file_sha256
+from seqcnn.files import atomic_write_bytes, atomic_write_json, atomic_write_text, file_sha256, safe_name
 from seqcnn.files import read_json as read_json_file
 from seqcnn.io import Records, read_sequences
 from seqcnn.io.labels import read_label_file
@@ -91,7 +90,12 @@ def load_weights(model, path: str | Path) -> None:
     refuse_pickle(path)
     if not path.is_file():
         pickles = sorted(p.name for p in path.parent.glob("*") if p.suffix.lower() in PICKLE_SUFFIXES)
-        why = f"; found {pickles[0]}, but seqcnn does not load pickle files (they can run code): save the weights as safetensors" if pickles else ""
+        why = (
+            f"; found {pickles[0]}, but seqcnn does not load pickle files (they can run code): save the weights as "
+            "safetensors"
+            if pickles
+            else ""
+        )
         raise RunError(f"{path}: weights file missing{why}")
     try:
         state = load(path.read_bytes())
@@ -104,7 +108,9 @@ def load_weights(model, path: str | Path) -> None:
         raise RunError(f"{path}: tensors do not fit the spec (missing {missing[:3]}, unexpected {extra[:3]})")
     for key, value in expected.items():
         if tuple(state[key].shape) != tuple(value.shape):
-            raise RunError(f"{path}: tensor {key!r} has shape {tuple(state[key].shape)}, the spec needs {tuple(value.shape)}")
+            raise RunError(
+                f"{path}: tensor {key!r} has shape {tuple(state[key].shape)}, the spec needs {tuple(value.shape)}"
+            )
     model.load_state_dict(state)
 
 
@@ -156,8 +162,14 @@ def load_run(path: str | Path) -> Run:
 
 # --- The run folder as one object -------------------------------------------------------------
 
-#: ``history.csv`` columns that hold whole numbers; the others are floats.
-_INT_COLUMNS = ("epoch",)
+def _number(text: str) -> int | float | str:
+    """A cell of ``history.csv``: an int when it reads as one, else a float, else the text."""
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
 
 
 class RunFolder:
@@ -200,7 +212,9 @@ class RunFolder:
     def write_history(self, rows: list[dict]) -> None:
         """Write ``history.csv``: one row per epoch, floats with 6 significant digits."""
         keys = list(rows[0])
-        lines = [",".join(keys)] + [",".join(f"{r[k]:.6g}" if isinstance(r[k], float) else str(r[k]) for k in keys) for r in rows]
+        lines = [",".join(keys)] + [
+            ",".join(f"{r[k]:.6g}" if isinstance(r[k], float) else str(r[k]) for k in keys) for r in rows
+        ]
         atomic_write_text(self.path / "history.csv", "\n".join(lines) + "\n")
 
     def history(self) -> list[dict]:
@@ -212,8 +226,12 @@ class RunFolder:
         path = self.path / "history.csv"
         if not path.is_file():
             raise RunError(f"{path}: missing; is {self.path} a seqcnn run folder?")
-        header, *rows = [line.split(",") for line in path.read_text(encoding="utf-8").splitlines() if line]
-        return [{k: int(v) if k in _INT_COLUMNS else float(v) for k, v in zip(header, row)} for row in rows]
+        header, *rows = [line.split(",") for line in path.read_text(encoding="utf-8").splitlines() if line] or [[]]
+        return [{k: _number(v) for k, v in zip(header, row)} for row in rows]
+
+    def has(self, name: str) -> bool:
+        """Whether the run folder holds the file ``name``."""
+        return (self.path / name).is_file()
 
     def write_metrics(self, metrics: dict) -> None:
         """Write ``metrics.json``."""
@@ -277,7 +295,8 @@ def _recorded_pairs(config: dict) -> list[tuple[str, str | None]]:
     arguments = config.get("arguments") or {}
     if arguments:
         keys = (("data", "labels"), ("test", "test_labels"), ("negatives_file", None))
-        return [(arguments[s], arguments.get(l) if l else None) for s, l in keys if isinstance(arguments.get(s), str)]
+        present = [(s, lab) for s, lab in keys if isinstance(arguments.get(s), str)]
+        return [(arguments[s], arguments.get(lab) if lab else None) for s, lab in present]
     files, pairs, i = [str(f) for f in config["data"]["files"]], [], 0
     while i < len(files):
         labels = files[i + 1] if i + 1 < len(files) and _is_label_file(files[i + 1]) else None
@@ -306,7 +325,12 @@ def write_predictions(path: str | Path, ids: list[str], probs: np.ndarray, label
 
 def prediction_header(k: int, labelled: bool) -> str:
     """The header line of ``predictions.tsv`` for ``k`` classes."""
-    return "\t".join(["id"] + (["label"] if labelled else []) + (["probability"] if k == 2 else [f"p{c}" for c in range(k)]) + ["predicted"])
+    return "\t".join(
+        ["id"]
+        + (["label"] if labelled else [])
+        + (["probability"] if k == 2 else [f"p{c}" for c in range(k)])
+        + ["predicted"]
+    )
 
 
 def prediction_rows(ids: list[str], probs: np.ndarray, labels: np.ndarray | None = None) -> list[str]:
@@ -497,8 +521,10 @@ def refuse_pickle(path: str | Path, trust_pickle: bool = False) -> bool:
     if Path(path).suffix.lower() not in PICKLE_SUFFIXES:
         return False
     if not trust_pickle:
-        raise RunError(f"{path}: refusing to read a pickle file: loading it can run any code it contains; "
-                       "seqcnn reads weights from safetensors only. Convert it, or pass --trust-pickle if you trust its source")
+        raise RunError(
+            f"{path}: refusing to read a pickle file: loading it can run any code it contains; "
+            "seqcnn reads weights from safetensors only. Convert it, or pass --trust-pickle if you trust its source"
+        )
     return True
 
 

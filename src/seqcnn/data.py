@@ -57,10 +57,14 @@ class TensorSet:
         x = self.x[index]
         if self.table is None:
             return x
-        return F.embedding(x.long(), self.table).transpose(1, 2)  # (B, L, 4) -> (B, 4, L); 30x faster than table[x] on CPU
+        return F.embedding(x.long(), self.table).transpose(
+            1, 2
+        )  # (B, L, 4) -> (B, 4, L); 30x faster than table[x] on CPU
 
 
-def sequence_set(codes: np.ndarray, labels: np.ndarray | None, device: torch.device | str = "cpu", unknown: str = "uniform") -> TensorSet:
+def sequence_set(
+    codes: np.ndarray, labels: np.ndarray | None, device: torch.device | str = "cpu", unknown: str = "uniform"
+) -> TensorSet:
     """Put encoded sequences on ``device``; one-hot now if small, else per batch.
 
     Args:
@@ -100,7 +104,14 @@ class StoreSet:
         prefetch: batches read ahead by a background thread (default: 2 on a GPU, 0 on the CPU).
     """
 
-    def __init__(self, part: StorePart, device: torch.device | str = "cpu", unknown: str = "uniform", window: int = 1 << 16, prefetch: int | None = None):
+    def __init__(
+        self,
+        part: StorePart,
+        device: torch.device | str = "cpu",
+        unknown: str = "uniform",
+        window: int = 1 << 16,
+        prefetch: int | None = None,
+    ):
         self.part = part
         self.store = part.store
         self._device = torch.device(device)
@@ -154,7 +165,9 @@ class StoreSet:
 
     def inputs(self, x: torch.Tensor) -> torch.Tensor:
         """One-hot ``(B, 4, L)`` float32 of codes ``(B, L)`` already on the device."""
-        return F.embedding(x.long(), self.table).transpose(1, 2)  # (B, L, 4) -> (B, 4, L); 30x faster than table[x] on CPU
+        return F.embedding(x.long(), self.table).transpose(
+            1, 2
+        )  # (B, L, 4) -> (B, 4, L); 30x faster than table[x] on CPU
 
 
 def store_set(part: StorePart, device: torch.device | str = "cpu", unknown: str = "uniform") -> StoreSet:
@@ -169,8 +182,13 @@ def tensor_set(ds: LabelledSet | StorePart, device: torch.device | str = "cpu") 
     return sequence_set(ds.x, ds.labels, device) if ds.kind == "sequence" else image_set(ds.x, ds.labels, device)
 
 
-def batches(data: TensorSet | StoreSet, batch_size: int, shuffle: bool = False, generator: torch.Generator | None = None,
-            shard: tuple[int, int] = (0, 1)) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
+def batches(
+    data: TensorSet | StoreSet,
+    batch_size: int,
+    shuffle: bool = False,
+    generator: torch.Generator | None = None,
+    shard: tuple[int, int] = (0, 1),
+) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
     """Yield ``(inputs, labels)`` batches, in a shuffled order when asked.
 
     Args:
@@ -189,9 +207,15 @@ def batches(data: TensorSet | StoreSet, batch_size: int, shuffle: bool = False, 
         yield from _rows(data, batch_size, lo, hi)
         return
     if isinstance(data, StoreSet):
-        if shuffle:  # the pass gets its own generator: the read-ahead thread must not draw from one the caller also uses
+        if (
+            shuffle
+        ):  # the pass gets its own generator: the read-ahead thread must not draw from one the caller also uses
             generator = torch.Generator().manual_seed(int(torch.randint(0, 2**62, (1,), generator=generator)))
-        loads = (data.load(_slice_of(rows, rank, world)) for rows in data.row_batches(batch_size, shuffle, generator) if len(rows) >= world)
+        loads = (
+            data.load(_slice_of(rows, rank, world))
+            for rows in data.row_batches(batch_size, shuffle, generator)
+            if len(rows) >= world
+        )
         for x, y in _prefetched(loads, data.prefetch):
             yield data.inputs(x), y
         return
@@ -214,11 +238,17 @@ def _slice_of(index, rank: int, world: int):
     return index[n * rank // world : n * (rank + 1) // world]
 
 
-def _rows(data: TensorSet | StoreSet, batch_size: int, lo: int, hi: int) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
+def _rows(
+    data: TensorSet | StoreSet, batch_size: int, lo: int, hi: int
+) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
     """Batches of the rows ``lo .. hi - 1`` in order."""
     if isinstance(data, StoreSet):
         rows = data.part.rows()[lo:hi] if (lo, hi) != (0, len(data)) else None
-        chunks = (rows[s : s + batch_size] for s in range(0, hi - lo, batch_size)) if rows is not None else data.row_batches(batch_size, False, None)
+        chunks = (
+            (rows[s : s + batch_size] for s in range(0, hi - lo, batch_size))
+            if rows is not None
+            else data.row_batches(batch_size, False, None)
+        )
         for x, y in _prefetched((data.load(r) for r in chunks), data.prefetch):
             yield data.inputs(x), y
         return

@@ -82,8 +82,12 @@ def _primer_sim(seed: int, data_dir: str | None = None) -> DataBundle:
 
 #: Named data sets; other modules add theirs with :func:`register`.
 BUILTIN: dict[str, Builtin] = {
-    "primer-sim": Builtin(_primer_sim, "2,000 simulated 50 bp sequences, motif CGACCGAACTCC planted in half (Zou et al. 2019 recipe)"),
-    "fashion-mnist": Builtin(fashion_mnist, "Fashion-MNIST: 60,000 + 10,000 images of 28 x 28, ten classes (Xiao et al. 2017)"),
+    "primer-sim": Builtin(
+        _primer_sim, "2,000 simulated 50 bp sequences, motif CGACCGAACTCC planted in half (Zou et al. 2019 recipe)"
+    ),
+    "fashion-mnist": Builtin(
+        fashion_mnist, "Fashion-MNIST: 60,000 + 10,000 images of 28 x 28, ten classes (Xiao et al. 2017)"
+    ),
 }
 
 
@@ -121,7 +125,15 @@ def split(
             raise InputError(f"{name} must be in [0, 1), got {frac}")
     index = np.arange(len(labels))
     strat = labels if stratify and np.bincount(labels).min(initial=0) >= 2 else None
-    rest, test = (index, index[:0]) if test_size == 0 else train_test_split(index, test_size=test_size, random_state=seed, stratify=strat)
+    rest, test = (
+        (index, index[:0])
+        if test_size == 0
+        else train_test_split(index, test_size=test_size, random_state=seed, stratify=strat)
+    )
     strat_rest = labels[rest] if strat is not None else None
-    train, val = (rest, rest[:0]) if val_size == 0 else train_test_split(rest, test_size=val_size, random_state=seed, stratify=strat_rest)
+    train, val = (
+        (rest, rest[:0])
+        if val_size == 0
+        else train_test_split(rest, test_size=val_size, random_state=seed, stratify=strat_rest)
+    )
     return np.sort(train), np.sort(val), np.sort(test)

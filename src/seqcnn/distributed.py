@@ -90,7 +90,9 @@ def setup(device: torch.device | str = "cpu", timeout_minutes: float = 30.0) -> 
     if dist.is_initialized():
         return True
     auto = str(device) == "auto"
-    device = local_device(torch.device("cuda" if torch.cuda.is_available() else "cpu") if auto else torch.device(device))
+    device = local_device(
+        torch.device("cuda" if torch.cuda.is_available() else "cpu") if auto else torch.device(device)
+    )
     if device.type == "cuda":
         torch.cuda.set_device(device)
     dist.init_process_group(backend_for(device), timeout=timedelta(minutes=timeout_minutes))
@@ -142,7 +144,9 @@ def sum_all(*values: torch.Tensor | float | int) -> list[float]:
     if not (active() and dist.is_initialized()):
         return [v.item() if isinstance(v, torch.Tensor) else v for v in values]
     device = torch.device("cuda", torch.cuda.current_device()) if dist.get_backend() == "nccl" else torch.device("cpu")
-    packed = torch.tensor([float(v.item() if isinstance(v, torch.Tensor) else v) for v in values], dtype=torch.float64, device=device)
+    packed = torch.tensor(
+        [float(v.item() if isinstance(v, torch.Tensor) else v) for v in values], dtype=torch.float64, device=device
+    )
     dist.all_reduce(packed)
     return packed.tolist()
 
@@ -185,7 +189,10 @@ def check_same_weights(model: torch.nn.Module) -> list[str]:
     every: list[str | None] = [None] * world_size()
     dist.all_gather_object(every, mine)
     if len(set(every)) != 1:
-        raise RunError(f"weights differ across ranks after training (digests {', '.join(d[:12] for d in every)}); this is a bug, please report it")
+        raise RunError(
+            f"weights differ across ranks after training (digests {', '.join(d[:12] for d in every)}); this is a bug, "
+            "please report it"
+        )
     return every
 
 

@@ -25,7 +25,18 @@ from seqcnn.io.idx import is_idx, read_idx
 from seqcnn.io.images import read_image_folder, read_npz
 from seqcnn.labelled import DataBundle, LabelledSet
 
-FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+FASHION_CLASSES = [
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+]
 
 #: The four files and the MD5 sums published with the data set (of the gzipped files).
 FASHION_FILES: dict[str, str] = {
@@ -77,7 +88,9 @@ def download(url: str, dest: Path, md5: str, timeout: float = 30.0) -> Path:
     return dest
 
 
-def fetch(folder: str | Path, files: dict[str, str], urls: tuple[str, ...] | None = None, progress: bool = True) -> dict[str, Path]:
+def fetch(
+    folder: str | Path, files: dict[str, str], urls: tuple[str, ...] | None = None, progress: bool = True
+) -> dict[str, Path]:
     """Make sure ``files`` are in ``folder``, downloading the missing ones.
 
     Args:
@@ -105,7 +118,10 @@ def fetch(folder: str | Path, files: dict[str, str], urls: tuple[str, ...] | Non
                     print(f"seqcnn: downloading {url}", file=sys.stderr)
                 found[name] = download(url, folder / name, files[name])
                 break
-            except (OSError, ValueError) as exc:  # URLError is an OSError; ValueError: a malformed URL or a bad checksum
+            except (
+                OSError,
+                ValueError,
+            ) as exc:  # URLError is an OSError; ValueError: a malformed URL or a bad checksum
                 errors.append(f"{base}: {getattr(exc, 'reason', exc)}")
         if found[name] is None:
             raise InputError(
@@ -136,7 +152,9 @@ def read_fashion(folder: str | Path, download_missing: bool = True) -> tuple[Lab
         paths = fetch(folder, FASHION_FILES)
     else:
         paths = {name: find_file(folder, name) or folder / name for name in FASHION_FILES}
-    train = _labelled(paths["train-images-idx3-ubyte.gz"], paths["train-labels-idx1-ubyte.gz"], "train", FASHION_CLASSES)
+    train = _labelled(
+        paths["train-images-idx3-ubyte.gz"], paths["train-labels-idx1-ubyte.gz"], "train", FASHION_CLASSES
+    )
     test = _labelled(paths["t10k-images-idx3-ubyte.gz"], paths["t10k-labels-idx1-ubyte.gz"], "test", FASHION_CLASSES)
     return train, test
 
@@ -147,12 +165,22 @@ def _labelled(images_path: Path, labels_path: Path, part: str, class_names: list
     if images.ndim != 3 or images.dtype != np.uint8:
         raise InputError(f"{images_path}: expected uint8 images (N, H, W), found {images.dtype} {images.shape}")
     if labels.ndim != 1 or len(labels) != len(images):
-        raise InputError(f"{labels_path}: {labels.shape} labels for {len(images)} images in {images_path.name}; expected one per image")
+        raise InputError(
+            f"{labels_path}: {labels.shape} labels for {len(images)} images in {images_path.name}; expected one per "
+            "image"
+        )
     if class_names and labels.max(initial=0) >= len(class_names):
         raise InputError(f"{labels_path}: label {labels.max()} found; expected 0-{len(class_names) - 1}")
     x = images[:, None].astype(np.float32) / 255.0  # (N, H, W) -> (N, 1, H, W)
     ids = [f"{part}:{i}" for i in range(len(images))]
-    return LabelledSet(x, labels.astype(np.int64), ids, str(images_path), kind="image", class_names=list(class_names) if class_names else None)
+    return LabelledSet(
+        x,
+        labels.astype(np.int64),
+        ids,
+        str(images_path),
+        kind="image",
+        class_names=list(class_names) if class_names else None,
+    )
 
 
 def fashion_mnist(seed: int = 0, data_dir: str | None = None) -> DataBundle:
@@ -169,7 +197,9 @@ def fashion_mnist(seed: int = 0, data_dir: str | None = None) -> DataBundle:
     train, test = read_fashion(Path(data_dir) if data_dir else cache_dir())
     n = len(train) - FASHION_VALIDATION
     if n < 1:
-        raise InputError(f"{train.source}: {len(train)} training images; Fashion-MNIST needs more than {FASHION_VALIDATION}")
+        raise InputError(
+            f"{train.source}: {len(train)} training images; Fashion-MNIST needs more than {FASHION_VALIDATION}"
+        )
     return DataBundle(train.subset(np.arange(n)), test, default_model="fashion-cnn", default_recipe="fashion",
                       val=train.subset(np.arange(n, len(train))))
 

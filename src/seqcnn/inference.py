@@ -10,13 +10,19 @@ import torch
 from seqcnn.checkpoint import RunFolder, prediction_header, prediction_rows, write_predictions
 from seqcnn.data import StoreSet, TensorSet, batches, sequence_set
 from seqcnn.errors import InputError
-from seqcnn.store import Store, StorePart
-from seqcnn.training import probabilities
 from seqcnn.files import atomic_open
+from seqcnn.io import read_sequences
+from seqcnn.labelled import to_labelled
+from seqcnn.metrics import classification_metrics
+from seqcnn.sequence import encode_batch
+from seqcnn.store import Store, StorePart, is_store
+from seqcnn.training import probabilities
 
 
 @torch.inference_mode()
-def predict_tensor(model: torch.nn.Module, data: TensorSet, batch_size: int = 1024, rc_average: bool = False) -> np.ndarray:
+def predict_tensor(
+    model: torch.nn.Module, data: TensorSet, batch_size: int = 1024, rc_average: bool = False
+) -> np.ndarray:
     """Class probabilities ``(N, K)`` for the inputs in ``data``.
 
     A model with ``output_activation`` (a spec model) gets it applied to its logits; a plain
@@ -42,7 +48,13 @@ def predict_tensor(model: torch.nn.Module, data: TensorSet, batch_size: int = 10
     return torch.cat(outs).float().cpu().numpy()
 
 
-def predict(model: torch.nn.Module, codes: np.ndarray, batch_size: int = 1024, device: str | None = None, rc_average: bool = False) -> np.ndarray:
+def predict(
+    model: torch.nn.Module,
+    codes: np.ndarray,
+    batch_size: int = 1024,
+    device: str | None = None,
+    rc_average: bool = False,
+) -> np.ndarray:
     """Probabilities for encoded sequences.
 
     Args:
@@ -58,7 +70,9 @@ def predict(model: torch.nn.Module, codes: np.ndarray, batch_size: int = 1024, d
     """
     expected = getattr(model, "input_shape", None)
     if expected is not None and len(expected) == 2 and codes.shape[1] != expected[1]:
-        raise InputError(f"sequences have length {codes.shape[1]}, but the model expects {expected[1]}; use --pad/--crop")
+        raise InputError(
+            f"sequences have length {codes.shape[1]}, but the model expects {expected[1]}; use --pad/--crop"
+        )
     dev = torch.device(device) if device else next(model.parameters()).device
     return predict_tensor(model.to(dev), sequence_set(codes, None, dev), batch_size, rc_average)
 
@@ -68,8 +82,15 @@ def run_rc_average(run_dir: str | Path) -> bool:
     return RunFolder(run_dir).rc_average()
 
 
-def predict_store(model: torch.nn.Module, store: str | Path, output: str | Path, batch_size: int = 1024, device: str | None = None,
-                  rc_average: bool = False, chunk: int = 1 << 16) -> int:
+def predict_store(
+    model: torch.nn.Module,
+    store: str | Path,
+    output: str | Path,
+    batch_size: int = 1024,
+    device: str | None = None,
+    rc_average: bool = False,
+    chunk: int = 1 << 16,
+) -> int:
     """Write ``id probability predicted`` rows for every sequence of an on-disk store, streaming.
 
     Reads, predicts and writes ``chunk`` rows at a time, so the store may be larger than memory;
@@ -84,7 +105,10 @@ def predict_store(model: torch.nn.Module, store: str | Path, output: str | Path,
     opened = Store(store)
     expected = getattr(model, "input_shape", None)
     if expected is not None and len(expected) == 2 and opened.length != expected[1]:
-        raise InputError(f"{store}: sequences have length {opened.length}, but the model expects {expected[1]}; prepare the store with --length {expected[1]}")
+        raise InputError(
+            f"{store}: sequences have length {opened.length}, but the model expects {expected[1]}; prepare the store "
+            f"with --length {expected[1]}"
+        )
     dev = torch.device(device) if device else next(model.parameters()).device
     model = model.to(dev)
     with atomic_open(output, "w") as handle:  # removed, not left behind, when a prediction raises
@@ -95,3 +119,58 @@ def predict_store(model: torch.nn.Module, store: str | Path, output: str | Path,
                 handle.write(prediction_header(probs.shape[1], False) + "\n")
             handle.write("\n".join(prediction_rows(opened.ids(np.arange(*rows[0])), probs)) + "\n")
     return len(opened)
+
+
+def predict_file(
+    run: str | Path,
+    file: str | Path,
+    output: str | Path,
+    *,
+    fit: str = "error",
+    length: int | None = None,
+    batch_size: int = 1024,
+) -> int:
+    """Predict every sequence of a file (or an on-disk store) with a run's model into a TSV (``seqcnn predict``).
+
+    Args:
+        run: the run folder; its ``config.json`` says whether to average both strands.
+        file: a sequence file (FASTA, table or one per line) or a store from ``seqcnn prepare``.
+        output: the TSV to write (atomically): id, probability (or p0..pK), predicted class.
+        fit: length handling (see :func:`seqcnn.sequence.encode_batch`).
+        length: the length to pad or crop to (default: the model's input length).
+        batch_size: examples per forward pass.
+
+    Returns:
+        The number of sequences predicted.
+
+    Raises:
+        RunError: for a folder that is not a run (or a pickle file).
+        InputError: for unreadable sequences or lengths that do not fit the model.
+    """
+    folder = RunFolder(run)
+    model = folder.model()
+    if is_store(file):  # streamed chunk by chunk: the store may be larger than memory
+        return predict_store(model, file, output, batch_size=batch_size, rc_average=folder.rc_average())
+    records = read_sequences(file)
+    codes = encode_batch(
+        records.seqs, length=length or model.input_shape[-1], fit=fit, ids=records.ids, source=records.source
+    )
+    write_predictions(output, records.ids, predict(model, codes, batch_size=batch_size, rc_average=folder.rc_average()))
+    return len(records)
+
+
+def evaluate_file(run: str | Path, file: str | Path, labels: str | Path | None = None, *, fit: str = "error",
+                  length: int | None = None) -> dict:
+    """A run's test metrics recomputed on a labelled sequence file (``seqcnn evaluate``).
+
+    Returns:
+        The metrics, with the keys of ``metrics.json``.
+
+    Raises:
+        RunError: for a folder that is not a run (or a pickle file).
+        InputError: for unreadable or unlabelled sequences, or lengths that do not fit the model.
+    """
+    folder = RunFolder(run)
+    model = folder.model()
+    data = to_labelled(read_sequences(file, labels), fit=fit, length=length or model.input_shape[-1], min_classes=1)
+    return classification_metrics(data.labels, predict(model, data.x, rc_average=folder.rc_average()))

@@ -43,7 +43,9 @@ def lecture_input() -> np.ndarray:
 def box_blur(size: int = 7) -> np.ndarray:
     """A ``size`` x ``size`` kernel of ``1 / size**2`` (the lecture's 7x7 box blur uses 1/49)."""
     if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
-        raise InputError(f"Invalid value for argument `size`. Expected a strictly positive integer. Received size={size!r}")
+        raise InputError(
+            f"Invalid value for argument `size`. Expected a strictly positive integer. Received size={size!r}"
+        )
     return np.full((size, size), 1.0 / size**2)
 
 
@@ -54,7 +56,9 @@ def _check_matrix(name: str, m: np.ndarray) -> np.ndarray:
     return m
 
 
-def correlate(x: np.ndarray, kernel: np.ndarray, stride: int | tuple[int, int] = 1, padding: str | int = 0) -> np.ndarray:
+def correlate(
+    x: np.ndarray, kernel: np.ndarray, stride: int | tuple[int, int] = 1, padding: str | int = 0
+) -> np.ndarray:
     """Slide ``kernel`` over ``x`` with plain loops: the teaching reference.
 
     Args:
@@ -85,7 +89,9 @@ def correlate(x: np.ndarray, kernel: np.ndarray, stride: int | tuple[int, int] =
     return out
 
 
-def correlate_torch(x: np.ndarray, kernel: np.ndarray, stride: int | tuple[int, int] = 1, padding: str | int = 0) -> np.ndarray:
+def correlate_torch(
+    x: np.ndarray, kernel: np.ndarray, stride: int | tuple[int, int] = 1, padding: str | int = 0
+) -> np.ndarray:
     """The same as :func:`correlate`, computed by ``torch.nn.functional.conv2d`` (float64)."""
     import torch
     import torch.nn.functional as F
@@ -267,7 +273,13 @@ def figure_walkthrough(path: str | Path) -> Path:
     out = correlate(x, VERTICAL_EDGE)
     fig, axes = plt.subplots(1, 3, figsize=(10, 3.4), gridspec_kw={"width_ratios": [6, 3, 4]})
     draw_matrix(axes[0], x, "input 6x6", highlight={(a, b) for a in range(3) for b in range(3)})
-    draw_matrix(axes[1], VERTICAL_EDGE, "kernel 3x3 (vertical edge)", color="#9fd3f5", highlight={(a, b) for a in range(3) for b in range(3)})
+    draw_matrix(
+        axes[1],
+        VERTICAL_EDGE,
+        "kernel 3x3 (vertical edge)",
+        color="#9fd3f5",
+        highlight={(a, b) for a in range(3) for b in range(3)},
+    )
     draw_matrix(axes[2], out, "feature map 4x4", highlight={(0, 0)})
     fig.text(0.49, 0.5, "*", fontsize=24, ha="center", va="center")
     fig.text(0.70, 0.5, "=", fontsize=24, ha="center", va="center")
@@ -298,7 +310,12 @@ def figure_padding(path: str | Path, size: int = 5, kernel: int = 3) -> Path:
     from matplotlib.patches import Rectangle
 
     plt = _pyplot()
-    cases = [("no padding", "valid", 1), ("half padding", "half", 1), ("full padding", "full", 1), ("half padding, stride 2", "half", 2)]
+    cases = [
+        ("no padding", "valid", 1),
+        ("half padding", "half", 1),
+        ("full padding", "full", 1),
+        ("half padding, stride 2", "half", 2),
+    ]
     fig, axes = plt.subplots(1, 4, figsize=(14, 4))
     widest = size + 2 * (kernel - 1)  # full padding; every panel uses this frame, the input stays put
     for ax, (label, padding, stride) in zip(axes, cases):
@@ -308,8 +325,17 @@ def figure_padding(path: str | Path, size: int = 5, kernel: int = 3) -> Path:
         for i in range(total):
             for j in range(total):
                 inside = pad <= i < pad + size and pad <= j < pad + size
-                ax.add_patch(Rectangle((j + shift, i + shift), 1, 1, facecolor="#9fd3f5" if inside else "white",
-                                       edgecolor="black" if inside else "grey", linestyle="-" if inside else "--", linewidth=0.8))
+                ax.add_patch(
+                    Rectangle(
+                        (j + shift, i + shift),
+                        1,
+                        1,
+                        facecolor="#9fd3f5" if inside else "white",
+                        edgecolor="black" if inside else "grey",
+                        linestyle="-" if inside else "--",
+                        linewidth=0.8,
+                    )
+                )
         ax.add_patch(Rectangle((shift, shift), kernel, kernel, fill=False, edgecolor="#d62728", linewidth=2.5))
         for top, left in placements((size, size), (kernel, kernel), stride, padding):
             ax.plot(left + shift + kernel / 2, top + shift + kernel / 2, "o", color="#d62728", markersize=4)
@@ -354,7 +380,9 @@ def figure_maxpool(path: str | Path) -> Path:
     draw_matrix(axes[1], out, "max pool 2x2", highlight=set(np.ndindex(out.shape)))
     draw_matrix(axes[2], grad_out, "gradient from above", color="#f5a59f", highlight=set(np.ndindex(out.shape)))
     draw_matrix(axes[3], grad_in, "gradient to the input", color="#f5a59f", highlight=winners)
-    fig.suptitle("forward: each window keeps its maximum; backward: its gradient goes to that cell only", fontsize=10, y=0.02)
+    fig.suptitle(
+        "forward: each window keeps its maximum; backward: its gradient goes to that cell only", fontsize=10, y=0.02
+    )
     return _save(fig, path)
 
 

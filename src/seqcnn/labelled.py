@@ -50,7 +50,7 @@ class LabelledSet:
     def n_classes(self) -> int:
         return len(self.class_names) if self.class_names else int(self.labels.max()) + 1
 
-    def subset(self, index: np.ndarray) -> "LabelledSet":
+    def subset(self, index: np.ndarray) -> LabelledSet:
         """The examples at ``index``, in that order."""
         return replace(self, x=self.x[index], labels=self.labels[index], ids=[self.ids[i] for i in index])
 
@@ -68,7 +68,9 @@ class DataBundle:
     val: LabelledSet | None = None
 
 
-def to_labelled(records: Records, *, fit: str = "error", length: int | None = None, min_classes: int = 2) -> LabelledSet:
+def to_labelled(
+    records: Records, *, fit: str = "error", length: int | None = None, min_classes: int = 2
+) -> LabelledSet:
     """Encode records and check their labels for classification.
 
     Args:
@@ -88,7 +90,9 @@ def to_labelled(records: Records, *, fit: str = "error", length: int | None = No
     bad = np.flatnonzero((labels != np.round(labels)) | (labels < 0))
     if bad.size:
         i = int(bad[0])
-        raise InputError(f'{src} (record "{records.ids[i]}"): label {labels[i]:g} is not a class index; expected 0, 1, ...')
+        raise InputError(
+            f'{src} (record "{records.ids[i]}"): label {labels[i]:g} is not a class index; expected 0, 1, ...'
+        )
     classes = np.unique(labels)
     if classes.size < min_classes:
         raise InputError(

@@ -24,7 +24,13 @@ from seqcnn.io import read_sequences
 from seqcnn.io.bed import Genome, check_no_overlap, chromosome_split, peak_windows, read_bed
 from seqcnn.io.images import is_image_source
 from seqcnn.labelled import DataBundle, LabelledSet, concat, to_labelled
-from seqcnn.negatives import gc_matched_background, parse_negatives, positives_only, shared_sequences, shuffled_negatives
+from seqcnn.negatives import (
+    gc_matched_background,
+    parse_negatives,
+    positives_only,
+    shared_sequences,
+    shuffled_negatives,
+)
 from seqcnn.store import Store, StorePart, is_store
 
 #: The zoo model that ``seqcnn train`` picks for positives-only (ChIP-seq style) data; chosen
@@ -110,8 +116,16 @@ def load_data(
     return bundle
 
 
-def sequence_bundle(data: str | Path, labels: str | Path | None = None, *, fit: str = "error", length: int | None = None,
-                    seed: int = 0, negatives: str | int | None = None, negatives_file: str | Path | None = None) -> DataBundle:
+def sequence_bundle(
+    data: str | Path,
+    labels: str | Path | None = None,
+    *,
+    fit: str = "error",
+    length: int | None = None,
+    seed: int = 0,
+    negatives: str | int | None = None,
+    negatives_file: str | Path | None = None,
+) -> DataBundle:
     """A sequence file as a bundle: read -> records -> negatives if positives only -> encode.
 
     Positives-only data (ChIP-seq peaks) get the ChIP-seq model and recipe as defaults.
@@ -132,7 +146,16 @@ def _test_set(train: LabelledSet, test: str | Path, test_labels: str | Path | No
     return to_labelled(read_sequences(test, test_labels), fit=fit, length=target, min_classes=1)
 
 
-def training_set(records, *, negatives: str | int | None = None, negatives_file=None, fit: str = "error", length: int | None = None, seed: int = 0, note=print):
+def training_set(
+    records,
+    *,
+    negatives: str | int | None = None,
+    negatives_file=None,
+    fit: str = "error",
+    length: int | None = None,
+    seed: int = 0,
+    note=print,
+):
     """The labelled training set of ``records``, with negatives added where needed.
 
     Records without labels, or with label 1 only, are positives. Unless ``negatives`` is
@@ -188,8 +211,17 @@ def _negatives_from_file(path, length: int, fit: str):
     return to_labelled(records, fit=fit, length=length, min_classes=1)
 
 
-def peak_bundle(bed, genome_path, *, width: int = 101, summit_column: int | None = None, test_chroms: Sequence[str] = (),
-                negatives: str | int | None = None, seed: int = 0, note=print):
+def peak_bundle(
+    bed,
+    genome_path,
+    *,
+    width: int = 101,
+    summit_column: int | None = None,
+    test_chroms: Sequence[str] = (),
+    negatives: str | int | None = None,
+    seed: int = 0,
+    note=print,
+):
     """Training (and held-out test) sets from BED peaks and a genome FASTA.
 
     Positives are fixed-width windows around the peaks (:func:`seqcnn.io.bed.peak_windows`).
@@ -225,7 +257,11 @@ def peak_bundle(bed, genome_path, *, width: int = 101, summit_column: int | None
         places.append(where + neg_where)
     if len(sets) == 2:
         check_no_overlap(places[0], places[1], bed)
-    _emit(note, f"seqcnn: {bed}: {len(windows)} peaks as {width} bp windows; adding {'GC-matched genome' if method == 'gc' else 'dinucleotide-shuffled'} negatives")
+    _emit(
+        note,
+        f"seqcnn: {bed}: {len(windows)} peaks as {width} bp windows; adding "
+        f"{'GC-matched genome' if method == 'gc' else 'dinucleotide-shuffled'} negatives",
+    )
     return DataBundle(sets[0], sets[1] if len(sets) == 2 else None, CHIPSEQ_MODEL, "chipseq")
 
 
@@ -248,11 +284,15 @@ def store_bundle(path: str | Path, test: str | Path | None = None):
             prepare the test data as a second store and use ``seqcnn evaluate``).
     """
     if test is not None:
-        raise InputError(f"{path}: --test cannot be combined with a store; the store's own blocks are split off for the test")
+        raise InputError(
+            f"{path}: --test cannot be combined with a store; the store's own blocks are split off for the test"
+        )
     return DataBundle(Store(path).all(), default_model="deepbind")
 
 
-def split_bundle(bundle: DataBundle, test_size: float, val_size: float, seed: int) -> tuple[LabelledSet, LabelledSet, LabelledSet]:
+def split_bundle(
+    bundle: DataBundle, test_size: float, val_size: float, seed: int
+) -> tuple[LabelledSet, LabelledSet, LabelledSet]:
     """Train, validation and test sets: the test (and validation) set is the bundle's own when it has one."""
     if bundle.val is not None and bundle.test is not None:  # a fixed split (Fashion-MNIST); val_size does not apply
         return bundle.train, bundle.val, bundle.test
@@ -272,6 +312,10 @@ def warn_shared(bundle: DataBundle, test_file: str | Path | None) -> int:
         return 0
     shared = shared_sequences(bundle.train.x, bundle.test.x)
     if shared:
-        print(f"seqcnn: warning: {test_file}: {shared} of {len(bundle.test)} test sequences also occur in the training data; "
-              "test metrics will be optimistic", file=sys.stderr)
+        print(
+            f"seqcnn: warning: {test_file}: {shared} of {len(bundle.test)} test sequences also occur in the training "
+            "data; "
+            "test metrics will be optimistic",
+            file=sys.stderr,
+        )
     return shared

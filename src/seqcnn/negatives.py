@@ -166,7 +166,10 @@ def parse_negatives(value: str | int | None) -> tuple[str, int]:
         return text, 1
     if text.isdigit() and int(text) >= 1:
         return "shuffle", int(text)
-    raise InputError(f"--negatives must be 'shuffle', 'gc', 'none' or a number of shuffled copies per positive (1, 2, ...), but got {value!r}")
+    raise InputError(
+        "--negatives must be 'shuffle', 'gc', 'none' or a number of shuffled copies per positive (1, 2, ...), but "
+        f"got {value!r}"
+    )
 
 
 def positives_only(labels: np.ndarray | None) -> bool:
@@ -187,7 +190,17 @@ def shared_sequences(train_codes: np.ndarray, test_codes: np.ndarray) -> int:
     return sum(row.tobytes() in train_keys for row in np.ascontiguousarray(test_codes))
 
 
-def gc_matched_background(genome, positives: np.ndarray, *, n: int | None = None, exclude: Sequence[tuple[str, int, int]] = (), chroms: Sequence[str] | None = None, bins: int = 20, seed: int = 0, oversample: int = 10) -> tuple[np.ndarray, list[tuple[str, int, int]]]:
+def gc_matched_background(
+    genome,
+    positives: np.ndarray,
+    *,
+    n: int | None = None,
+    exclude: Sequence[tuple[str, int, int]] = (),
+    chroms: Sequence[str] | None = None,
+    bins: int = 20,
+    seed: int = 0,
+    oversample: int = 10,
+) -> tuple[np.ndarray, list[tuple[str, int, int]]]:
     """Random genome windows whose GC content follows that of the positives.
 
     Candidate windows of the positives' width are drawn uniformly over ``chroms`` (all of the
@@ -223,7 +236,10 @@ def gc_matched_background(genome, positives: np.ndarray, *, n: int | None = None
     for b in np.flatnonzero(want):
         pool = np.flatnonzero(have == b)
         if len(pool) == 0:
-            raise InputError(f"{genome.path}: no background window with GC between {b / bins:.2f} and {(b + 1) / bins:.2f} among {len(cand)} candidates; the positives' GC content is unusual for this genome")
+            raise InputError(
+                f"{genome.path}: no background window with GC between {b / bins:.2f} and {(b + 1) / bins:.2f} among "
+                f"{len(cand)} candidates; the positives' GC content is unusual for this genome"
+            )
         chosen.append(rng.choice(pool, size=want[b], replace=len(pool) < want[b]))
     index = np.concatenate(chosen)
     return cand[index], [where[i] for i in index]

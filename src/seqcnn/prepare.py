@@ -15,7 +15,6 @@ from seqcnn.loading import peak_bundle, training_set
 from seqcnn.store import CHUNK_ROWS, SHARD_ROWS, StoreWriter, tile_genome
 
 
-
 def prepare(inputs: list[str | Path], out: str | Path, *, labels: str | Path | None = None, fit: str = "error",
             length: int | None = None, negatives: str | int | None = None, genome: str | Path | None = None,
             width: int = 101, summit_column: int | None = None, tile: int | None = None, seed: int = 0,
@@ -60,10 +59,15 @@ def prepare(inputs: list[str | Path], out: str | Path, *, labels: str | Path | N
         raise InputError(f"--tile {tile} needs --genome FASTA and a step of at least 1")
     target = width if genome is not None else length
     writer = StoreWriter(out, target or 1, shard_rows=shard_rows, force=force)
-    with writer, tqdm(total=None, unit="seq", unit_scale=True, desc="prepare", disable=not progress, leave=False) as bar:
+    with (
+        writer,
+        tqdm(total=None, unit="seq", unit_scale=True, desc="prepare", disable=not progress, leave=False) as bar,
+    ):
         for path in inputs:
             before = writer.count
-            for codes, labs, ids in _input_chunks(path, labels, fit, target, negatives, genome, width, summit_column, tile, seed):
+            for codes, labs, ids in _input_chunks(
+                path, labels, fit, target, negatives, genome, width, summit_column, tile, seed
+            ):
                 if writer.count == 0 and target is None:
                     writer.length = target = codes.shape[1]
                 writer.add(codes, labs, ids)

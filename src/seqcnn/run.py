@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from seqcnn import __version__, distributed
-from seqcnn.checkpoint import RunFolder, STATE_FILE, StateSaver, new_run_dir, read_json, refuse_pickle, transfer
+from seqcnn.checkpoint import STATE_FILE, RunFolder, StateSaver, new_run_dir, read_json, refuse_pickle, transfer
 from seqcnn.data import tensor_set
 from seqcnn.errors import DivergedError, InputError, RunError
 from seqcnn.files import file_sha256
@@ -262,7 +262,9 @@ def record_arguments(params: dict) -> dict:
     for key, value in {**params, **params.get("overrides", {})}.items():
         if key in NOT_RECORDED or key == "overrides":
             continue
-        if isinstance(value, Path) or (isinstance(value, str) and Path(value).exists() and (key != "model" or Path(value).is_file())):
+        if isinstance(value, Path) or (
+            isinstance(value, str) and Path(value).exists() and (key != "model" or Path(value).is_file())
+        ):
             value = str(Path(value).resolve())
         out[key] = list(value) if isinstance(value, tuple) else value
     return out
@@ -293,24 +295,37 @@ def rerun(config_file: str | Path, *, out: str | Path | None = None, force: bool
     recorded = read_json(config_file)
     arguments = recorded.get("arguments") if isinstance(recorded, dict) else None
     if not isinstance(arguments, dict):
-        raise RunError(f"{config_file}: no 'arguments' recorded (written by an older seqcnn?); run the 'command' it records instead")
+        raise RunError(
+            f"{config_file}: no 'arguments' recorded (written by an older seqcnn?); run the 'command' it records "
+            "instead"
+        )
     _warn_changed_files(recorded, arguments, config_file)
     if resume:
         run_dir = config_file.parent
         if not (run_dir / STATE_FILE).is_file() and (run_dir / "metrics.json").is_file():
             raise RunError(f"{run_dir}: the run is complete (no {STATE_FILE} to resume from); nothing to do")
         out, force, command = run_dir, True, recorded.get("command")
-    return train(**arguments, out=out, force=force, resume=resume, progress=progress, trust_pickle=trust_pickle, command=command)
+    return train(
+        **arguments, out=out, force=force, resume=resume, progress=progress, trust_pickle=trust_pickle, command=command
+    )
 
 
 def _warn_changed_files(recorded: dict, arguments: dict, config_file: Path) -> None:
     """Warn on stderr when a data file's SHA-256 differs from the one recorded in ``config.json``."""
     expected = set((recorded.get("data") or {}).get("sha256", {}).values())
     keys = ("data", "labels", "test", "test_labels", "negatives_file", "genome")
-    found = {arguments[k]: file_sha256(arguments[k]) for k in keys if isinstance(arguments.get(k), str) and Path(arguments[k]).is_file()}
+    found = {
+        arguments[k]: file_sha256(arguments[k])
+        for k in keys
+        if isinstance(arguments.get(k), str) and Path(arguments[k]).is_file()
+    }
     changed = [path for path, digest in found.items() if digest not in expected]
     if changed:
-        print(f"seqcnn: warning: {config_file}: {', '.join(changed)} changed since the run (SHA-256 differs); results will differ", file=sys.stderr)
+        print(
+            f"seqcnn: warning: {config_file}: {', '.join(changed)} changed since the run (SHA-256 differs); results "
+            "will differ",
+            file=sys.stderr,
+        )
 
 
 def _fit_and_evaluate(plan: Plan, folder: RunFolder) -> dict:
@@ -364,8 +379,11 @@ def chance_warning(rows: list[dict], labels: np.ndarray) -> str | None:
     chance = float(-(freq * np.log(freq)).sum())
     if min(losses) < 0.99 * chance:
         return None
-    return (f"the validation loss never fell below chance level ({min(losses):.4f} against {chance:.4f}, the entropy of the class "
-            f"frequencies): the model learned nothing usable; try a lower --lr, another --model or check the labels")
+    return (
+        f"the validation loss never fell below chance level ({min(losses):.4f} against {chance:.4f}, the entropy of "
+        "the class "
+        f"frequencies): the model learned nothing usable; try a lower --lr, another --model or check the labels"
+    )
 
 
 def config_record(plan: Plan, seconds: float) -> dict:

@@ -80,8 +80,10 @@ def encode(seq: str | bytes, *, source: str | None = None, record: str | None = 
     try:
         raw = seq.encode("latin-1") if isinstance(seq, str) else bytes(seq)
     except UnicodeEncodeError as exc:  # a letter beyond Latin-1 is no base either
-        raise InputError(f"{where(source, record=record)}: invalid character {seq[exc.start]!r} at position {exc.start + 1}; "
-                         f"expected A, C, G, T or an IUPAC code ({IUPAC_AMBIGUOUS})") from None
+        raise InputError(
+            f"{where(source, record=record)}: invalid character {seq[exc.start]!r} at position {exc.start + 1}; "
+            f"expected A, C, G, T or an IUPAC code ({IUPAC_AMBIGUOUS})"
+        ) from None
     codes = CODE_OF_BYTE[np.frombuffer(raw, dtype=np.uint8)]
     bad = np.flatnonzero(codes == INVALID)
     if bad.size:

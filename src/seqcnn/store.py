@@ -74,12 +74,16 @@ class StoreWriter:
         InputError: when ``path`` exists (without ``force``) or ``length`` is not positive.
     """
 
-    def __init__(self, path: str | Path, length: int, shard_rows: int = SHARD_ROWS, force: bool = False, ids: bool = True):
+    def __init__(
+        self, path: str | Path, length: int, shard_rows: int = SHARD_ROWS, force: bool = False, ids: bool = True
+    ):
         self.path = Path(path)
         if self.path.exists() and not force:
             raise InputError(f"{self.path}: already exists; choose another --out or pass --force to replace it")
         if length < 1 or shard_rows < 1:
-            raise InputError(f"store length and shard size must be positive, got length={length}, shard_rows={shard_rows}")
+            raise InputError(
+                f"store length and shard size must be positive, got length={length}, shard_rows={shard_rows}"
+            )
         self.length, self.shard_rows, self.write_ids = int(length), int(shard_rows), bool(ids)
         self.tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         shutil.rmtree(self.tmp, ignore_errors=True)
@@ -89,7 +93,7 @@ class StoreWriter:
         self.counts = np.zeros(0, dtype=np.int64)
         self._open = None
 
-    def __enter__(self) -> "StoreWriter":
+    def __enter__(self) -> StoreWriter:
         return self
 
     def __exit__(self, kind, value, tb) -> None:
@@ -112,21 +116,34 @@ class StoreWriter:
         codes = np.asarray(codes, dtype=np.uint8)
         labels = np.asarray(labels)
         if codes.ndim != 2 or codes.shape[1] != self.length:
-            raise InputError(f"{self.path}: rows of shape {codes.shape[1:]} cannot go into a store of length {self.length}; use --length with --pad/--crop")
+            raise InputError(
+                f"{self.path}: rows of shape {codes.shape[1:]} cannot go into a store of length {self.length}; use "
+                "--length with --pad/--crop"
+            )
         if len(labels) != len(codes) or (ids is not None and len(ids) != len(codes)):
             raise InputError(f"{self.path}: {len(codes)} sequences but {len(labels)} labels")
         if len(labels) and (labels.min() < 0 or not np.array_equal(labels, np.round(labels))):
-            raise InputError(f"{self.path}: labels must be class indices 0, 1, ...; found {labels[(labels < 0) | (labels != np.round(labels))][0]:g}")
+            raise InputError(
+                f"{self.path}: labels must be class indices 0, 1, ...; found "
+                f"{labels[(labels < 0) | (labels != np.round(labels))][0]:g}"
+            )
         done = 0
         while done < len(codes):
             shard = self._shard()
             take = min(len(codes) - done, self.shard_rows - shard["count"])
-            self._write(shard, codes[done : done + take], labels[done : done + take].astype(LABEL_DTYPE), None if ids is None else ids[done : done + take])
+            self._write(
+                shard,
+                codes[done : done + take],
+                labels[done : done + take].astype(LABEL_DTYPE),
+                None if ids is None else ids[done : done + take],
+            )
             done += take
 
     def add_source(self, path: str | Path, rows: int) -> None:
         """Record an input file (its SHA-256 and the number of rows it gave) in the manifest."""
-        self.sources.append({"path": str(path), "sha256": file_sha256(path) if Path(path).is_file() else None, "rows": int(rows)})
+        self.sources.append(
+            {"path": str(path), "sha256": file_sha256(path) if Path(path).is_file() else None, "rows": int(rows)}
+        )
 
     @property
     def count(self) -> int:
@@ -165,21 +182,35 @@ class StoreWriter:
             return self._open["shard"]
         self._finish()
         name = f"shard-{len(self.shards):05d}"
-        shard = {"codes": f"{name}.codes", "labels": f"{name}.labels", "ids": f"{name}.ids" if self.write_ids else None, "count": 0, "sha256": {}}
-        files = [open(self.tmp / shard[k], "wb") if shard[k] else open(os.devnull, "wb") for k in ("codes", "labels", "ids")]
+        shard = {
+            "codes": f"{name}.codes",
+            "labels": f"{name}.labels",
+            "ids": f"{name}.ids" if self.write_ids else None,
+            "count": 0,
+            "sha256": {},
+        }
+        files = [
+            open(self.tmp / shard[k], "wb") if shard[k] else open(os.devnull, "wb") for k in ("codes", "labels", "ids")
+        ]
         self._open = {"shard": shard, "files": files, "hashes": [hashlib.sha256() for _ in files]}
         return shard
 
     def _write(self, shard: dict, codes: np.ndarray, labels: np.ndarray, ids: list[str]) -> None:
         if ids is None and self.write_ids:
             ids = [f"row{self.count + i}" for i in range(len(codes))]
-        blobs = (np.ascontiguousarray(codes).tobytes(), labels.tobytes(), "".join(f"{i}\n" for i in ids).encode("utf-8") if self.write_ids else b"")
+        blobs = (
+            np.ascontiguousarray(codes).tobytes(),
+            labels.tobytes(),
+            "".join(f"{i}\n" for i in ids).encode("utf-8") if self.write_ids else b"",
+        )
         for handle, digest, blob in zip(self._open["files"], self._open["hashes"], blobs):
             handle.write(blob)
             digest.update(blob)
         shard["count"] += len(codes)
         found = np.bincount(labels, minlength=len(self.counts)) if len(labels) else np.zeros(0, np.int64)
-        self.counts = np.pad(self.counts, (0, max(0, len(found) - len(self.counts)))) + np.pad(found, (0, max(0, len(self.counts) - len(found))))
+        self.counts = np.pad(self.counts, (0, max(0, len(found) - len(self.counts)))) + np.pad(
+            found, (0, max(0, len(self.counts) - len(found)))
+        )
 
     def _finish(self) -> None:
         if self._open is None:
@@ -279,7 +310,7 @@ class Store:
             if mapped is not None and hasattr(mapped, "madvise"):
                 mapped.madvise(mmap.MADV_DONTNEED)
 
-    def all(self) -> "StorePart":
+    def all(self) -> StorePart:
         """The whole store as one part."""
         return StorePart(self, whole_blocks(self))
 
@@ -288,7 +319,10 @@ class Store:
         expected = int(np.prod(shape)) * np.dtype(dtype).itemsize
         size = path.stat().st_size if path.is_file() else -1
         if size != expected:
-            raise InputError(f"{path}: {'missing' if size < 0 else f'{size} bytes'}, expected {expected} bytes from {self.path / MANIFEST}; the store is damaged, run `seqcnn prepare` again")
+            raise InputError(
+                f"{path}: {'missing' if size < 0 else f'{size} bytes'}, expected {expected} bytes from "
+                f"{self.path / MANIFEST}; the store is damaged, run `seqcnn prepare` again"
+            )
         if expected == 0:
             return np.zeros(shape, dtype=dtype)
         return np.memmap(path, dtype=dtype, mode="r", shape=shape)
@@ -302,13 +336,18 @@ def read_manifest(path: str | Path) -> dict:
     """
     file = Path(path) / MANIFEST
     if not file.is_file():
-        raise InputError(f"{path}: not a seqcnn store (no {MANIFEST}); make one with `seqcnn prepare INPUT --out {path}`")
+        raise InputError(
+            f"{path}: not a seqcnn store (no {MANIFEST}); make one with `seqcnn prepare INPUT --out {path}`"
+        )
     try:
         manifest = json.loads(file.read_text())
     except json.JSONDecodeError as exc:
         raise InputError(f"{file}, line {exc.lineno}: not valid JSON ({exc.msg})") from None
     if manifest.get("format") != FORMAT or manifest.get("version") != VERSION:
-        raise InputError(f"{file}: format {manifest.get('format')!r} version {manifest.get('version')!r}, expected {FORMAT!r} version {VERSION}")
+        raise InputError(
+            f"{file}: format {manifest.get('format')!r} version {manifest.get('version')!r}, expected {FORMAT!r} "
+            f"version {VERSION}"
+        )
     return manifest
 
 
@@ -331,8 +370,11 @@ def block_size(n: int) -> int:
 def whole_blocks(store: Store) -> np.ndarray:
     """Row ranges ``(K, 2)`` (start, stop) covering the store in blocks that never cross a shard."""
     size = block_size(len(store))
-    parts = [np.stack([starts, np.minimum(starts + size, hi)], axis=1)
-             for lo, hi in zip(store.offsets[:-1], store.offsets[1:]) for starts in [np.arange(lo, hi, size, dtype=np.int64)]]
+    parts = [
+        np.stack([starts, np.minimum(starts + size, hi)], axis=1)
+        for lo, hi in zip(store.offsets[:-1], store.offsets[1:])
+        for starts in [np.arange(lo, hi, size, dtype=np.int64)]
+    ]
     return np.concatenate(parts) if parts else np.zeros((0, 2), np.int64)
 
 
@@ -373,12 +415,20 @@ class StorePart:
 
     def rows(self) -> np.ndarray:
         """Global row numbers ``(N,)`` of the part, block by block (O(N) memory: for evaluation)."""
-        return np.concatenate([np.arange(a, b, dtype=np.int64) for a, b in self.blocks]) if len(self.blocks) else np.zeros(0, np.int64)
+        return (
+            np.concatenate([np.arange(a, b, dtype=np.int64) for a, b in self.blocks])
+            if len(self.blocks)
+            else np.zeros(0, np.int64)
+        )
 
     @property
     def labels(self) -> np.ndarray:
         """int64 labels ``(N,)`` of the part, read block by block."""
-        return np.concatenate([lab for _, lab in self.iter_blocks(with_codes=False)]) if len(self.blocks) else np.zeros(0, np.int64)
+        return (
+            np.concatenate([lab for _, lab in self.iter_blocks(with_codes=False)])
+            if len(self.blocks)
+            else np.zeros(0, np.int64)
+        )
 
     @property
     def ids(self) -> list[str]:
@@ -392,7 +442,7 @@ class StorePart:
             codes = self.store.codes[s][lo:hi] if with_codes else None
             yield codes, np.asarray(self.store.labels[s][lo:hi], dtype=np.int64)
 
-    def split(self, test_size: float, val_size: float, seed: int = 0) -> tuple["StorePart", "StorePart", "StorePart"]:
+    def split(self, test_size: float, val_size: float, seed: int = 0) -> tuple[StorePart, StorePart, StorePart]:
         """Train, validation and test parts by whole blocks, as in :func:`seqcnn.datasets.split`.
 
         Blocks (not rows) are drawn, so overlapping neighbouring windows of a genome stay on one
@@ -412,7 +462,9 @@ class StorePart:
         return pick(order[n_test + n_val :]), pick(order[n_test : n_test + n_val]), pick(order[:n_test])
 
 
-def tile_genome(genome_path: str | Path, bed: str | Path, width: int, step: int) -> Iterator[tuple[np.ndarray, np.ndarray, list[str]]]:
+def tile_genome(
+    genome_path: str | Path, bed: str | Path, width: int, step: int
+) -> Iterator[tuple[np.ndarray, np.ndarray, list[str]]]:
     """Every window of ``width`` at ``step`` along each chromosome, labelled 1 where it overlaps a BED peak.
 
     Windows made only of N (gaps, telomeres) are left out. Reads the genome a region of about

@@ -81,7 +81,9 @@ def find_experiments(data: str | Path | list) -> list[Experiment]:
     if path.is_dir():
         found = [_experiment(p) for p in sorted(path.glob("*_AC.seq.gz"))]
         if not found:
-            raise InputError(f"{path}: no <name>_AC.seq.gz training files in this folder; give a list file or comma-separated files")
+            raise InputError(
+                f"{path}: no <name>_AC.seq.gz training files in this folder; give a list file or comma-separated files"
+            )
         return found
     if not path.is_file():
         raise InputError(f"{path}: data folder or list file not found")
@@ -187,7 +189,9 @@ def _grid_layers(filters: int, kernel: int, pool: str, depth: int) -> list[dict]
                      {"Dense": {"units": 2, "activation": "softmax"}}]
 
 
-def resolve_models(models: list[str], grid: dict[str, list[str]] | None, out: Path, length: int = 101) -> list[tuple[str, str]]:
+def resolve_models(
+    models: list[str], grid: dict[str, list[str]] | None, out: Path, length: int = 101
+) -> list[tuple[str, str]]:
     """Model labels and sources: family names expand to their zoo names; grid specs are
     written to ``out/specs/`` so each cell's run folder can name its file.
 
@@ -257,11 +261,23 @@ def sweep(
     experiments = find_experiments(data)
     resolved = resolve_models(models, grid, out)
     threads = threads or max(1, (os.cpu_count() or 1) // workers)
-    cells = [Cell(e, label, source, out / "cells" / f"{e.name}__{label}") for e in experiments for label, source in resolved]
-    atomic_write_json(out / "sweep.json", {"models": [{"model": m, "source": s} for m, s in resolved],
-                                           "experiments": [{"name": e.name, "train": str(e.train), "test": str(e.test) if e.test else None} for e in experiments],
-                                           "grid": grid, "workers": workers, "threads": threads, "train": train_options,
-                                           "command": sys.argv})
+    cells = [
+        Cell(e, label, source, out / "cells" / f"{e.name}__{label}") for e in experiments for label, source in resolved
+    ]
+    atomic_write_json(
+        out / "sweep.json",
+        {
+            "models": [{"model": m, "source": s} for m, s in resolved],
+            "experiments": [
+                {"name": e.name, "train": str(e.train), "test": str(e.test) if e.test else None} for e in experiments
+            ],
+            "grid": grid,
+            "workers": workers,
+            "threads": threads,
+            "train": train_options,
+            "command": sys.argv,
+        },
+    )
     rows = _run_cells(cells, workers, threads, progress, train_options, out)
     write_outputs(out, rows, [m for m, _ in resolved])
     return out
@@ -269,21 +285,31 @@ def sweep(
 
 def _run_cells(cells: list[Cell], workers: int, threads: int, progress: bool, options: dict, out: Path) -> list[dict]:
     """Finished cells' rows, training the unfinished ones in a pool (results.tsv kept current)."""
-    from concurrent.futures import ProcessPoolExecutor, as_completed
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
 
     from tqdm.auto import tqdm
 
     rows = [r for r in map(_finished, cells) if r is not None]
     todo = [c for c in cells if _finished(c) is None]
-    bar = tqdm(total=len(cells), initial=len(rows), desc="sweep", unit="cell", disable=not progress, file=sys.stderr, dynamic_ncols=True)
+    bar = tqdm(
+        total=len(cells),
+        initial=len(rows),
+        desc="sweep",
+        unit="cell",
+        disable=not progress,
+        file=sys.stderr,
+        dynamic_ncols=True,
+    )
     if workers == 1:  # in this process: no start-up cost, same results
         for cell in todo:
             _record(rows, train_cell(cell, threads, options), out, bar)
     else:
         context = multiprocessing.get_context("spawn")  # fresh interpreters: no forked torch thread pools
         counter, gpus = context.Value("i", 0), visible_gpus()
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=pin_worker, initargs=(counter, gpus)) as pool:
+        with ProcessPoolExecutor(
+            max_workers=workers, mp_context=context, initializer=pin_worker, initargs=(counter, gpus)
+        ) as pool:
             futures = [pool.submit(train_cell, c, threads, options) for c in todo]
             for future in as_completed(futures):
                 _record(rows, future.result(), out, bar)
@@ -350,9 +376,18 @@ def _row(cell: Cell, seconds: float) -> dict:
     metrics, info, config, history = folder.metrics() or {}, folder.model_info(), folder.config(), folder.history()
     spec = ModelSpec.from_obj(info["spec"])
     params = sum(layer.params for layer in spec.analyse(tuple(info["input_shape"])))
-    return {"experiment": cell.experiment.name, "model": cell.model, "auroc": metrics.get("auroc"), "auprc": metrics.get("auprc"),
-            "accuracy": metrics.get("accuracy"), "epochs": len(history), "seconds": round(seconds, 1), "params": params,
-            "train_examples": config["data"]["split"]["train"], "train_seconds": round(sum(r["seconds"] for r in history), 2)}
+    return {
+        "experiment": cell.experiment.name,
+        "model": cell.model,
+        "auroc": metrics.get("auroc"),
+        "auprc": metrics.get("auprc"),
+        "accuracy": metrics.get("accuracy"),
+        "epochs": len(history),
+        "seconds": round(seconds, 1),
+        "params": params,
+        "train_examples": config["data"]["split"]["train"],
+        "train_seconds": round(sum(r["seconds"] for r in history), 2),
+    }
 
 
 def write_results(path: Path, rows: list[dict]) -> None:
@@ -373,7 +408,9 @@ def write_outputs(out: Path, rows: list[dict], models: list[str]) -> None:
     """results.tsv, the AUROC box plot and summary.md."""
     write_results(out / "results.tsv", rows)
     by_model = {m: [r for r in rows if r["model"] == m and r["auroc"] is not None] for m in models}
-    plot_auroc_boxplot({m: [r["auroc"] for r in rs] for m, rs in by_model.items() if rs}, out / "plots" / "auroc_boxplot.png")
+    plot_auroc_boxplot(
+        {m: [r["auroc"] for r in rs] for m, rs in by_model.items() if rs}, out / "plots" / "auroc_boxplot.png"
+    )
     atomic_write_text(out / "summary.md", summary_markdown(by_model))
 
 
@@ -391,13 +428,29 @@ def summary_markdown(by_model: dict[str, list[dict]]) -> str:
             continue
         seconds = sum(r.get("train_seconds", r["seconds"]) for r in rows)  # epochs only, without loading and testing
         examples = sum(r.get("train_examples", 0) * r["epochs"] for r in rows)
-        stats.append((model, statistics.median(r["auroc"] for r in rows), len(rows), rows[0]["params"], examples / seconds if seconds else 0.0))
+        stats.append(
+            (
+                model,
+                statistics.median(r["auroc"] for r in rows),
+                len(rows),
+                rows[0]["params"],
+                examples / seconds if seconds else 0.0,
+            )
+        )
     stats.sort(key=lambda s: -s[1])
-    lines = ["# Sweep summary", "", "| model | median test AUROC | experiments | parameters | training seqs/s (epochs incl. validation) | Zeng et al. 2016 median (690 exps) |",
-             "|---|---|---|---|---|---|"]
+    lines = [
+        "# Sweep summary",
+        "",
+        "| model | median test AUROC | experiments | parameters | training seqs/s (epochs incl. validation) | Zeng et "
+        "al. 2016 median (690 exps) |",
+        "|---|---|---|---|---|---|",
+    ]
     for model, median, n, params, speed in stats:
         ref = reference_name(model)
-        lines.append(f"| {model} | {median:.3f} | {n} | {params:,} | {speed:,.0f} | {ZENG2016_MEDIAN_AUROC[ref] if ref else '-'} |")
+        lines.append(
+            f"| {model} | {median:.3f} | {n} | {params:,} | {speed:,.0f} | "
+            f"{ZENG2016_MEDIAN_AUROC[ref] if ref else '-'} |"
+        )
     lines += ["", ranking_note([(m, med) for m, med, *_ in stats])]
     return "\n".join(lines) + "\n"
 
@@ -413,7 +466,10 @@ def ranking_note(medians: list[tuple[str, float]]) -> str:
     paper = [ZENG2016_MEDIAN_AUROC[name] for name, _ in pairs]
     rho = spearmanr(ours, paper).statistic
     best, worst = max(pairs, key=lambda p: p[1])[0], min(pairs, key=lambda p: p[1])[0]
-    pbest, pworst = max(pairs, key=lambda p: ZENG2016_MEDIAN_AUROC[p[0]])[0], min(pairs, key=lambda p: ZENG2016_MEDIAN_AUROC[p[0]])[0]
+    pbest, pworst = (
+        max(pairs, key=lambda p: ZENG2016_MEDIAN_AUROC[p[0]])[0],
+        min(pairs, key=lambda p: ZENG2016_MEDIAN_AUROC[p[0]])[0],
+    )
     return (f"Ranking against Zeng et al. 2016 over {len(pairs)} models: Spearman rho {rho:.2f}; best here {best} "
             f"(paper: {pbest}), worst here {worst} (paper: {pworst}).")
 

@@ -24,16 +24,14 @@ import math
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, fields, replace
-from pathlib import Path
+from dataclasses import dataclass, field
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
 from seqcnn import augment, distributed
 from seqcnn.data import TensorSet, batches
-from seqcnn.errors import DivergedError, InputError, SeqcnnError
+from seqcnn.errors import DivergedError, InputError
 
 OPTIMIZERS = ("adam", "adamw", "sgd")
 SCHEDULES = ("constant", "onecycle", "cosine")

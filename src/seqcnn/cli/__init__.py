@@ -38,7 +38,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="verb", metavar="COMMAND")
     for module in _verbs():
         doc = (module.__doc__ or "").strip().splitlines()[0]
-        verb = sub.add_parser(module.VERB, help=doc, description=(module.__doc__ or "").strip(), formatter_class=argparse.RawDescriptionHelpFormatter)
+        verb = sub.add_parser(
+            module.VERB,
+            help=doc,
+            description=(module.__doc__ or "").strip(),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         module.add_arguments(verb)
         verb.set_defaults(_run=module.run)
     return parser
@@ -70,7 +75,11 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:  # a full disk: atomic writes kept the old files
         if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO):
             raise
-        print(f"seqcnn: error: {exc.filename or 'writing'}: {exc.strerror or exc}; files written before are kept as they were", file=sys.stderr)
+        print(
+            f"seqcnn: error: {exc.filename or 'writing'}: {exc.strerror or exc}; files written before are kept as "
+            "they were",
+            file=sys.stderr,
+        )
         return 2
 
 

@@ -21,12 +21,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--input", help="input size per axis, e.g. 6x6 (image) or 100 (sequence)")
     parser.add_argument("--kernel", help="kernel or pool window size per axis, e.g. 3x3")
     parser.add_argument("--stride", help="stride per axis (default: 1; with --pool: the window)")
-    parser.add_argument("--padding", default="valid", help="valid (default), same, half, full or an integer, per axis or for all")
+    parser.add_argument(
+        "--padding", default="valid", help="valid (default), same, half, full or an integer, per axis or for all"
+    )
     parser.add_argument("--dilation", default="1", help="dilation per axis (default: 1)")
     parser.add_argument("--pool", action="store_true", help="a pooling window: the stride defaults to the window size")
     parser.add_argument("--ceil", action="store_true", help="ceil mode: round the number of steps up (pooling)")
     group = parser.add_argument_group("receptive fields of a model")
-    group.add_argument("--model", help="zoo name or spec .json file: print every layer's receptive field, jump and start")
+    group.add_argument(
+        "--model", help="zoo name or spec .json file: print every layer's receptive field, jump and start"
+    )
     group.add_argument("--length", type=int, help="sequence length (1D models)")
     group.add_argument("--channels", type=int, help="input channels (default: 4 for sequences)")
     group.add_argument("--input-shape", help="image input as H,W,C (channels last, like Keras)")

@@ -20,15 +20,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from seqcnn.checkpoint import load_model
-    from seqcnn.labelled import to_labelled
-    from seqcnn.inference import predict, run_rc_average
-    from seqcnn.io import read_sequences
-    from seqcnn.metrics import classification_metrics, format_metrics
+    from seqcnn.inference import evaluate_file
+    from seqcnn.metrics import format_metrics
 
-    model = load_model(args.run)
-    records = read_sequences(args.file, args.labels)
-    data = to_labelled(records, fit=fit_mode(args), length=args.length or model.input_shape[-1], min_classes=1)
-    metrics = classification_metrics(data.labels, predict(model, data.x, rc_average=run_rc_average(args.run)))
+    metrics = evaluate_file(args.run, args.file, args.labels, fit=fit_mode(args), length=args.length)
     print(json.dumps(metrics, indent=2) if args.json else format_metrics(metrics))
     return 0

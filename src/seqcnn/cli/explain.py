@@ -19,14 +19,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", nargs="?", help="sequences to explain instead of the run's best test positives")
     parser.add_argument("-n", "--sequences", type=int, default=10, help="sequences to attribute (default 10)")
     parser.add_argument("--target", type=int, default=1, help="class to explain (default 1)")
-    parser.add_argument("--threshold", type=float, default=0.5, help="fraction of a filter's maximum activation a window needs (default 0.5)")
+    parser.add_argument(
+        "--threshold",
+        type=float,
+        default=0.5,
+        help="fraction of a filter's maximum activation a window needs (default 0.5)",
+    )
     parser.add_argument("--jaspar-release", default="JASPAR2024", help="JASPAR release (default JASPAR2024)")
     parser.add_argument("--collection", default="CORE", help="JASPAR collection (default CORE)")
     parser.add_argument("--tax-group", default="vertebrates", help="JASPAR taxonomic group (default vertebrates)")
-    parser.add_argument("--motifs", action="append", default=[], metavar="MEME", help="extra target motifs (MEME file); repeatable")
+    parser.add_argument(
+        "--motifs", action="append", default=[], metavar="MEME", help="extra target motifs (MEME file); repeatable"
+    )
     parser.add_argument("--top", type=int, default=5, help="matches per filter in motifs.tsv (default 5)")
-    parser.add_argument("--min-bits", type=float, default=5.0, help="match only filters whose PWM holds at least this many bits (default 5)")
-    parser.add_argument("--shuffles", type=int, default=20, help="dinucleotide-shuffled references for DeepLIFT/SHAP (default 20)")
+    parser.add_argument(
+        "--min-bits",
+        type=float,
+        default=5.0,
+        help="match only filters whose PWM holds at least this many bits (default 5)",
+    )
+    parser.add_argument(
+        "--shuffles", type=int, default=20, help="dinucleotide-shuffled references for DeepLIFT/SHAP (default 20)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-filters", action="store_true", help="skip filter PWMs and JASPAR matches")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -39,13 +53,26 @@ def run(args: argparse.Namespace) -> int:
     from seqcnn.interpret.explain import ExplainOptions, explain
 
     options = ExplainOptions(
-        n_sequences=args.sequences, target=args.target, threshold=args.threshold, release=args.jaspar_release,
-        collection=args.collection, tax_group=args.tax_group, extra_motifs=args.motifs, top=args.top, min_bits=args.min_bits,
-        n_shuffles=args.shuffles, seed=args.seed, filters=not args.no_filters, progress=not args.quiet,
+        n_sequences=args.sequences,
+        target=args.target,
+        threshold=args.threshold,
+        release=args.jaspar_release,
+        collection=args.collection,
+        tax_group=args.tax_group,
+        extra_motifs=args.motifs,
+        top=args.top,
+        min_bits=args.min_bits,
+        n_shuffles=args.shuffles,
+        seed=args.seed,
+        filters=not args.no_filters,
+        progress=not args.quiet,
     )
     out = explain(args.run, args.file, fit=fit_mode(args), options=options)
     summary = json.loads((out / "explain.json").read_text())
-    print(f"attributions for {len(summary['sequences']['ids'])} sequences: {out / 'attributions.npz'}, {out / 'plots' / 'saliency'}")
+    print(
+        f"attributions for {len(summary['sequences']['ids'])} sequences: {out / 'attributions.npz'}, "
+        f"{out / 'plots' / 'saliency'}"
+    )
     if "filters" in summary:
         f = summary["filters"]
         print(f"{f['with_sites']} of {f['n_filters']} filters as PWMs: {out / 'motifs.meme'}; "

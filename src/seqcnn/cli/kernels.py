@@ -28,7 +28,11 @@ def run(args: argparse.Namespace) -> int:
     x = kernels.lecture_input()
     print("input (6x6):", kernels.format_matrix(x), sep="\n")
     print("kernel (vertical edge):", kernels.format_matrix(kernels.VERTICAL_EDGE), sep="\n")
-    print("feature map (4x4, 16 placements):", kernels.format_matrix(kernels.correlate(x, kernels.VERTICAL_EDGE)), sep="\n")
+    print(
+        "feature map (4x4, 16 placements):",
+        kernels.format_matrix(kernels.correlate(x, kernels.VERTICAL_EDGE)),
+        sep="\n",
+    )
     if args.out:
         for path in kernels.write_figures(args.out, args.image):
             print(f"figure: {path}")

@@ -9,7 +9,9 @@ ORDER = 31
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--family", help="only one family of models, e.g. zeng2016 (the nine architectures of Zeng et al. 2016)")
+    parser.add_argument(
+        "--family", help="only one family of models, e.g. zeng2016 (the nine architectures of Zeng et al. 2016)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

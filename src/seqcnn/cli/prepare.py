@@ -24,8 +24,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--negatives", help="for positives-only input: shuffle (default), N copies, none")
     parser.add_argument("--genome", help="genome FASTA; each INPUT is then a BED file of peaks")
     parser.add_argument("--width", type=int, default=101, help="window width for BED input (default 101)")
-    parser.add_argument("--summit-column", type=int, help="1-based BED column with the summit offset (10 for narrowPeak)")
-    parser.add_argument("--tile", type=int, metavar="STEP", help="with --genome: every window of --width at this step, labelled 1 where it overlaps a peak")
+    parser.add_argument(
+        "--summit-column", type=int, help="1-based BED column with the summit offset (10 for narrowPeak)"
+    )
+    parser.add_argument(
+        "--tile",
+        type=int,
+        metavar="STEP",
+        help="with --genome: every window of --width at this step, labelled 1 where it overlaps a peak",
+    )
     parser.add_argument("--shard-rows", type=int, default=1 << 20, help="rows per shard file (default 1048576)")
     parser.add_argument("--seed", type=int, default=0, help="seed of shuffled negatives (default 0)")
     parser.add_argument("--force", action="store_true", help="replace an existing store")

@@ -13,7 +13,9 @@ ORDER = 30
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", help="zoo name or spec .json file")
     parser.add_argument("--length", type=int, help="sequence length (1D models)")
-    parser.add_argument("--channels", type=int, help="input channels (default: 4 for sequences, the model's default for images)")
+    parser.add_argument(
+        "--channels", type=int, help="input channels (default: 4 for sequences, the model's default for images)"
+    )
     parser.add_argument("--input-shape", help="image input as H,W,C (channels last, like Keras)")
     parser.add_argument("--classes", type=int, help="number of output classes (default: the model's)")
     parser.add_argument("--channels-first", action="store_true", help="print shapes channels first, as PyTorch does")

@@ -18,8 +18,12 @@ ORDER = 15
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--models", default="", help="comma-separated zoo names, family names (zeng2016) or spec .json files")
-    parser.add_argument("--grid", nargs="+", metavar="KEY=V1,V2", help="grid of filters, kernel, pool (global, localN) and depth")
+    parser.add_argument(
+        "--models", default="", help="comma-separated zoo names, family names (zeng2016) or spec .json files"
+    )
+    parser.add_argument(
+        "--grid", nargs="+", metavar="KEY=V1,V2", help="grid of filters, kernel, pool (global, localN) and depth"
+    )
     parser.add_argument("--data", required=True, help="folder, list file or comma-separated training files")
     parser.add_argument("--out", required=True, help="sweep folder (resumed when it exists)")
     parser.add_argument("--workers", type=int, default=1, help="cells trained at the same time (processes; default 1)")
@@ -34,8 +38,13 @@ def run(args: argparse.Namespace) -> int:
     from seqcnn.sweep import parse_grid, sweep
 
     models = [m.strip() for m in args.models.split(",") if m.strip()]
-    options = {k: v for k, v in (("epochs", args.epochs), ("recipe", args.recipe), ("seed", args.seed)) if v is not None}
+    options = {
+        k: v for k, v in (("epochs", args.epochs), ("recipe", args.recipe), ("seed", args.seed)) if v is not None
+    }
     out = sweep(models, args.data, args.out, grid=parse_grid(args.grid or []) or None, workers=args.workers,
                 threads=args.threads, progress=not args.quiet, **options)
-    print(f"results: {out / 'results.tsv'}\nsummary: {out / 'summary.md'}\nbox plot: {out / 'plots' / 'auroc_boxplot.png'}")
+    print(
+        f"results: {out / 'results.tsv'}\nsummary: {out / 'summary.md'}\nbox plot: "
+        f"{out / 'plots' / 'auroc_boxplot.png'}"
+    )
     return 0

@@ -13,7 +13,11 @@ import sys
 
 from seqcnn.cli._common import add_length_arguments, fit_mode
 
-AUGMENTATION_NAMES = ("rc (reverse complement)", "shift (images: random shifts of up to 2 pixels)", "flip (images: horizontal flips)")
+AUGMENTATION_NAMES = (
+    "rc (reverse complement)",
+    "shift (images: random shifts of up to 2 pixels)",
+    "flip (images: horizontal flips)",
+)
 
 VERB = "train"
 ORDER = 10
@@ -21,43 +25,117 @@ ORDER = 10
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("data", nargs="?", help="sequence file or built-in data set name (default: primer-sim)")
-    parser.add_argument("--dataset", help="built-in data set by name (primer-sim, fashion-mnist); same as giving it as DATA")
+    parser.add_argument(
+        "--dataset", help="built-in data set by name (primer-sim, fashion-mnist); same as giving it as DATA"
+    )
     parser.add_argument("--data-dir", help="folder holding a named data set's files")
     parser.add_argument("--labels", help="label file, one label per line, in the order of the sequences")
     parser.add_argument("--test", help="separate labelled test file (default: hold out --test-size of DATA)")
     parser.add_argument("--test-labels", help="label file for --test")
-    parser.add_argument("--model", help="zoo name or spec .json file (default: the data set's, primer for plain sequences); see `seqcnn models`")
-    parser.add_argument("--recipe", help="training recipe: seqcnn (default), primer (the paper's exact protocol), chipseq (default for positives-only data), fashion (default for images), fashion-aug or fashion-bn (batch-normalised image CNNs)")
-    parser.add_argument("--epochs", type=int, help="training epochs (default: the recipe's: seqcnn and primer 50, chipseq up to 20, fashion 15, fashion-bn 30)")
-    parser.add_argument("--batch-size", type=int, help="examples per batch (default: the recipe's: 32; chipseq, fashion-aug and fashion-bn 64)")
+    parser.add_argument(
+        "--model",
+        help="zoo name or spec .json file (default: the data set's, primer for plain sequences); see `seqcnn models`",
+    )
+    parser.add_argument(
+        "--recipe",
+        help="training recipe: seqcnn (default), primer (the paper's exact protocol), chipseq (default for "
+             "positives-only data), fashion (default for images), fashion-aug or fashion-bn (batch-normalised image "
+             "CNNs)",
+    )
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        help="training epochs (default: the recipe's: seqcnn and primer 50, chipseq up to 20, fashion 15, fashion-bn "
+             "30)",
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        help="examples per batch (default: the recipe's: 32; chipseq, fashion-aug and fashion-bn 64)",
+    )
     parser.add_argument("--lr", type=float, help="learning rate")
     parser.add_argument("--optimizer", help="adam, adamw or sgd")
-    parser.add_argument("--patience", type=int, help="early stopping: stop after this many epochs without a better validation loss")
-    parser.add_argument("--seed", type=int, help="random seed for the split, initial weights and batch order (default: 0)")
+    parser.add_argument(
+        "--patience", type=int, help="early stopping: stop after this many epochs without a better validation loss"
+    )
+    parser.add_argument(
+        "--seed", type=int, help="random seed for the split, initial weights and batch order (default: 0)"
+    )
     parser.add_argument("--test-size", type=float, default=0.25, help="fraction held out for the test (default: 0.25)")
-    parser.add_argument("--val-size", type=float, help="fraction of the rest used for validation (default: 0.25; 0.1 for positives-only data)")
+    parser.add_argument(
+        "--val-size",
+        type=float,
+        help="fraction of the rest used for validation (default: 0.25; 0.1 for positives-only data)",
+    )
     parser.add_argument("--augment", help="comma-separated training augmentations: " + ", ".join(AUGMENTATION_NAMES))
     parser.add_argument("--device", help="auto (default), cpu or cuda")
-    parser.add_argument("--threads", type=int, help="torch CPU threads (default: 1 for models under 5 million multiply-adds per example, else torch's choice)")
-    parser.add_argument("--precision", choices=("fp32", "bf16"), help="bf16: autocast convolutions and matmuls (recipe default; fashion recipes: bf16)")
-    parser.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=None, help="NHWC memory format for 2D convolutions (recipe default)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        help="torch CPU threads (default: 1 for models under 5 million multiply-adds per example, else torch's choice)",
+    )
+    parser.add_argument(
+        "--precision",
+        choices=("fp32", "bf16"),
+        help="bf16: autocast convolutions and matmuls (recipe default; fashion recipes: bf16)",
+    )
+    parser.add_argument(
+        "--channels-last",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="NHWC memory format for 2D convolutions (recipe default)",
+    )
     group = parser.add_argument_group("ChIP-seq data (positives only)")
-    group.add_argument("--negatives", help="negatives for positives-only data: shuffle (one dinucleotide-shuffled copy per positive, as DeepBind), N (N copies; default 4), gc (GC-matched genome windows, BED input), none")
+    group.add_argument(
+        "--negatives",
+        help="negatives for positives-only data: shuffle (one dinucleotide-shuffled copy per positive, as DeepBind), "
+             "N (N copies; default 4), gc (GC-matched genome windows, BED input), none",
+    )
     group.add_argument("--negatives-file", help="sequence file of negatives (label 0) for a positives-only DATA")
-    group.add_argument("--rc-average", action=argparse.BooleanOptionalAction, default=None, help="average both strands at prediction (default: on for positives-only data); recorded for predict/evaluate")
-    group.add_argument("--init-from", metavar="RUN", help="start from a trained run's weights (the layers whose shapes fit): a run folder or a .safetensors file")
-    group.add_argument("--freeze", type=int, default=0, metavar="K", help="with --init-from: keep the first K spec layers fixed")
+    group.add_argument(
+        "--rc-average",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="average both strands at prediction (default: on for positives-only data); recorded for predict/evaluate",
+    )
+    group.add_argument(
+        "--init-from",
+        metavar="RUN",
+        help="start from a trained run's weights (the layers whose shapes fit): a run folder or a .safetensors file",
+    )
+    group.add_argument(
+        "--freeze", type=int, default=0, metavar="K", help="with --init-from: keep the first K spec layers fixed"
+    )
     group.add_argument("--genome", help="genome FASTA (indexed with pyfaidx); DATA is then a BED file of peaks")
     group.add_argument("--width", type=int, default=101, help="window width around each peak (BED input; default 101)")
-    group.add_argument("--summit-column", type=int, help="1-based BED column with the summit offset (10 for narrowPeak; default: the interval's centre)")
-    group.add_argument("--test-chroms", help="comma-separated chromosomes held out as the test set (BED input), e.g. chr8,chr9")
+    group.add_argument(
+        "--summit-column",
+        type=int,
+        help="1-based BED column with the summit offset (10 for narrowPeak; default: the interval's centre)",
+    )
+    group.add_argument(
+        "--test-chroms", help="comma-separated chromosomes held out as the test set (BED input), e.g. chr8,chr9"
+    )
     parser.add_argument("--out", help="run folder to create (default: runs/<model>-<time>)")
     parser.add_argument("--force", action="store_true", help="allow --out to be an existing folder")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     group = parser.add_argument_group("interrupted runs and reruns")
-    group.add_argument("--resume", metavar="RUN", help="continue an interrupted run (Ctrl-C, kill, power cut) from its last completed epoch")
-    group.add_argument("--config", metavar="FILE", help="train again with the arguments recorded in a run's config.json (other data and training options are ignored)")
-    group.add_argument("--trust-pickle", action="store_true", help="allow --init-from a .pt/.pth/.pkl file: pickle files can run code when loaded")
+    group.add_argument(
+        "--resume",
+        metavar="RUN",
+        help="continue an interrupted run (Ctrl-C, kill, power cut) from its last completed epoch",
+    )
+    group.add_argument(
+        "--config",
+        metavar="FILE",
+        help="train again with the arguments recorded in a run's config.json (other data and training options are "
+             "ignored)",
+    )
+    group.add_argument(
+        "--trust-pickle",
+        action="store_true",
+        help="allow --init-from a .pt/.pth/.pkl file: pickle files can run code when loaded",
+    )
     add_length_arguments(parser)
 
 
@@ -73,15 +151,42 @@ def run(args: argparse.Namespace) -> int:
         return _rerun(args)
     augment = tuple(a.strip() for a in args.augment.split(",") if a.strip()) if args.augment else None
     run_dir = train(
-        args.data or args.dataset, args.labels, data_dir=args.data_dir, augment=augment, test=args.test, test_labels=args.test_labels, model=args.model, recipe=args.recipe, out=args.out, force=args.force,
-        test_size=args.test_size, val_size=args.val_size, fit_length=fit_mode(args), length=args.length,
-        progress=not args.quiet, command=["seqcnn", *sys.argv[1:]],
-        genome=args.genome, width=args.width, summit_column=args.summit_column,
+        args.data or args.dataset,
+        args.labels,
+        data_dir=args.data_dir,
+        augment=augment,
+        test=args.test,
+        test_labels=args.test_labels,
+        model=args.model,
+        recipe=args.recipe,
+        out=args.out,
+        force=args.force,
+        test_size=args.test_size,
+        val_size=args.val_size,
+        fit_length=fit_mode(args),
+        length=args.length,
+        progress=not args.quiet,
+        command=["seqcnn", *sys.argv[1:]],
+        genome=args.genome,
+        width=args.width,
+        summit_column=args.summit_column,
         test_chroms=[c.strip() for c in args.test_chroms.split(",") if c.strip()] if args.test_chroms else None,
-        negatives=args.negatives, negatives_file=args.negatives_file, rc_average=args.rc_average, init_from=args.init_from, freeze=args.freeze, trust_pickle=args.trust_pickle,
-        epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, optimizer=args.optimizer,
-        patience=args.patience, seed=args.seed, device=args.device, threads=args.threads,
-        precision=args.precision, channels_last=args.channels_last,
+        negatives=args.negatives,
+        negatives_file=args.negatives_file,
+        rc_average=args.rc_average,
+        init_from=args.init_from,
+        freeze=args.freeze,
+        trust_pickle=args.trust_pickle,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        optimizer=args.optimizer,
+        patience=args.patience,
+        seed=args.seed,
+        device=args.device,
+        threads=args.threads,
+        precision=args.precision,
+        channels_last=args.channels_last,
     )
     metrics_file = run_dir / "metrics.json"
     if metrics_file.is_file():

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from seqcnn.checkpoint import load_model, read_json
+from seqcnn.checkpoint import RunFolder, recorded_data
 from seqcnn.errors import InputError, RunError
 from seqcnn.files import atomic_write_bytes, atomic_write_json, atomic_write_text, safe_name
 from seqcnn.inference import predict
@@ -31,7 +31,16 @@ from seqcnn.report.html import write_report
 from seqcnn.report.logos import plot_attributions, plot_pwm_logo
 from seqcnn.sequence import encode_batch, onehot
 
-TSV_COLUMNS = ["filter", "information_content", "n_sites", "jaspar_id", "jaspar_name", "p_value", "q_value", "orientation"]
+TSV_COLUMNS = [
+    "filter",
+    "information_content",
+    "n_sites",
+    "jaspar_id",
+    "jaspar_name",
+    "p_value",
+    "q_value",
+    "orientation",
+]
 TRIM_BITS = 0.25
 
 
@@ -68,7 +77,7 @@ class ExplainOptions:
     filters: bool = True
     progress: bool = True
 
-    def check(self) -> "ExplainOptions":
+    def check(self) -> ExplainOptions:
         """Validate values; raise :class:`InputError` naming the option."""
         if self.n_sequences < 1:
             raise InputError(f"--sequences must be at least 1, got {self.n_sequences}")
@@ -91,7 +100,9 @@ class Chosen:
     source: str
 
 
-def explain(run: str | Path, file: str | Path | None = None, *, fit: str = "error", options: ExplainOptions | None = None) -> Path:
+def explain(
+    run: str | Path, file: str | Path | None = None, *, fit: str = "error", options: ExplainOptions | None = None
+) -> Path:
     """Explain a run folder: attributions, filter PWMs and JASPAR matches, written into it.
 
     Args:
@@ -113,19 +124,22 @@ def explain(run: str | Path, file: str | Path | None = None, *, fit: str = "erro
 
     options = (options or ExplainOptions()).check()
     run = Path(run)
-    model = load_model(run)
+    folder = RunFolder(run)
+    model = folder.model()
     length = model.input_shape[-1]
     if file is not None:
         chosen, pool = _file_sequences(model, file, fit, length, options)
     else:
-        chosen, pool = _run_sequences(run, read_json(run / "config.json"), length, options)
+        chosen, pool = _run_sequences(run, folder.config(), length, options)
     explain_model(model, chosen, pool, run, options)
 
     write_report(run)  # the run's page now shows the saliency maps and motifs
     return run
 
 
-def explain_model(model, chosen: Chosen, pool: np.ndarray | None, out: str | Path, options: ExplainOptions | None = None) -> dict:
+def explain_model(
+    model, chosen: Chosen, pool: np.ndarray | None, out: str | Path, options: ExplainOptions | None = None
+) -> dict:
     """Explain any model (a spec model or a plain torch module taking ``(N, 4, L)``) into ``out``.
 
     Args:
@@ -146,8 +160,10 @@ def explain_model(model, chosen: Chosen, pool: np.ndarray | None, out: str | Pat
     if options.filters:
         first_conv(model)  # fail before the slow part
     targets = _targets(options) if options.filters else ()
-    summary: dict = {"sequences": {"source": chosen.source, "ids": chosen.ids, "scores": [float(s) for s in chosen.scores]},
-                     "target": options.target}
+    summary: dict = {
+        "sequences": {"source": chosen.source, "ids": chosen.ids, "scores": [float(s) for s in chosen.scores]},
+        "target": options.target,
+    }
     summary["attributions"] = _attributions(model, chosen, out, options)
     if options.filters:
         summary["filters"] = _filters(model, chosen.x if pool is None else pool, targets, out, options)
@@ -176,10 +192,18 @@ def _run_sequences(run: Path, config: dict, length: int, options: ExplainOptions
     lookup = _data_lookup(config, length)
     found = [r for r in rows if r["id"] in lookup]
     if not found:
-        raise RunError(f"{run / 'predictions.tsv'}: none of its ids is in the run's data ({config.get('data', {}).get('source')}); pass FILE")
-    positives = sorted((r for r in found if r["label"] == options.target and r["predicted"] == options.target), key=lambda r: -r["score"])
+        raise RunError(
+            f"{run / 'predictions.tsv'}: none of its ids is in the run's data "
+            f"({config.get('data', {}).get('source')}); pass FILE"
+        )
+    positives = sorted(
+        (r for r in found if r["label"] == options.target and r["predicted"] == options.target),
+        key=lambda r: -r["score"],
+    )
     if not positives:
-        raise RunError(f"{run / 'predictions.tsv'}: no correctly classified test sequence of class {options.target}; pass FILE")
+        raise RunError(
+            f"{run / 'predictions.tsv'}: no correctly classified test sequence of class {options.target}; pass FILE"
+        )
     best = positives[: options.n_sequences]
     chosen = Chosen([r["id"] for r in best], onehot(np.stack([lookup[r["id"]] for r in best])),
                     np.array([r["score"] for r in best]), "test positives of predictions.tsv, highest score first")
@@ -195,7 +219,10 @@ def _read_predictions(path: Path, target: int) -> list[dict]:
         needed = {"id", "label", "predicted", column}
         if not needed <= set(reader.fieldnames or []):
             raise RunError(f"{path}: expected columns {sorted(needed)}, found {reader.fieldnames}")
-        return [{"id": r["id"], "label": int(r["label"]), "predicted": int(r["predicted"]), "score": float(r[column])} for r in reader]
+        return [
+            {"id": r["id"], "label": int(r["label"]), "predicted": int(r["predicted"]), "score": float(r[column])}
+            for r in reader
+        ]
 
 
 def _data_lookup(config: dict, length: int) -> dict[str, np.ndarray]:
@@ -223,20 +250,42 @@ def _attributions(model, chosen: Chosen, out: Path, options: ExplainOptions) -> 
     ism_seconds = time.time() - started
     maps["DeepLIFT/SHAP (dinucleotide shuffles)"] = deep_lift_shap(model, x, target, options.n_shuffles, options.seed)
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, ids=np.array(chosen.ids, dtype=str), sequences=x.astype(np.float32), scores=chosen.scores.astype(np.float64),
-                        gradient_x_input=maps["gradient x input"], ism=ism, deep_lift_shap=maps["DeepLIFT/SHAP (dinucleotide shuffles)"])
+    np.savez_compressed(
+        buffer,
+        ids=np.array(chosen.ids, dtype=str),
+        sequences=x.astype(np.float32),
+        scores=chosen.scores.astype(np.float64),
+        gradient_x_input=maps["gradient x input"],
+        ism=ism,
+        deep_lift_shap=maps["DeepLIFT/SHAP (dinucleotide shuffles)"],
+    )
     atomic_write_bytes(out / "attributions.npz", buffer.getvalue())
     folder = out / "plots" / "saliency"
     _clear_pngs(folder)
     plots = []
     for k, seq_id in enumerate(_progress(chosen.ids, "saliency plots", options.progress)):
         path = folder / f"{k:02d}_{safe_name(seq_id)}.png"
-        plot_attributions(x[k], {name: m[k] for name, m in maps.items()}, ism[k], path, title=f"{seq_id}  (score {chosen.scores[k]:.4g})")
+        plot_attributions(
+            x[k],
+            {name: m[k] for name, m in maps.items()},
+            ism[k],
+            path,
+            title=f"{seq_id}  (score {chosen.scores[k]:.4g})",
+        )
         plots.append(str(path.relative_to(out)))
-    return {"methods": ["gradient_x_input", "ism", "deep_lift_shap"], "score": "log-odds of the target class from the logits",
-            "ism_variants": int(3 * x.shape[0] * x.shape[2]), "ism_seconds": round(ism_seconds, 3),
-            "deep_lift_shap": {"references": "dinucleotide shuffles", "n_shuffles": options.n_shuffles, "seed": options.seed},
-            "file": "attributions.npz", "plots": plots}
+    return {
+        "methods": ["gradient_x_input", "ism", "deep_lift_shap"],
+        "score": "log-odds of the target class from the logits",
+        "ism_variants": int(3 * x.shape[0] * x.shape[2]),
+        "ism_seconds": round(ism_seconds, 3),
+        "deep_lift_shap": {
+            "references": "dinucleotide shuffles",
+            "n_shuffles": options.n_shuffles,
+            "seed": options.seed,
+        },
+        "file": "attributions.npz",
+        "plots": plots,
+    }
 
 
 def _progress(items, desc: str, enabled: bool):
@@ -276,11 +325,24 @@ def _filters(model, pool: np.ndarray, targets: tuple, out: Path, options: Explai
     _write_tsv(out / "motifs.tsv", names, trimmed, motifs.n_sites, matches, targets)
     _filter_logos(out / "plots" / "filters", names, trimmed, matches, targets, live, options.progress)
     significant = sum(1 for i in informative if matches[i] and matches[i][0].q_value < 0.05)
-    return {"threshold": options.threshold, "pool_sequences": int(len(pool)), "n_filters": len(motifs), "with_sites": len(live),
-            "trim_bits": TRIM_BITS, "min_bits": options.min_bits, "matched": len(informative), "matched_q_below_0.05": significant,
-            "jaspar": {"release": options.release, "collection": options.collection, "tax_group": options.tax_group,
-                       "n_motifs": len(targets), "extra_motifs": options.extra_motifs},
-            "files": ["motifs.meme", "motifs.tsv", "plots/filters"]}
+    return {
+        "threshold": options.threshold,
+        "pool_sequences": int(len(pool)),
+        "n_filters": len(motifs),
+        "with_sites": len(live),
+        "trim_bits": TRIM_BITS,
+        "min_bits": options.min_bits,
+        "matched": len(informative),
+        "matched_q_below_0.05": significant,
+        "jaspar": {
+            "release": options.release,
+            "collection": options.collection,
+            "tax_group": options.tax_group,
+            "n_motifs": len(targets),
+            "extra_motifs": options.extra_motifs,
+        },
+        "files": ["motifs.meme", "motifs.tsv", "plots/filters"],
+    }
 
 
 def _trimmed(pwm: np.ndarray) -> np.ndarray:
@@ -300,7 +362,17 @@ def _write_tsv(path: Path, names, pwms, n_sites, matches: dict, targets) -> None
     for i, name in enumerate(names):
         head = [name, f"{information_content(pwms[i]).sum() if n_sites[i] else 0.0:.3f}", str(int(n_sites[i]))]
         for m in matches.get(i) or [None]:
-            tail = ["", "", "", "", ""] if m is None else [targets[m.target].id, targets[m.target].name, f"{m.p_value:.3g}", f"{m.q_value:.3g}", m.orientation]
+            tail = (
+                ["", "", "", "", ""]
+                if m is None
+                else [
+                    targets[m.target].id,
+                    targets[m.target].name,
+                    f"{m.p_value:.3g}",
+                    f"{m.q_value:.3g}",
+                    m.orientation,
+                ]
+            )
             lines.append("\t".join(head + tail))
     atomic_write_text(path, "\n".join(lines) + "\n")
 
@@ -311,5 +383,9 @@ def _filter_logos(folder: Path, names, pwms, matches: dict, targets, live, progr
     for i in _progress(live, "filter logos", progress):
         bits = information_content(pwms[i])
         best = matches[i][0] if matches.get(i) else None
-        label = f", best match {targets[best.target].name} (q={best.q_value:.2g})" if best and best.q_value < 0.05 else ", no match with q < 0.05"
+        label = (
+            f", best match {targets[best.target].name} (q={best.q_value:.2g})"
+            if best and best.q_value < 0.05
+            else ", no match with q < 0.05"
+        )
         plot_pwm_logo(pwms[i], bits, folder / f"{names[i]}.png", title=f"{names[i]}: {bits.sum():.1f} bits{label}")

@@ -101,7 +101,10 @@ def explain_image(run_dir: str | Path, index: int, images: str | Path | None = N
 
     run = load_run(run_dir)
     if len(run.model.input_shape) != 3:
-        raise RunError(f"{run_dir}: model input {tuple(run.model.input_shape)} is not an image (C, H, W); feature maps are for image runs")
+        raise RunError(
+            f"{run_dir}: model input {tuple(run.model.input_shape)} is not an image (C, H, W); feature maps are for "
+            "image runs"
+        )
     test = _test_images(run, images, labels, data_dir)
     if not 0 <= index < len(test):
         raise InputError(f"--image {index} is out of range; the test set has {len(test)} images (0 to {len(test) - 1})")
@@ -112,8 +115,14 @@ def explain_image(run_dir: str | Path, index: int, images: str | Path | None = N
     folder = Path(out) if out else Path(run_dir) / "plots" / "feature-maps" / str(index)
     written = [plot_kernels(first_kernels(run.model), folder / "kernels.png")]
     for layer, maps in feature_maps(run.model, image):
-        written.append(plot_feature_maps(maps, folder / f"maps-{layer}.png", f"layer {layer} ({run.model.spec.layers[layer].type}): {title}"))
-    written.append(plot_saliency(test.x[index], sal, folder / "saliency.png", f"saliency of '{names[predicted]}': {title}"))
+        written.append(
+            plot_feature_maps(
+                maps, folder / f"maps-{layer}.png", f"layer {layer} ({run.model.spec.layers[layer].type}): {title}"
+            )
+        )
+    written.append(
+        plot_saliency(test.x[index], sal, folder / "saliency.png", f"saliency of '{names[predicted]}': {title}")
+    )
     return written
 
 

@@ -66,7 +66,9 @@ def first_conv(model: nn.Module) -> nn.Conv1d:
     first = next((m for m in model.modules() if isinstance(m, nn.Module) and list(m.parameters(recurse=False))), None)
     if not isinstance(first, nn.Conv1d) or first.in_channels != 4:
         found = type(first).__name__ if first is not None else "nothing"
-        raise SpecError(f"filter PWMs need a Conv1D first layer over the 4 bases, but the model's first layer is {found}")
+        raise SpecError(
+            f"filter PWMs need a Conv1D first layer over the 4 bases, but the model's first layer is {found}"
+        )
     if first.groups != 1:
         raise SpecError(f"filter PWMs need an ungrouped Conv1D first layer, got groups={first.groups}")
     return first
@@ -118,10 +120,14 @@ def filter_motifs(model: nn.Module, x: np.ndarray, threshold: float = 0.5, batch
                          for i in range(0, len(x), batch_size)]).amax(dim=0)  # (F,)
         cut = torch.where(top > 0, threshold * top, torch.full_like(top, float("inf")))
         counts, sites = _count_windows(conv, x, cut, batch_size)
-    return FilterMotifs(counts.double().cpu().numpy(), sites.cpu().numpy().astype(np.int64), top.cpu().numpy(), threshold)
+    return FilterMotifs(
+        counts.double().cpu().numpy(), sites.cpu().numpy().astype(np.int64), top.cpu().numpy(), threshold
+    )
 
 
-def _count_windows(conv: nn.Conv1d, x: torch.Tensor, cut: torch.Tensor, batch_size: int) -> tuple[torch.Tensor, torch.Tensor]:
+def _count_windows(
+    conv: nn.Conv1d, x: torch.Tensor, cut: torch.Tensor, batch_size: int
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Sum of the windows whose activation exceeds ``cut`` per filter: ``(F, 4, W)`` and ``(F,)``."""
     pad = _padding(conv)
     span = conv.dilation[0] * (conv.kernel_size[0] - 1) + 1

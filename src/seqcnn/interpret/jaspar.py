@@ -63,7 +63,9 @@ def _choices(db: sqlite3.Connection, sql: str) -> list[str]:
 
 
 @lru_cache(maxsize=8)
-def load_jaspar(release: str = DEFAULT_RELEASE, collection: str = DEFAULT_COLLECTION, tax_group: str = DEFAULT_TAX_GROUP) -> tuple[Motif, ...]:
+def load_jaspar(
+    release: str = DEFAULT_RELEASE, collection: str = DEFAULT_COLLECTION, tax_group: str = DEFAULT_TAX_GROUP
+) -> tuple[Motif, ...]:
     """The latest version of every motif of a JASPAR collection and taxonomic group, offline.
 
     Args:
@@ -83,9 +85,13 @@ def load_jaspar(release: str = DEFAULT_RELEASE, collection: str = DEFAULT_COLLEC
         collections = _choices(db, "SELECT DISTINCT COLLECTION FROM MATRIX")
         groups = _choices(db, "SELECT DISTINCT VAL FROM MATRIX_ANNOTATION WHERE TAG = 'tax_group'")
     if collection not in collections:
-        raise InputError(f"unknown JASPAR collection {collection!r} in {release}; valid collections: {', '.join(collections)}")
+        raise InputError(
+            f"unknown JASPAR collection {collection!r} in {release}; valid collections: {', '.join(collections)}"
+        )
     if tax_group not in groups:
-        raise InputError(f"unknown JASPAR taxonomic group {tax_group!r} in {release}; valid groups: {', '.join(groups)}")
+        raise InputError(
+            f"unknown JASPAR taxonomic group {tax_group!r} in {release}; valid groups: {', '.join(groups)}"
+        )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         records = jaspardb(release=release).fetch_motifs(collection=collection, tax_group=[tax_group])

@@ -58,7 +58,9 @@ class Genome:
         codes[codes == INVALID] = N_CODE
         return codes
 
-    def random_windows(self, width: int, n: int, rng: np.random.Generator, chroms: Sequence[str] | None = None) -> tuple[np.ndarray, list[Window]]:
+    def random_windows(
+        self, width: int, n: int, rng: np.random.Generator, chroms: Sequence[str] | None = None
+    ) -> tuple[np.ndarray, list[Window]]:
         """``n`` windows drawn uniformly over ``chroms`` (all by default): codes ``(n, width)`` and places."""
         names = [c for c in (chroms or self.lengths) if self.lengths.get(c, 0) >= width]
         if not names:
@@ -100,19 +102,30 @@ def _peak(fields: list[str], path, number: int, summit_column: int | None) -> Pe
     try:
         start, end = int(fields[1]), int(fields[2])
     except ValueError:
-        raise InputError(f"{path}, line {number}: start {fields[1]!r} and end {fields[2]!r} must be whole numbers") from None
+        raise InputError(
+            f"{path}, line {number}: start {fields[1]!r} and end {fields[2]!r} must be whole numbers"
+        ) from None
     if start < 0 or start >= end:
-        raise InputError(f"{path}, line {number}: interval {fields[0]}:{start}-{end} is empty or negative; expected 0 <= start < end")
+        raise InputError(
+            f"{path}, line {number}: interval {fields[0]}:{start}-{end} is empty or negative; expected 0 <= start < end"
+        )
     summit = None
     if summit_column is not None:
         if len(fields) < summit_column:
-            raise InputError(f"{path}, line {number}: no column {summit_column} (summit offset); the line has {len(fields)} columns")
+            raise InputError(
+                f"{path}, line {number}: no column {summit_column} (summit offset); the line has {len(fields)} columns"
+            )
         try:
             summit = int(fields[summit_column - 1])
         except ValueError:
-            raise InputError(f"{path}, line {number}: summit {fields[summit_column - 1]!r} (column {summit_column}) is not a whole number") from None
+            raise InputError(
+                f"{path}, line {number}: summit {fields[summit_column - 1]!r} (column {summit_column}) is not a whole "
+                "number"
+            ) from None
         if summit != -1 and not 0 <= summit < end - start:
-            raise InputError(f"{path}, line {number}: summit offset {summit} lies outside the interval of length {end - start}")
+            raise InputError(
+                f"{path}, line {number}: summit offset {summit} lies outside the interval of length {end - start}"
+            )
         summit = None if summit == -1 else summit
     return Peak(fields[0], start, end, summit, number)
 
@@ -131,11 +144,19 @@ def peak_windows(peaks: list[Peak], genome: Genome, width: int, source: str | Pa
         size = genome.lengths.get(p.chrom)
         if size is None:
             known = ", ".join(list(genome.lengths)[:5])
-            raise InputError(f"{source}, line {p.line}: chromosome {p.chrom!r} is not in the genome {genome.path} (it has {known}{', ...' if len(genome.lengths) > 5 else ''})")
+            raise InputError(
+                f"{source}, line {p.line}: chromosome {p.chrom!r} is not in the genome {genome.path} (it has "
+                f"{known}{', ...' if len(genome.lengths) > 5 else ''})"
+            )
         if p.end > size:
-            raise InputError(f"{source}, line {p.line}: interval {p.chrom}:{p.start}-{p.end} lies outside the chromosome (length {size})")
+            raise InputError(
+                f"{source}, line {p.line}: interval {p.chrom}:{p.start}-{p.end} lies outside the chromosome (length "
+                f"{size})"
+            )
         if size < width:
-            raise InputError(f"{source}, line {p.line}: chromosome {p.chrom} ({size} bp) is shorter than the window width {width}")
+            raise InputError(
+                f"{source}, line {p.line}: chromosome {p.chrom} ({size} bp) is shorter than the window width {width}"
+            )
         centre = p.start + (p.summit if p.summit is not None else (p.end - p.start) // 2)
         start = min(max(centre - width // 2, 0), size - width)
         out.append((p.chrom, start, start + width))
@@ -171,7 +192,9 @@ def check_no_overlap(train: Sequence[Window], test: Sequence[Window], source: st
                          "hold out whole chromosomes with --test-chroms")
 
 
-def chromosome_split(windows: Sequence[Window], test_chroms: Sequence[str], source: str | Path) -> tuple[np.ndarray, np.ndarray]:
+def chromosome_split(
+    windows: Sequence[Window], test_chroms: Sequence[str], source: str | Path
+) -> tuple[np.ndarray, np.ndarray]:
     """Indices of training and test windows: a window is a test window when its chromosome is held out.
 
     Raises:
@@ -181,5 +204,7 @@ def chromosome_split(windows: Sequence[Window], test_chroms: Sequence[str], sour
     if not held.any():
         raise InputError(f"{source}: no peaks on the held-out chromosomes {','.join(test_chroms)}; check --test-chroms")
     if held.all():
-        raise InputError(f"{source}: every peak is on the held-out chromosomes {','.join(test_chroms)}; nothing left to train on")
+        raise InputError(
+            f"{source}: every peak is on the held-out chromosomes {','.join(test_chroms)}; nothing left to train on"
+        )
     return np.flatnonzero(~held), np.flatnonzero(held)

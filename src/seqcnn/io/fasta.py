@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 
 from seqcnn.errors import InputError
+from seqcnn.files import atomic_write_text
+from seqcnn.io.labels import parse_label
 from seqcnn.io.records import Records, check_unique_ids
 from seqcnn.io.text import numbered_lines
-from seqcnn.io.labels import parse_label
-from seqcnn.files import atomic_write_text
 
 LABEL_TOKEN = re.compile(r"(?:^|\s)label=(\S+)")
 

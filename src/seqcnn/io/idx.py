@@ -48,7 +48,9 @@ def parse_idx(data: bytes, source: str | Path = "<bytes>") -> np.ndarray:
             with the header.
     """
     if len(data) < 4 or data[:2] != b"\x00\x00":
-        raise InputError(f"{source}: not an IDX file; expected the magic number 0x0000TTDD, found 0x{data[:4].hex() or 'empty'}")
+        raise InputError(
+            f"{source}: not an IDX file; expected the magic number 0x0000TTDD, found 0x{data[:4].hex() or 'empty'}"
+        )
     code, ndim = data[2], data[3]
     if code not in IDX_TYPES:
         valid = ", ".join(f"0x{c:02X}" for c in IDX_TYPES)
@@ -60,7 +62,10 @@ def parse_idx(data: bytes, source: str | Path = "<bytes>") -> np.ndarray:
     dtype = np.dtype(IDX_TYPES[code])
     expected = header + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
     if len(data) != expected:
-        raise InputError(f"{source}: IDX header says shape {shape} ({expected} bytes with the header), but the file has {len(data)} bytes")
+        raise InputError(
+            f"{source}: IDX header says shape {shape} ({expected} bytes with the header), but the file has "
+            f"{len(data)} bytes"
+        )
     values = np.frombuffer(data, dtype=dtype, offset=header).reshape(shape)
     return values.astype(dtype.newbyteorder("="), copy=True)
 

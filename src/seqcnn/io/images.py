@@ -64,7 +64,9 @@ def read_image_folder(folder: str | Path) -> ImageArrays:
     folder = Path(folder)
     classes = sorted(d.name for d in folder.iterdir() if d.is_dir() and _image_files(d)) if folder.is_dir() else []
     if len(classes) < 1:
-        raise InputError(f"{folder}: expected one sub-folder per class holding {'/'.join(IMAGE_SUFFIXES)} files, found none")
+        raise InputError(
+            f"{folder}: expected one sub-folder per class holding {'/'.join(IMAGE_SUFFIXES)} files, found none"
+        )
     files = [(path, label) for label, name in enumerate(classes) for path in _image_files(folder / name)]
     pictures = [_open_image(path) for path, _ in files]
     mode = "L" if all(p.mode in ("L", "1", "I;16", "I") for p in pictures) else "RGB"
@@ -72,7 +74,10 @@ def read_image_folder(folder: str | Path) -> ImageArrays:
     arrays = []
     for (path, _), picture in zip(files, pictures):
         if picture.size != first_size:
-            raise InputError(f"{path}: image is {picture.size[0]} x {picture.size[1]} pixels; expected {first_size[0]} x {first_size[1]} like {files[0][0]}")
+            raise InputError(
+                f"{path}: image is {picture.size[0]} x {picture.size[1]} pixels; expected {first_size[0]} x "
+                f"{first_size[1]} like {files[0][0]}"
+            )
         arrays.append(np.asarray(picture.convert(mode), dtype=np.uint8))
     x = np.stack(arrays)  # (N, H, W) or (N, H, W, 3)
     x = x[:, None] if x.ndim == 3 else x.transpose(0, 3, 1, 2)  # -> (N, C, H, W)
@@ -132,13 +137,18 @@ def _channels_first(x: np.ndarray, where: str) -> np.ndarray:
     elif x.ndim == 4 and x.shape[1] not in (1, 3, 4) and x.shape[3] in (1, 3, 4):
         x = x.transpose(0, 3, 1, 2)  # (N, H, W, C) -> (N, C, H, W)
     elif x.ndim != 4 or x.shape[1] not in (1, 3, 4):
-        raise InputError(f"{where}: images have shape {x.shape}; expected (N, H, W), (N, C, H, W) or (N, H, W, C) with C of 1, 3 or 4")
+        raise InputError(
+            f"{where}: images have shape {x.shape}; expected (N, H, W), (N, C, H, W) or (N, H, W, C) with C of 1, 3 "
+            "or 4"
+        )
     if x.dtype == np.uint8:
         return x.astype(np.float32) / 255.0
     if not np.issubdtype(x.dtype, np.floating):
         raise InputError(f"{where}: images have dtype {x.dtype}; expected uint8 (0-255) or floats in [0, 1]")
     if x.size and (np.nanmin(x) < 0 or np.nanmax(x) > 1 or np.isnan(x).any()):
-        raise InputError(f"{where}: float images must lie in [0, 1], found values from {np.nanmin(x):g} to {np.nanmax(x):g}")
+        raise InputError(
+            f"{where}: float images must lie in [0, 1], found values from {np.nanmin(x):g} to {np.nanmax(x):g}"
+        )
     return np.ascontiguousarray(x, dtype=np.float32)
 
 
@@ -151,5 +161,8 @@ def _class_indices(y: np.ndarray, n: int, where: str) -> np.ndarray:
         raise InputError(f"{where}: {y.shape} labels for {n} images; expected one label per image")
     numeric = np.issubdtype(y.dtype, np.integer) or np.issubdtype(y.dtype, np.floating)
     if not numeric or (y < 0).any() or (y != np.round(y)).any():
-        raise InputError(f"{where}: labels must be class indices 0, 1, ...; found dtype {y.dtype}, values from {y.min()} to {y.max()}")
+        raise InputError(
+            f"{where}: labels must be class indices 0, 1, ...; found dtype {y.dtype}, values from {y.min()} to "
+            f"{y.max()}"
+        )
     return y.astype(np.int64)

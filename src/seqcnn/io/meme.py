@@ -58,7 +58,9 @@ class MemeMotif:
         return int(self.pwm.shape[1])
 
 
-def write_meme(path: str | Path, motifs: list[MemeMotif], background: tuple[float, ...] = (0.25, 0.25, 0.25, 0.25)) -> Path:
+def write_meme(
+    path: str | Path, motifs: list[MemeMotif], background: tuple[float, ...] = (0.25, 0.25, 0.25, 0.25)
+) -> Path:
     """Write motifs to a MEME file, atomically.
 
     Args:
@@ -139,7 +141,9 @@ def read_meme(path: str | Path) -> list[MemeMotif]:
             current.update(_matrix_header(line, path, number))
     _incomplete(current, path)
     if not motifs:
-        raise InputError(f"{where(path)}: no motifs found; expected 'MOTIF name' lines followed by a letter-probability matrix")
+        raise InputError(
+            f"{where(path)}: no motifs found; expected 'MOTIF name' lines followed by a letter-probability matrix"
+        )
     return motifs
 
 
@@ -169,7 +173,9 @@ def _matrix_row(line: str, path, number: int, name: str) -> list[float]:
     except ValueError:
         row = []
     if len(row) != 4 or any(v < 0 or not np.isfinite(v) for v in row) or sum(row) <= 0:
-        raise InputError(f"{where(path, number)}: motif {name}: expected 4 non-negative probabilities (A C G T), got {line!r}")
+        raise InputError(
+            f"{where(path, number)}: motif {name}: expected 4 non-negative probabilities (A C G T), got {line!r}"
+        )
     return row
 
 
@@ -189,5 +195,6 @@ def _incomplete(current: dict | None, path) -> None:
     if current.get("rows") is None:
         raise InputError(f"{where(path, current['line'])}: motif {current['name']} has no letter-probability matrix")
     raise InputError(
-        f"{where(path, current['line'])}: motif {current['name']} has {len(current['rows'])} matrix rows, expected w={current['width']}"
+        f"{where(path, current['line'])}: motif {current['name']} has {len(current['rows'])} matrix rows, expected "
+        f"w={current['width']}"
     )

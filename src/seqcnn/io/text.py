@@ -54,5 +54,4 @@ def read_text(path: str | Path) -> str:
 
 def numbered_lines(path: str | Path) -> Iterator[tuple[int, str]]:
     """Yield ``(line_number, line)`` with line endings (LF, CRLF or CR) removed."""
-    for number, line in enumerate(read_text(path).splitlines(), start=1):
-        yield number, line
+    yield from enumerate(read_text(path).splitlines(), start=1)

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from seqcnn import __version__
-from seqcnn.checkpoint import read_json, recorded_data
+from seqcnn.checkpoint import RunFolder, read_json, recorded_data
 from seqcnn.errors import RunError, SeqcnnError
 from seqcnn.files import atomic_write_text
 from seqcnn.models.spec import ModelSpec
@@ -72,7 +72,9 @@ def folder_kind(folder: str | Path) -> str:
         return "sweep"
     if (folder / "config.json").is_file() or (folder / "model.json").is_file():
         return "run"
-    raise RunError(f"{folder}: not a run folder (no config.json or model.json) nor a sweep folder (no results.tsv or sweep.json)")
+    raise RunError(
+        f"{folder}: not a run folder (no config.json or model.json) nor a sweep folder (no results.tsv or sweep.json)"
+    )
 
 
 def render_report(folder: str | Path) -> str:
@@ -86,7 +88,9 @@ def render_report(folder: str | Path) -> str:
 def _environment():
     import jinja2
 
-    env = jinja2.Environment(loader=jinja2.PackageLoader("seqcnn.report", "templates"), autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("seqcnn.report", "templates"), autoescape=True, trim_blocks=True, lstrip_blocks=True
+    )
     env.filters["num"] = format_number
     return env
 
@@ -94,7 +98,12 @@ def _environment():
 def _page_context(folder: Path) -> dict:
 
     css = (Path(__file__).parent / "static" / "report.css").read_text(encoding="utf-8")
-    return {"css": css, "folder": str(folder), "version": __version__, "generated": datetime.now().strftime("%Y-%m-%d %H:%M")}
+    return {
+        "css": css,
+        "folder": str(folder),
+        "version": __version__,
+        "generated": datetime.now().strftime("%Y-%m-%d %H:%M"),
+    }
 
 
 def format_number(value, digits: int = 4) -> str:
@@ -144,16 +153,16 @@ def run_context(folder: Path) -> dict:
     Raises:
         RunError: for a missing ``config.json`` or ``model.json``, or corrupt files.
     """
-    config = read_json(folder / "config.json")
-    metrics = read_json(folder / "metrics.json") if (folder / "metrics.json").is_file() else None
+    run = RunFolder(folder)
+    config, metrics = run.config(), run.metrics()
     return {
         "title": f"seqcnn run {folder.resolve().name}",
         "config": config,
         "command": " ".join(str(c) for c in config.get("command", [])),
         "train_config": {**config.get("train", {}), **_flat(config, ("predict", "transfer"))},
         "data": data_summary(config),
-        "model": model_summary(folder),
-        "history": history_summary(folder),
+        "model": model_summary(run),
+        "history": history_summary(run),
         "metrics": metrics,
         "class_names": _class_names(config, metrics),
         "plots": {name: image_uri(folder / "plots" / f"{name}.png") for name in ("history", "confusion", "roc_pr")},
@@ -176,14 +185,12 @@ def _class_names(config: dict, metrics: dict | None) -> list[str]:
     return list(names) if names else [str(i) for i in range(k)]
 
 
-def model_summary(folder: Path) -> dict | None:
+def model_summary(run: RunFolder) -> dict | None:
     """The Keras-style summary rows and totals of ``model.json``, or None when it is absent."""
-
-    path = folder / "model.json"
-    if not path.is_file():
+    if not run.has("model.json"):
         return None
-    info = read_json(path)
-    spec = ModelSpec.from_obj(info["spec"], source=str(path))
+    info = run.model_info()
+    spec = ModelSpec.from_obj(info["spec"], source=str(run.path / "model.json"))
     shape = tuple(info["input_shape"])
     infos = spec.analyse(shape)
     total, trainable = sum(i.params for i in infos), sum(i.trainable for i in infos)
@@ -202,18 +209,14 @@ def _last_field(infos) -> str:
     return "-"
 
 
-def history_summary(folder: Path) -> dict | None:
+def history_summary(run: RunFolder) -> dict | None:
     """Rows of ``history.csv`` and the best epoch by validation loss, or None when absent."""
-    path = folder / "history.csv"
-    if not path.is_file():
-        return None
-    with open(path, encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
+    rows = run.history() if run.has("history.csv") else []
     if not rows:
         return None
     key = "val_loss" if "val_loss" in rows[0] else "loss"
     best = min(rows, key=lambda r: float(r[key]))
-    return {"columns": list(rows[0]), "rows": [{k: _to_number(v) for k, v in r.items()} for r in rows], "best": _to_number(best["epoch"]), "best_key": key}
+    return {"columns": list(rows[0]), "rows": rows, "best": best["epoch"], "best_key": key}
 
 
 def _to_number(text: str):
@@ -304,12 +307,24 @@ def _stats_rows(parts, data: dict) -> list[dict]:
         groups = [("all", list(range(len(seqs))))]
         if labels is not None:
             labels = np.asarray(labels).astype(int)
-            groups += [(names[c] if names and c < len(names) else str(c), np.flatnonzero(labels == c).tolist()) for c in np.unique(labels)]
+            groups += [
+                (names[c] if names and c < len(names) else str(c), np.flatnonzero(labels == c).tolist())
+                for c in np.unique(labels)
+            ]
         for name, index in groups:
             lengths = np.array([len(seqs[i]) for i in index])
             codes = encode("".join(seqs[i] for i in index)) if index else np.zeros(0, np.uint8)
-            rows.append({"part": part, "class": name, "n": len(index), "min": int(lengths.min()), "median": float(np.median(lengths)),
-                         "max": int(lengths.max()), "gc": gc_content(codes)})
+            rows.append(
+                {
+                    "part": part,
+                    "class": name,
+                    "n": len(index),
+                    "min": int(lengths.min()),
+                    "median": float(np.median(lengths)),
+                    "max": int(lengths.max()),
+                    "gc": gc_content(codes),
+                }
+            )
     return rows
 
 
@@ -425,6 +440,8 @@ def model_medians(results: list[dict]) -> list[dict]:
         for key in ("auroc", "auprc", "accuracy"):
             values = [r[key] for r in mine if isinstance(r.get(key), (int, float))]
             row[key] = float(np.median(values)) if values else None
-        row["difference"] = row["auroc"] - row["reference"] if row["auroc"] is not None and row["reference"] is not None else None
+        row["difference"] = (
+            row["auroc"] - row["reference"] if row["auroc"] is not None and row["reference"] is not None else None
+        )
         rows.append(row)
     return sorted(rows, key=lambda r: -(r["auroc"] if r["auroc"] is not None else -1))

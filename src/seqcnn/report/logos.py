@@ -9,7 +9,7 @@ classic ones (A green, C blue, G orange, T red). Every function writes one PNG a
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +21,7 @@ COLOURS = ["#109648", "#255C99", "#F7B32B", "#D62839"]
 GLYPH_WIDTH = 0.9
 
 
-@lru_cache(maxsize=None)
+@cache
 def _unit_glyph(letter: str):
     """The outline of ``letter`` scaled to the unit square, as ``(vertices, codes)``."""
     from matplotlib.font_manager import FontProperties
@@ -60,7 +60,9 @@ def draw_logo(ax, values: np.ndarray, title: str | None = None, ylabel: str | No
 
     values = np.nan_to_num(np.asarray(values, dtype=float))
     paths, colours, top, bottom = _glyphs(values)
-    ax.add_collection(PathCollection(paths, facecolors=colours, edgecolors="none", offsets=None, transform=ax.transData))
+    ax.add_collection(
+        PathCollection(paths, facecolors=colours, edgecolors="none", offsets=None, transform=ax.transData)
+    )
     span = (top - bottom) or 1.0
     ax.set_xlim(-0.5, values.shape[1] - 0.5)
     ax.set_ylim(bottom - 0.05 * span * (bottom < 0), top + 0.05 * span)
@@ -82,7 +84,9 @@ def ism_importance(deltas: np.ndarray, onehot: np.ndarray) -> np.ndarray:
     return -deltas.mean(axis=0, keepdims=True) * onehot
 
 
-def plot_attributions(onehot: np.ndarray, maps: dict[str, np.ndarray], deltas: np.ndarray | None, path: str | Path, title: str = "") -> Path:
+def plot_attributions(
+    onehot: np.ndarray, maps: dict[str, np.ndarray], deltas: np.ndarray | None, path: str | Path, title: str = ""
+) -> Path:
     """Attribution logos of one sequence, one row per method, and the ISM heatmap below.
 
     Args:
@@ -100,7 +104,11 @@ def plot_attributions(onehot: np.ndarray, maps: dict[str, np.ndarray], deltas: n
     for ax, (name, values) in zip(axes, maps.items()):
         draw_logo(ax, values, title=name)
     if deltas is not None:
-        draw_logo(axes[len(maps)], ism_importance(deltas, onehot), title="in-silico mutagenesis (importance of the observed base)")
+        draw_logo(
+            axes[len(maps)],
+            ism_importance(deltas, onehot),
+            title="in-silico mutagenesis (importance of the observed base)",
+        )
         _heatmap(axes[-1], deltas, fig)
     if title:
         fig.suptitle(title, fontsize=10)

@@ -79,62 +79,222 @@ def make_valid_helpers() -> None:
 
 def sequences() -> None:
     case("fasta_empty.fa", "", TRAIN, r"fasta_empty\.fa: no FASTA records found")
-    case("fasta_binary.fa", b">a label=1\nAC\x00\x01\x02GT\n", TRAIN, r"fasta_binary\.fa, line 2: binary data \(NUL byte\), expected a text file")
-    case("fasta_header_without_sequence.fa", ">a label=1\n>b label=0\nACGT\n", TRAIN, r'fasta_header_without_sequence\.fa, line 1 \(record "a"\): header without a sequence')
-    case("fasta_duplicate_ids.fa", fasta([0, 1, 0], ids=["x", "y", "x"]), TRAIN, r'fasta_duplicate_ids\.fa, line 5 \(record "x"\): duplicate id, first seen on line 1')
-    case("fasta_invalid_character.fa", fasta([0, 1], ["ACGTACGT", "ACGXACGT"]), TRAIN, r'fasta_invalid_character\.fa \(record "s1"\): invalid character \'X\' at position 4; expected A, C, G, T')
-    case("fasta_mixed_lengths.fa", fasta([0, 1, 0], ["ACGTACGT", "ACGTAC", "ACGTACGT"]), TRAIN, r'fasta_mixed_lengths\.fa \(record "s1"\): sequence has length 6, expected 8')
-    case("fasta_text_before_header.fa", "ACGT\n>a label=1\nACGT\n", TRAIN, r"fasta_text_before_header\.fa, line 1: sequence data before the first '>' header")
-    case("fasta_some_labels.fa", ">a label=1\nACGT\n>b\nACGT\n", TRAIN, r'fasta_some_labels\.fa, line 3 \(record "b"\): no label=VALUE in the header')
-    case("fasta_nan_label.fa", fasta([0, "nan"]), TRAIN, r"fasta_nan_label\.fa, line 3: label 'nan' is not a finite number")
+    case(
+        "fasta_binary.fa",
+        b">a label=1\nAC\x00\x01\x02GT\n",
+        TRAIN,
+        r"fasta_binary\.fa, line 2: binary data \(NUL byte\), expected a text file",
+    )
+    case(
+        "fasta_header_without_sequence.fa",
+        ">a label=1\n>b label=0\nACGT\n",
+        TRAIN,
+        r'fasta_header_without_sequence\.fa, line 1 \(record "a"\): header without a sequence',
+    )
+    case(
+        "fasta_duplicate_ids.fa",
+        fasta([0, 1, 0], ids=["x", "y", "x"]),
+        TRAIN,
+        r'fasta_duplicate_ids\.fa, line 5 \(record "x"\): duplicate id, first seen on line 1',
+    )
+    case(
+        "fasta_invalid_character.fa",
+        fasta([0, 1], ["ACGTACGT", "ACGXACGT"]),
+        TRAIN,
+        r'fasta_invalid_character\.fa \(record "s1"\): invalid character \'X\' at position 4; expected A, C, G, T',
+    )
+    case(
+        "fasta_mixed_lengths.fa",
+        fasta([0, 1, 0], ["ACGTACGT", "ACGTAC", "ACGTACGT"]),
+        TRAIN,
+        r'fasta_mixed_lengths\.fa \(record "s1"\): sequence has length 6, expected 8',
+    )
+    case(
+        "fasta_text_before_header.fa",
+        "ACGT\n>a label=1\nACGT\n",
+        TRAIN,
+        r"fasta_text_before_header\.fa, line 1: sequence data before the first '>' header",
+    )
+    case(
+        "fasta_some_labels.fa",
+        ">a label=1\nACGT\n>b\nACGT\n",
+        TRAIN,
+        r'fasta_some_labels\.fa, line 3 \(record "b"\): no label=VALUE in the header',
+    )
+    case(
+        "fasta_nan_label.fa",
+        fasta([0, "nan"]),
+        TRAIN,
+        r"fasta_nan_label\.fa, line 3: label 'nan' is not a finite number",
+    )
     case("fasta_text_label.fa", fasta([0, "yes"]), TRAIN, r"fasta_text_label\.fa, line 3: label 'yes' is not a number")
-    case("fasta_single_class.fa", fasta([0, 0, 0, 0]), TRAIN, r"fasta_single_class\.fa: all 4 labels are 0; classification needs at least 2 classes")
-    case("fasta_negative_label.fa", fasta([0, 1, -1]), TRAIN, r'fasta_negative_label\.fa \(record "s2"\): label -1 is not a class index')
-    case("fasta_not_utf8.fa", b">a label=1 caf\xe9\nACGT\n>b label=0\nACGT\n", TRAIN, r"fasta_not_utf8\.fa, line 1: not valid UTF-8 text")
-    case("fasta_truncated.fa.gz", gzip.compress(fasta([0, 1] * 50).encode(), mtime=0)[:60], TRAIN, r"fasta_truncated\.fa\.gz: corrupt or truncated gzip file")
+    case(
+        "fasta_single_class.fa",
+        fasta([0, 0, 0, 0]),
+        TRAIN,
+        r"fasta_single_class\.fa: all 4 labels are 0; classification needs at least 2 classes",
+    )
+    case(
+        "fasta_negative_label.fa",
+        fasta([0, 1, -1]),
+        TRAIN,
+        r'fasta_negative_label\.fa \(record "s2"\): label -1 is not a class index',
+    )
+    case(
+        "fasta_not_utf8.fa",
+        b">a label=1 caf\xe9\nACGT\n>b label=0\nACGT\n",
+        TRAIN,
+        r"fasta_not_utf8\.fa, line 1: not valid UTF-8 text",
+    )
+    case(
+        "fasta_truncated.fa.gz",
+        gzip.compress(fasta([0, 1] * 50).encode(), mtime=0)[:60],
+        TRAIN,
+        r"fasta_truncated\.fa\.gz: corrupt or truncated gzip file",
+    )
     case("labels_count.txt", "0\n1\n0\n", "train good_lines.txt --labels {file} --epochs 1 --quiet --out {out}",
          r"labels_count\.txt: 3 labels, but good_lines\.txt has 6 sequences; expected one label per sequence")
-    case("labels_text.txt", "0\n1\nzero\n1\n0\n1\n", "train good_lines.txt --labels {file} --epochs 1 --quiet --out {out}", r"labels_text\.txt, line 3: label 'zero' is not a number")
+    case(
+        "labels_text.txt",
+        "0\n1\nzero\n1\n0\n1\n",
+        "train good_lines.txt --labels {file} --epochs 1 --quiet --out {out}",
+        r"labels_text\.txt, line 3: label 'zero' is not a number",
+    )
 
 
 def tables() -> None:
     rows = dna(4)
-    case("table_no_sequence_column.csv", "id,dna,label\n" + "".join(f"r{i},{s},{i % 2}\n" for i, s in enumerate(rows)), TRAIN,
-         r"table_no_sequence_column\.csv, line 1: no sequence column in header .*; expected one of \['sequence', 'seq'\]")
-    case("table_ragged.tsv", "sequence\tlabel\n" + f"{rows[0]}\t0\n{rows[1]}\t1\textra\n", TRAIN, r"table_ragged\.tsv, line 3: 3 fields, expected 2 as in the header")
+    case(
+        "table_no_sequence_column.csv",
+        "id,dna,label\n" + "".join(f"r{i},{s},{i % 2}\n" for i, s in enumerate(rows)),
+        TRAIN,
+        r"table_no_sequence_column\.csv, line 1: no sequence column in header .*; "
+        r"expected one of \['sequence', 'seq'\]",
+    )
+    case(
+        "table_ragged.tsv",
+        "sequence\tlabel\n" + f"{rows[0]}\t0\n{rows[1]}\t1\textra\n",
+        TRAIN,
+        r"table_ragged\.tsv, line 3: 3 fields, expected 2 as in the header",
+    )
     case("table_header_only.csv", "sequence,label\n", TRAIN, r"table_header_only\.csv: table has a header but no rows")
-    case("table_bad_label.csv", "sequence,label\n" + f"{rows[0]},0\n{rows[1]},one\n", TRAIN, r"table_bad_label\.csv, line 3: label 'one' is not a number")
-    case("table_empty.tsv", "\n\n", TRAIN, r"table_empty\.tsv: empty table, expected a header row naming a 'sequence' column")
+    case(
+        "table_bad_label.csv",
+        "sequence,label\n" + f"{rows[0]},0\n{rows[1]},one\n",
+        TRAIN,
+        r"table_bad_label\.csv, line 3: label 'one' is not a number",
+    )
+    case(
+        "table_empty.tsv",
+        "\n\n",
+        TRAIN,
+        r"table_empty\.tsv: empty table, expected a header row naming a 'sequence' column",
+    )
     header = "FoldID\tEventID\tseq\tBound\n"
     body = "".join(f"A\tseq_{i}\t{s}\t{i % 2}\n" for i, s in enumerate(dna(6, 30)))
-    case("deepbind_truncated_AC.seq.gz", gzip.compress((header + body * 20).encode(), mtime=0)[:-30], TRAIN, r"deepbind_truncated_AC\.seq\.gz: corrupt or truncated gzip file")
-    case("deepbind_bad_bound_AC.seq.gz", gzip.compress((header + body + "A\tseq_x\tACGT\tbound\n").encode(), mtime=0), TRAIN, r"deepbind_bad_bound_AC\.seq\.gz, line 8: label 'bound' is not a number")
-    case("deepbind_no_header_AC.seq.gz", gzip.compress(body.encode(), mtime=0), TRAIN, r"deepbind_no_header_AC\.seq\.gz, line 1: no sequence column")
-    case("deepbind_binary_AC.seq.gz", gzip.compress(bytes(range(256)) * 4, mtime=0), TRAIN, r"deepbind_binary_AC\.seq\.gz, line 1: binary data")
-    case("deepbind_duplicate_ids_AC.seq.gz", gzip.compress((header + body + body).encode(), mtime=0), TRAIN, r'deepbind_duplicate_ids_AC\.seq\.gz, line 8 \(record "seq_0"\): duplicate id')
+    case(
+        "deepbind_truncated_AC.seq.gz",
+        gzip.compress((header + body * 20).encode(), mtime=0)[:-30],
+        TRAIN,
+        r"deepbind_truncated_AC\.seq\.gz: corrupt or truncated gzip file",
+    )
+    case(
+        "deepbind_bad_bound_AC.seq.gz",
+        gzip.compress((header + body + "A\tseq_x\tACGT\tbound\n").encode(), mtime=0),
+        TRAIN,
+        r"deepbind_bad_bound_AC\.seq\.gz, line 8: label 'bound' is not a number",
+    )
+    case(
+        "deepbind_no_header_AC.seq.gz",
+        gzip.compress(body.encode(), mtime=0),
+        TRAIN,
+        r"deepbind_no_header_AC\.seq\.gz, line 1: no sequence column",
+    )
+    case(
+        "deepbind_binary_AC.seq.gz",
+        gzip.compress(bytes(range(256)) * 4, mtime=0),
+        TRAIN,
+        r"deepbind_binary_AC\.seq\.gz, line 1: binary data",
+    )
+    case(
+        "deepbind_duplicate_ids_AC.seq.gz",
+        gzip.compress((header + body + body).encode(), mtime=0),
+        TRAIN,
+        r'deepbind_duplicate_ids_AC\.seq\.gz, line 8 \(record "seq_0"\): duplicate id',
+    )
 
 
 def beds() -> None:
     bed = "train {file} --genome genome.fa --epochs 1 --quiet --out {out}"
-    case("bed_two_columns.bed", "chr1\t100\t200\nchr1\t300\n", bed, r"bed_two_columns\.bed, line 2: 2 columns, expected at least 3")
-    case("bed_not_numbers.bed", "chr1\t100\t200\nchr1\tabc\t400\n", bed, r"bed_not_numbers\.bed, line 2: start 'abc' and end '400' must be whole numbers")
-    case("bed_empty_interval.bed", "chr1\t500\t500\n", bed, r"bed_empty_interval\.bed, line 1: interval chr1:500-500 is empty or negative")
-    case("bed_unknown_chromosome.bed", "chr1\t100\t200\nchr7\t100\t200\n", bed, r"bed_unknown_chromosome\.bed, line 2: chromosome 'chr7' is not in the genome")
-    case("bed_outside_chromosome.bed", "chr1\t100\t200\nchr1\t2950\t3100\n", bed, r"bed_outside_chromosome\.bed, line 2: interval chr1:2950-3100 lies outside the chromosome")
+    case(
+        "bed_two_columns.bed",
+        "chr1\t100\t200\nchr1\t300\n",
+        bed,
+        r"bed_two_columns\.bed, line 2: 2 columns, expected at least 3",
+    )
+    case(
+        "bed_not_numbers.bed",
+        "chr1\t100\t200\nchr1\tabc\t400\n",
+        bed,
+        r"bed_not_numbers\.bed, line 2: start 'abc' and end '400' must be whole numbers",
+    )
+    case(
+        "bed_empty_interval.bed",
+        "chr1\t500\t500\n",
+        bed,
+        r"bed_empty_interval\.bed, line 1: interval chr1:500-500 is empty or negative",
+    )
+    case(
+        "bed_unknown_chromosome.bed",
+        "chr1\t100\t200\nchr7\t100\t200\n",
+        bed,
+        r"bed_unknown_chromosome\.bed, line 2: chromosome 'chr7' is not in the genome",
+    )
+    case(
+        "bed_outside_chromosome.bed",
+        "chr1\t100\t200\nchr1\t2950\t3100\n",
+        bed,
+        r"bed_outside_chromosome\.bed, line 2: interval chr1:2950-3100 lies outside the chromosome",
+    )
     case("bed_only_comments.bed", "# peaks\ntrack name=x\n", bed, r"bed_only_comments\.bed: no BED records found")
 
 
 def images() -> None:
     good_images, good_labels = idx(RNG.integers(0, 255, (4, 4, 4))), idx(np.array([0, 1, 0, 1]))
-    idx_folder("idx_wrong_magic", b"\x08\x03\x00\x00" + good_images[4:], good_labels, r"idx_wrong_magic/train-images-idx3-ubyte: not an IDX file; expected the magic number")
-    idx_folder("idx_truncated", good_images[:-10], good_labels, r"idx_truncated/train-images-idx3-ubyte: IDX header says shape \(4, 4, 4\)")
-    idx_folder("idx_unknown_type", good_images[:2] + b"\x07" + good_images[3:], good_labels, r"idx_unknown_type/train-images-idx3-ubyte: unknown IDX type code 0x07")
-    idx_folder("idx_label_count", good_images, idx(np.array([0, 1, 1])), r"idx_label_count/train-labels-idx1-ubyte: \(3,\) labels for 4 images")
+    idx_folder(
+        "idx_wrong_magic",
+        b"\x08\x03\x00\x00" + good_images[4:],
+        good_labels,
+        r"idx_wrong_magic/train-images-idx3-ubyte: not an IDX file; expected the magic number",
+    )
+    idx_folder(
+        "idx_truncated",
+        good_images[:-10],
+        good_labels,
+        r"idx_truncated/train-images-idx3-ubyte: IDX header says shape \(4, 4, 4\)",
+    )
+    idx_folder(
+        "idx_unknown_type",
+        good_images[:2] + b"\x07" + good_images[3:],
+        good_labels,
+        r"idx_unknown_type/train-images-idx3-ubyte: unknown IDX type code 0x07",
+    )
+    idx_folder(
+        "idx_label_count",
+        good_images,
+        idx(np.array([0, 1, 1])),
+        r"idx_label_count/train-labels-idx1-ubyte: \(3,\) labels for 4 images",
+    )
     np.savez(HERE / "images_no_labels.npz", x=RNG.random((4, 8, 8)).astype(np.float32))
     case("images_no_labels.npz", None, TRAIN, r"images_no_labels\.npz: no labels array; expected one of the keys")
     np.savez(HERE / "images_out_of_range.npz", x=RNG.random((4, 8, 8)).astype(np.float32) * 5, y=np.array([0, 1, 0, 1]))
     case("images_out_of_range.npz", None, TRAIN, r"images_out_of_range\.npz \[x\]: float images must lie in \[0, 1\]")
-    case("images_not_a_zip.npz", b"PK\x03\x04 this is not a zip archive", TRAIN, r"images_not_a_zip\.npz: not a readable \.npz file")
+    case(
+        "images_not_a_zip.npz",
+        b"PK\x03\x04 this is not a zip archive",
+        TRAIN,
+        r"images_not_a_zip\.npz: not a readable \.npz file",
+    )
     from PIL import Image
 
     folder = HERE / "images_mixed_sizes"
@@ -148,20 +308,64 @@ def images() -> None:
         Image.fromarray(RNG.integers(0, 255, (8, 8), dtype=np.uint8)).save(folder / cls / "a.png")
     (folder / "dog" / "b.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")
     case("images_corrupt_png", None, TRAIN, r"images_corrupt_png/dog/b\.png: not a readable image")
-    case("image_not_an_image.jpg", b"\xff\xd8\xff\xe0 half a jpeg", "kernels --out {out} --image {file}", r"image_not_an_image\.jpg: not a readable image")
+    case(
+        "image_not_an_image.jpg",
+        b"\xff\xd8\xff\xe0 half a jpeg",
+        "kernels --out {out} --image {file}",
+        r"image_not_an_image\.jpg: not a readable image",
+    )
 
 
 def specs() -> None:
-    case("spec_invalid_json.json", '{"layers": [{"Conv1D": {"filters": 8,}}]}', SUMMARY, r"spec_invalid_json\.json, line 1, column \d+: invalid JSON")
-    case("spec_unknown_key.json", '{"layers": [{"Flatten": {}}], "optimizer": "adam"}', SUMMARY, r"spec_unknown_key\.json: unknown key\(s\) \['optimizer'\] in spec")
-    case("spec_unknown_layer.json", '[{"Conv3D": {"filters": 8, "kernel_size": 3}}]', SUMMARY, r"spec_unknown_layer\.json: layer 0: unknown layer type 'Conv3D'; valid types:")
-    case("spec_unknown_argument.json", '[{"Conv1D": {"filters": 8, "kernel_size": 3, "kernel": 3}}]', SUMMARY, r"spec_unknown_argument\.json: layer 0 \(Conv1D\): unknown argument 'kernel'")
-    case("spec_absurd_filters.json", '[{"Conv1D": {"filters": 1000000000000, "kernel_size": 3}}]', SUMMARY, r"spec_absurd_filters\.json: layer 0 \(Conv1D\): .*Expected at most 1,048,576")
-    case("spec_kernel_longer_than_input.json", '[{"Conv1D": {"filters": 8, "kernel_size": 80}}, {"Flatten": {}}, {"Dense": {"units": 2}}]', SUMMARY,
-         r"layer 0 \(conv1d: Conv1D\) does not fit its input")
+    case(
+        "spec_invalid_json.json",
+        '{"layers": [{"Conv1D": {"filters": 8,}}]}',
+        SUMMARY,
+        r"spec_invalid_json\.json, line 1, column \d+: invalid JSON",
+    )
+    case(
+        "spec_unknown_key.json",
+        '{"layers": [{"Flatten": {}}], "optimizer": "adam"}',
+        SUMMARY,
+        r"spec_unknown_key\.json: unknown key\(s\) \['optimizer'\] in spec",
+    )
+    case(
+        "spec_unknown_layer.json",
+        '[{"Conv3D": {"filters": 8, "kernel_size": 3}}]',
+        SUMMARY,
+        r"spec_unknown_layer\.json: layer 0: unknown layer type 'Conv3D'; valid types:",
+    )
+    case(
+        "spec_unknown_argument.json",
+        '[{"Conv1D": {"filters": 8, "kernel_size": 3, "kernel": 3}}]',
+        SUMMARY,
+        r"spec_unknown_argument\.json: layer 0 \(Conv1D\): unknown argument 'kernel'",
+    )
+    case(
+        "spec_absurd_filters.json",
+        '[{"Conv1D": {"filters": 1000000000000, "kernel_size": 3}}]',
+        SUMMARY,
+        r"spec_absurd_filters\.json: layer 0 \(Conv1D\): .*Expected at most 1,048,576",
+    )
+    case(
+        "spec_kernel_longer_than_input.json",
+        '[{"Conv1D": {"filters": 8, "kernel_size": 80}}, {"Flatten": {}}, {"Dense": {"units": 2}}]',
+        SUMMARY,
+        r"layer 0 \(conv1d: Conv1D\) does not fit its input",
+    )
     case("spec_empty.json", "[]", SUMMARY, r"spec_empty\.json: a spec must be a non-empty list of layers")
-    case("spec_string_kernel.json", '[{"Conv1D": {"filters": 8, "kernel_size": "12"}}]', SUMMARY, r"spec_string_kernel\.json: layer 0 \(Conv1D\): .*kernel_size")
-    case("spec_meta_not_object.json", '{"layers": [{"Flatten": {}}], "meta": "x"}', SUMMARY, r"spec_meta_not_object\.json: 'meta' must be an object")
+    case(
+        "spec_string_kernel.json",
+        '[{"Conv1D": {"filters": 8, "kernel_size": "12"}}]',
+        SUMMARY,
+        r"spec_string_kernel\.json: layer 0 \(Conv1D\): .*kernel_size",
+    )
+    case(
+        "spec_meta_not_object.json",
+        '{"layers": [{"Flatten": {}}], "meta": "x"}',
+        SUMMARY,
+        r"spec_meta_not_object\.json: 'meta' must be an object",
+    )
 
 
 def runs() -> None:
@@ -177,23 +381,63 @@ def runs() -> None:
     good = save({k: v.contiguous() for k, v in net.state_dict().items()})
     misfit = dict(net.state_dict())
     misfit["layers.0.weight"] = torch.zeros(16, 4, 12)
-    run_folder("run_missing_weights", {"model.json": model_json}, r"run_missing_weights/model\.safetensors: weights file missing")
-    run_folder("run_corrupt_weights", {"model.json": model_json, "model.safetensors": bytes(RNG.integers(0, 255, 300, dtype=np.uint8))},
-               r"run_corrupt_weights/model\.safetensors: not a readable safetensors file")
-    run_folder("run_truncated_weights", {"model.json": model_json, "model.safetensors": good[: len(good) // 2]}, r"run_truncated_weights/model\.safetensors: not a readable safetensors file")
-    run_folder("run_misfit_weights", {"model.json": model_json, "model.safetensors": save({k: v.contiguous() for k, v in misfit.items()})},
-               r"run_misfit_weights/model\.safetensors: tensor 'layers\.0\.weight' has shape \(16, 4, 12\), the spec needs \(32, 4, 12\)")
-    run_folder("run_missing_model_json", {"model.safetensors": good}, r"run_missing_model_json/model\.json: missing; is run_missing_model_json a seqcnn run folder\?")
-    run_folder("run_corrupt_model_json", {"model.json": model_json[:40], "model.safetensors": good}, r"run_corrupt_model_json/model\.json: corrupt JSON")
-    run_folder("run_pickle_weights", {"model.json": model_json, "model.pt": b"\x80\x04cos\nsystem\n."}, r"run_pickle_weights/model\.safetensors: weights file missing; found model\.pt, but seqcnn does not load pickle files")
-    run_folder("run_no_config", {"model.json": model_json, "model.safetensors": good}, r"run_no_config/config\.json: missing", "train --resume {file} --quiet")
+    run_folder(
+        "run_missing_weights",
+        {"model.json": model_json},
+        r"run_missing_weights/model\.safetensors: weights file missing",
+    )
+    run_folder(
+        "run_corrupt_weights",
+        {"model.json": model_json, "model.safetensors": bytes(RNG.integers(0, 255, 300, dtype=np.uint8))},
+        r"run_corrupt_weights/model\.safetensors: not a readable safetensors file",
+    )
+    run_folder(
+        "run_truncated_weights",
+        {"model.json": model_json, "model.safetensors": good[: len(good) // 2]},
+        r"run_truncated_weights/model\.safetensors: not a readable safetensors file",
+    )
+    run_folder(
+        "run_misfit_weights",
+        {"model.json": model_json, "model.safetensors": save({k: v.contiguous() for k, v in misfit.items()})},
+        r"run_misfit_weights/model\.safetensors: tensor 'layers\.0\.weight' has shape \(16, 4, 12\), the spec needs "
+        r"\(32, 4, 12\)",
+    )
+    run_folder(
+        "run_missing_model_json",
+        {"model.safetensors": good},
+        r"run_missing_model_json/model\.json: missing; is run_missing_model_json a seqcnn run folder\?",
+    )
+    run_folder(
+        "run_corrupt_model_json",
+        {"model.json": model_json[:40], "model.safetensors": good},
+        r"run_corrupt_model_json/model\.json: corrupt JSON",
+    )
+    run_folder(
+        "run_pickle_weights",
+        {"model.json": model_json, "model.pt": b"\x80\x04cos\nsystem\n."},
+        r"run_pickle_weights/model\.safetensors: weights file missing; found model\.pt, but seqcnn does not load "
+        r"pickle files",
+    )
+    run_folder(
+        "run_no_config",
+        {"model.json": model_json, "model.safetensors": good},
+        r"run_no_config/config\.json: missing",
+        "train --resume {file} --quiet",
+    )
     import hashlib
 
     digest = hashlib.sha256((HERE / "good.fa").read_bytes()).hexdigest()
-    config = '{"arguments": {"data": "good.fa", "model": "primer", "epochs": 1, "seed": 0}, "data": {"sha256": {"good.fa": "%s"}}}' % digest
-    run_folder("run_corrupt_checkpoint", {"config.json": config, "checkpoint.safetensors": good[:100]},
-               r"run_corrupt_checkpoint/checkpoint\.safetensors: not a seqcnn training state .*; delete it to restart the run from its first epoch",
-               "train --resume {file} --quiet")
+    config = (
+        '{"arguments": {"data": "good.fa", "model": "primer", "epochs": 1, "seed": 0}, '
+        '"data": {"sha256": {"good.fa": "' + digest + '"}}}'
+    )
+    run_folder(
+        "run_corrupt_checkpoint",
+        {"config.json": config, "checkpoint.safetensors": good[:100]},
+        r"run_corrupt_checkpoint/checkpoint\.safetensors: not a seqcnn training state .*; delete it to restart the "
+        r"run from its first epoch",
+        "train --resume {file} --quiet",
+    )
     case("init_from.pth", b"\x80\x04cos\nsystem\n.", "train good.fa --init-from {file} --epochs 1 --quiet --out {out}",
          r"init_from\.pth: refusing to read a pickle file: loading it can run any code it contains")
 
@@ -201,11 +445,24 @@ def runs() -> None:
 def motifs() -> None:
     head = "MEME version 4\n\nALPHABET= ACGT\n\n"
     case("meme_no_motifs.meme", head, "read_meme", r"meme_no_motifs\.meme: no motifs found")
-    case("meme_short_matrix.meme", head + "MOTIF m1\nletter-probability matrix: alength= 4 w= 3\n0.25 0.25 0.25 0.25\n0.1 0.2 0.3 0.4\n", "read_meme",
-         r"meme_short_matrix\.meme, line 5: motif m1 has 2 matrix rows, expected w=3")
-    case("meme_bad_row.meme", head + "MOTIF m1\nletter-probability matrix: alength= 4 w= 2\n0.25 0.25 0.25\n0.1 0.2 0.3 0.4\n", "read_meme",
-         r"meme_bad_row\.meme, line 7: motif m1: expected 4 non-negative probabilities")
-    case("meme_protein.meme", "MEME version 4\n\nALPHABET= ACDEFGHIKLMNPQRSTVWY\n", "read_meme", r"meme_protein\.meme, line 3: alphabet 'ACDEFGHIKLMNPQRSTVWY' is not supported")
+    case(
+        "meme_short_matrix.meme",
+        head + "MOTIF m1\nletter-probability matrix: alength= 4 w= 3\n0.25 0.25 0.25 0.25\n0.1 0.2 0.3 0.4\n",
+        "read_meme",
+        r"meme_short_matrix\.meme, line 5: motif m1 has 2 matrix rows, expected w=3",
+    )
+    case(
+        "meme_bad_row.meme",
+        head + "MOTIF m1\nletter-probability matrix: alength= 4 w= 2\n0.25 0.25 0.25\n0.1 0.2 0.3 0.4\n",
+        "read_meme",
+        r"meme_bad_row\.meme, line 7: motif m1: expected 4 non-negative probabilities",
+    )
+    case(
+        "meme_protein.meme",
+        "MEME version 4\n\nALPHABET= ACDEFGHIKLMNPQRSTVWY\n",
+        "read_meme",
+        r"meme_protein\.meme, line 3: alphabet 'ACDEFGHIKLMNPQRSTVWY' is not supported",
+    )
 
 
 def main() -> None:
