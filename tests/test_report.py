@@ -11,8 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from seqcnn.checkpoint import read_predictions
 from seqcnn.errors import RunError
-from seqcnn.report.html import data_summary, read_predictions, write_report
+from seqcnn.report.html import data_summary, write_report
 
 CHROMIUM_FLAGS = [
     "--headless",

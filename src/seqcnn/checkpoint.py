@@ -6,6 +6,7 @@ its weights are read from ``model.safetensors``, which cannot run code when load
 
 from __future__ import annotations
 
+import csv
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -246,6 +247,17 @@ class RunFolder:
         """Write ``predictions.tsv`` (see :func:`write_predictions`)."""
         write_predictions(self.path / "predictions.tsv", ids, probs, labels)
 
+    def predictions(self) -> list[dict[str, str]]:
+        """The rows of ``predictions.tsv`` as text cells by column (see :func:`read_tsv`).
+
+        Raises:
+            RunError: when the file is missing or malformed.
+        """
+        path = self.path / "predictions.tsv"
+        if not path.is_file():
+            raise RunError(f"{path}: missing; the run has no test predictions")
+        return read_tsv(path)
+
     def rc_average(self) -> bool:
         """Whether the run asks for strand averaging at prediction (``config.json``; False without one)."""
         path = self.path / "config.json"
@@ -342,6 +354,47 @@ def prediction_rows(ids: list[str], probs: np.ndarray, labels: np.ndarray | None
         cells.append(str(int(pred[i])))
         lines.append("\t".join(cells))
     return lines
+
+
+def read_tsv(path: str | Path) -> list[dict[str, str]]:
+    """Rows of a tab-separated file with a header, as dicts.
+
+    Raises:
+        RunError: when a row has a different number of cells than the header.
+    """
+    path = Path(path)
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle, delimiter="\t"))
+    if not rows:
+        raise RunError(f"{path}: empty; expected a header row")
+    head = rows[0]
+    for number, row in enumerate(rows[1:], start=2):
+        if len(row) != len(head):
+            raise RunError(f"{path}, line {number}: {len(row)} cells, but the header has {len(head)}")
+    return [dict(zip(head, row)) for row in rows[1:] if row]
+
+
+def read_predictions(path: str | Path) -> tuple[np.ndarray, np.ndarray] | None:
+    """Labels ``(N,)`` and probabilities ``(N, K)`` from a run's ``predictions.tsv``.
+
+    Returns None when the file has no ``label`` column (predictions of unlabelled data).
+
+    Raises:
+        RunError: for a cell that is not a number.
+    """
+    rows = read_tsv(path)
+    if not rows or "label" not in rows[0]:
+        return None
+    head = list(rows[0])
+    cols = ["probability"] if "probability" in head else [c for c in head if c.startswith("p") and c[1:].isdigit()]
+    try:
+        labels = np.array([int(float(r["label"])) for r in rows])
+        probs = np.array([[float(r[c]) for c in cols] for r in rows])
+    except ValueError as exc:
+        raise RunError(f"{path}: expected numbers in the label and probability columns ({exc})") from None
+    if cols == ["probability"]:
+        probs = np.column_stack([1 - probs[:, 0], probs[:, 0]])
+    return labels, probs
 
 
 # --- Resumable training state ----------------------------------------------------------------

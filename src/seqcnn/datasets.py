@@ -16,7 +16,7 @@ import numpy as np
 from seqcnn.errors import InputError
 from seqcnn.images import fashion_mnist
 from seqcnn.io import Records
-from seqcnn.labelled import DataBundle, to_labelled
+from seqcnn.labelled import DataBundle, check_fractions, to_labelled
 from seqcnn.sequence import ALPHABET
 
 PRIMER_MOTIF = "CGACCGAACTCC"
@@ -120,9 +120,7 @@ def split(
     """
     from sklearn.model_selection import train_test_split  # heavy (about a second): only a split needs it
 
-    for name, frac in (("test_size", test_size), ("val_size", val_size)):
-        if not 0.0 <= frac < 1.0:
-            raise InputError(f"{name} must be in [0, 1), got {frac}")
+    check_fractions(test_size, val_size)
     index = np.arange(len(labels))
     strat = labels if stratify and np.bincount(labels).min(initial=0) >= 2 else None
     rest, test = (

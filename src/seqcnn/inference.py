@@ -68,13 +68,27 @@ def predict(
     Raises:
         InputError: when the sequence length does not fit the model's input.
     """
-    expected = getattr(model, "input_shape", None)
-    if expected is not None and len(expected) == 2 and codes.shape[1] != expected[1]:
-        raise InputError(
-            f"sequences have length {codes.shape[1]}, but the model expects {expected[1]}; use --pad/--crop"
-        )
+    check_length(model, codes.shape[1], "use --pad/--crop")
     dev = torch.device(device) if device else next(model.parameters()).device
     return predict_tensor(model.to(dev), sequence_set(codes, None, dev), batch_size, rc_average)
+
+
+def check_length(model: torch.nn.Module, length: int, hint: str, where: str = "") -> None:
+    """Refuse sequences of ``length`` for a sequence model that expects another length.
+
+    Args:
+        model: a spec model (with ``input_shape``) or a plain module (not checked).
+        length: the sequences' length.
+        hint: what to do, ``{expected}`` standing for the model's length.
+        where: the source, as a prefix of the message (``"file: "``).
+
+    Raises:
+        InputError: when the lengths differ.
+    """
+    expected = getattr(model, "input_shape", None)
+    if expected is not None and len(expected) == 2 and length != expected[1]:
+        raise InputError(f"{where}sequences have length {length}, but the model expects {expected[1]}; "
+                         + hint.format(expected=expected[1]))
 
 
 def run_rc_average(run_dir: str | Path) -> bool:
@@ -103,12 +117,7 @@ def predict_store(
         InputError: when the store's length does not fit the model's input.
     """
     opened = Store(store)
-    expected = getattr(model, "input_shape", None)
-    if expected is not None and len(expected) == 2 and opened.length != expected[1]:
-        raise InputError(
-            f"{store}: sequences have length {opened.length}, but the model expects {expected[1]}; prepare the store "
-            f"with --length {expected[1]}"
-        )
+    check_length(model, opened.length, "prepare the store with --length {expected}", where=f"{store}: ")
     dev = torch.device(device) if device else next(model.parameters()).device
     model = model.to(dev)
     with atomic_open(output, "w") as handle:  # removed, not left behind, when a prediction raises

@@ -17,6 +17,17 @@ from seqcnn.io.records import Records
 from seqcnn.sequence import encode_batch
 
 
+def check_fractions(test_size: float, val_size: float) -> None:
+    """Refuse split fractions outside [0, 1): the test part, then the validation part of the rest.
+
+    Raises:
+        InputError: naming the fraction and its value.
+    """
+    for name, frac in (("test_size", test_size), ("val_size", val_size)):
+        if not 0.0 <= frac < 1.0:
+            raise InputError(f"{name} must be in [0, 1), got {frac}")
+
+
 @dataclass
 class LabelledSet:
     """Examples with integer class labels, ready to become tensors.

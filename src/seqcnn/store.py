@@ -38,6 +38,7 @@ import numpy as np
 from seqcnn.errors import InputError
 from seqcnn.files import atomic_write_json, file_sha256, move_into_place
 from seqcnn.io.bed import Genome, overlaps_any, read_bed
+from seqcnn.labelled import check_fractions
 from seqcnn.sequence import N_CODE
 
 #: Rows per chunk while tiling a genome (and while preparing a store).
@@ -452,9 +453,7 @@ class StorePart:
         Raises:
             InputError: for a fraction outside [0, 1).
         """
-        for name, frac in (("test_size", test_size), ("val_size", val_size)):
-            if not 0.0 <= frac < 1.0:
-                raise InputError(f"{name} must be in [0, 1), got {frac}")
+        check_fractions(test_size, val_size)
         order = np.random.default_rng(seed).permutation(len(self.blocks))
         n_test = int(round(test_size * len(order)))
         n_val = int(round(val_size * (len(order) - n_test)))

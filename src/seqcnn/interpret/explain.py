@@ -10,7 +10,6 @@ in ``explain.json``. Nothing needs the network.
 
 from __future__ import annotations
 
-import csv
 import io
 import time
 from dataclasses import dataclass, field
@@ -188,7 +187,7 @@ def _file_sequences(model, file, fit: str, length: int, options: ExplainOptions)
 def _run_sequences(run: Path, config: dict, length: int, options: ExplainOptions) -> tuple[Chosen, np.ndarray]:
     """The top-scoring correctly classified test positives of a run, and all its test sequences."""
 
-    rows = _read_predictions(run / "predictions.tsv", options.target)
+    rows = _read_predictions(RunFolder(run), options.target)
     lookup = _data_lookup(config, length)
     found = [r for r in rows if r["id"] in lookup]
     if not found:
@@ -210,19 +209,20 @@ def _run_sequences(run: Path, config: dict, length: int, options: ExplainOptions
     return chosen, onehot(np.stack([lookup[r["id"]] for r in found]))
 
 
-def _read_predictions(path: Path, target: int) -> list[dict]:
-    if not path.is_file():
-        raise RunError(f"{path}: missing; the run has no test predictions, so pass the sequences to explain as FILE")
-    with open(path, newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle, delimiter="\t")
-        column = "probability" if "probability" in (reader.fieldnames or []) else f"p{target}"
-        needed = {"id", "label", "predicted", column}
-        if not needed <= set(reader.fieldnames or []):
-            raise RunError(f"{path}: expected columns {sorted(needed)}, found {reader.fieldnames}")
-        return [
-            {"id": r["id"], "label": int(r["label"]), "predicted": int(r["predicted"]), "score": float(r[column])}
-            for r in reader
-        ]
+def _read_predictions(run: RunFolder, target: int) -> list[dict]:
+    try:
+        rows = run.predictions()
+    except RunError as exc:
+        raise RunError(f"{exc}, so pass the sequences to explain as FILE") from None
+    fields = list(rows[0]) if rows else []
+    column = "probability" if "probability" in fields else f"p{target}"
+    needed = {"id", "label", "predicted", column}
+    if not needed <= set(fields):
+        raise RunError(f"{run.path / 'predictions.tsv'}: expected columns {sorted(needed)}, found {fields}")
+    return [
+        {"id": r["id"], "label": int(r["label"]), "predicted": int(r["predicted"]), "score": float(r[column])}
+        for r in rows
+    ]
 
 
 def _data_lookup(config: dict, length: int) -> dict[str, np.ndarray]:

@@ -14,7 +14,6 @@ Optional sections appear only when their files do: the calibration plot needs
 from __future__ import annotations
 
 import base64
-import csv
 import json
 from datetime import datetime
 from pathlib import Path
@@ -22,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from seqcnn import __version__
-from seqcnn.checkpoint import RunFolder, read_json, recorded_data
+from seqcnn.checkpoint import RunFolder, read_json, read_predictions, read_tsv, recorded_data, refuse_pickle
 from seqcnn.errors import RunError, SeqcnnError
 from seqcnn.files import atomic_write_text
 from seqcnn.models.spec import ModelSpec
@@ -52,6 +51,7 @@ def write_report(folder: str | Path, out: str | Path | None = None) -> Path:
         RunError: when ``folder`` is neither a run folder nor a sweep folder, or a file in it
             is corrupt.
     """
+    refuse_pickle(folder)  # a .pt/.pth/.pkl given as a run: say why it is refused, not "not found"
     folder = Path(folder)
     html = render_report(folder)
     path = Path(out) if out is not None else folder / "report.html"
@@ -124,24 +124,6 @@ def image_uri(path: str | Path) -> str | None:
         return None
     mime = "image/svg+xml" if path.suffix.lower() == ".svg" else "image/png"
     return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
-
-
-def read_tsv(path: str | Path) -> list[dict[str, str]]:
-    """Rows of a tab-separated file with a header, as dicts.
-
-    Raises:
-        RunError: when a row has a different number of cells than the header.
-    """
-    path = Path(path)
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        rows = list(csv.reader(handle, delimiter="\t"))
-    if not rows:
-        raise RunError(f"{path}: empty; expected a header row")
-    head = rows[0]
-    for number, row in enumerate(rows[1:], start=2):
-        if len(row) != len(head):
-            raise RunError(f"{path}, line {number}: {len(row)} cells, but the header has {len(head)}")
-    return [dict(zip(head, row)) for row in rows[1:] if row]
 
 
 # ---------------------------------------------------------------- runs
@@ -227,29 +209,6 @@ def _to_number(text: str):
             return float(text)
         except ValueError:
             return text
-
-
-def read_predictions(path: str | Path) -> tuple[np.ndarray, np.ndarray] | None:
-    """Labels ``(N,)`` and probabilities ``(N, K)`` from a run's ``predictions.tsv``.
-
-    Returns None when the file has no ``label`` column (predictions of unlabelled data).
-
-    Raises:
-        RunError: for a cell that is not a number.
-    """
-    rows = read_tsv(path)
-    if not rows or "label" not in rows[0]:
-        return None
-    head = list(rows[0])
-    cols = ["probability"] if "probability" in head else [c for c in head if c.startswith("p") and c[1:].isdigit()]
-    try:
-        labels = np.array([int(float(r["label"])) for r in rows])
-        probs = np.array([[float(r[c]) for c in cols] for r in rows])
-    except ValueError as exc:
-        raise RunError(f"{path}: expected numbers in the label and probability columns ({exc})") from None
-    if cols == ["probability"]:
-        probs = np.column_stack([1 - probs[:, 0], probs[:, 0]])
-    return labels, probs
 
 
 def calibration_uri(folder: Path) -> str | None:
