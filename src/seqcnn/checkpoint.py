@@ -1,4 +1,5 @@
-"""The run folder: weights as safetensors, spec and config as JSON.
+"""The run folder: :class:`RunFolder` reads and writes every file of a run; weights as safetensors,
+spec and config as JSON, history and predictions as text; the resumable training state.
 
 Nothing here pickles: a model is rebuilt from ``model.json`` (its spec and input shape) and
 its weights are read from ``model.safetensors``, which cannot run code when loaded.
@@ -21,7 +22,6 @@ from seqcnn.files import atomic_write_bytes, atomic_write_json, atomic_write_tex
 from seqcnn.files import read_json as read_json_file
 from seqcnn.io import Records, read_sequences
 from seqcnn.io.labels import read_label_file
-from seqcnn.models.network import build_model
 from seqcnn.models.spec import ModelSpec
 from seqcnn.sequence import decode
 
@@ -72,6 +72,7 @@ def new_run_dir(out: str | Path | None, name: str, force: bool = False, root: st
 
 def save_weights(model, path: str | Path) -> None:
     """Save a module's state dict as safetensors, atomically."""
+    # safetensors.torch imports torch: only when weights are read or written
     from safetensors.torch import save
 
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
@@ -84,6 +85,7 @@ def load_weights(model, path: str | Path) -> None:
     Raises:
         RunError: for a missing or corrupt file, or tensors that do not fit the model.
     """
+    # safetensors.torch imports torch: only when weights are read or written
     from safetensors import SafetensorError
     from safetensors.torch import load
 
@@ -139,6 +141,9 @@ def load_model(path: str | Path):
         RunError: for a missing folder or file, or weights that do not fit the spec.
     """
     refuse_pickle(path)  # a .pt/.pth/.pkl given as a run: say why it is refused, not "not found"
+    # the network module imports torch: only when a model is rebuilt
+    from seqcnn.models.network import build_model
+
     path = Path(path)
     if not path.is_dir():
         raise RunError(f"{path}: run folder not found")
@@ -418,6 +423,7 @@ def save_training_state(path: str | Path, loop) -> None:
         path: the file to write, normally ``RUN/checkpoint.safetensors``.
         loop: a :class:`seqcnn.training.Loop` at the end of an epoch.
     """
+    # torch takes seconds to import: only when tensors are needed
     import torch
     from safetensors.torch import save
 
@@ -444,6 +450,7 @@ def load_training_state(path: str | Path) -> dict:
     Raises:
         RunError: for an unreadable, truncated or foreign file, naming it.
     """
+    # safetensors.torch imports torch: only when weights are read or written
     from safetensors import SafetensorError
     from safetensors.torch import load
 
@@ -466,6 +473,7 @@ def restore_training_state(state: dict, loop) -> None:
     Raises:
         RunError: when the state does not fit the loop (another model, optimiser or schedule).
     """
+    # torch takes seconds to import: only when tensors are needed
     import torch
 
     try:
@@ -524,6 +532,7 @@ class StateSaver:
 
 def _flatten(obj: Any, prefix: str, tensors: dict) -> Any:
     """JSON-ready copy of ``obj`` with every tensor moved into ``tensors`` under a dotted name."""
+    # torch takes seconds to import: only when tensors are needed
     import torch
 
     if isinstance(obj, torch.Tensor):
@@ -601,6 +610,7 @@ def load_state_dict_file(path: str | Path, trust_pickle: bool = False) -> dict:
         if not isinstance(obj, dict):
             raise RunError(f"{path}: expected a state dict or a module, found {type(obj).__name__}")
         return obj
+    # safetensors.torch imports torch: only when weights are read or written
     from safetensors import SafetensorError
     from safetensors.torch import load
 

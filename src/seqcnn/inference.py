@@ -1,4 +1,5 @@
-"""Batched inference on the CPU or a GPU, for run models and plain torch modules."""
+"""Batched inference on the CPU or a GPU, for run models and plain torch modules; what `seqcnn predict` and
+`seqcnn evaluate` call (:func:`predict_file`, :func:`evaluate_file`)."""
 
 from __future__ import annotations
 

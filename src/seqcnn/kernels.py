@@ -93,6 +93,7 @@ def correlate_torch(
     x: np.ndarray, kernel: np.ndarray, stride: int | tuple[int, int] = 1, padding: str | int = 0
 ) -> np.ndarray:
     """The same as :func:`correlate`, computed by ``torch.nn.functional.conv2d`` (float64)."""
+    # torch takes seconds to import: only when tensors are needed
     import torch
     import torch.nn.functional as F
 
@@ -129,6 +130,7 @@ def filter_image(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     Returns:
         Filtered image, shape ``(H, W)``.
     """
+    # torch takes seconds to import: only when tensors are needed
     import torch
     import torch.nn.functional as F
 
@@ -144,6 +146,7 @@ def load_image(path: str | Path) -> np.ndarray:
     Raises:
         InputError: for a missing file or one that is not an image.
     """
+    # Pillow: only when images are read
     from PIL import Image, UnidentifiedImageError
 
     path = Path(path)
@@ -224,9 +227,11 @@ def format_matrix(m: np.ndarray) -> str:
 # --- figures ---------------------------------------------------------------------------------
 
 def _pyplot():
+    # matplotlib is slow to import: only to draw
     import matplotlib
 
     matplotlib.use("Agg")
+    # matplotlib is slow to import: only to draw
     import matplotlib.pyplot as plt
 
     return plt
@@ -247,6 +252,7 @@ def draw_matrix(ax, m: np.ndarray, title: str = "", highlight: set[tuple[int, in
 
     ``offset`` shifts the grid (to draw an input inside its padding).
     """
+    # matplotlib is slow to import: only to draw
     from matplotlib.patches import Rectangle
 
     m = np.asarray(m)
@@ -307,6 +313,7 @@ def figure_padding(path: str | Path, size: int = 5, kernel: int = 3) -> Path:
     Input cells are blue, padding cells dashed; the first placement of the kernel is outlined
     and a dot marks the centre of every placement (one dot per output cell).
     """
+    # matplotlib is slow to import: only to draw
     from matplotlib.patches import Rectangle
 
     plt = _pyplot()

@@ -115,8 +115,6 @@ def to_labelled(
 
 def concat(*sets):
     """Join labelled sets of the same kind and input shape (ids must stay unique)."""
-    from dataclasses import replace
-
     ids = [rec for s in sets for rec in s.ids]
     if len(set(ids)) != len(ids):
         seen: set[str] = set()

@@ -2,8 +2,9 @@
 
 :func:`load_data` makes one decision, the input's kind (:func:`input_kind`: a built-in data set,
 an on-disk store, BED peaks on a genome, images, or a sequence file), then follows a straight
-line for that kind: read -> records -> negatives if the data are positives only -> encode. The
-split into training, validation and test parts comes after, in :func:`seqcnn.datasets.split`.
+line for that kind: read -> records -> negatives if the data are positives only -> encode.
+:func:`split_bundle` then splits it into training, validation and test parts (stratified, by
+:func:`seqcnn.datasets.split`, or by blocks of a store).
 The assembly of positives-only training sets (:func:`training_set`) and of BED peak bundles
 (:func:`peak_bundle`) lives here; the algorithms they use live in :mod:`seqcnn.negatives`.
 """

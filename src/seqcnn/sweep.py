@@ -21,11 +21,13 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import multiprocessing
 import os
 import shutil
 import statistics
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,7 +39,6 @@ from seqcnn.models.lookup import is_spec_file
 from seqcnn.models.spec import ModelSpec
 from seqcnn.report.plots import _pyplot, save_figure
 from seqcnn.report.references import ZENG2016_MEDIAN_AUROC
-from seqcnn.run import train
 
 RESULT_COLUMNS = ("experiment", "model", "auroc", "auprc", "accuracy", "epochs", "seconds", "params")
 
@@ -285,9 +286,8 @@ def sweep(
 
 def _run_cells(cells: list[Cell], workers: int, threads: int, progress: bool, options: dict, out: Path) -> list[dict]:
     """Finished cells' rows, training the unfinished ones in a pool (results.tsv kept current)."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
 
+    # tqdm: only when a progress bar is shown
     from tqdm.auto import tqdm
 
     rows = [r for r in map(_finished, cells) if r is not None]
@@ -322,6 +322,7 @@ def visible_gpus() -> list[str]:
     listed = os.environ.get("CUDA_VISIBLE_DEVICES")
     if listed is not None:
         return [d.strip() for d in listed.split(",") if d.strip() and d.strip() != "-1"]
+    # torch takes seconds to import: only when tensors are needed
     import torch
 
     return [str(i) for i in range(torch.cuda.device_count())] if torch.cuda.is_available() else []
@@ -355,8 +356,11 @@ def _finished(cell: Cell) -> dict | None:
 
 def train_cell(cell: Cell, threads: int, options: dict) -> dict:
     """Train one cell into its folder (a partial folder is wiped first); returns its row."""
+    # torch takes seconds to import: only when tensors are needed
     import torch
 
+    # the main job imports the whole stack (torch, models, report): only in the worker that trains
+    from seqcnn.run import train
 
     torch.set_num_threads(threads)
     if cell.folder.exists():
@@ -460,6 +464,7 @@ def ranking_note(medians: list[tuple[str, float]]) -> str:
     pairs = [(reference_name(m), med) for m, med in medians if reference_name(m)]
     if len(pairs) < 2:
         return "Fewer than two models have a published median; no ranking comparison."
+    # scipy is slow to import: only for the ranking check
     from scipy.stats import spearmanr
 
     ours = [med for _, med in pairs]

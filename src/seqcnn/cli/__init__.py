@@ -3,7 +3,8 @@
 Each verb lives in its own module of this package, found at start-up, and defines ``VERB``
 (its name), ``ORDER`` (its place in ``--help``), ``add_arguments(parser)`` and ``run(args)``.
 A verb parses, calls one library function, and prints where the results went. Heavy
-libraries (torch, matplotlib, sklearn) are imported inside ``run`` so that ``--help`` is fast.
+libraries (torch, matplotlib, sklearn), and the seqcnn modules that import them, are imported
+inside ``run`` so that ``--help`` is fast.
 
 Errors the user can fix (:class:`seqcnn.errors.SeqcnnError`, unreadable paths) are printed
 as one line, ``seqcnn: error: ...``, with exit status 2; never a traceback.

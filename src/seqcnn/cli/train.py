@@ -140,7 +140,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from seqcnn.checkpoint import read_json
+    from seqcnn.checkpoint import RunFolder
     from seqcnn.errors import SeqcnnError
     from seqcnn.metrics import format_metrics
     from seqcnn.run import train
@@ -188,9 +188,9 @@ def run(args: argparse.Namespace) -> int:
         precision=args.precision,
         channels_last=args.channels_last,
     )
-    metrics_file = run_dir / "metrics.json"
-    if metrics_file.is_file():
-        print(f"test: {format_metrics(read_json(metrics_file))}")
+    metrics = RunFolder(run_dir).metrics()
+    if metrics:
+        print(f"test: {format_metrics(metrics)}")
     print(f"run folder: {run_dir}")
     return 0
 

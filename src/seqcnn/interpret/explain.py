@@ -289,6 +289,7 @@ def _attributions(model, chosen: Chosen, out: Path, options: ExplainOptions) -> 
 
 
 def _progress(items, desc: str, enabled: bool):
+    # tqdm: only when a progress bar is shown
     from tqdm import tqdm
 
     return tqdm(items, desc=desc, unit="plot", disable=not enabled, leave=False)

@@ -49,6 +49,7 @@ def _database(release: str) -> sqlite3.Connection:
     Raises:
         InputError: for an unknown release, listing the ones shipped.
     """
+    # pyjaspar opens its database: only when motifs are matched
     from pyjaspar import jaspar_releases
     from pyjaspar.utils import get_jaspardb_path
 
@@ -79,6 +80,7 @@ def load_jaspar(
     Raises:
         InputError: for an unknown release, collection or taxonomic group, listing valid ones.
     """
+    # pyjaspar opens its database: only when motifs are matched
     from pyjaspar import jaspardb
 
     with _database(release) as db:
@@ -133,6 +135,7 @@ def match(queries: list[np.ndarray], targets: list[Motif] | tuple[Motif, ...], t
     Raises:
         InputError: without targets, or for a query that is not ``(4, W)``.
     """
+    # memelite compiles with numba: only when motifs are matched
     from memelite import tomtom
 
     if not targets:

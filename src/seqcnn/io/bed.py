@@ -40,6 +40,7 @@ class Genome:
     """
 
     def __init__(self, path: str | Path):
+        # pyfaidx: only when a genome is read
         import pyfaidx
 
         self.path = Path(path)

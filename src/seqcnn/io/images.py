@@ -87,6 +87,7 @@ def read_image_folder(folder: str | Path) -> ImageArrays:
 
 
 def _open_image(path: Path):
+    # Pillow: only when images are read
     from PIL import Image, UnidentifiedImageError
 
     try:

@@ -86,6 +86,7 @@ def render_report(folder: str | Path) -> str:
 
 
 def _environment():
+    # jinja2: only when a page is rendered
     import jinja2
 
     env = jinja2.Environment(

@@ -24,6 +24,7 @@ GLYPH_WIDTH = 0.9
 @cache
 def _unit_glyph(letter: str):
     """The outline of ``letter`` scaled to the unit square, as ``(vertices, codes)``."""
+    # matplotlib is slow to import: only to draw
     from matplotlib.font_manager import FontProperties
     from matplotlib.textpath import TextPath
 
@@ -34,6 +35,7 @@ def _unit_glyph(letter: str):
 
 def _glyphs(values: np.ndarray) -> tuple[list, list[str], float, float]:
     """Letter paths for a ``(4, W)`` logo: positives stacked up from 0, negatives down."""
+    # matplotlib is slow to import: only to draw
     from matplotlib.path import Path as MplPath
 
     paths, colours, top, bottom = [], [], 0.0, 0.0
@@ -56,6 +58,7 @@ def _glyphs(values: np.ndarray) -> tuple[list, list[str], float, float]:
 
 def draw_logo(ax, values: np.ndarray, title: str | None = None, ylabel: str | None = None) -> None:
     """Draw a logo of ``values`` ``(4, W)`` (letter heights, may be negative) on ``ax``."""
+    # matplotlib is slow to import: only to draw
     from matplotlib.collections import PathCollection
 
     values = np.nan_to_num(np.asarray(values, dtype=float))

@@ -15,9 +15,11 @@ from seqcnn.files import atomic_write_bytes
 
 
 def _pyplot():
+    # matplotlib is slow to import: only to draw
     import matplotlib
 
     matplotlib.use("Agg")
+    # matplotlib is slow to import: only to draw
     import matplotlib.pyplot as plt
 
     return plt
@@ -72,6 +74,7 @@ def plot_confusion(cm: list[list[int]], path: str | Path, class_names: list[str]
 
 def plot_roc_pr(labels: np.ndarray, scores: np.ndarray, path: str | Path) -> Path:
     """ROC and precision-recall curves of a binary classifier, with their areas."""
+    # scikit-learn takes about a second to import: only when needed
     from sklearn.metrics import auc, precision_recall_curve, roc_curve
 
     plt = _pyplot()
