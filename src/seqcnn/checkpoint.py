@@ -263,6 +263,11 @@ class RunFolder:
             raise RunError(f"{path}: missing; the run has no test predictions")
         return read_tsv(path)
 
+    def explain_summary(self) -> dict | None:
+        """``explain.json`` (what ``seqcnn explain`` ran and found), or None before it has run."""
+        path = self.path / "explain.json"
+        return read_json(path) if path.is_file() else None
+
     def rc_average(self) -> bool:
         """Whether the run asks for strand averaging at prediction (``config.json``; False without one)."""
         path = self.path / "config.json"

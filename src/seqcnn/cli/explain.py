@@ -48,8 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import json
-
+    from seqcnn.checkpoint import RunFolder
     from seqcnn.interpret.explain import ExplainOptions, explain
 
     options = ExplainOptions(
@@ -68,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         progress=not args.quiet,
     )
     out = explain(args.run, args.file, fit=fit_mode(args), options=options)
-    summary = json.loads((out / "explain.json").read_text())
+    summary = RunFolder(out).explain_summary()
     print(
         f"attributions for {len(summary['sequences']['ids'])} sequences: {out / 'attributions.npz'}, "
         f"{out / 'plots' / 'saliency'}"

@@ -332,10 +332,7 @@ def saliency_images(folder: Path) -> list[dict]:
 
 def _explain_summary(folder: Path) -> dict | None:
     """The scalar entries of ``explain.json`` (method, counts, database...), or None."""
-    path = folder / "explain.json"
-    if not path.is_file():
-        return None
-    info = read_json(path)
+    info = RunFolder(folder).explain_summary()
     if not isinstance(info, dict):
         return None
     return {k: v for k, v in info.items() if isinstance(v, (str, int, float, bool)) or v is None}
