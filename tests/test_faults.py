@@ -204,13 +204,17 @@ def test_pickle_weights_are_refused_unless_trusted(tmp_path, cli, data):
     assert code == 2 and "model.pth" in err and "pickle" in err and len(err.strip().splitlines()) == 1
 
 
-@pytest.mark.parametrize("verb", ["predict", "evaluate", "explain", "report", "feature-maps"])
+@pytest.mark.parametrize(
+    "verb", ["predict", "evaluate", "explain", "report", "feature-maps", "summary", "train --resume"]
+)
 def test_a_pickle_file_given_as_a_run_gets_the_pickle_message(tmp_path, cli, verb):
     pt = tmp_path / "model.pt"
     pt.write_bytes(b"not even a pickle")
     seqs = tmp_path / "s.fa"
     seqs.write_text(">a label=1\nACGTACGT\n")
-    extra = {"predict": [seqs, "-o", tmp_path / "p.tsv"], "evaluate": [seqs]}.get(verb, [])
-    code, _, err = cli(verb, pt, *extra)
+    extra = {"predict": [seqs, "-o", tmp_path / "p.tsv"], "evaluate": [seqs], "summary": ["--length", "50"]}.get(
+        verb, []
+    )
+    code, _, err = cli(*verb.split(), pt, *extra)
     assert code == 2 and "refusing to read a pickle file" in err and "not found" not in err
     assert len(err.strip().splitlines()) == 1

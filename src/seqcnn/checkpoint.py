@@ -18,7 +18,15 @@ import numpy as np
 
 from seqcnn.datasets import BUILTIN, load_builtin
 from seqcnn.errors import InputError, RunError, SeqcnnError
-from seqcnn.files import atomic_write_bytes, atomic_write_json, atomic_write_text, file_sha256, safe_name
+from seqcnn.files import (
+    PICKLE_SUFFIXES,
+    atomic_write_bytes,
+    atomic_write_json,
+    atomic_write_text,
+    file_sha256,
+    refuse_pickle,
+    safe_name,
+)
 from seqcnn.files import read_json as read_json_file
 from seqcnn.io import Records, read_sequences
 from seqcnn.io.labels import read_label_file
@@ -412,9 +420,6 @@ def read_predictions(path: str | Path) -> tuple[np.ndarray, np.ndarray] | None:
 #: The resumable state of an unfinished run, inside its run folder. Removed when the run ends.
 STATE_FILE = "checkpoint.safetensors"
 
-#: Suffixes of pickle-based model files, which can run code when loaded.
-PICKLE_SUFFIXES = (".pt", ".pth", ".pkl", ".pickle", ".bin", ".ckpt")
-
 
 def save_training_state(path: str | Path, loop) -> None:
     """Write everything a training loop needs to continue, as one safetensors file (atomically).
@@ -574,25 +579,6 @@ def _safetensors_metadata(raw: bytes) -> dict:
     if len(raw) < 8 or size > len(raw) - 8:
         raise ValueError("truncated header")
     return json.loads(raw[8 : 8 + size]).get("__metadata__") or {}
-
-
-def refuse_pickle(path: str | Path, trust_pickle: bool = False) -> bool:
-    """Refuse a pickle-based model file unless the user said they trust it.
-
-    Returns:
-        True when ``path`` is a pickle file that may be read (``trust_pickle``), else False.
-
-    Raises:
-        RunError: for a ``.pt``/``.pth``/``.pkl``... file without ``trust_pickle``, saying why.
-    """
-    if Path(path).suffix.lower() not in PICKLE_SUFFIXES:
-        return False
-    if not trust_pickle:
-        raise RunError(
-            f"{path}: refusing to read a pickle file: loading it can run any code it contains; "
-            "seqcnn reads weights from safetensors only. Convert it, or pass --trust-pickle if you trust its source"
-        )
-    return True
 
 
 def load_state_dict_file(path: str | Path, trust_pickle: bool = False) -> dict:

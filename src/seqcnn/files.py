@@ -1,4 +1,4 @@
-"""Files written whole or not at all, JSON, SHA-256 and safe names: the one place for them.
+"""Files written whole or not at all, JSON, SHA-256, safe names and the refusal of pickles: the one place for them.
 
 Every layer writes through these functions: a temporary file in the same folder, flushed and
 synced, then renamed over the target, so a crash, a kill or a full disk leaves either the old
@@ -17,7 +17,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-from seqcnn.errors import InputError
+from seqcnn.errors import InputError, RunError
+
+#: Suffixes of pickle-based model files, which can run code when loaded.
+PICKLE_SUFFIXES = (".pt", ".pth", ".pkl", ".pickle", ".bin", ".ckpt")
 
 
 @contextmanager
@@ -124,3 +127,22 @@ def safe_name(name: str) -> str:
     """A file-name-safe version of ``name``: no separators, no leading dots, at most 80 characters."""
     keep = "".join(c if c.isalnum() or c in "-_." else "_" for c in name).lstrip(".")
     return keep[:80] or "run"
+
+
+def refuse_pickle(path: str | Path, trust_pickle: bool = False) -> bool:
+    """Refuse a pickle-based model file unless the user said they trust it.
+
+    Returns:
+        True when ``path`` is a pickle file that may be read (``trust_pickle``), else False.
+
+    Raises:
+        RunError: for a ``.pt``/``.pth``/``.pkl``... file without ``trust_pickle``, saying why.
+    """
+    if Path(path).suffix.lower() not in PICKLE_SUFFIXES:
+        return False
+    if not trust_pickle:
+        raise RunError(
+            f"{path}: refusing to read a pickle file: loading it can run any code it contains; "
+            "seqcnn reads weights from safetensors only. Convert it, or pass --trust-pickle if you trust its source"
+        )
+    return True

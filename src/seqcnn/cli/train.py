@@ -199,10 +199,12 @@ def _rerun(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from seqcnn.errors import SeqcnnError
+    from seqcnn.files import refuse_pickle
     from seqcnn.run import rerun
 
     if args.resume and args.config:
         raise SeqcnnError(f"give either --resume RUN ({args.resume!r}) or --config FILE ({args.config!r}), not both")
+    refuse_pickle(args.resume or args.config)  # a .pt/.pth/.pkl is neither a run nor a config
     config = Path(args.resume) / "config.json" if args.resume else Path(args.config)
     run_dir = rerun(config, out=args.out, force=args.force, resume=bool(args.resume), progress=not args.quiet,
                     trust_pickle=args.trust_pickle, command=["seqcnn", *sys.argv[1:]])

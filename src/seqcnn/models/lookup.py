@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from seqcnn.files import refuse_pickle
 from seqcnn.models import zoo
 from seqcnn.models.spec import ModelSpec
 
@@ -29,5 +30,6 @@ def resolve_spec(model: str, *, classes: int | None = None, input_shape: tuple[i
         SpecError: for an unknown zoo name (listing the valid ones) or an invalid spec file.
     """
     if is_spec_file(model):
+        refuse_pickle(model)  # a .pt/.pth/.pkl is not a spec: say why it is refused
         return ModelSpec.load(model)
     return zoo.get(model, classes=classes, input_shape=input_shape)
