@@ -25,6 +25,7 @@ def _total(spec: ModelSpec, shape: tuple[int, ...]) -> int:
 @pytest.mark.parametrize("name, shape, classes, total", [
     ("fashion-cnn", (1, 28, 28), 10, 1_413_834),
     ("primer", (4, 50), 2, 6_226),
+    ("chipseq", (4, 101), 2, 13_058),  # 256 x 12 conv + output: seqcnn train's ChIP-seq default
     ("fashion-dense", (1, 28, 28), 10, 266_610),
     ("vgg16", (3, 224, 224), 1000, 138_357_544),
     ("alexnet", (3, 224, 224), 1000, 61_100_840),
@@ -202,3 +203,11 @@ def test_cli_models_lists_every_model_with_its_parameter_count(cli):
     assert "138,357,544" in listed["vgg16"] and "61,100,840" in listed["alexnet"]
     code, out, _ = cli("models", "--family", "zeng2016")
     assert code == 0 and [line.split()[0] for line in out.splitlines()] == ZENG
+
+
+def test_chipseq_is_a_zoo_model_for_summary_and_sweep(cli, tmp_path):
+    from seqcnn.sweep import resolve_models
+
+    code, out, _ = cli("summary", "chipseq", "--length", "101")
+    assert code == 0 and "Total params: 13,058" in out
+    assert resolve_models(["chipseq"], None, tmp_path) == [("chipseq", "chipseq")]
