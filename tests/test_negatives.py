@@ -7,8 +7,8 @@ import pytest
 
 from seqcnn.errors import InputError
 from seqcnn.io import Records
-from seqcnn.loading import training_set
-from seqcnn.negatives import dinucleotide_counts, dinucleotide_shuffle, parse_negatives, shared_sequences
+from seqcnn.loading import parse_negatives, training_set
+from seqcnn.negatives import dinucleotide_counts, dinucleotide_shuffle, shared_sequences
 from seqcnn.sequence import encode_batch
 
 

@@ -25,18 +25,17 @@ from seqcnn.io import read_sequences
 from seqcnn.io.bed import Genome, check_no_overlap, chromosome_split, peak_windows, read_bed
 from seqcnn.io.images import is_image_source
 from seqcnn.labelled import DataBundle, LabelledSet, concat, to_labelled
-from seqcnn.negatives import (
-    gc_matched_background,
-    parse_negatives,
-    positives_only,
-    shared_sequences,
-    shuffled_negatives,
-)
 from seqcnn.store import Store, StorePart, is_store
 
 #: The zoo model that ``seqcnn train`` picks for positives-only (ChIP-seq style) data; chosen
 #: by measurement, see BENCHMARKS.md (## ENCODE).
 CHIPSEQ_MODEL = "chipseq"
+
+#: Shuffled copies per positive when the user does not say (``--negatives`` unset). Two measured
+#: better than DeepBind's one on ENCODE ARID3A, and four better than two with the default model
+#: on the ten ENCODE experiments (median test AUROC 0.9756/0.9760 against 0.9754/0.9720 over two
+#: seeds; BENCHMARKS.md, ENCODE).
+DEFAULT_COPIES = 4
 
 #: The kinds of training input :func:`load_data` tells apart.
 KINDS = ("builtin", "store", "peaks", "images", "sequences")
@@ -89,7 +88,7 @@ def load_data(
         seed: seed for simulated data and shuffled negatives.
         data_dir: where a named data set's files are (for those read from disk).
         negatives: for positives-only data: ``"shuffle"``, a number of shuffled copies, ``"gc"``
-            (BED peaks only) or ``"none"``; see :func:`seqcnn.negatives.parse_negatives`.
+            (BED peaks only) or ``"none"``; see :func:`parse_negatives`.
         negatives_file: a file of negative sequences for a positives-only ``data``.
         genome: a genome FASTA; ``data`` is then a BED file of peaks (see :func:`peak_bundle`).
         width: window width around each peak (BED input).
@@ -147,6 +146,36 @@ def _test_set(train: LabelledSet, test: str | Path, test_labels: str | Path | No
     return to_labelled(read_sequences(test, test_labels), fit=fit, length=target, min_classes=1)
 
 
+def parse_negatives(value: str | int | None) -> tuple[str, int]:
+    """Read a ``--negatives`` value: ``auto`` (None), ``shuffle``, ``gc``, ``none`` or a count.
+
+    ``shuffle`` is one shuffled copy per positive (as DeepBind); ``auto`` is
+    :data:`DEFAULT_COPIES` copies.
+
+    Returns:
+        ``(method, copies)`` with method ``"auto"``, ``"shuffle"``, ``"gc"`` or ``"none"``.
+
+    Raises:
+        InputError: for another value.
+    """
+    text = "auto" if value is None else str(value).strip().lower()
+    if text == "auto":
+        return text, DEFAULT_COPIES
+    if text in ("shuffle", "gc", "none"):
+        return text, 1
+    if text.isdigit() and int(text) >= 1:
+        return "shuffle", int(text)
+    raise InputError(
+        "--negatives must be 'shuffle', 'gc', 'none' or a number of shuffled copies per positive (1, 2, ...), but "
+        f"got {value!r}"
+    )
+
+
+def positives_only(labels: np.ndarray | None) -> bool:
+    """True when there are no labels, or every label is 1."""
+    return labels is None or (len(labels) > 0 and bool(np.all(labels == 1)))
+
+
 def training_set(
     records,
     *,
@@ -165,7 +194,7 @@ def training_set(
 
     Args:
         records: :class:`seqcnn.io.Records` of the training file.
-        negatives: see :func:`seqcnn.negatives.parse_negatives`; ``"gc"`` needs a genome (BED input) and is
+        negatives: see :func:`parse_negatives`; ``"gc"`` needs a genome (BED input) and is
             refused here.
         negatives_file: a sequence file of negatives (any format :func:`read_sequences` reads).
         fit: length handling (see :func:`seqcnn.sequence.encode_batch`).
@@ -187,6 +216,9 @@ def training_set(
         raise InputError("--negatives gc draws GC-matched windows from a genome; it needs BED input with --genome")
     if records.labels is None:
         records.labels = np.ones(len(records))
+    # negatives compiles its shuffle with numba (about a second): only for positives-only data
+    from seqcnn.negatives import shuffled_negatives
+
     pos = to_labelled(records, fit=fit, length=length, min_classes=1)
     if negatives_file is not None:
         neg = _negatives_from_file(negatives_file, pos.x.shape[1], fit)
@@ -271,6 +303,9 @@ def _other_chroms(genome, test_chroms: Sequence[str]) -> list[str]:
 
 
 def _peak_negatives(pos, method: str, copies: int, genome, peaks, chroms, seed: int):
+    # negatives compiles its shuffle with numba (about a second): only for positives-only data
+    from seqcnn.negatives import gc_matched_background, shuffled_negatives
+
     if method != "gc":
         neg = shuffled_negatives(pos, copies, seed)
         return neg, []  # shuffles sit where their peaks are: the peaks' own check covers them
@@ -311,6 +346,9 @@ def warn_shared(bundle: DataBundle, test_file: str | Path | None) -> int:
     """Warn on stderr when test sequences also occur in the training data; returns the count."""
     if bundle.test is None or bundle.train.kind != "sequence":
         return 0
+    # negatives imports numba (about a second): only when there is a separate test set
+    from seqcnn.negatives import shared_sequences
+
     shared = shared_sequences(bundle.train.x, bundle.test.x)
     if shared:
         print(

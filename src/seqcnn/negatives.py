@@ -22,12 +22,6 @@ from seqcnn.errors import InputError
 from seqcnn.io.bed import overlaps_any
 from seqcnn.sequence import gc_fraction
 
-#: Shuffled copies per positive when the user does not say (``--negatives`` unset). Two measured
-#: better than DeepBind's one on ENCODE ARID3A, and four better than two with the default model
-#: on the ten ENCODE experiments (median test AUROC 0.9756/0.9760 against 0.9754/0.9720 over two
-#: seeds; BENCHMARKS.md, ENCODE).
-DEFAULT_COPIES = 4
-
 #: Letters of the shuffle's graph: A, C, G, T, N and padding (see :mod:`seqcnn.sequence`).
 _LETTERS = 6
 
@@ -145,36 +139,6 @@ def dinucleotide_counts(codes: np.ndarray) -> np.ndarray:
     offset = np.arange(codes.shape[0])[:, None] * _LETTERS * _LETTERS
     flat = np.bincount((pairs + offset).ravel(), minlength=codes.shape[0] * _LETTERS * _LETTERS)
     return flat.reshape(codes.shape[0], _LETTERS, _LETTERS)
-
-
-def parse_negatives(value: str | int | None) -> tuple[str, int]:
-    """Read a ``--negatives`` value: ``auto`` (None), ``shuffle``, ``gc``, ``none`` or a count.
-
-    ``shuffle`` is one shuffled copy per positive (as DeepBind); ``auto`` is
-    :data:`DEFAULT_COPIES` copies.
-
-    Returns:
-        ``(method, copies)`` with method ``"auto"``, ``"shuffle"``, ``"gc"`` or ``"none"``.
-
-    Raises:
-        InputError: for another value.
-    """
-    text = "auto" if value is None else str(value).strip().lower()
-    if text == "auto":
-        return text, DEFAULT_COPIES
-    if text in ("shuffle", "gc", "none"):
-        return text, 1
-    if text.isdigit() and int(text) >= 1:
-        return "shuffle", int(text)
-    raise InputError(
-        "--negatives must be 'shuffle', 'gc', 'none' or a number of shuffled copies per positive (1, 2, ...), but "
-        f"got {value!r}"
-    )
-
-
-def positives_only(labels: np.ndarray | None) -> bool:
-    """True when there are no labels, or every label is 1."""
-    return labels is None or (len(labels) > 0 and bool(np.all(labels == 1)))
 
 
 def shuffled_negatives(pos, copies: int = 1, seed: int = 0):

@@ -35,7 +35,7 @@ def prepare(inputs: list[str | Path], out: str | Path, *, labels: str | Path | N
         labels: a label file for a single sequence input.
         fit: length handling (see :func:`seqcnn.sequence.encode_batch`).
         length: the sequence length (default: the first sequence's).
-        negatives: for positives-only input (see :func:`seqcnn.negatives.parse_negatives`).
+        negatives: for positives-only input (see :func:`seqcnn.loading.parse_negatives`).
         genome: a genome FASTA for BED inputs.
         width: window width for BED inputs.
         summit_column: 1-based BED column with the summit offset.
