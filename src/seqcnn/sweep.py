@@ -38,7 +38,7 @@ from seqcnn.models import zoo
 from seqcnn.models.lookup import is_spec_file
 from seqcnn.models.spec import ModelSpec
 from seqcnn.report.plots import _pyplot, save_figure
-from seqcnn.report.references import ZENG2016_MEDIAN_AUROC
+from seqcnn.report.references import ZENG2016_MEDIAN_AUROC, zeng_name
 
 RESULT_COLUMNS = ("experiment", "model", "auroc", "auprc", "accuracy", "epochs", "seconds", "params")
 
@@ -418,12 +418,6 @@ def write_outputs(out: Path, rows: list[dict], models: list[str]) -> None:
     atomic_write_text(out / "summary.md", summary_markdown(by_model))
 
 
-def reference_name(model: str) -> str | None:
-    """The Zeng et al. name of a model label (``zeng2016-1layer_128motif`` -> ``1layer_128motif``)."""
-    key = model.split("-", 1)[1] if model.startswith("zeng2016") and "-" in model else model
-    return key if key in ZENG2016_MEDIAN_AUROC else None
-
-
 def summary_markdown(by_model: dict[str, list[dict]]) -> str:
     """Per-model medians (best first) beside Zeng et al.'s, with training throughput and the ranking check."""
     stats = []
@@ -450,7 +444,7 @@ def summary_markdown(by_model: dict[str, list[dict]]) -> str:
         "|---|---|---|---|---|---|",
     ]
     for model, median, n, params, speed in stats:
-        ref = reference_name(model)
+        ref = zeng_name(model)
         lines.append(
             f"| {model} | {median:.3f} | {n} | {params:,} | {speed:,.0f} | "
             f"{ZENG2016_MEDIAN_AUROC[ref] if ref else '-'} |"
@@ -461,7 +455,7 @@ def summary_markdown(by_model: dict[str, list[dict]]) -> str:
 
 def ranking_note(medians: list[tuple[str, float]]) -> str:
     """Whether the models' order by median agrees with Zeng et al. (Spearman rho, best and worst)."""
-    pairs = [(reference_name(m), med) for m, med in medians if reference_name(m)]
+    pairs = [(zeng_name(m), med) for m, med in medians if zeng_name(m)]
     if len(pairs) < 2:
         return "Fewer than two models have a published median; no ranking comparison."
     # scipy is slow to import: only for the ranking check

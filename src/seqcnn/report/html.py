@@ -27,7 +27,7 @@ from seqcnn.files import atomic_write_text
 from seqcnn.models.spec import ModelSpec
 from seqcnn.models.summary import summary_rows
 from seqcnn.report.plots import plot_calibration
-from seqcnn.report.references import ZENG2016_MEDIAN_AUROC
+from seqcnn.report.references import ZENG2016_MEDIAN_AUROC, zeng_name
 from seqcnn.sequence import encode, gc_content
 
 MAX_SALIENCY = 4  # saliency maps shown; the rest stay in plots/saliency/
@@ -382,10 +382,8 @@ def read_sweep_results(path: str | Path) -> list[dict]:
 
 def reference_auroc(model: str) -> float | None:
     """Zeng et al. 2016's median AUROC for a model name like ``1layer`` or ``zeng-1layer``."""
-    key = model.lower().replace("-", "_")
-    for prefix in ("zeng2016_", "zeng_"):
-        key = key.removeprefix(prefix)
-    return ZENG2016_MEDIAN_AUROC.get(key)
+    name = zeng_name(model)
+    return ZENG2016_MEDIAN_AUROC[name] if name else None
 
 
 def model_medians(results: list[dict]) -> list[dict]:
