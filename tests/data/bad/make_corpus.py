@@ -208,12 +208,66 @@ def motifs() -> None:
     case("meme_protein.meme", "MEME version 4\n\nALPHABET= ACDEFGHIKLMNPQRSTVWY\n", "read_meme", r"meme_protein\.meme, line 3: alphabet 'ACDEFGHIKLMNPQRSTVWY' is not supported")
 
 
+def variant_files() -> None:
+    """VCFs and variant tables for ``seqcnn variants`` on genome.fa (chr1, 3,000 bp) with a 50 bp DNA model."""
+    import json
+
+    import pysam
+    import torch
+    from safetensors.torch import save
+
+    from seqcnn.models.network import build_model
+    from seqcnn.models.spec import ModelSpec
+
+    torch.manual_seed(1)
+    net = build_model(ModelSpec.from_obj(json.loads(PRIMER_SPEC)), (4, 50))
+    run_folder("variants_run", {"model.json": '{"input_shape": [4, 50], "spec": ' + PRIMER_SPEC + "}",
+                                "model.safetensors": save({k: v.contiguous() for k, v in net.state_dict().items()}),
+                                "config.json": '{"predict": {"rc_average": true}}'}, "", command="")
+    CASES.pop()  # a helper for the cases below, not a case
+    chrom = "".join(line for line in (HERE / "genome.fa").read_text().splitlines()[1:])
+    head = "##fileformat=VCFv4.2\n##contig=<ID=chr1,length=3000>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+
+    def rec(pos: int, alt: str = "", ref: str | None = None, chrom_name: str = "chr1") -> str:
+        ref = ref or chrom[pos - 1]
+        alt = alt or "ACGT"[("ACGT".index(ref) + 1) % 4]
+        return f"{chrom_name}\t{pos}\t.\t{ref}\t{alt}\t.\t.\t.\n"
+
+    command = "variants variants_run --vcf {file} --genome genome.fa -o {out}"
+    case("vcf_no_header.vcf", rec(1500), command, r"vcf_no_header\.vcf: not a VCF file; expected '##fileformat=VCF\.\.\.' header lines")
+    case("vcf_bad_position.vcf", head + rec(1500) + "chr1\tabc\t.\tA\tG\t.\t.\t.\n", command,
+         r"vcf_bad_position\.vcf, line 5: cannot parse the VCF record .*whole-number POS")
+    case("vcf_missing_contig.vcf", head.replace("#CHROM", "##contig=<ID=chr7>\n#CHROM") + rec(1500) + rec(100, "A", "C", "chr7"), command,
+         r"vcf_missing_contig\.vcf: contig 'chr7' is not in the genome genome\.fa \(1 contig\(s\) missing; the genome has chr1\)")
+    wrong = "ACGT"[("ACGT".index(chrom[1499]) + 2) % 4]
+    case("vcf_ref_mismatch.vcf", head + rec(1000) + rec(1500, "A" if wrong != "A" else "C", wrong), command + " --strict-ref",
+         rf"vcf_ref_mismatch\.vcf, line 5: chr1:1500 {wrong}>.: REF {wrong} does not match the genome genome\.fa, which has {chrom[1499]}")
+    case("vcf_off_chromosome.vcf", head + rec(1000) + rec(2990), command + " --strict",
+         r"vcf_off_chromosome\.vcf, line 5: chr1:2990 .>.: the 50 bp window chr1:2965-3014 runs off the chromosome \(length 3000\)")
+    case("vcf_nothing_scorable.vcf", head + rec(1000, "<DEL>") + rec(1200, "*"), command,
+         r"vcf_nothing_scorable\.vcf: no variant could be scored; skipped 1 symbolic ALT \(first: vcf_nothing_scorable\.vcf, line 4")
+    (HERE / "plain.vcf").write_text(head + "".join(rec(p) for p in range(200, 2800, 50)))
+    pysam.tabix_compress(str(HERE / "plain.vcf"), str(HERE / "full.vcf.gz"), force=True)
+    (HERE / "plain.vcf").unlink()
+    case("vcf_truncated.vcf.gz", (HERE / "full.vcf.gz").read_bytes()[:300], command, r"vcf_truncated\.vcf\.gz")
+    (HERE / "full.vcf.gz").unlink()
+    table = "variants variants_run --variants {file} --genome genome.fa -o {out}"
+    case("variants_too_few_fields.tsv", "chrom\tpos\tref\talt\n" + "chr1\t100\tA\n", table,
+         r"variants_too_few_fields\.tsv, line 2: 3 fields, expected chrom pos ref alt \[id\]")
+    case("variants_bad_position.tsv", f"chr1\t100\t{chrom[99]}\tA\nchr1\t-5\tA\tG\n", table,
+         r"variants_bad_position\.tsv, line 2: position '-5' is not a whole number >= 1")
+    # accepted, not errors (tests/test_variants.py): an unsorted VCF and one with alleles that are skipped and counted
+    (HERE / "vcf_unsorted.vcf").write_text(head + rec(2000) + rec(500) + rec(1500))
+    (HERE / "vcf_skipped_alleles.vcf").write_text(head + rec(1000, "<DEL>") + rec(1100, "*") + rec(1200, ".")
+                                                  + rec(1300, "A,C,G,T".replace(chrom[1299], "<INS>")) + rec(1400, "N", "R"))
+
+
 def main() -> None:
     for path in HERE.iterdir():
         if path.name not in ("make_corpus.py", "README.md"):
             shutil.rmtree(path) if path.is_dir() else path.unlink()
     make_valid_helpers()
-    for make in (sequences, tables, beds, images, specs, runs, motifs):
+    for make in (sequences, tables, beds, images, specs, runs, motifs, variant_files):
         make()
     lines = ["case\tcommand\terror"] + ["\t".join(row) for row in CASES]
     (HERE / "cases.tsv").write_text("\n".join(lines) + "\n")
