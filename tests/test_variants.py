@@ -40,7 +40,9 @@ def genome(tmp_path) -> tuple[Path, dict[str, str]]:
     chr1 = chr1[:300] + MOTIF + chr1[307:]
     chroms = {"chr1": chr1, "chr2": random_chrom(300, 2)}
     path = tmp_path / "genome.fa"
-    path.write_text("".join(f">{c}\n" + "\n".join(s[i : i + 60] for i in range(0, len(s), 60)) + "\n" for c, s in chroms.items()))
+    path.write_text(
+        "".join(f">{c}\n" + "\n".join(s[i : i + 60] for i in range(0, len(s), 60)) + "\n" for c, s in chroms.items())
+    )
     return path, chroms
 
 
@@ -76,8 +78,11 @@ def motif_weights(model) -> None:
 
 
 def deepbind_spec(filters: int = 4, kernel: int = 7, classes: int = 2) -> list:
-    return [{"Conv1D": {"filters": filters, "kernel_size": kernel, "activation": "relu"}}, {"GlobalMaxPooling1D": {}},
-            {"Dense": {"units": classes, "activation": "softmax"}}]
+    return [
+        {"Conv1D": {"filters": filters, "kernel_size": kernel, "activation": "relu"}},
+        {"GlobalMaxPooling1D": {}},
+        {"Dense": {"units": classes, "activation": "softmax"}},
+    ]
 
 
 @pytest.fixture
@@ -100,8 +105,12 @@ def test_multi_allelic_records_are_split_and_unscorable_alleles_counted():
     variants, skips = read_variants(CORPUS / "vcf_skipped_alleles.vcf", "vcf")
     assert [v.alt for v in variants] == [b for b in "ACGT" if b != variants[0].ref]
     assert {v.pos for v in variants} == {1300} and all(v.line == 7 for v in variants)
-    assert skips.counts == {"symbolic ALT": 2, "ALT '*' (spanning deletion)": 1, "missing ALT": 1,
-                            "allele with letters other than A, C, G, T, N": 1}
+    assert skips.counts == {
+        "symbolic ALT": 2,
+        "ALT '*' (spanning deletion)": 1,
+        "missing ALT": 1,
+        "allele with letters other than A, C, G, T, N": 1,
+    }
     assert skips.first["symbolic ALT"].endswith("line 4: chr1:1000 " + skips.first["symbolic ALT"].split()[-1])
     assert "<DEL>" in skips.first["symbolic ALT"]
 
@@ -125,7 +134,10 @@ def test_table_with_header_ids_and_comma_separated_alts(tmp_path):
     path.write_text("# my variants\nchrom\tpos\tref\talt\tid\nchr1\t12\tA\tC,G\tx1\nchr2 7 t a\n")
     variants, skips = read_variants(path, "table")
     assert [(v.chrom, v.pos, v.ref, v.alt, v.id, v.line) for v in variants] == [
-        ("chr1", 12, "A", "C", "x1", 3), ("chr1", 12, "A", "G", "x1", 3), ("chr2", 7, "T", "A", ".", 4)]
+        ("chr1", 12, "A", "C", "x1", 3),
+        ("chr1", 12, "A", "G", "x1", 3),
+        ("chr2", 7, "T", "A", ".", 4),
+    ]
     assert skips.total() == 0
 
 
@@ -147,10 +159,12 @@ def windows_of(genome_path, rows, length=11, **kwargs):
 def test_windows_centre_the_ref_allele_and_keep_their_start_for_the_alt(genome):
     path, chroms = genome
     c = chroms["chr1"]
-    rows = [("chr1", 100, c[99], "A" if c[99] != "A" else "C"),  # SNV at 0-based 99
-            ("chr1", 100, c[99:102], "GGG"),  # MNV: centred on its middle base (0-based 100)
-            ("chr1", 100, c[99:103], c[99]),  # deletion of 3 bases after the anchor
-            ("chr1", 100, c[99], c[99] + "TT")]  # insertion of 2 bases after the anchor
+    rows = [
+        ("chr1", 100, c[99], "A" if c[99] != "A" else "C"),  # SNV at 0-based 99
+        ("chr1", 100, c[99:102], "GGG"),  # MNV: centred on its middle base (0-based 100)
+        ("chr1", 100, c[99:103], c[99]),  # deletion of 3 bases after the anchor
+        ("chr1", 100, c[99], c[99] + "TT"),
+    ]  # insertion of 2 bases after the anchor
     ref, alt, w, skips = windows_of(path, rows)
     assert skips.total() == 0
     assert ref[0] == c[94:105] and alt[0] == c[94:99] + rows[0][3] + c[100:105]
@@ -164,23 +178,34 @@ def test_ref_mismatch_is_skipped_counted_named_and_an_error_with_strict_ref(geno
     path, chroms = genome
     c = chroms["chr1"]
     wrong = "ACGT"[("ACGT".index(c[199]) + 1) % 4]
-    rows = [("chr1", 150, c[149], "N"), ("chr1", 200, wrong, c[199]), ("chr1", 250, wrong + "A", "G")]
-    ref, _, w, skips = windows_of(path, rows)
+    wrong_pair = "ACGT"[("ACGT".index(c[249]) + 1) % 4] + c[250]
+    rows = [("chr1", 150, c[149], "N"), ("chr1", 200, wrong, c[199]), ("chr1", 250, wrong_pair, "G")]
+    _, _, w, skips = windows_of(path, rows)
     assert [v.pos for v in w.variants] == [150]
     assert skips.counts == {"REF does not match the genome": 2}
-    assert skips.first["REF does not match the genome"] == f"v.vcf, line 2: chr1:200 {wrong}>{c[199]}, genome has {c[199]}"
-    with pytest.raises(InputError, match=rf"v.vcf, line 2: chr1:200 {wrong}>.: REF {wrong} does not match the genome .*which has {c[199]}"):
+    assert (
+        skips.first["REF does not match the genome"] == f"v.vcf, line 2: chr1:200 {wrong}>{c[199]}, genome has {c[199]}"
+    )
+    with pytest.raises(
+        InputError,
+        match=rf"v.vcf, line 2: chr1:200 {wrong}>.: REF {wrong} does not match the genome .*which has {c[199]}",
+    ):
         windows_of(path, rows, strict_ref=True)
 
 
 def test_windows_off_the_chromosome_are_skipped_or_an_error_with_strict(genome):
     path, chroms = genome
     c = chroms["chr2"]
-    rows = [("chr2", 3, c[2], "A" if c[2] != "A" else "C"), ("chr2", 296, c[295], "A" if c[295] != "A" else "C"),
-            ("chr2", 150, c[149], "A" if c[149] != "A" else "C")]
+    rows = [
+        ("chr2", 3, c[2], "A" if c[2] != "A" else "C"),
+        ("chr2", 296, c[295], "A" if c[295] != "A" else "C"),
+        ("chr2", 150, c[149], "A" if c[149] != "A" else "C"),
+    ]
     _, _, w, skips = windows_of(path, rows)
     assert [v.pos for v in w.variants] == [150] and skips.counts == {"window runs off the chromosome": 2}
-    with pytest.raises(InputError, match=r"line 1: chr2:3 .*the 11 bp window chr2:-2-8 runs off the chromosome \(length 300\)"):
+    with pytest.raises(
+        InputError, match=r"line 1: chr2:3 .*the 11 bp window chr2:-2-8 runs off the chromosome \(length 300\)"
+    ):
         windows_of(path, rows, strict=True)
 
 
@@ -191,7 +216,9 @@ def test_contigs_differing_by_chr_are_mapped_and_others_refused(genome):
     g = Genome(genome[0])
     assert map_contigs(["1", "2", "1"], g, "v.vcf") == {"1": "chr1", "2": "chr2"}
     assert map_contigs(["chr1"], g, "v.vcf") == {}
-    with pytest.raises(InputError, match=r"v.vcf: contig '3' is not in the genome .*1 contig\(s\) missing; the genome has chr1, chr2\)"):
+    with pytest.raises(
+        InputError, match=r"v.vcf: contig '3' is not in the genome .*1 contig\(s\) missing; the genome has chr1, chr2\)"
+    ):
         map_contigs(["1", "3"], g, "v.vcf")
     assert map_contigs(["1", "3"], g, "v.vcf", skip_missing=True) == {"1": "chr1"}
 
@@ -225,8 +252,12 @@ def test_scores_are_the_log_odds_of_what_predict_reports(tmp_path):
     from seqcnn.checkpoint import load_model
     from seqcnn.variants import Scorer
 
-    spec = [{"Conv1D": {"filters": 8, "kernel_size": 5, "activation": "relu"}}, {"MaxPooling1D": {"pool_size": 2}}, {"Flatten": {}},
-            {"Dense": {"units": 2, "activation": "softmax"}}]
+    spec = [
+        {"Conv1D": {"filters": 8, "kernel_size": 5, "activation": "relu"}},
+        {"MaxPooling1D": {"pool_size": 2}},
+        {"Flatten": {}},
+        {"Dense": {"units": 2, "activation": "softmax"}},
+    ]
     model = load_model(save_run(tmp_path / "r", spec, 20, True, seed=5))
     codes = np.random.default_rng(1).integers(0, 4, (12, 20)).astype(np.uint8)
     scorer = Scorer(model, rc_average=True)
@@ -242,11 +273,17 @@ def test_multi_class_scores_the_last_class_unless_told(tmp_path):
     model = load_model(save_run(tmp_path / "r", deepbind_spec(classes=3), 20, False, seed=2))
     codes = np.random.default_rng(2).integers(0, 4, (5, 20)).astype(np.uint8)
     with torch.no_grad():
-        p = torch.softmax(model(torch.from_numpy(np.moveaxis(np.eye(4, dtype=np.float32)[codes], 2, 1))), 1).double().numpy()
+        p = (
+            torch.softmax(model(torch.from_numpy(np.moveaxis(np.eye(4, dtype=np.float32)[codes], 2, 1))), 1)
+            .double()
+            .numpy()
+        )
     for target, column in ((None, 2), (0, 0)):
         scorer = Scorer(model, target=target)
         assert scorer.tasks == [column] and f"class {column}" in scorer.describe()
-        np.testing.assert_allclose(scorer.score(codes, codes)[0][:, 0], np.log(p[:, column] / (1 - p[:, column])), atol=1e-4)
+        np.testing.assert_allclose(
+            scorer.score(codes, codes)[0][:, 0], np.log(p[:, column] / (1 - p[:, column])), atol=1e-4
+        )
     with pytest.raises(InputError, match=r"--target-class must be in 0..2 .*got 3"):
         Scorer(model, target=3)
 
@@ -257,12 +294,16 @@ def test_multi_class_scores_the_last_class_unless_told(tmp_path):
 def test_cli_scores_site_variants_below_background_and_never_a_ref_mismatch(cli, tmp_path, genome, motif_run):
     path, chroms = genome
     c = chroms["chr1"]
-    other = lambda b: "A" if b != "A" else "C"  # noqa: E731
-    rows = [f"chr1\t303\tsite\t{c[302]}\t{other(c[302])}\t.\t.\t.",  # inside the motif (1-based 301..307)
-            f"chr1\t100\tfar\t{c[99]}\t{','.join(b for b in 'ACGT' if b != c[99])[:3]}\t.\t.\t.",  # multi-allelic
-            f"chr1\t320\tmismatch\t{other(c[319])}\t{c[319]}\t.\t.\t.",
-            "chr1\t250\tsv\tA\t<DEL>\t.\t.\t."]
-    code, out, err = cli("variants", motif_run, "--vcf", vcf(tmp_path, rows), "--genome", path, "-o", tmp_path / "s.tsv", "--top", "2")
+    other = lambda b: "A" if b != "A" else "C"
+    rows = [
+        f"chr1\t303\tsite\t{c[302]}\t{other(c[302])}\t.\t.\t.",  # inside the motif (1-based 301..307)
+        f"chr1\t100\tfar\t{c[99]}\t{','.join(b for b in 'ACGT' if b != c[99])[:3]}\t.\t.\t.",  # multi-allelic
+        f"chr1\t320\tmismatch\t{other(c[319])}\t{c[319]}\t.\t.\t.",
+        "chr1\t250\tsv\tA\t<DEL>\t.\t.\t.",
+    ]
+    code, out, err = cli(
+        "variants", motif_run, "--vcf", vcf(tmp_path, rows), "--genome", path, "-o", tmp_path / "s.tsv", "--top", "2"
+    )
     assert code == 0, err
     lines = (tmp_path / "s.tsv").read_text().splitlines()
     assert lines[0].split("\t") == ["chrom", "pos", "id", "ref", "alt", "ref_score", "alt_score", "delta"]
@@ -287,21 +328,50 @@ def test_cli_maps_chr_prefixes_and_refuses_unknown_contigs(cli, tmp_path, genome
     c = chroms["chr1"]
     rows = [f"1\t200\t.\t{c[199]}\t{'A' if c[199] != 'A' else 'C'}\t.\t.\t."]
     plain = HEAD.replace("ID=chr", "ID=")
-    code, out, _ = cli("variants", motif_run, "--vcf", vcf(tmp_path, rows, head=plain), "--genome", path, "-o", tmp_path / "s.tsv")
+    code, out, _ = cli(
+        "variants", motif_run, "--vcf", vcf(tmp_path, rows, head=plain), "--genome", path, "-o", tmp_path / "s.tsv"
+    )
     assert code == 0 and "mapped 1 -> chr1" in out
     assert (tmp_path / "s.tsv").read_text().splitlines()[1].startswith("1\t200\t")  # the file's own names are kept
-    code, _, err = cli("variants", motif_run, "--vcf", vcf(tmp_path, rows + ["chrUn_x\t5\t.\tA\tG\t.\t.\t."], "u.vcf", plain.replace("#CHROM", "##contig=<ID=chrUn_x>\n#CHROM")),
-                       "--genome", path, "-o", tmp_path / "u.tsv")
+    code, _, err = cli(
+        "variants",
+        motif_run,
+        "--vcf",
+        vcf(
+            tmp_path,
+            rows + ["chrUn_x\t5\t.\tA\tG\t.\t.\t."],
+            "u.vcf",
+            plain.replace("#CHROM", "##contig=<ID=chrUn_x>\n#CHROM"),
+        ),
+        "--genome",
+        path,
+        "-o",
+        tmp_path / "u.tsv",
+    )
     assert code == 2 and "contig 'chrUn_x' is not in the genome" in err and not (tmp_path / "u.tsv").exists()
 
 
 def test_cli_keeps_the_order_of_an_unsorted_vcf(cli, tmp_path):
     corpus = tmp_path / "bad"
     shutil.copytree(CORPUS, corpus)
-    code, out, err = cli("variants", corpus / "variants_run", "--vcf", corpus / "vcf_unsorted.vcf", "--genome", corpus / "genome.fa",
-                         "-o", tmp_path / "s.tsv", "--top", "0")
+    code, out, err = cli(
+        "variants",
+        corpus / "variants_run",
+        "--vcf",
+        corpus / "vcf_unsorted.vcf",
+        "--genome",
+        corpus / "genome.fa",
+        "-o",
+        tmp_path / "s.tsv",
+        "--top",
+        "0",
+    )
     assert code == 0, err
-    assert [line.split("\t")[1] for line in (tmp_path / "s.tsv").read_text().splitlines()[1:]] == ["2000", "500", "1500"]
+    assert [line.split("\t")[1] for line in (tmp_path / "s.tsv").read_text().splitlines()[1:]] == [
+        "2000",
+        "500",
+        "1500",
+    ]
     assert "skipped 0: none" in out and not (corpus / "variants_run" / "variants.json").exists()
 
 
@@ -310,7 +380,7 @@ def test_cli_table_input(cli, tmp_path, genome, motif_run):
     c = chroms["chr1"]
     table = tmp_path / "v.tsv"
     table.write_text(f"chr1\t304\t{c[303]}\t{'A' if c[303] != 'A' else 'C'}\tmy_snv\n")
-    code, out, err = cli("variants", motif_run, "--variants", table, "--genome", path, "--top", "0")
+    code, _, err = cli("variants", motif_run, "--variants", table, "--genome", path, "--top", "0")
     assert code == 0, err
     row = (motif_run / "variants.tsv").read_text().splitlines()[1].split("\t")
     assert row[2] == "my_snv" and float(row[7]) < -2

@@ -106,9 +106,11 @@ def map_contigs(chroms: list[str], genome: Genome, source: str | Path, skip_miss
     unmatched = [c for c in missing if not mapping[c]]
     if unmatched and not skip_missing:
         known = ", ".join(list(genome.lengths)[:5]) + (", ..." if len(genome.lengths) > 5 else "")
-        raise InputError(f"{source}: contig {unmatched[0]!r} is not in the genome {genome.path} "
-                         f"({len(unmatched)} contig(s) missing; the genome has {known}); "
-                         "use the genome the variants were called on, or --skip-missing-contigs")
+        raise InputError(
+            f"{source}: contig {unmatched[0]!r} is not in the genome {genome.path} "
+            f"({len(unmatched)} contig(s) missing; the genome has {known}); "
+            "use the genome the variants were called on, or --skip-missing-contigs"
+        )
     return {c: m for c, m in mapping.items() if m}
 
 
@@ -121,9 +123,17 @@ def _other_name(chrom: str, genome: Genome) -> str | None:
     return None
 
 
-def make_windows(variants: list[Variant], genome: Genome, length: int, skips: Skips, *,
-                 contig_map: dict[str, str] | None = None, strict_ref: bool = False, strict: bool = False,
-                 source: str | Path = "") -> Windows:
+def make_windows(
+    variants: list[Variant],
+    genome: Genome,
+    length: int,
+    skips: Skips,
+    *,
+    contig_map: dict[str, str] | None = None,
+    strict_ref: bool = False,
+    strict: bool = False,
+    source: str | Path = "",
+) -> Windows:
     """Reference and alternative windows of ``length`` bases around each variant (see the module).
 
     Variants whose REF differs from the genome, whose window leaves the chromosome, whose
@@ -146,8 +156,9 @@ def make_windows(variants: list[Variant], genome: Genome, length: int, skips: Sk
     return Windows(kept, _codes(ref_rows, length), _codes(alt_rows, length), np.array(starts, dtype=np.int64))
 
 
-def _window_pair(v: Variant, chrom: str, genome: Genome, length: int, skips: Skips, strict_ref: bool, strict: bool,
-                 source) -> tuple[bytes, bytes, int] | None:
+def _window_pair(
+    v: Variant, chrom: str, genome: Genome, length: int, skips: Skips, strict_ref: bool, strict: bool, source
+) -> tuple[bytes, bytes, int] | None:
     """(ref window, alt window, 0-based start) of one variant, or None when it is skipped."""
     where = f"{source}, line {v.line}: {v.label()}"
     size = genome.lengths.get(chrom)
@@ -162,7 +173,9 @@ def _window_pair(v: Variant, chrom: str, genome: Genome, length: int, skips: Ski
     end = start + length + max(0, len(v.ref) - len(v.alt))  # a deletion reads further right
     if start < 0 or end > size or first + len(v.ref) > size:
         if strict:
-            raise InputError(f"{where}: the {length} bp window {chrom}:{start + 1}-{end} runs off the chromosome (length {size})")
+            raise InputError(
+                f"{where}: the {length} bp window {chrom}:{start + 1}-{end} runs off the chromosome (length {size})"
+            )
         skips.add(OFF_CHROMOSOME, f"{where} ({chrom} has {size} bp)")
         return None
     region = genome.fasta[chrom][start:end].upper()
@@ -173,7 +186,7 @@ def _window_pair(v: Variant, chrom: str, genome: Genome, length: int, skips: Ski
             raise InputError(f"{where}: REF {v.ref} does not match the genome {genome.path}, which has {found}")
         skips.add(REF_MISMATCH, f"{where}, genome has {found}")
         return None
-    alt = (region[:offset] + v.alt + region[offset + len(v.ref):])[:length]
+    alt = (region[:offset] + v.alt + region[offset + len(v.ref) :])[:length]
     return region[:length].encode("latin-1"), alt.encode("latin-1"), start
 
 
@@ -209,8 +222,14 @@ class Scorer:
         InputError: for a target outside the model's outputs.
     """
 
-    def __init__(self, model: torch.nn.Module, rc_average: bool = False, target: int | None = None,
-                 batch_size: int = 4096, fast: bool = True):
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        rc_average: bool = False,
+        target: int | None = None,
+        batch_size: int = 4096,
+        fast: bool = True,
+    ):
         self.model = model.eval()
         self.rc_average, self.batch_size = rc_average, batch_size
         self.activation = getattr(model, "output_activation", None)
@@ -227,7 +246,9 @@ class Scorer:
 
     def _tasks(self, outputs: int, target: int | None) -> list[int]:
         if target is not None and not 0 <= target < max(outputs, 2 if self.activation == "sigmoid" else 1):
-            raise InputError(f"--target-class must be in 0..{max(outputs, 2) - 1} for this model ({outputs} outputs), got {target}")
+            raise InputError(
+                f"--target-class must be in 0..{max(outputs, 2) - 1} for this model ({outputs} outputs), got {target}"
+            )
         if self.activation == "softmax":
             return [outputs - 1 if target is None else target]
         if outputs == 1 and self.activation == "sigmoid":
@@ -241,7 +262,8 @@ class Scorer:
             return f"log-odds of class {self.tasks[0]} ({strands})"
         if self.activation == "sigmoid":
             return f"log-odds of output(s) {', '.join(map(str, self.tasks))} ({strands})"
-        return f"model output(s) {', '.join(map(str, self.tasks))} ({'mean of both strands' if self.rc_average else 'forward strand'})"
+        strands = "mean of both strands" if self.rc_average else "forward strand"
+        return f"model output(s) {', '.join(map(str, self.tasks))} ({strands})"
 
     @torch.inference_mode()
     def score(self, ref: np.ndarray, alt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -270,7 +292,9 @@ class Scorer:
         lo = np.where(changed.any(1), changed.argmax(1), 0).astype(np.int64)
         hi = np.where(changed.any(1), ref.shape[1] - changed[:, ::-1].argmax(1), 0).astype(np.int64)
         _set_numba_threads()
-        pooled_ref, pooled_alt = _pooled_pair(np.ascontiguousarray(ref), np.ascontiguousarray(alt), lo, hi, table, bias, relu)
+        pooled_ref, pooled_alt = _pooled_pair(
+            np.ascontiguousarray(ref), np.ascontiguousarray(alt), lo, hi, table, bias, relu
+        )
         rest, n = self.model.layers[2:], self.first[0].shape[2] // (2 if self.rc_average else 1)
         out: list[torch.Tensor | None] = []
         for pooled in (torch.from_numpy(pooled_ref), torch.from_numpy(pooled_alt)):
@@ -324,7 +348,9 @@ def _fast_first_layer(model: torch.nn.Module) -> tuple[torch.Tensor, torch.Tenso
     return weight, bias, conv.activation == "relu"
 
 
-def _strand_tables(weight: torch.Tensor, bias: torch.Tensor, relu: bool, rc_average: bool) -> tuple[np.ndarray, np.ndarray, bool]:
+def _strand_tables(
+    weight: torch.Tensor, bias: torch.Tensor, relu: bool, rc_average: bool
+) -> tuple[np.ndarray, np.ndarray, bool]:
     """Tap table ``(K, 6, F')``, bias ``(F',)`` and relu for the numba loop.
 
     With strand averaging the filters are doubled: the reverse complement of a window through a
@@ -405,9 +431,19 @@ def _compile_pooled_pair():
 # --- the whole job ----------------------------------------------------------------------------
 
 
-def score_variants(run: str | Path, genome: str | Path, *, vcf: str | Path | None = None, table: str | Path | None = None,
-                   target: int | None = None, batch_size: int = 4096, strict_ref: bool = False, strict: bool = False,
-                   skip_missing_contigs: bool = False, device: str | None = None) -> VariantScores:
+def score_variants(
+    run: str | Path,
+    genome: str | Path,
+    *,
+    vcf: str | Path | None = None,
+    table: str | Path | None = None,
+    target: int | None = None,
+    batch_size: int = 4096,
+    strict_ref: bool = False,
+    strict: bool = False,
+    skip_missing_contigs: bool = False,
+    device: str | None = None,
+) -> VariantScores:
     """Score every variant of a VCF or a table with a trained run (see the module for how).
 
     Args:
@@ -443,7 +479,9 @@ def score_variants(run: str | Path, genome: str | Path, *, vcf: str | Path | Non
     variants, skips = read_variants(source, "vcf" if vcf is not None else "table")
     ref_genome = Genome(genome)
     contig_map = map_contigs([v.chrom for v in variants], ref_genome, source, skip_missing_contigs)
-    windows = make_windows(variants, ref_genome, length, skips, contig_map=contig_map, strict_ref=strict_ref, strict=strict, source=source)
+    windows = make_windows(
+        variants, ref_genome, length, skips, contig_map=contig_map, strict_ref=strict_ref, strict=strict, source=source
+    )
     if not windows.variants:
         raise InputError(f"{source}: no variant could be scored; skipped {skips.summary()}")
     scorer = Scorer(model, rc_average=run_rc_average(run), target=target, batch_size=batch_size)
@@ -484,7 +522,8 @@ def write_scores(path: str | Path, result: VariantScores) -> Path:
 def summary_line(result: VariantScores, output: str | Path) -> str:
     """One line: how many scored, how many skipped and why, where the scores went."""
     n_scored = len(result.variants)
-    return f"scored {n_scored} variant allele(s); skipped {result.skips.total()}: {result.skips.summary()}; scores ({result.score_name}): {output}"
+    skipped = f"skipped {result.skips.total()}: {result.skips.summary()}"
+    return f"scored {n_scored} variant allele(s); {skipped}; scores ({result.score_name}): {output}"
 
 
 # --- the run's record of the top variants (for the report) -------------------------------------
@@ -493,8 +532,9 @@ def summary_line(result: VariantScores, output: str | Path) -> str:
 PLOT_FLANK = 20
 
 
-def write_top_variants(run: str | Path, result: VariantScores, output: str | Path, source: str | Path, genome: str | Path,
-                       top: int = 10) -> Path:
+def write_top_variants(
+    run: str | Path, result: VariantScores, output: str | Path, source: str | Path, genome: str | Path, top: int = 10
+) -> Path:
     """Write ``RUN/variants.json`` and ``RUN/plots/variants/*.png`` for the ``top`` variants by ``|delta|``.
 
     Each top variant gets its reference and alternative windows and their gradient x input
@@ -518,10 +558,19 @@ def write_top_variants(run: str | Path, result: VariantScores, output: str | Pat
     for name, codes in (("ref", w.ref[order]), ("alt", w.alt[order])):
         maps[name] = gradient_x_input(model, onehot(codes), target=target).sum(1) if len(order) else np.zeros((0, 0))
     rows = [_top_row(run, result, int(i), rank, maps["ref"][rank], maps["alt"][rank]) for rank, i in enumerate(order)]
-    info = {"source": str(source), "genome": str(genome), "scores": str(output), "score": result.score_name,
-            "tasks": result.tasks, "n_scored": len(result.variants), "skipped": dict(result.skips.counts),
-            "first_skipped": result.skips.first, "contig_map": result.contig_map,
-            "attribution": "gradient x input of the first task's score, forward strand, at the observed base", "top": rows}
+    info = {
+        "source": str(source),
+        "genome": str(genome),
+        "scores": str(output),
+        "score": result.score_name,
+        "tasks": result.tasks,
+        "n_scored": len(result.variants),
+        "skipped": dict(result.skips.counts),
+        "first_skipped": result.skips.first,
+        "contig_map": result.contig_map,
+        "attribution": "gradient x input of the first task's score, forward strand, at the observed base",
+        "top": rows,
+    }
     atomic_write_json(run / "variants.json", info)
     return run / "variants.json"
 
@@ -542,22 +591,52 @@ def _top_row(run: Path, result: VariantScores, i: int, rank: int, ref_map: np.nd
     v, w = result.variants[i], result.windows
     offset = v.pos - 1 - int(w.start[i])
     name = f"{rank + 1:02d}_{_safe(v.chrom)}_{v.pos}_{_safe(v.ref)[:10]}_{_safe(v.alt)[:10]}.png"
-    plot = plot_variant(run / "plots" / "variants" / name, w.ref[i], w.alt[i], ref_map, alt_map, offset, v,
-                        float(result.ref_score[i, 0]), float(result.alt_score[i, 0]))
-    return {"rank": rank + 1, "chrom": v.chrom, "pos": v.pos, "id": v.id, "ref": v.ref, "alt": v.alt,
-            "ref_score": float(result.ref_score[i, 0]), "alt_score": float(result.alt_score[i, 0]),
-            "delta": float(result.delta[i, 0]), "window_start": int(w.start[i]) + 1, "variant_offset": offset,
-            "ref_sequence": decode(w.ref[i : i + 1])[0], "alt_sequence": decode(w.alt[i : i + 1])[0],
-            "ref_attribution": [round(float(x), 5) for x in ref_map], "alt_attribution": [round(float(x), 5) for x in alt_map],
-            "plot": str(plot.relative_to(run))}
+    plot = plot_variant(
+        run / "plots" / "variants" / name,
+        w.ref[i],
+        w.alt[i],
+        ref_map,
+        alt_map,
+        offset,
+        v,
+        float(result.ref_score[i, 0]),
+        float(result.alt_score[i, 0]),
+    )
+    return {
+        "rank": rank + 1,
+        "chrom": v.chrom,
+        "pos": v.pos,
+        "id": v.id,
+        "ref": v.ref,
+        "alt": v.alt,
+        "ref_score": float(result.ref_score[i, 0]),
+        "alt_score": float(result.alt_score[i, 0]),
+        "delta": float(result.delta[i, 0]),
+        "window_start": int(w.start[i]) + 1,
+        "variant_offset": offset,
+        "ref_sequence": decode(w.ref[i : i + 1])[0],
+        "alt_sequence": decode(w.alt[i : i + 1])[0],
+        "ref_attribution": [round(float(x), 5) for x in ref_map],
+        "alt_attribution": [round(float(x), 5) for x in alt_map],
+        "plot": str(plot.relative_to(run)),
+    }
 
 
 def _safe(text: str) -> str:
     return "".join(c if c.isalnum() or c in "-." else "_" for c in text)
 
 
-def plot_variant(path: Path, ref: np.ndarray, alt: np.ndarray, ref_map: np.ndarray, alt_map: np.ndarray, offset: int,
-                 variant: Variant, ref_score: float, alt_score: float) -> Path:
+def plot_variant(
+    path: Path,
+    ref: np.ndarray,
+    alt: np.ndarray,
+    ref_map: np.ndarray,
+    alt_map: np.ndarray,
+    offset: int,
+    variant: Variant,
+    ref_score: float,
+    alt_score: float,
+) -> Path:
     """Reference and alternative attribution logos ``PLOT_FLANK`` bases around the variant, one above the other."""
     from seqcnn.report.logos import draw_logo
     from seqcnn.report.plots import _pyplot, save_figure
@@ -566,11 +645,17 @@ def plot_variant(path: Path, ref: np.ndarray, alt: np.ndarray, ref_map: np.ndarr
     lo = max(0, offset - PLOT_FLANK)
     hi = min(len(ref), offset + max(len(variant.ref), len(variant.alt)) + PLOT_FLANK)
     fig, axes = plt.subplots(2, 1, figsize=(max(6.0, 0.16 * (hi - lo)), 3.2), sharex=True)
-    for ax, codes, values, label, score, width in ((axes[0], ref, ref_map, "reference", ref_score, len(variant.ref)),
-                                                    (axes[1], alt, alt_map, "alternative", alt_score, len(variant.alt))):
+    for ax, codes, values, label, score, width in (
+        (axes[0], ref, ref_map, "reference", ref_score, len(variant.ref)),
+        (axes[1], alt, alt_map, "alternative", alt_score, len(variant.alt)),
+    ):
         hot = onehot(codes[lo:hi])  # (4, W)
-        draw_logo(ax, hot * values[lo:hi][None, :], title=f"{label} {variant.ref if label == 'reference' else variant.alt}: score {score:.3g}",
-                  ylabel="grad x input")
+        draw_logo(
+            ax,
+            hot * values[lo:hi][None, :],
+            title=f"{label} {variant.ref if label == 'reference' else variant.alt}: score {score:.3g}",
+            ylabel="grad x input",
+        )
         ax.axvspan(offset - lo - 0.5, offset - lo + width - 0.5, color="#cccccc", alpha=0.4, zorder=0)
     low = min(a.get_ylim()[0] for a in axes)
     high = max(a.get_ylim()[1] for a in axes)

@@ -96,18 +96,24 @@ def read_vcf(path: str | Path) -> tuple[list[Variant], Skips]:
     try:
         handle = pysam.VariantFile(str(path))
     except (ValueError, OSError):
-        raise InputError(f"{path}: not a VCF file; expected '##fileformat=VCF...' header lines and a '#CHROM POS ID REF ALT' line "
-                         "before the records (for a plain table 'chrom pos ref alt [id]' use --variants)") from None
+        raise InputError(
+            f"{path}: not a VCF file; expected '##fileformat=VCF...' header lines and a '#CHROM POS ID REF ALT' line "
+            "before the records (for a plain table 'chrom pos ref alt [id]' use --variants)"
+        ) from None
     variants, skips = [], Skips()
     number = first_line
     try:
         with handle:
             for number, record in enumerate(handle, start=first_line):
-                _add_alleles(record.chrom, record.pos, record.id, record.ref, record.alts, number, path, variants, skips)
+                _add_alleles(
+                    record.chrom, record.pos, record.id, record.ref, record.alts, number, path, variants, skips
+                )
     except (ValueError, OSError) as exc:
         line = number + 1 if variants or skips.total() else first_line
-        raise InputError(f"{path}, line {line}: cannot parse the VCF record ({exc}); expected 8 or more tab-separated "
-                         "fields CHROM POS ID REF ALT QUAL FILTER INFO with a whole-number POS") from None
+        raise InputError(
+            f"{path}, line {line}: cannot parse the VCF record ({exc}); expected 8 or more tab-separated "
+            "fields CHROM POS ID REF ALT QUAL FILTER INFO with a whole-number POS"
+        ) from None
     return variants, skips
 
 
@@ -143,7 +149,10 @@ def read_table(path: str | Path) -> tuple[list[Variant], Skips]:
         if len(fields) < 4:
             raise InputError(f"{path}, line {number}: {len(fields)} fields, expected chrom pos ref alt [id]")
         if not fields[1].isdigit() or int(fields[1]) < 1:
-            raise InputError(f"{path}, line {number}: position {fields[1]!r} is not a whole number >= 1 (positions are 1-based, as in VCF)")
+            raise InputError(
+                f"{path}, line {number}: position {fields[1]!r} is not a whole number >= 1 "
+                "(positions are 1-based, as in VCF)"
+            )
         alts = None if fields[3] in (".", "") else tuple(fields[3].split(","))
         vid = fields[4] if len(fields) > 4 and fields[4] not in ("", ".") else None
         _add_alleles(fields[0], int(fields[1]), vid, fields[2], alts, number, path, variants, skips)
@@ -151,7 +160,11 @@ def read_table(path: str | Path) -> tuple[list[Variant], Skips]:
 
 
 def _is_header(fields: list[str]) -> bool:
-    return len(fields) >= 2 and fields[0].lower().lstrip("#") in ("chrom", "chr", "chromosome", "contig") and not fields[1].isdigit()
+    return (
+        len(fields) >= 2
+        and fields[0].lower().lstrip("#") in ("chrom", "chr", "chromosome", "contig")
+        and not fields[1].isdigit()
+    )
 
 
 def _add_alleles(chrom, pos, vid, ref, alts, line, path, variants: list[Variant], skips: Skips) -> None:
