@@ -384,3 +384,38 @@ def test_cli_table_input(cli, tmp_path, genome, motif_run):
     assert code == 0, err
     row = (motif_run / "variants.tsv").read_text().splitlines()[1].split("\t")
     assert row[2] == "my_snv" and float(row[7]) < -2
+
+
+def test_multi_task_runs_get_one_set_of_columns_per_task(tmp_path, genome):
+    from seqcnn.variants import score_variants, write_scores
+
+    spec = deepbind_spec(classes=3)
+    spec[-1]["Dense"]["activation"] = "sigmoid"  # three independent tasks
+    run = save_run(tmp_path / "r", spec, 21, True, seed=4)
+    path, chroms = genome
+    c = chroms["chr1"]
+    table = tmp_path / "v.tsv"
+    table.write_text(f"chr1\t200\t{c[199]}\t{'A' if c[199] != 'A' else 'C'}\n")
+    result = score_variants(run, path, table=table)
+    assert result.tasks == ["0", "1", "2"] and result.ref_score.shape == (1, 3)
+    header = write_scores(tmp_path / "s.tsv", result).read_text().splitlines()[0].split("\t")
+    assert header[5:] == [f"{n}_{t}" for t in "012" for n in ("ref_score", "alt_score", "delta")]
+    only = score_variants(run, path, table=table, target=1)
+    np.testing.assert_allclose(only.delta[:, 0], result.delta[:, 1])
+
+
+def test_a_run_that_is_not_a_dna_model_is_refused(tmp_path, genome):
+    from seqcnn.checkpoint import atomic_write_json, save_model
+    from seqcnn.models.network import build_model
+    from seqcnn.models.spec import ModelSpec
+    from seqcnn.variants import score_variants
+
+    spec = [{"Conv2D": {"filters": 2, "kernel_size": 3}}, {"Flatten": {}}, {"Dense": {"units": 2, "activation": "softmax"}}]
+    run = tmp_path / "img"
+    run.mkdir()
+    save_model(run, build_model(ModelSpec.from_obj(spec), (1, 8, 8)))
+    atomic_write_json(run / "config.json", {})
+    table = tmp_path / "v.tsv"
+    table.write_text("chr1\t200\tA\tC\n")
+    with pytest.raises(InputError, match=r"the model takes input of shape \(1, 8, 8\); variants need a DNA model"):
+        score_variants(run, genome[0], table=table)

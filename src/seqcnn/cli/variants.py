@@ -6,6 +6,8 @@ genome to the same length (indels shift the bases after them). Scores are the lo
 target class (both strands' mean probability when the run averages strands); delta = alt - ref.
 Multi-allelic records are split per ALT; symbolic ALTs (<DEL>), '*', missing ALTs, REFs that
 differ from the genome and windows off the chromosome are skipped and counted.
+The VCF need not be sorted: each record's window is fetched by its coordinates, and the scores
+keep the file's order.
 
 Writes the scores (TSV: chrom pos id ref alt ref_score alt_score delta) and, in the run folder,
 variants.json and plots/variants/ with attributions of the top variants.
