@@ -474,7 +474,7 @@ def score_variants(
     source = vcf if vcf is not None else table
     model = load_model(run)
     if device:
-        model = model.to(device)
+        model = model.to(_device(device))
     length = _window_length(model, run)
     variants, skips = read_variants(source, "vcf" if vcf is not None else "table")
     ref_genome = Genome(genome)
@@ -488,6 +488,20 @@ def score_variants(
     ref_score, alt_score = scorer.score(windows.ref, windows.alt)
     tasks = [""] if len(scorer.tasks) == 1 else [str(t) for t in scorer.tasks]
     return VariantScores(windows.variants, ref_score, alt_score, tasks, skips, contig_map, scorer.describe(), windows)
+
+
+def _device(name: str) -> torch.device:
+    """The torch device named by ``--device``.
+
+    Raises:
+        InputError: for an unknown name or a GPU that this machine does not have.
+    """
+    from seqcnn.training import resolve_device
+
+    dev = resolve_device(name)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise InputError(f"--device {name}: no CUDA GPU is available here; use --device cpu")
+    return dev
 
 
 def _window_length(model: torch.nn.Module, run: str | Path) -> int:
