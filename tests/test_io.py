@@ -83,3 +83,56 @@ def test_fasta_write_read_roundtrip(tmp_path):
     write_fasta(tmp_path / "o.fa", ids, seqs, width=7)
     rec = read_fasta(tmp_path / "o.fa")
     assert rec.ids == ids and rec.seqs == seqs
+
+
+# --- .npz as people ship them -------------------------------------------------------------------
+
+def test_npz_upper_case_keys_flat_rows_and_one_hot_labels(tmp_path):
+    import warnings
+
+    from seqcnn.io.images import read_npz
+
+    images = np.arange(4 * 6 * 5 * 1, dtype=np.uint8).reshape(4, 6, 5, 1)
+    classes = np.array([2, 0, 1, 2])
+    np.savez(tmp_path / "m.npz", X=images.reshape(4, 30), Y=np.eye(3)[classes])
+    with pytest.raises(InputError, match=r"\[X\]: images are flat rows of 30 values .*--input-shape H,W,C"):
+        read_npz(tmp_path / "m.npz")
+    with pytest.raises(InputError, match=r"--input-shape 5,5,1 holds 25 values, but each row has 30"):
+        read_npz(tmp_path / "m.npz", input_shape=(5, 5, 1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no third-party warning may reach the user
+        got = read_npz(tmp_path / "m.npz", input_shape=(6, 5, 1))
+    assert got.x.shape == (4, 1, 6, 5) and got.labels.tolist() == [2, 0, 1, 2]
+    np.testing.assert_allclose(got.x[:, 0], images[..., 0] / 255.0, rtol=1e-6)
+
+
+def test_npz_square_rows_get_a_hint_and_missing_keys_name_both_lists(tmp_path):
+    from seqcnn.io.images import read_npz
+
+    np.savez(tmp_path / "a.npz", Images=np.zeros((2, 784), dtype=np.uint8), Labels=np.array([0, 1]))
+    with pytest.raises(InputError, match=r"e\.g\. --input-shape 28,28,1"):
+        read_npz(tmp_path / "a.npz")
+    np.savez(tmp_path / "b.npz", pixels=np.zeros((2, 4, 4)), y=np.array([0, 1]))
+    with pytest.raises(InputError, match=r"b\.npz: no images array; expected one of the keys \['x', 'images'.*"
+                                         r"\(any case\); and for labels one of \['y', 'labels'.*found \['pixels', 'y'\]"):
+        read_npz(tmp_path / "b.npz")
+
+
+def test_npz_text_labels_keras_test_part_and_bad_one_hot(tmp_path):
+    from seqcnn.io.images import read_npz
+
+    x = np.zeros((4, 3, 3), dtype=np.uint8)
+    np.savez(tmp_path / "k.npz", x_train=x, y_train=np.array(["cat", "dog", "cat", "ant"]),
+             x_test=x[:2], y_test=np.array(["dog", "ant"]))
+    train = read_npz(tmp_path / "k.npz")
+    assert train.class_names == ["ant", "cat", "dog"] and train.labels.tolist() == [1, 2, 1, 0]
+    test = read_npz(tmp_path / "k.npz", part="test", classes=train.class_names)
+    assert test.x.shape == (2, 1, 3, 3) and test.labels.tolist() == [2, 0]
+    with pytest.raises(InputError, match=r"\[y_test\]: label 'dog' is not one of the classes ant, cat"):
+        read_npz(tmp_path / "k.npz", part="test", classes=["ant", "cat"])
+    np.savez(tmp_path / "h.npz", x=x, y=np.array([[1, 0], [1, 1], [0, 1], [1, 0]]))
+    with pytest.raises(InputError, match=r"h\.npz \[y\]: labels have shape \(4, 2\) but row 1 is not one-hot"):
+        read_npz(tmp_path / "h.npz")
+    np.savez(tmp_path / "i.npz", x=np.full((2, 3, 3), 300, dtype=np.int64), y=np.array([0, 1]))
+    with pytest.raises(InputError, match=r"integer images must lie in 0-255, found values from 300 to 300"):
+        read_npz(tmp_path / "i.npz")
