@@ -136,3 +136,35 @@ def test_npz_text_labels_keras_test_part_and_bad_one_hot(tmp_path):
     np.savez(tmp_path / "i.npz", x=np.full((2, 3, 3), 300, dtype=np.int64), y=np.array([0, 1]))
     with pytest.raises(InputError, match=r"integer images must lie in 0-255, found values from 300 to 300"):
         read_npz(tmp_path / "i.npz")
+
+
+# --- every column kept --------------------------------------------------------------------------
+
+def test_tables_keep_every_column_with_original_names(tmp_path):
+    from seqcnn.io.table import read_table
+
+    f = write(tmp_path / "t.tsv", "EventID\tSeq\tClass\t\tScore\nev1\tACGT\tEI\tx\t1.5\nev2\tTTTT\tN\t\t\n")
+    rec = read_table(f, legacy_labels=False)
+    assert rec.columns == {"EventID": ["ev1", "ev2"], "Class": ["EI", "N"], "column4": ["x", ""], "Score": ["1.5", ""]}
+    assert rec.id_column == "EventID" and rec.ids == ["ev1", "ev2"] and rec.labels is None
+    sub = rec.subset(np.array([1]))
+    assert sub.columns["Class"] == ["N"] and sub.where(0) == f'{f}, line 3 (record "ev2")'
+    with pytest.raises(InputError, match=r"line 1: column 3 is named 'label' like column 2"):
+        read_table(write(tmp_path / "d.csv", "sequence,Label,label\nACGT,1,0\n"), legacy_labels=False)
+
+
+def test_legacy_reading_is_unchanged_and_raw_reading_accepts_text(tmp_path):
+    f = write(tmp_path / "t.csv", "sequence,label\nACGT,EI\nTTTT,IE\n")
+    with pytest.raises(InputError, match="label 'EI' is not a number"):
+        read_sequences(f)
+    assert read_sequences(f, legacy_labels=False).columns == {"label": ["EI", "IE"]}
+
+
+def test_fasta_repeated_key_and_label_file_header_guess(tmp_path):
+    from seqcnn.io.labels import read_label_table
+
+    with pytest.raises(InputError, match=r'line 1 \(record "s1"\): key \'cell\' given twice'):
+        read_fasta(write(tmp_path / "a.fa", ">s1 cell=a cell=b\nACGT\n"), legacy_labels=False)
+    assert read_label_table(write(tmp_path / "h.txt", "class\nEI\nIE\nEI\n")) == {"class": ["EI", "IE", "EI"]}
+    assert read_label_table(write(tmp_path / "n.txt", "EI\nIE\nEI\n")) == {"label": ["EI", "IE", "EI"]}
+    assert read_label_table(write(tmp_path / "s.txt", "1 0\n0 1\n")) == {"label1": ["1", "0"], "label2": ["0", "1"]}

@@ -198,6 +198,7 @@ def test_several_numeric_targets_are_multitask_regression_with_missing_cells():
     ({"y": ["1", "", "1"], "z": ["0", "1", "1"]}, None, "target 'y' is 1 in every labelled record"),
     ({"y": ["EI", "IE", "N"], "z": ["0", "1", "1"]}, None, "target 'y' holds text"),
     ({"y": ["a", "b", "c", "a", "b", "c"]}, "binary", "--task binary needs 2 classes, target 'y' has 3"),
+    ({"y": ["1", "0", "1"], "z": ["0.5", "2.5", "1"]}, None, "targets 'y' are 0/1 but 'z' hold other numbers"),
 ])
 def test_values_that_do_not_fit_are_refused_naming_the_record(columns, task, message):
     with pytest.raises(InputError, match=message):

@@ -38,6 +38,7 @@ MISSING = frozenset({"", "na", "nan", "n/a", "null"})
 ID_NAMES = frozenset({
     "id", "name", "seqid", "seq_id", "sequence_id", "sequence_name", "eventid", "event_id", "foldid", "fold_id",
     "fold", "split", "chrom", "chr", "chromosome", "start", "end", "stop", "strand", "peak_id", "locus",
+    "chromstart", "chromend", "pos", "position", "index",
 })
 LABEL_NAMES = frozenset({"label", "labels", "bound", "y", "target", "class", "classes", "category"})
 # Two-class words whose positive class goes second (index 1), whatever the alphabet says.
@@ -352,8 +353,14 @@ def _infer_kind(src: str, columns: dict[str, list[str]]) -> str:
             shown = ", ".join(repr(v) for v in sorted(set(present))[:4])
             raise InputError(f"{src}: target {name!r} holds text ({shown}, ...); several targets must all be 0/1 "
                              "(multi-label) or all numbers (regression); pass one --target for a class column")
-    if all(_zero_one(_present(v)) for v in columns.values()):
+    bits = [name for name, values in columns.items() if _zero_one(_present(values))]
+    if len(bits) == len(columns):
         return "multilabel"
+    if bits:
+        others = [name for name in columns if name not in bits]
+        raise InputError(f"{src}: targets {', '.join(map(repr, bits))} are 0/1 but {', '.join(map(repr, others))} "
+                         "hold other numbers; pass --task regression to treat them all as measurements, or choose "
+                         "targets of one kind")
     return "regression"
 
 
