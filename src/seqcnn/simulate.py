@@ -1,7 +1,8 @@
 """Simulated data for every task kind, with JASPAR motifs planted in random DNA.
 
 Each generator returns :class:`seqcnn.io.Records` whose ``columns`` hold the targets as text,
-as a file read with every column kept would, so the same target and task code handles them:
+as a file read with every column kept would, and names them in ``label_columns`` (as a label
+file's), so the same target and task code handles them:
 
 - :func:`simulate_multiclass`: one class per motif plus a ``background`` class without any.
 - :func:`simulate_multilabel`: one 0/1 column per motif, each the presence of that motif.
@@ -23,9 +24,11 @@ from seqcnn.errors import InputError
 from seqcnn.io.records import Records
 
 LETTERS = np.frombuffer(b"ACGT", dtype=np.uint8)
-MULTICLASS_MOTIFS = ("CTCF", "GATA1", "REST")
-MULTILABEL_MOTIFS = ("CTCF", "GATA1", "FOXA1", "REST")
-REGRESSION_MOTIFS = ("GATA1", "FOXA1")
+# Long, information-rich motifs of different families (JASPAR 2024 information content 16-23
+# bits), so that a site is rarely mimicked by chance in random background.
+MULTICLASS_MOTIFS = ("CTCF", "REST", "TP53")
+MULTILABEL_MOTIFS = ("CTCF", "CEBPB", "HNF1A", "NR3C1")
+REGRESSION_MOTIFS = ("CEBPB", "TP53")
 BACKGROUND = "background"
 
 
@@ -131,7 +134,8 @@ def simulate_multilabel(n: int = 2000, length: int = 200, motifs: tuple[str, ...
     present = rng.random((n, len(planted))) < p  # (N, T)
     seqs = [_plant(length, [m for m, on in zip(planted, row) if on], rng) for row in present]
     columns = {m.name: ["1" if on else "0" for on in present[:, t]] for t, m in enumerate(planted)}
-    return Records(ids=[f"ml{i}" for i in range(n)], seqs=seqs, source="multilabel-sim", columns=columns)
+    return Records(ids=[f"ml{i}" for i in range(n)], seqs=seqs, source="multilabel-sim", columns=columns,
+                   label_columns=tuple(columns))
 
 
 def simulate_regression(n: int = 2000, length: int = 200, motifs: tuple[str, ...] = REGRESSION_MOTIFS,
