@@ -100,3 +100,12 @@ def test_task_metrics_dispatches_on_the_task():
     assert m["pearson"] == pytest.approx(1.0) and m["mse"] == 0.0
     binary = Task("binary", ("y",), ("no", "yes"), "negative first")
     assert "classes" not in task_metrics(binary, np.array([0, 1]), np.array([[0.8, 0.2], [0.1, 0.9]]))
+
+
+def test_metrics_and_targets_do_not_import_scikit_learn():
+    import subprocess
+    import sys
+
+    code = "import sys, seqcnn.metrics, seqcnn.targets, seqcnn.leakage; print('sklearn' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
