@@ -278,3 +278,19 @@ def test_bad_target_inputs_give_one_line_naming_the_file(name, command, pattern,
         prepare_targets(rec, option.get("--target"), option.get("--task"))
     message = str(info.value)
     assert "\n" not in message and re.search(pattern, message), message
+
+
+def test_prediction_table_per_task():
+    from seqcnn.targets import positives_task, prediction_header, prediction_rows
+
+    binary = positives_task("Bound")
+    assert prediction_header(binary, True) == ["id", "label", "probability", "predicted"]
+    assert prediction_rows(binary, ["a"], np.array([[0.25, 0.75]]), np.array([0])) == ["a\t0\t0.75\t1"]
+    multi = Task("multiclass", ("Class",), ("EI", "IE", "N"), "name")
+    assert prediction_header(multi, False) == ["id", "p_EI", "p_IE", "p_N", "predicted"]
+    assert prediction_rows(multi, ["s"], np.array([[0.1, 0.7, 0.2]])) == ["s\t0.1\t0.7\t0.2\tIE"]
+    numbered = Task("multiclass", ("y",), ("0", "1", "2"), "numeric")
+    assert prediction_header(numbered, False)[1:4] == ["p0", "p1", "p2"]  # today's header for numbered classes
+    reg = Task("regression", ("a", "b"), loss="mse", mean=(0.0, 0.0), std=(1.0, 1.0))
+    assert prediction_header(reg, True) == ["id", "a", "b", "pred_a", "pred_b"]
+    assert prediction_rows(reg, ["r"], np.array([[1.5, 2.0]]), np.array([[1.0, np.nan]])) == ["r\t1\t\t1.5\t2"]
