@@ -165,6 +165,10 @@ def test_regression_inferred_standardised_and_round_trips_json():
     assert task.kind == "regression" and task.loss == "mse"
     assert task.mean[0] == pytest.approx(np.mean([float(v) for v in values]))
     assert Task.from_json(json.loads(json.dumps(task.to_json()))) == task
+    from seqcnn.errors import RunError
+
+    with pytest.raises(RunError, match=r"run/config\.json: unknown task loss 'hinge'"):
+        Task.from_json(task.to_json() | {"loss": "hinge"}, "run/config.json")
     many = [str(i) for i in range(30)] + ["0"]
     assert infer_task(records({"count": many}), ["count"]).kind == "regression"  # > 20 whole numbers
 

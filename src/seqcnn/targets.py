@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
-from seqcnn.errors import InputError
+from seqcnn.errors import InputError, RunError
 from seqcnn.io.labels import is_number
 from seqcnn.io.records import Records
 
@@ -108,12 +108,12 @@ class Task:
         """Rebuild a task from :meth:`to_json`'s dict.
 
         Raises:
-            InputError: for an unknown kind or loss, or missing fields, naming ``where``.
+            RunError: for an unknown kind or loss, or missing fields, naming ``where``.
         """
         if not isinstance(data, dict) or data.get("kind") not in TASK_KINDS or not data.get("targets"):
-            raise InputError(f"{where}: 'task' must be an object with a kind in {list(TASK_KINDS)} and targets")
+            raise RunError(f"{where}: 'task' must be an object with a kind in {list(TASK_KINDS)} and targets")
         if data.get("loss", "cross_entropy") not in ("cross_entropy", "bce", "mse", "poisson"):
-            raise InputError(f"{where}: unknown task loss {data.get('loss')!r}")
+            raise RunError(f"{where}: unknown task loss {data.get('loss')!r}")
         known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
         for key in ("targets", "classes", "mean", "std"):
             if known.get(key) is not None:
@@ -225,7 +225,7 @@ def choose_targets(records: Records, target: str | list[str] | tuple[str, ...] |
     roles = {name: column_role(name, values, records.id_column) for name, values in records.columns.items()}
     candidates = [n for n, (role, _) in roles.items() if role == "candidate"
                   or (role == "constant" and n.lower() in LABEL_NAMES)]
-    ignored = "; ".join(f"ignored {n!r} ({why})" for n, (role, why) in roles.items() if n not in candidates)
+    ignored = _ignored({n: why for n, (_, why) in roles.items() if n not in candidates})
     if len(candidates) > 1:
         raise InputError(f"{src}: {len(candidates)} columns could be labels: {', '.join(map(repr, candidates))}; "
                          "pass --target COLUMN (or several, comma-separated, for a multi-task model)")
@@ -233,6 +233,14 @@ def choose_targets(records: Records, target: str | list[str] | tuple[str, ...] |
         listed = f" ({ignored})" if ignored else ""
         return TargetChoice((), True, f"{src}: no label column, only sequences{listed}; every sequence is a positive")
     return _finish(records, tuple(candidates), "the only column that could be a label", ignored)
+
+
+def _ignored(reasons: dict[str, str]) -> str:
+    """``ignored 'FoldID', 'EventID' (an id's or position's name); 'Donor' (...)``, grouped by reason."""
+    groups: dict[str, list[str]] = {}
+    for name, why in reasons.items():
+        groups.setdefault(why, []).append(repr(name))
+    return ("ignored " + "; ".join(f"{', '.join(names)} ({why})" for why, names in groups.items())) if groups else ""
 
 
 def _resolve(src: str, columns: dict[str, list[str]], name: str) -> str:
