@@ -41,7 +41,8 @@ def test_binary_keeps_todays_keys_and_values():
     probs = np.stack([1 - p1, p1], axis=1)
     m = classification_metrics(y, probs)
     assert set(m) == {"accuracy", "auroc", "auprc", "confusion_matrix", "precision", "recall", "n"}
-    assert m["auroc"] == pytest.approx(roc_auc_score(y, p1)) and m["auprc"] == pytest.approx(average_precision_score(y, p1))
+    assert m["auroc"] == pytest.approx(roc_auc_score(y, p1))
+    assert m["auprc"] == pytest.approx(average_precision_score(y, p1))
     assert m["confusion_matrix"] == confusion_matrix(y, probs.argmax(1)).tolist()
 
 

@@ -130,7 +130,9 @@ def _multiclass_averages(labels: np.ndarray, probs: np.ndarray, names: list[str]
     per_pr = {name: auprc(labels == i, probs[:, i]) for i, name in enumerate(names)}
     scored = [v for v in per_roc.values() if v is not None]
     scored_pr = [per_pr[n] for n, v in per_roc.items() if v is not None]
-    how = MACRO_OVR if len(scored) == len(names) else f"{MACRO_OVR} over the {len(scored)} of {len(names)} classes present"
+    how = MACRO_OVR
+    if len(scored) < len(names):
+        how += f" over the {len(scored)} of {len(names)} classes present"
     return {
         "auroc": float(np.mean(scored)) if scored else None,
         "auprc": float(np.mean(scored_pr)) if scored_pr else None,
@@ -310,7 +312,8 @@ def format_metrics(m: dict) -> str:
     """A short human-readable line of the main metrics."""
     if "mse" in m:
         prefix = "mean " if "tasks" in m else ""
-        parts = [f"{prefix}{key} {m[key]:.4f}" for key in ("pearson", "spearman", "r2", "mse") if m.get(key) is not None]
+        keys = ("pearson", "spearman", "r2", "mse")
+        parts = [f"{prefix}{key} {m[key]:.4f}" for key in keys if m.get(key) is not None]
     else:
         prefix = "mean " if "tasks" in m else ""
         parts = [f"{prefix}accuracy {m['accuracy']:.4f}"] if m.get("accuracy") is not None else []

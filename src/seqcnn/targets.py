@@ -127,7 +127,8 @@ class Task:
         if self.classes is not None:
             order = {"numeric": "sorted as numbers", "name": "sorted by name",
                      "negative first": "negative class first"}[self.class_order or "name"]
-            return f"task: {self.kind} on {names}, {len(self.classes)} classes {order}: {', '.join(self.classes)} ({how})"
+            listed = ", ".join(self.classes)
+            return f"task: {self.kind} on {names}, {len(self.classes)} classes {order}: {listed} ({how})"
         loss = {"bce": "binary cross-entropy per target, missing cells masked",
                 "mse": "mean squared error on standardised targets, missing cells masked",
                 "poisson": "Poisson loss on counts, missing cells masked"}[self.loss]
@@ -415,7 +416,8 @@ def _check_members(records: Records, name: str, values: list[str], classes: list
     for cls, count in counts.items():
         if count == 1:
             i = keys.index(cls)
-            raise InputError(f"{records.where(i)}: class {cls!r} of target {name!r} has one member; each class needs at "
+            raise InputError(f"{records.where(i)}: class {cls!r} of target {name!r} has one member; "
+                             "each class needs at "
                              "least 2 (to train and to test on); drop it, or pass --task regression for a measurement")
 
 
@@ -429,7 +431,8 @@ def _multilabel_task(records: Records, columns: dict[str, list[str]]) -> Task:
         seen = {_bit(value) for value in _present(values)}
         if len(seen) < 2:
             only = "1" if 1.0 in seen else "0"
-            raise InputError(f"{src}: target {name!r} is {only} in every labelled record; a 0/1 target needs both values")
+            raise InputError(f"{src}: target {name!r} is {only} in every labelled record; "
+                             "a 0/1 target needs both values")
     return Task("multilabel", tuple(columns), loss="bce")
 
 
@@ -445,7 +448,8 @@ def _numbers(records: Records, name: str, values: list[str], poisson: bool) -> n
         if _is_missing(value):
             continue
         if not is_number(value):
-            raise InputError(f"{records.where(i)}: target {name!r} is {value!r}, not a number; regression needs numbers")
+            raise InputError(f"{records.where(i)}: target {name!r} is {value!r}, not a number; "
+                             "regression needs numbers")
         number = float(value)
         if not math.isfinite(number):
             raise InputError(f"{records.where(i)}: target {name!r} is {value!r}, not a finite number; "
@@ -559,7 +563,8 @@ def prepare_targets(records: Records, target: str | list[str] | None = None,
 
 # --- loss and outputs ------------------------------------------------------------------------
 
-def task_loss(task: Task, logits: "torch.Tensor", y: "torch.Tensor", mask: "torch.Tensor | None" = None) -> "torch.Tensor":
+def task_loss(task: Task, logits: "torch.Tensor", y: "torch.Tensor",
+              mask: "torch.Tensor | None" = None) -> "torch.Tensor":
     """The training loss of a batch: mean over the labelled cells.
 
     Args:

@@ -124,7 +124,8 @@ def read_npz(path: str | Path, input_shape: tuple[int, int, int] | None = None, 
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         arrays = _load_npz(path)
-        image_keys, label_keys = (NPZ_TEST_IMAGE_KEYS, NPZ_TEST_LABEL_KEYS) if part == "test" else (NPZ_IMAGE_KEYS, NPZ_LABEL_KEYS)
+        test = part == "test"
+        image_keys, label_keys = (NPZ_TEST_IMAGE_KEYS, NPZ_TEST_LABEL_KEYS) if test else (NPZ_IMAGE_KEYS, NPZ_LABEL_KEYS)
         x_key = _find_key(arrays, image_keys, path, "images", label_keys)
         y_key = _find_key(arrays, label_keys, path, "labels", image_keys)
         x = _channels_first(_unflatten(arrays[x_key], input_shape, f"{path} [{x_key}]"), f"{path} [{x_key}]")
@@ -218,7 +219,8 @@ def _one_hot(y: np.ndarray, where: str) -> np.ndarray:
     ones = (y == 1).sum(axis=1)
     bad = np.flatnonzero((ones != 1) | (((y != 0) & (y != 1)).any(axis=1)))
     if bad.size:
-        raise InputError(f"{where}: labels have shape {y.shape} but row {bad[0]} is not one-hot ({y[bad[0]][:10].tolist()}); "
+        row = y[bad[0]][:10].tolist()
+        raise InputError(f"{where}: labels have shape {y.shape} but row {bad[0]} is not one-hot ({row}); "
                          "expected class indices (N,) or rows with a single 1")
     return y.argmax(axis=1).astype(np.int64)
 
@@ -228,5 +230,6 @@ def _class_indices(y: np.ndarray, n: int, where: str) -> np.ndarray:
     numeric = np.issubdtype(y.dtype, np.integer) or np.issubdtype(y.dtype, np.floating)
     if not numeric or (y < 0).any() or (y != np.round(y)).any() or np.isnan(y.astype(float)).any():
         low, high = (y.min(), y.max()) if numeric and y.size else ("?", "?")
-        raise InputError(f"{where}: labels must be class indices 0, 1, ...; found dtype {y.dtype}, values from {low} to {high}")
+        raise InputError(f"{where}: labels must be class indices 0, 1, ...; "
+                         f"found dtype {y.dtype}, values from {low} to {high}")
     return y.astype(np.int64)

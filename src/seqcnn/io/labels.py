@@ -43,7 +43,8 @@ def is_number(text: str) -> bool:
     return True
 
 
-def read_label_table(path: str | Path, n_records: int | None = None, of: str | Path | None = None) -> dict[str, list[str]]:
+def read_label_table(path: str | Path, n_records: int | None = None,
+                     of: str | Path | None = None) -> dict[str, list[str]]:
     """Read a label file with one or more columns, with or without a header, as raw text.
 
     Columns are tab-separated, else comma-separated, else (when every line splits alike)
@@ -94,7 +95,8 @@ def _split_rows(path) -> list[list[str]]:
         rows = [[line.strip()] for _, line in lines]
     for (number, _), row in zip(lines, rows):
         if len(row) != len(rows[0]):
-            raise InputError(f"{path}, line {number}: {len(row)} columns, expected {len(rows[0])} as on line {lines[0][0]}")
+            raise InputError(f"{path}, line {number}: {len(row)} columns, "
+                             f"expected {len(rows[0])} as on line {lines[0][0]}")
     return rows
 
 

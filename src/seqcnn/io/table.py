@@ -107,7 +107,8 @@ def _parse_table(path, table: list[list[str]], legacy_labels: bool) -> Records:
     label_array = np.asarray(labels, dtype=np.float64) if label_col is not None else None
     columns = {names[i]: column for i, column in zip(kept, cells)}
     id_name = names[id_col] if id_col is not None else None
-    return Records(ids=ids, seqs=seqs, labels=label_array, source=str(path), lines=lines, columns=columns, id_column=id_name)
+    return Records(ids=ids, seqs=seqs, labels=label_array, source=str(path), lines=lines, columns=columns,
+                   id_column=id_name)
 
 
 def header_names(path, row: list[str]) -> list[str]:
