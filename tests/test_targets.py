@@ -105,6 +105,13 @@ def test_a_second_column_is_never_ignored_silently(tmp_path):
     assert choice.names == ("score",) and not choice.positives_only
 
 
+def test_label_named_columns_are_never_skipped():
+    tiny = records({"Class": ["EI", "IE", "N"]})  # one text per row, but named as a label
+    assert choose_targets(tiny).names == ("Class",)
+    with pytest.raises(InputError, match="target 'label' has no value in any of the 3 records"):
+        prepare_targets(records({"label": ["", "", "NA"]}))
+
+
 def test_all_missing_target_is_refused(tmp_path):
     rec = records({"a": ["1", "0", "1"], "b": ["", "NA", "nan"]})
     with pytest.raises(InputError, match=r"t\.csv: target 'b' has no value in any of the 3 records"):

@@ -224,8 +224,10 @@ def choose_targets(records: Records, target: str | list[str] | tuple[str, ...] |
     if records.label_columns:
         return _finish(records, tuple(records.label_columns), "every column of the label file", "")
     roles = {name: column_role(name, values, records.id_column) for name, values in records.columns.items()}
-    candidates = [n for n, (role, _) in roles.items() if role == "candidate"
-                  or (role == "constant" and n.lower() in LABEL_NAMES)]
+    # A column named like a label is always a candidate: constant (positives only), empty (refused
+    # as all-missing) or one text per row (too few rows to be ids) all need saying, never skipping.
+    named_id = {n for n in roles if n == records.id_column or n.lower() in ID_NAMES}
+    candidates = [n for n, (role, _) in roles.items() if role == "candidate" or (n not in named_id and label_like(n))]
     ignored = _ignored({n: why for n, (_, why) in roles.items() if n not in candidates})
     if len(candidates) > 1:
         raise InputError(f"{src}: {len(candidates)} columns could be labels: {', '.join(map(repr, candidates))}; "
@@ -234,6 +236,12 @@ def choose_targets(records: Records, target: str | list[str] | tuple[str, ...] |
         listed = f" ({ignored})" if ignored else ""
         return TargetChoice((), True, f"{src}: no label column, only sequences{listed}; every sequence is a positive")
     return _finish(records, tuple(candidates), "the only column that could be a label", ignored)
+
+
+def label_like(name: str) -> bool:
+    """True for a column named like a label (``label``, ``Bound``, ``y``, ``class``, ``label_b``, ...)."""
+    low = name.lower()
+    return low in LABEL_NAMES or low.startswith(("label", "target", "class"))
 
 
 def _ignored(reasons: dict[str, str]) -> str:
