@@ -27,6 +27,9 @@ PRIMER_SPEC = ('{"name": "primer", "layers": [{"Conv1D": {"filters": 32, "kernel
                '{"Dense": {"units": 2, "activation": "softmax"}}]}')
 
 CASES: list[tuple[str, str, str]] = []
+# Cases of target choice and task inference, checked through seqcnn.targets by tests/test_targets.py
+# (targets_cases.tsv) until `seqcnn train` reads every column; then they move to cases.tsv.
+TARGET_CASES: list[tuple[str, str, str]] = []
 
 
 def dna(n: int, length: int = 20) -> list[str]:
@@ -135,6 +138,10 @@ def images() -> None:
     np.savez(HERE / "images_out_of_range.npz", x=RNG.random((4, 8, 8)).astype(np.float32) * 5, y=np.array([0, 1, 0, 1]))
     case("images_out_of_range.npz", None, TRAIN, r"images_out_of_range\.npz \[x\]: float images must lie in \[0, 1\]")
     case("images_not_a_zip.npz", b"PK\x03\x04 this is not a zip archive", TRAIN, r"images_not_a_zip\.npz: not a readable \.npz file")
+    np.savez(HERE / "images_flat_rows.npz", X=np.zeros((4, 64), dtype=np.uint8), Y=np.eye(2)[[0, 1, 0, 1]])
+    case("images_flat_rows.npz", None, TRAIN, r"images_flat_rows\.npz \[X\]: images are flat rows of 64 values .*--input-shape 8,8,1")
+    np.savez(HERE / "images_bad_one_hot.npz", x=np.zeros((4, 8, 8), dtype=np.uint8), y=np.array([[1, 0], [1, 1], [0, 1], [1, 0]]))
+    case("images_bad_one_hot.npz", None, TRAIN, r"images_bad_one_hot\.npz \[y\]: labels have shape \(4, 2\) but row 1 is not one-hot")
     from PIL import Image
 
     folder = HERE / "images_mixed_sizes"
@@ -260,6 +267,36 @@ def variant_files() -> None:
     (HERE / "vcf_unsorted.vcf").write_text(head + rec(2000) + rec(500) + rec(1500))
     (HERE / "vcf_skipped_alleles.vcf").write_text(head + rec(1000, "<DEL>") + rec(1100, "*") + rec(1200, ".")
                                                   + rec(1300, "A,C,G,T".replace(chrom[1299], "<INS>")) + rec(1400, "N", "R"))
+def target_case(name: str, content: str, command: str, pattern: str) -> None:
+    (HERE / name).write_text(content)
+    TARGET_CASES.append((name, command, pattern))
+
+
+def targets() -> None:
+    """Target and task errors (no random numbers drawn: the other cases' files stay the same)."""
+    seqs = ["ACGTACGTAC", "TTGACCATGA", "GGGCCCAAAT", "CATCATCATG", "AGAGAGTCTC", "TTTTGGGGCA"]
+    splice = "Class,Donor,Sequence\n" + "".join(f"{c},d{i % 2},{s}\n" for i, (c, s) in enumerate(zip(["EI", "IE", "N"] * 2, seqs)))
+    target_case("table_unknown_target.csv", splice, "train {file} --target Label --epochs 1 --quiet --out {out}",
+                r"table_unknown_target\.csv: unknown target column 'Label'; the columns are: 'Class', 'Donor'")
+    target_case("table_ambiguous_target.csv", splice, TRAIN,
+                r"table_ambiguous_target\.csv: 2 columns could be labels: 'Class', 'Donor'; pass --target")
+    one = "sequence,label\n" + "".join(f"{s},{c}\n" for s, c in zip(seqs, ["a", "a", "b", "b", "a", "c"]))
+    target_case("table_one_member_class.csv", one, TRAIN,
+                r'table_one_member_class\.csv, line 7 \(record "row7"\): class \'c\' of target \'label\' has one member')
+    sparse = "sequence,a,b\n" + "".join(f"{s},{i % 2},\n" for i, s in enumerate(seqs))
+    target_case("table_all_missing_task.csv", sparse, "train {file} --target a,b --epochs 1 --quiet --out {out}",
+                r"table_all_missing_task\.csv: target 'b' has no value in any of the 6 records")
+    values = ["0.5", "1.25", "inf", "2.0", "3.5", "0.75"]
+    target_case("table_nonfinite_target.csv", "sequence,expr\n" + "".join(f"{s},{v}\n" for s, v in zip(seqs, values)), TRAIN,
+                r'table_nonfinite_target\.csv, line 4 \(record "row4"\): target \'expr\' is \'inf\', not a finite number')
+    target_case("labels_columns.tsv", "a\tb\n1\t0\n0\n1\t1\n0\t0\n1\t1\n0\t1\n",
+                "train good_lines.txt --labels {file} --epochs 1 --quiet --out {out}",
+                r"labels_columns\.tsv, line 3: 1 columns, expected 2 as on line 1")
+
+
+def write_manifest(name: str, cases: list[tuple[str, str, str]]) -> None:
+    lines = ["case\tcommand\terror"] + ["\t".join(row) for row in cases]
+    (HERE / name).write_text("\n".join(lines) + "\n")
 
 
 def main() -> None:
@@ -267,11 +304,11 @@ def main() -> None:
         if path.name not in ("make_corpus.py", "README.md"):
             shutil.rmtree(path) if path.is_dir() else path.unlink()
     make_valid_helpers()
-    for make in (sequences, tables, beds, images, specs, runs, motifs, variant_files):
+    for make in (sequences, tables, beds, images, specs, runs, motifs, variant_files, targets):
         make()
-    lines = ["case\tcommand\terror"] + ["\t".join(row) for row in CASES]
-    (HERE / "cases.tsv").write_text("\n".join(lines) + "\n")
-    print(f"{len(CASES)} cases in {HERE / 'cases.tsv'}")
+    write_manifest("cases.tsv", CASES)
+    write_manifest("targets_cases.tsv", TARGET_CASES)
+    print(f"{len(CASES)} cases in {HERE / 'cases.tsv'}, {len(TARGET_CASES)} in targets_cases.tsv")
 
 
 if __name__ == "__main__":
