@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from seqcnn.errors import InputError
-from seqcnn.io.text import numbered_lines
+from seqcnn.io.text import header_names, numbered_lines
 
 
 def parse_label(text: str, path: str | Path | None, line: int | None) -> float:
@@ -72,8 +72,6 @@ def read_label_table(path: str | Path, n_records: int | None = None,
         raise InputError(f"{path}: {len(rows)} labels, but {of or 'the sequence file'} has {n_records} sequences; "
                          "expected one label per sequence (after an optional header line)")
     if header:
-        from seqcnn.io.table import header_names
-
         names = header_names(path, rows[0])
     else:
         names = ["label"] if len(rows[0]) == 1 else [f"label{i}" for i in range(1, len(rows[0]) + 1)]

@@ -18,7 +18,7 @@ import numpy as np
 from seqcnn.errors import InputError
 from seqcnn.io.labels import parse_label
 from seqcnn.io.records import Records, check_unique_ids
-from seqcnn.io.text import read_text
+from seqcnn.io.text import header_names, read_text
 
 SEQ_COLUMNS = ("sequence", "seq")
 LABEL_COLUMNS = ("label", "bound", "y", "target")
@@ -109,23 +109,6 @@ def _parse_table(path, table: list[list[str]], legacy_labels: bool) -> Records:
     id_name = names[id_col] if id_col is not None else None
     return Records(ids=ids, seqs=seqs, labels=label_array, source=str(path), lines=lines, columns=columns,
                    id_column=id_name)
-
-
-def header_names(path, row: list[str]) -> list[str]:
-    """Header cells stripped, blanks named ``column<i>`` (1-based), original case kept.
-
-    Raises:
-        InputError: for a name used twice (compared without regard to case).
-    """
-    names = [cell.strip() or f"column{i}" for i, cell in enumerate(row, start=1)]
-    seen: dict[str, int] = {}
-    for i, name in enumerate(names, start=1):
-        if name.lower() in seen:
-            raise InputError(f"{path}, line 1: column {i} is named {name!r} like column {seen[name.lower()]}; "
-                             "expected distinct column names")
-        seen[name.lower()] = i
-    return names
-
 
 def _find_column(header: list[str], names: tuple[str, ...]) -> int | None:
     for name in names:

@@ -55,3 +55,19 @@ def read_text(path: str | Path) -> str:
 def numbered_lines(path: str | Path) -> Iterator[tuple[int, str]]:
     """Yield ``(line_number, line)`` with line endings (LF, CRLF or CR) removed."""
     yield from enumerate(read_text(path).splitlines(), start=1)
+
+
+def header_names(path, row: list[str]) -> list[str]:
+    """Header cells stripped, blanks named ``column<i>`` (1-based), original case kept.
+
+    Raises:
+        InputError: for a name used twice (compared without regard to case).
+    """
+    names = [cell.strip() or f"column{i}" for i, cell in enumerate(row, start=1)]
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names, start=1):
+        if name.lower() in seen:
+            raise InputError(f"{path}, line 1: column {i} is named {name!r} like column {seen[name.lower()]}; "
+                             "expected distinct column names")
+        seen[name.lower()] = i
+    return names
