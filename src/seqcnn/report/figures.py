@@ -26,7 +26,7 @@ from seqcnn.report.outputs import RunTask, TestOutputs, read_outputs
 #: Part of every stamp; raise it when a figure is drawn differently, so that older ones are redrawn.
 STAMP = "seqcnn report figure v2"
 #: Classes or tasks drawn as curves at most (a multilabel run with more gets bars only).
-MAX_CURVES = 12
+MAX_CURVES = 10
 #: Targets of a regression run drawn as scatter panels at most (all are in the metrics table).
 MAX_SCATTER = 6
 

@@ -216,7 +216,7 @@ def plot_scatter(observed: np.ndarray, predicted: np.ndarray, names: list[str], 
     t = len(names)
     cols = min(3, t)
     rows = -(-t // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(3.3 * cols, 3.2 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.3 * cols, 3.3 * rows), squeeze=False, layout="constrained")
     for ax in axes.flat[t:]:
         ax.set_axis_off()
     for j, ax in enumerate(axes.flat[:t]):
@@ -227,9 +227,12 @@ def plot_scatter(observed: np.ndarray, predicted: np.ndarray, names: list[str], 
         ax.scatter(x, y, s=5, alpha=0.35 if x.size > 500 else 0.7, lw=0, rasterized=True)
         if x.size:
             low, high = float(min(x.min(), y.min())), float(max(x.max(), y.max()))
+            pad = 0.04 * (high - low or 1.0)
             ax.plot([low, high], [low, high], ls=":", color="grey")
+            ax.set(xlim=(low - pad, high + pad), ylim=(low - pad, high + pad))  # one scale: the diagonal is 45 degrees
         label = f"r = {r[j]:.3f}" if r[j] is not None else "r undefined"
         ax.set_title(f"{names[j]}: {label} (n = {x.size:,})", fontsize=9)
+        ax.set_aspect("equal")
         scale = "log(1 + value)" if log else "value"
         ax.set(xlabel=f"observed {scale}", ylabel=f"predicted {scale}")
         ax.grid(alpha=0.3)

@@ -15,6 +15,7 @@ Each function returns plain dicts and lists for the template, or None when its f
 from __future__ import annotations
 
 import base64
+from dataclasses import replace
 from pathlib import Path
 
 from seqcnn.checkpoint import read_json, read_tsv
@@ -25,6 +26,7 @@ MAX_VARIANTS = 20  # top variants listed (variants.json holds 10 by default)
 MAX_VARIANT_PLOTS = 10  # of them with their figure inlined
 MAX_PATTERN_LOGOS = 24  # patterns with their logo inlined
 MAX_CONTIGS = 12  # contig renames listed
+MAX_NAMED_TARGETS = 12  # targets named in the task's line (every one is in the metrics table)
 
 
 def image_uri(path: str | Path) -> str | None:
@@ -67,7 +69,11 @@ def _task_line(task: RunTask | None) -> str:
     if not task.recorded:
         names = ", ".join(task.names)
         return f"task: {task.kind}, {len(task.names)} classes: {names} (a run from before tasks were recorded)"
-    return task.task.describe()
+    if len(task.task.targets) <= MAX_NAMED_TARGETS:
+        return task.task.describe()
+    shown = replace(task.task, targets=task.task.targets[:MAX_NAMED_TARGETS]).describe()
+    return shown.replace(f"on {MAX_NAMED_TARGETS} target(s)",
+                         f"on {len(task.task.targets)} targets (the first {MAX_NAMED_TARGETS} named here)", 1)
 
 
 def _card(label: str, value, key: str | None = None) -> dict:
