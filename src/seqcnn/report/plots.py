@@ -140,7 +140,7 @@ def plot_curves(curves: dict, path: str | Path, title: str = "", stamp: str | No
     for name, c in curves.items():
         who = "" if len(curves) == 1 else f"{name}: "
         axes[0].plot(c["fpr"], c["tpr"], lw=1.3, label=f"{who}AUROC {c['auroc']:.3f}")
-        axes[1].plot(c["recall"], c["precision"], lw=1.3, drawstyle="steps-post", label=f"{who}AUPRC {c['auprc']:.3f}")
+        axes[1].plot(c["recall"], c["precision"], lw=1.3, drawstyle="steps-pre", label=f"{who}AUPRC {c['auprc']:.3f}")
     axes[0].plot([0, 1], [0, 1], ls=":", color="grey")
     suffix = f" ({title})" if title else ""
     axes[0].set(xlabel="false positive rate", ylabel="true positive rate", title=f"ROC{suffix}")
