@@ -296,3 +296,15 @@ def test_new_sections_in_a_real_browser(multiclass_run, tmp_path):
     shot = tmp_path / "print.pdf"
     browse(multiclass_run / "report.html", tmp_path, f"--print-to-pdf={shot}", "--no-pdf-header-footer")
     assert shot.read_bytes()[:5] == b"%PDF-" and shot.stat().st_size > 20_000
+
+
+def test_image_run_figures_appear(multiclass_run):
+    png(multiclass_run / "plots" / "misclassified.png")
+    for index in ("12", "3", "40"):
+        for name in ("maps-2", "saliency", "kernels"):
+            png(multiclass_run / "plots" / "feature-maps" / index / f"{name}.png")
+    images = section(page(multiclass_run), "images")
+    assert 'alt="misclassified test images"' in images
+    assert re.findall(r"<h3>Test image (\d+)</h3>", images) == ["3", "12"]  # numeric order, two at most
+    figures_of_3 = images[images.index("Test image 3"):images.index("Test image 12")]
+    assert re.findall(r"<figcaption>([\w-]+)</figcaption>", figures_of_3) == ["kernels", "saliency", "maps-2"]

@@ -32,7 +32,14 @@ from seqcnn.models.summary import summary_rows
 from seqcnn.report.figures import run_figures
 from seqcnn.report.outputs import RunTask, run_task
 from seqcnn.report.references import ZENG2016_MEDIAN_AUROC, zeng_name
-from seqcnn.report.sections import image_uri, metrics_view, patterns_view, training_view, variants_view
+from seqcnn.report.sections import (
+    image_uri,
+    image_view,
+    metrics_view,
+    patterns_view,
+    training_view,
+    variants_view,
+)
 from seqcnn.sequence import encode, gc_content
 
 MAX_SALIENCY = 4  # saliency maps shown; the rest stay in plots/saliency/
@@ -152,6 +159,7 @@ def run_context(folder: Path) -> dict:
         "patterns": patterns_view(folder, explain),
         "variants": variants_view(folder),
         "saliency": saliency_images(folder),
+        "images": image_view(folder),
         "explain": _scalars(explain),
         "environment": {**config.get("versions", {}), **config.get("machine", {})},
     }

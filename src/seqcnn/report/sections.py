@@ -26,6 +26,7 @@ MAX_VARIANTS = 20  # top variants listed (variants.json holds 10 by default)
 MAX_VARIANT_PLOTS = 10  # of them with their figure inlined
 MAX_PATTERN_LOGOS = 24  # patterns with their logo inlined
 MAX_CONTIGS = 12  # contig renames listed
+MAX_FEATURE_MAPS = 2  # test images whose feature-map figures are inlined
 MAX_NAMED_TARGETS = 12  # targets named in the task's line (every one is in the metrics table)
 
 
@@ -170,6 +171,25 @@ def _collapse_text(event: dict) -> str:
     after = f"it recovered at epoch {recovered}" if recovered is not None else "it did not recover"
     detail = f" ({', '.join(what)})" if what else ""
     return f"Training collapsed at epoch {event.get('epoch')}{detail}; {after}."
+
+
+# ---------------------------------------------------------------- images
+
+
+def image_view(folder: Path) -> dict | None:
+    """An image run's figures: ``plots/misclassified.png`` (from train) and, per explained test image,
+    ``plots/feature-maps/<index>/`` (kernels, feature maps, saliency from ``seqcnn explain``); None
+    without any."""
+    plots = folder / "plots"
+    groups = []
+    for sub in sorted((plots / "feature-maps").glob("*"), key=lambda p: (len(p.name), p.name))[:MAX_FEATURE_MAPS]:
+        files = sorted(sub.glob("*.png"), key=lambda p: (p.name != "kernels.png", p.name != "saliency.png", p.name))
+        if files:
+            groups.append({"index": sub.name, "figures": [{"name": f.stem, "uri": image_uri(f)} for f in files]})
+    misclassified = image_uri(plots / "misclassified.png")
+    if misclassified is None and not groups:
+        return None
+    return {"misclassified": misclassified, "feature_maps": groups}
 
 
 # ---------------------------------------------------------------- variants
