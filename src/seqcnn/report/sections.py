@@ -218,7 +218,7 @@ def variants_view(folder: Path) -> dict | None:
     tasks = [t for t in info.get("tasks") or [] if t]
     return {
         **{k: info.get(k) for k in ("source", "genome", "score", "n_scored", "attribution")},
-        "scores": scores, "scores_exist": bool(scores) and Path(scores).is_file(),
+        "scores": scores, "scores_missing": bool(scores) and Path(scores).is_absolute() and not Path(scores).is_file(),
         "skipped": skipped, "n_skipped": sum(s["n"] for s in skipped),
         "contigs": contigs[:MAX_CONTIGS], "more_contigs": max(0, len(contigs) - MAX_CONTIGS),
         "top": top, "n_top": len(info.get("top", [])), "task": tasks[0] if len(tasks) > 1 else None,
