@@ -262,6 +262,7 @@ def write_patterns(run: Path) -> None:
         "pattern\tn_seqlets\tinformation_content\tjaspar_id\tjaspar_name\tp_value\tq_value\torientation\n"
         "pos_00\t120\t9.812\tMA0139.2\tCTCF\t1e-09\t2e-07\t+\n"
         "pos_00\t120\t9.812\tMA1929.2\tCTCF\t1e-06\t3e-05\t-\n"
+        "pos_01\t30\t6.000\tMA0001.1\tFOO\t0.01\t0.6\t+\n"
         "neg_00\t40\t4.100\t\t\t\t\t\n")
     (run / "patterns.meme").write_text("MEME version 4\n")
     png(run / "plots" / "patterns" / "pos_00.png", (80, 40))
@@ -272,15 +273,18 @@ def write_patterns(run: Path) -> None:
 
 def test_patterns_section_groups_matches_under_their_pattern(multiclass_run):
     write_patterns(multiclass_run)
+    (multiclass_run / "motifs.tsv").write_text("filter\tinformation_content\tn_sites\n" "filter_01\t5.0\t10\n")
     html = page(multiclass_run)
     patterns = section(html, "patterns")
     rows = re.findall(r"<tr><td>((?:pos|neg)_\d+)<br>.*?</tr>", patterns)
-    assert rows == ["pos_00", "neg_00"]
+    assert rows == ["pos_00", "pos_01", "neg_00"]
+    weak = re.search(r"<tr><td>pos_01<br>(.*?)</tr>", patterns).group(1)
+    assert "no match with q &lt; 0.05 (closest: FOO <code>MA0001.1</code>, q 0.6)" in weak
     first = re.search(r"<tr><td>pos_00<br>(.*?)</tr>", patterns).group(1)
     assert first.count("CTCF") == 2 and "MA1929.2" in first and "raises the score" in first
-    assert "lowers the score" in patterns and patterns.count('class="pattern"') == 2
+    assert "lowers the score" in patterns and patterns.count('class="pattern"') == 2  # pos_01 has no logo file
     assert "sequences: 500" in patterns and "patterns.meme" in patterns
-    assert html.index('id="patterns"') < html.index('id="test"') or 'href="#patterns"' in html
+    assert html.index('id="motifs"') < html.index('id="patterns"') < html.index('id="environment"')  # beside motifs
 
 
 def test_new_sections_in_a_real_browser(multiclass_run, tmp_path):

@@ -25,6 +25,7 @@ from seqcnn.report.outputs import RunTask
 MAX_VARIANTS = 20  # top variants listed (variants.json holds 10 by default)
 MAX_VARIANT_PLOTS = 10  # of them with their figure inlined
 MAX_PATTERN_LOGOS = 24  # patterns with their logo inlined
+SIGNIFICANT_Q = 0.05  # JASPAR matches listed as matches; the best other one is named as "no match"
 MAX_CONTIGS = 12  # contig renames listed
 MAX_FEATURE_MAPS = 2  # test images whose feature-map figures are inlined
 MAX_NAMED_TARGETS = 12  # targets named in the task's line (every one is in the metrics table)
@@ -236,6 +237,13 @@ def _inside(folder: Path, relative: str | None) -> str | None:
 # ---------------------------------------------------------------- patterns
 
 
+def _float(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return float("inf")
+
+
 def patterns_view(folder: Path, explain: dict | None) -> dict | None:
     """``patterns.tsv`` grouped by pattern (its JASPAR matches together) with each pattern's logo.
 
@@ -257,9 +265,13 @@ def patterns_view(folder: Path, explain: dict | None) -> dict | None:
                                                                   "orientation")})
     rows = list(patterns.values())
     for rank, entry in enumerate(rows):
+        matches = sorted(entry.pop("matches"), key=lambda m: _float(m["q_value"]))
+        entry["matches"] = [m for m in matches if _float(m["q_value"]) < SIGNIFICANT_Q]
+        entry["best"] = matches[0] if matches and not entry["matches"] else None
         entry["sign"] = "lowers" if entry["pattern"].startswith("neg") else "raises"
         entry["logo"] = image_uri(folder / "plots" / "patterns" / f"{entry['pattern']}.png") \
             if rank < MAX_PATTERN_LOGOS else None
     summary = (explain or {}).get("patterns") if isinstance(explain, dict) else None
-    about = {k: v for k, v in (summary or {}).items() if isinstance(v, (str, int, float)) and not isinstance(v, bool)}
+    about = {k.replace("_", " "): v for k, v in (summary or {}).items()
+             if isinstance(v, (str, int, float)) and not isinstance(v, bool)}
     return {"rows": rows, "meme": (folder / "patterns.meme").is_file(), "about": about}
