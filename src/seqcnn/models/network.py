@@ -16,6 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from seqcnn.models.attention import LayerNormalization, PositionEmbedding, SelfAttention, SinePositionEncoding, TransformerEncoder
+from seqcnn.models.recurrent import Recurrent
 from seqcnn.models.spec import LayerInfo, ModelSpec
 
 _ACTIVATIONS = {
@@ -211,7 +213,41 @@ def _build_layer(info: LayerInfo, is_last: bool) -> nn.Module:
         return cls(info.in_shape[0], eps=args["epsilon"], momentum=1.0 - args["momentum"])
     if ltype == "Activation":
         return Activation(act)
+    if ltype in _SEQUENCE_BUILDERS:
+        return _SEQUENCE_BUILDERS[ltype](info)
     raise AssertionError(f"unhandled layer type {ltype}")  # the spec validator rejects unknown types
+
+
+def _recurrent(info: LayerInfo) -> Recurrent:
+    args, bidirectional, merge = info.layer.args, False, "concat"
+    cell = info.layer.type
+    if cell == "Bidirectional":
+        (cell, args), = args["layer"].items()
+        bidirectional, merge = True, info.layer.args["merge_mode"]
+    return Recurrent(cell, info.in_shape[0], args["units"], bidirectional=bidirectional, merge_mode=merge,
+                     return_sequences=args["return_sequences"], use_bias=args["use_bias"],
+                     reset_after=args.get("reset_after", True))
+
+
+def _attention(info: LayerInfo) -> SelfAttention:
+    a = info.layer.args
+    return SelfAttention(info.in_shape[0], a["num_heads"], a["key_dim"], a["value_dim"], a["dropout"], a["use_bias"])
+
+
+def _encoder(info: LayerInfo) -> TransformerEncoder:
+    a = info.layer.args
+    activation = _ACTIVATIONS.get(a["activation"], lambda x: x)
+    return TransformerEncoder(info.in_shape[0], a["intermediate_dim"], a["num_heads"], activation, a["dropout"],
+                              a["layer_norm_epsilon"], a["normalize_first"])
+
+
+_SEQUENCE_BUILDERS = {
+    "LSTM": _recurrent, "GRU": _recurrent, "Bidirectional": _recurrent,
+    "MultiHeadAttention": _attention, "TransformerEncoder": _encoder,
+    "LayerNormalization": lambda info: LayerNormalization(info.in_shape[0], eps=info.layer.args["epsilon"]),
+    "SinePositionEncoding": lambda info: SinePositionEncoding(*info.in_shape, info.layer.args["max_wavelength"]),
+    "PositionEmbedding": lambda info: PositionEmbedding(info.in_shape[0], info.layer.args["sequence_length"]),
+}
 
 
 def _keras_init(model: nn.Module) -> None:

@@ -307,3 +307,125 @@ def vgg16(classes: int = 1000, input_shape: tuple[int, ...] = (3, 224, 224)) -> 
         {"Dense": {"units": classes, "activation": "softmax", "name": "predictions"}},
     ]
     return _spec(layers)
+
+
+# --- Recurrent and attention models ----------------------------------------------------------
+
+def _sigmoid_head(outputs: int) -> dict:
+    """A multi-label output: one sigmoid unit per target (DeepSEA's 919 chromatin features)."""
+    return {"Dense": {"units": outputs, "activation": "sigmoid"}}
+
+
+@register("danq", "sequence", (4, 1000), "DanQ (Quang and Xie 2016): 320 x 26 conv, BiLSTM 320, Dense 925, 919 sigmoid outputs",
+          family="multilabel")
+def danq(classes: int = 919, input_shape: tuple[int, ...] = (4, 1000)) -> ModelSpec:
+    """DanQ, Quang and Xie (2016), "DanQ: a hybrid convolutional and recurrent deep neural network for
+    quantifying the function of DNA sequences", Nucleic Acids Res. 44(11):e107.
+
+    Conv1D(320, 26, relu) -> MaxPooling1D(13, stride 13) -> Dropout(0.2) -> Bidirectional(LSTM(320,
+    return_sequences)) -> Dropout(0.5) -> Flatten -> Dense(925, relu) -> Dense(classes, sigmoid):
+    46,926,479 parameters at 1,000 bp with 919 outputs, as Keras counts them (the paper's Keras
+    model; ``benchmarks/keras_layers.py`` checks it).
+    """
+    return _spec([
+        {"Conv1D": {"filters": 320, "kernel_size": 26, "activation": "relu"}},
+        {"MaxPooling1D": {"pool_size": 13, "strides": 13}},
+        {"Dropout": {"rate": 0.2}},
+        {"Bidirectional": {"layer": {"LSTM": {"units": 320, "return_sequences": True}}, "merge_mode": "concat"}},
+        {"Dropout": {"rate": 0.5}},
+        {"Flatten": {}},
+        {"Dense": {"units": 925, "activation": "relu"}},
+        _sigmoid_head(classes),
+    ])
+
+
+@register("deepsea", "sequence", (4, 1000), "DeepSEA (Zhou and Troyanskaya 2015): 3 conv layers 320-480-960, Dense 925, 919 sigmoid",
+          family="multilabel")
+def deepsea(classes: int = 919, input_shape: tuple[int, ...] = (4, 1000)) -> ModelSpec:
+    """DeepSEA, Zhou and Troyanskaya (2015), "Predicting effects of noncoding variants with deep
+    learning-based sequence model", Nat. Methods 12:931.
+
+    Conv1D(320, 8, relu) -> MaxPooling1D(4) -> Dropout(0.2) -> Conv1D(480, 8, relu) ->
+    MaxPooling1D(4) -> Dropout(0.2) -> Conv1D(960, 8, relu) -> Dropout(0.5) -> Flatten ->
+    Dense(925, relu) -> Dense(classes, sigmoid): 52,843,119 parameters at 1,000 bp with 919
+    outputs. The paper's L1/L2 penalties and max-norm constraint are training settings, not layers.
+    """
+    return _spec([
+        {"Conv1D": {"filters": 320, "kernel_size": 8, "activation": "relu"}},
+        {"MaxPooling1D": {"pool_size": 4}}, {"Dropout": {"rate": 0.2}},
+        {"Conv1D": {"filters": 480, "kernel_size": 8, "activation": "relu"}},
+        {"MaxPooling1D": {"pool_size": 4}}, {"Dropout": {"rate": 0.2}},
+        {"Conv1D": {"filters": 960, "kernel_size": 8, "activation": "relu"}},
+        {"Dropout": {"rate": 0.5}},
+        {"Flatten": {}},
+        {"Dense": {"units": 925, "activation": "relu"}},
+        _sigmoid_head(classes),
+    ])
+
+
+@register("basset", "sequence", (4, 600), "Basset (Kelley et al. 2016): 3 conv layers 300-200-200 with batch norm, 2 x Dense 1000, "
+          "164 sigmoid", family="multilabel")
+def basset(classes: int = 164, input_shape: tuple[int, ...] = (4, 600)) -> ModelSpec:
+    """Basset, Kelley, Snoek and Rinn (2016), "Basset: learning the regulatory code of the accessible
+    genome with deep convolutional neural networks", Genome Res. 26:990.
+
+    Three convolutions (300 x 19, 200 x 11, 200 x 7), each followed by batch normalisation, ReLU
+    and max pooling (3, 4, 4); Flatten; two Dense(1000) layers, each with batch normalisation,
+    ReLU and Dropout(0.3); Dense(classes, sigmoid) over the 164 DNase-seq cell types. At 600 bp
+    the last pooling leaves 10 positions (2,000 features), as in the paper's model:
+    4,140,464 parameters as Keras counts them, 5,400 of which (the batch-norm moving means and
+    variances) are not trainable.
+    """
+    def conv(filters: int, width: int, pool: int) -> list[dict]:
+        return [{"Conv1D": {"filters": filters, "kernel_size": width}}, {"BatchNormalization": {}},
+                {"Activation": {"activation": "relu"}}, {"MaxPooling1D": {"pool_size": pool}}]
+
+    def dense() -> list[dict]:
+        return [{"Dense": {"units": 1000}}, {"BatchNormalization": {}}, {"Activation": {"activation": "relu"}},
+                {"Dropout": {"rate": 0.3}}]
+
+    return _spec([*conv(300, 19, 3), *conv(200, 11, 4), *conv(200, 7, 4), {"Flatten": {}}, *dense(), *dense(),
+                  _sigmoid_head(classes)])
+
+
+@register("cnn-bilstm", "sequence", (4, 101), "DanQ-like ChIP-seq model: 128 x 12 conv, max pool 4, BiLSTM 64, global max pool",
+          family="hybrid")
+def cnn_bilstm(classes: int = 2, input_shape: tuple[int, ...] = (4, 101)) -> ModelSpec:
+    """A small convolution + bidirectional LSTM model for 101-bp ChIP-seq windows (DanQ's idea at this size).
+
+    Conv1D(128, 12, relu) -> MaxPooling1D(4) -> Dropout(0.2) -> Bidirectional(LSTM(64,
+    return_sequences)) -> GlobalMaxPooling1D -> Dropout(0.3) -> Dense(classes, softmax):
+    105,346 parameters for two classes.
+    """
+    return _spec([
+        {"Conv1D": {"filters": 128, "kernel_size": 12, "activation": "relu"}},
+        {"MaxPooling1D": {"pool_size": 4}},
+        {"Dropout": {"rate": 0.2}},
+        {"Bidirectional": {"layer": {"LSTM": {"units": 64, "return_sequences": True}}}},
+        {"GlobalMaxPooling1D": {}},
+        {"Dropout": {"rate": 0.3}},
+        _head(classes),
+    ])
+
+
+@register("cnn-transformer", "sequence", (4, 101), "ChIP-seq model: 128 x 12 conv, max pool 4, sine positions, "
+          "2 transformer encoders, global average pool", family="hybrid")
+def cnn_transformer(classes: int = 2, input_shape: tuple[int, ...] = (4, 101)) -> ModelSpec:
+    """A small convolution + transformer model for 101-bp ChIP-seq windows.
+
+    Conv1D(128, 12, relu) -> MaxPooling1D(4) -> SinePositionEncoding -> 2 x TransformerEncoder
+    (intermediate_dim 256, 4 heads of 32, dropout 0.1, post-norm as keras_hub's default) ->
+    GlobalAveragePooling1D -> Dropout(0.2) -> Dense(classes, softmax): 271,490 parameters for
+    two classes. The convolution finds motifs; attention relates motif instances anywhere in
+    the window.
+    """
+    encoder = {"TransformerEncoder": {"intermediate_dim": 256, "num_heads": 4, "dropout": 0.1}}
+    return _spec([
+        {"Conv1D": {"filters": 128, "kernel_size": 12, "activation": "relu"}},
+        {"MaxPooling1D": {"pool_size": 4}},
+        {"SinePositionEncoding": {}},
+        encoder, dict(encoder),
+        {"GlobalAveragePooling1D": {}},
+        {"Dropout": {"rate": 0.2}},
+        _head(classes),
+    ])
