@@ -227,3 +227,17 @@ def test_new_layers_save_and_load_through_safetensors(tmp_path):
     x = torch.randn(3, 4, 20)
     torch.testing.assert_close(again(x), model(x))
     assert not any("encoding" in key for key in model.state_dict())  # the fixed sine table is rebuilt, not saved
+
+
+def test_attention_weights_of_the_last_attention_layer_with_input_positions():
+    from seqcnn.models.network import attention_weights
+
+    model = build_model(zoo.get("cnn-transformer"), (4, 101))
+    x = torch.randn(3, 4, 101)
+    weights, centres = attention_weights(model, x)
+    assert weights.shape == (3, 4, 22, 22)  # (101 - 11) // 4 = 22 positions, 4 heads
+    torch.testing.assert_close(weights.sum(-1), torch.ones(3, 4, 22))
+    assert centres[0].item() == 7.0 and centres[1].item() == 11.0  # conv 12 then pool 4: centre 5.5 + 1.5, jump 4
+    assert model.training  # left as it was
+    with pytest.raises(ValueError, match="has no MultiHeadAttention or TransformerEncoder layer"):
+        attention_weights(build_model(zoo.get("primer"), (4, 50)), torch.randn(1, 4, 50))

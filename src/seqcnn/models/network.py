@@ -173,6 +173,41 @@ def build_model(spec: ModelSpec, input_shape: tuple[int, ...]) -> SpecModel:
     return SpecModel(spec, input_shape)
 
 
+def attention_weights(model: SpecModel, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The attention weights of the last attention layer (MultiHeadAttention or TransformerEncoder).
+
+    Args:
+        model: a spec model (run in inference mode here).
+        x: inputs ``(N, *input_shape)``.
+
+    Returns:
+        ``weights`` ``(N, heads, L', L')`` (row: query position, column: key position; rows sum
+        to 1) and ``centres`` ``(L',)``: the input position on which each of the layer's
+        ``L'`` positions is centred (after pooling, ``L'`` is shorter than the input).
+
+    Raises:
+        ValueError: when the model has no attention layer.
+    """
+    found = [i for i, layer in enumerate(model.layers) if isinstance(layer, (SelfAttention, TransformerEncoder))]
+    if not found:
+        raise ValueError(f"model {model.spec.name!r} has no MultiHeadAttention or TransformerEncoder layer")
+    index = found[-1]
+    layer = model.layers[index]
+    field = model.infos[index - 1].fields[0] if index else None
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            tokens = model.layers[:index](x).transpose(1, 2)  # (N, L', d): what the attention layer reads
+            attention = layer.attention if isinstance(layer, TransformerEncoder) else layer
+            weights = attention.weights(layer.attention_input(tokens) if attention is not layer else tokens)
+    finally:
+        model.train(was_training)
+    steps = torch.arange(tokens.shape[1], dtype=torch.float64)
+    centres = steps if field is None else field.start + field.jump * steps
+    return weights, centres
+
+
 def _torch_pad(pads: tuple[tuple[int, int], ...]) -> tuple[int, ...]:
     """Per-axis (left, right) pads to F.pad's order (last axis first)."""
     return tuple(p for pair in reversed(pads) for p in pair)

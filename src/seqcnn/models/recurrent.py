@@ -111,12 +111,14 @@ class Recurrent(nn.Module):
         """Run ``torch.lstm``/``torch.gru``. Returns outputs ``(N, L, D units)`` and last states ``(D, N, units)``."""
         n_dir = 2 if self.bidirectional else 1
         h0 = seq.new_zeros(n_dir, seq.shape[0], self.units)
-        has_bias = self.use_bias
+        # "train" only switches dropout between stacked layers (none here), but cuDNN keeps what the backward pass
+        # needs only in training mode: gradients of an evaluated model (saliency) need it too
+        train = self.training or torch.is_grad_enabled()
         if self.cell == "LSTM":
-            outputs, last, _ = torch.lstm(seq, (h0, h0), self._flat_weights(), has_bias, 1, 0.0, self.training,
+            outputs, last, _ = torch.lstm(seq, (h0, h0), self._flat_weights(), self.use_bias, 1, 0.0, train,
                                           self.bidirectional, True)
         else:
-            outputs, last = torch.gru(seq, h0, self._flat_weights(), has_bias, 1, 0.0, self.training, self.bidirectional, True)
+            outputs, last = torch.gru(seq, h0, self._flat_weights(), self.use_bias, 1, 0.0, train, self.bidirectional, True)
         return outputs, last
 
     def _gru_reset_before(self, seq: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
