@@ -40,6 +40,7 @@ NUMERIC_LIMIT = 2_000_000  # parameters; bigger models are compared by counts an
 
 # --- Random specs (seqcnn side) ---------------------------------------------------------------
 
+
 def _recurrent(rng: random.Random, sequences: bool) -> dict:
     cell = rng.choice(["LSTM", "GRU"])
     args = {"units": rng.randint(2, 24), "return_sequences": sequences}
@@ -64,8 +65,14 @@ def _mixing(rng: random.Random, features: int, length: int) -> dict:
             args["use_bias"] = False
         return {"MultiHeadAttention": args}
     if kind == "encoder":
-        return {"TransformerEncoder": {"intermediate_dim": rng.randint(4, 48), "num_heads": rng.randint(1, min(4, features)),
-                                       "normalize_first": rng.random() < 0.5, "activation": rng.choice(["relu", "gelu"])}}
+        return {
+            "TransformerEncoder": {
+                "intermediate_dim": rng.randint(4, 48),
+                "num_heads": rng.randint(1, min(4, features)),
+                "normalize_first": rng.random() < 0.5,
+                "activation": rng.choice(["relu", "gelu"]),
+            }
+        }
     if kind == "norm":
         return {"LayerNormalization": {}}
     if kind == "sine":
@@ -94,24 +101,34 @@ def random_spec(rng: random.Random) -> tuple[list[dict], int]:
 
 
 def _features_after(layer: dict, features: int) -> int:
-    (kind, args), = layer.items()
+    ((kind, args),) = layer.items()
     if kind in ("LSTM", "GRU"):
         return args["units"]
     if kind == "Bidirectional":
-        (_, inner), = args["layer"].items()
+        ((_, inner),) = args["layer"].items()
         return inner["units"] * (2 if args["merge_mode"] == "concat" else 1)
     return features
 
 
 def _random_head(rng: random.Random) -> list[dict]:
     top = rng.choice(["recurrent", "global_max", "global_average", "flatten"])
-    head = [_recurrent(rng, False)] if top == "recurrent" else [
-        {"GlobalMaxPooling1D": {}} if top == "global_max" else {"GlobalAveragePooling1D": {}} if top == "global_average"
-        else {"Flatten": {}}]
+    head = (
+        [_recurrent(rng, False)]
+        if top == "recurrent"
+        else [
+            {"GlobalMaxPooling1D": {}}
+            if top == "global_max"
+            else {"GlobalAveragePooling1D": {}}
+            if top == "global_average"
+            else {"Flatten": {}}
+        ]
+    )
     if rng.random() < 0.5:
         head += [{"Dense": {"units": rng.randint(4, 32), "activation": "relu"}}, {"Dropout": {"rate": 0.3}}]
     outputs = rng.choice([1, 2, 3, 5])
-    return head + [{"Dense": {"units": outputs, "activation": "softmax" if outputs > 1 and rng.random() < 0.5 else "sigmoid"}}]
+    return head + [
+        {"Dense": {"units": outputs, "activation": "softmax" if outputs > 1 and rng.random() < 0.5 else "sigmoid"}}
+    ]
 
 
 def seqcnn_counts(layers: list[dict], length: int) -> dict:
@@ -125,14 +142,15 @@ def seqcnn_counts(layers: list[dict], length: int) -> dict:
 
 # --- Keras side (runs in benchmarks/.venv-keras) ------------------------------------------------
 
+
 def keras_layer(kind: str, args: dict):
-    """One spec layer as a Keras (or keras_hub) layer; position layers are returned as they are (added by the caller)."""
+    """One spec layer as a Keras (or keras_hub) layer; position layers are returned alone (the caller adds them)."""
     import keras
     import keras_hub
 
     args = {k: v for k, v in args.items() if k != "name"}
     if kind == "Bidirectional":
-        (inner_kind, inner), = args["layer"].items()
+        ((inner_kind, inner),) = args["layer"].items()
         return keras.layers.Bidirectional(keras_layer(inner_kind, inner), merge_mode=args.get("merge_mode", "concat"))
     if kind == "SinePositionEncoding":
         return keras_hub.layers.SinePositionEncoding(**args)
@@ -148,7 +166,7 @@ def keras_model(layers: list[dict], length: int):
     inputs = keras.Input((length, 4))
     x, ends, owners = inputs, [], []
     for item in layers:
-        (kind, args), = item.items()
+        ((kind, args),) = item.items()
         layer = keras_layer(kind, args)
         if kind == "MultiHeadAttention":
             x = layer(x, x)
@@ -170,10 +188,14 @@ def keras_side(spec_file: str, out_file: str, arrays_dir: str) -> None:
     results = []
     for index, case in enumerate(cases):
         model, ends, owners = keras_model(case["layers"], case["length"])
-        entry = {"name": case["name"], "total": model.count_params(),
-                 "trainable": int(sum(np.prod(w.shape) for w in model.trainable_weights)),
-                 "shapes": [list(t.shape[1:]) for t in ends], "params": [layer.count_params() for layer in owners],
-                 "keras": keras.__version__}
+        entry = {
+            "name": case["name"],
+            "total": model.count_params(),
+            "trainable": int(sum(np.prod(w.shape) for w in model.trainable_weights)),
+            "shapes": [list(t.shape[1:]) for t in ends],
+            "params": [layer.count_params() for layer in owners],
+            "keras": keras.__version__,
+        }
         if model.count_params() <= NUMERIC_LIMIT:
             x = np.random.default_rng(index).normal(size=(3, case["length"], 4)).astype(np.float32)
             arrays = {"input": x, "output": np.asarray(model(x, training=False))}
@@ -187,6 +209,7 @@ def keras_side(spec_file: str, out_file: str, arrays_dir: str) -> None:
 
 
 # --- Keras weights into the torch model (seqcnn side) -------------------------------------------
+
 
 def _by_layer(arrays) -> dict[int, list[tuple[str, np.ndarray]]]:
     layers: dict[int, list] = {}
@@ -254,11 +277,13 @@ def torch_state(info, weights: list[tuple[str, np.ndarray]], flattened: tuple[in
     if kind in ("LSTM", "GRU"):
         return _recurrent_state(kind, args["units"], arrays, "", args.get("reset_after", True))
     if kind == "Bidirectional":
-        (cell, inner), = args["layer"].items()
+        ((cell, inner),) = args["layer"].items()
         half = len(arrays) // 2
         reset_after = inner.get("reset_after", True)
-        return {**_recurrent_state(cell, inner["units"], arrays[:half], "", reset_after),
-                **_recurrent_state(cell, inner["units"], arrays[half:], "_reverse", reset_after)}
+        return {
+            **_recurrent_state(cell, inner["units"], arrays[:half], "", reset_after),
+            **_recurrent_state(cell, inner["units"], arrays[half:], "_reverse", reset_after),
+        }
     if kind == "MultiHeadAttention":
         return _attention_state("", {_short(p, 2): a for p, a in weights})
     if kind == "TransformerEncoder":
@@ -270,10 +295,22 @@ def _encoder_state(weights: list[tuple[str, np.ndarray]]) -> dict:
     named = {p.split("/", 1)[1]: a for p, a in weights}  # without the layer's own name
     attention = {_short(k, 2): a for k, a in named.items() if k.startswith("self_attention_layer/")}
     state = _attention_state("attention.", attention)
-    for keras_name, torch_name in (("self_attention_layer_norm", "attention_norm"), ("feedforward_layer_norm", "feed_forward_norm")):
-        state[f"{torch_name}.weight"], state[f"{torch_name}.bias"] = named[f"{keras_name}/gamma"], named[f"{keras_name}/beta"]
-    for keras_name, torch_name in (("feedforward_intermediate_dense", "intermediate"), ("feedforward_output_dense", "output")):
-        state[f"{torch_name}.weight"], state[f"{torch_name}.bias"] = named[f"{keras_name}/kernel"].T, named[f"{keras_name}/bias"]
+    for keras_name, torch_name in (
+        ("self_attention_layer_norm", "attention_norm"),
+        ("feedforward_layer_norm", "feed_forward_norm"),
+    ):
+        state[f"{torch_name}.weight"], state[f"{torch_name}.bias"] = (
+            named[f"{keras_name}/gamma"],
+            named[f"{keras_name}/beta"],
+        )
+    for keras_name, torch_name in (
+        ("feedforward_intermediate_dense", "intermediate"),
+        ("feedforward_output_dense", "output"),
+    ):
+        state[f"{torch_name}.weight"], state[f"{torch_name}.bias"] = (
+            named[f"{keras_name}/kernel"].T,
+            named[f"{keras_name}/bias"],
+        )
     return state
 
 
@@ -302,14 +339,20 @@ def compare_outputs(layers: list[dict], length: int, arrays_file: Path) -> float
 
 # --- Driver -------------------------------------------------------------------------------------
 
+
 def cases(n_random: int, seed: int) -> list[dict]:
     from seqcnn.models import zoo
 
     out = []
     for name in ZOO:
         spec = zoo.get(name)
-        out.append({"name": name, "length": zoo.entry(name).default_input[1],
-                    "layers": [{l.type: {k: v for k, v in l.args.items()}} for l in spec.layers]})
+        out.append(
+            {
+                "name": name,
+                "length": zoo.entry(name).default_input[1],
+                "layers": [{l.type: {k: v for k, v in l.args.items()}} for l in spec.layers],
+            }
+        )
     rng = random.Random(seed)
     for i in range(n_random):
         layers, length = random_spec(rng)
@@ -319,10 +362,15 @@ def cases(n_random: int, seed: int) -> list[dict]:
 
 def compare(case: dict, keras: dict, arrays_dir: Path) -> dict:
     ours = seqcnn_counts(case["layers"], case["length"])
-    row = {"name": case["name"], "layers": " ".join(next(iter(l)) for l in case["layers"]),
-           "seqcnn_total": sum(ours["params"]), "keras_total": keras["total"],
-           "params_equal": ours["params"] == keras["params"] and sum(ours["params"]) == keras["total"],
-           "trainable_equal": ours["trainable"] == keras["trainable"], "shapes_equal": ours["shapes"] == keras["shapes"]}
+    row = {
+        "name": case["name"],
+        "layers": " ".join(next(iter(l)) for l in case["layers"]),
+        "seqcnn_total": sum(ours["params"]),
+        "keras_total": keras["total"],
+        "params_equal": ours["params"] == keras["params"] and sum(ours["params"]) == keras["total"],
+        "trainable_equal": ours["trainable"] == keras["trainable"],
+        "shapes_equal": ours["shapes"] == keras["shapes"],
+    }
     if not row["params_equal"] or not row["shapes_equal"]:
         row["seqcnn"], row["keras"] = ours, {k: keras[k] for k in ("params", "shapes")}
     if "arrays" in keras:
@@ -339,29 +387,47 @@ def main() -> None:
     if args.keras_side:
         return keras_side(*args.keras_side)
     if not KERAS_PYTHON.exists():
-        sys.exit(f"{KERAS_PYTHON}: missing; create it as benchmarks/requirements-keras.txt says, plus `pip install keras-hub`")
+        sys.exit(f"{KERAS_PYTHON}: missing; create it as benchmarks/requirements-keras.txt says (keras-hub included)")
     all_cases = cases(args.random, args.seed)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         (tmp / "specs.json").write_text(json.dumps(all_cases))
-        subprocess.run([str(KERAS_PYTHON), __file__, "--keras-side", str(tmp / "specs.json"), str(tmp / "keras.json"), str(tmp)],
-                       check=True, env={**os.environ, "KERAS_BACKEND": "tensorflow"})
+        subprocess.run(
+            [str(KERAS_PYTHON), __file__, "--keras-side", str(tmp / "specs.json"), str(tmp / "keras.json"), str(tmp)],
+            check=True,
+            env={**os.environ, "KERAS_BACKEND": "tensorflow"},
+        )
         keras = json.loads((tmp / "keras.json").read_text())
         rows = [compare(case, k, tmp) for case, k in zip(all_cases, keras)]
     diffs = [r["max_abs_output_difference"] for r in rows if "max_abs_output_difference" in r]
-    result = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": platform.machine(),
-              "python": platform.python_version(), "keras": keras[0]["keras"], "seed": args.seed, "specs": len(rows),
-              "params_equal": sum(r["params_equal"] for r in rows), "shapes_equal": sum(r["shapes_equal"] for r in rows),
-              "trainable_equal": sum(r["trainable_equal"] for r in rows), "outputs_compared": len(diffs),
-              "max_abs_output_difference": max(diffs) if diffs else None, "rows": rows}
+    result = {
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": platform.machine(),
+        "python": platform.python_version(),
+        "keras": keras[0]["keras"],
+        "seed": args.seed,
+        "specs": len(rows),
+        "params_equal": sum(r["params_equal"] for r in rows),
+        "shapes_equal": sum(r["shapes_equal"] for r in rows),
+        "trainable_equal": sum(r["trainable_equal"] for r in rows),
+        "outputs_compared": len(diffs),
+        "max_abs_output_difference": max(diffs) if diffs else None,
+        "rows": rows,
+    }
     out = ROOT / "benchmarks" / "results" / "keras-layers.json"
     out.write_text(json.dumps(result, indent=1) + "\n")
     for r in rows:
         diff = r.get("max_abs_output_difference")
-        print(f"{r['name']:16} {r['seqcnn_total']:>12,} {r['keras_total']:>12,} params {'ok' if r['params_equal'] else 'DIFFER'} "
-              f"shapes {'ok' if r['shapes_equal'] else 'DIFFER'} out {'-' if diff is None else f'{diff:.1e}'}  {r['layers']}")
-    print(f"{result['params_equal']}/{len(rows)} parameter counts, {result['shapes_equal']}/{len(rows)} shapes equal; "
-          f"outputs of {len(diffs)} specs differ by at most {result['max_abs_output_difference']:.2e}; wrote {out}")
+        params, shapes = ("ok" if r[key] else "DIFFER" for key in ("params_equal", "shapes_equal"))
+        out_diff = "-" if diff is None else f"{diff:.1e}"
+        print(
+            f"{r['name']:16} {r['seqcnn_total']:>12,} {r['keras_total']:>12,} params {params} shapes {shapes} "
+            f"out {out_diff}  {r['layers']}"
+        )
+    print(
+        f"{result['params_equal']}/{len(rows)} parameter counts, {result['shapes_equal']}/{len(rows)} shapes equal; "
+        f"outputs of {len(diffs)} specs differ by at most {result['max_abs_output_difference']:.2e}; wrote {out}"
+    )
 
 
 if __name__ == "__main__":

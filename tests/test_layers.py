@@ -26,21 +26,32 @@ def _info(layer: dict, shape: tuple[int, int] = (8, 10)):
     return ModelSpec.from_obj([layer]).analyse(shape)[0]
 
 
-@pytest.mark.parametrize("layer, params, out_shape", [
-    ({"LSTM": {"units": 3}}, 4 * (3 * (8 + 3) + 3), (3,)),
-    ({"LSTM": {"units": 3, "use_bias": False, "return_sequences": True}}, 4 * 3 * 11, (3, 10)),
-    ({"GRU": {"units": 3}}, 3 * (3 * 11 + 6), (3,)),  # reset_after=True: input and recurrent biases
-    ({"GRU": {"units": 3, "reset_after": False}}, 3 * (3 * 11 + 3), (3,)),
-    ({"Bidirectional": {"layer": {"LSTM": {"units": 3, "return_sequences": True}}}}, 2 * 4 * 36, (6, 10)),
-    ({"Bidirectional": {"layer": {"GRU": {"units": 3}}, "merge_mode": "sum"}}, 2 * 3 * 39, (3,)),
-    ({"MultiHeadAttention": {"num_heads": 2, "key_dim": 3}}, 3 * (8 * 6 + 6) + 6 * 8 + 8, (8, 10)),
-    ({"MultiHeadAttention": {"num_heads": 2, "key_dim": 3, "value_dim": 5, "use_bias": False}}, 2 * 8 * 6 + 8 * 10 + 10 * 8, (8, 10)),
-    ({"LayerNormalization": {}}, 16, (8, 10)),
-    ({"SinePositionEncoding": {}}, 0, (8, 10)),
-    ({"PositionEmbedding": {"sequence_length": 12}}, 12 * 8, (8, 10)),
-    # keras_hub: attention with 3 heads of 8 // 3 = 2, two layer norms, the feed-forward pair
-    ({"TransformerEncoder": {"intermediate_dim": 5, "num_heads": 3}}, 3 * (8 * 6 + 6) + 6 * 8 + 8 + 32 + 8 * 5 + 5 + 5 * 8 + 8, (8, 10)),
-])
+@pytest.mark.parametrize(
+    "layer, params, out_shape",
+    [
+        ({"LSTM": {"units": 3}}, 4 * (3 * (8 + 3) + 3), (3,)),
+        ({"LSTM": {"units": 3, "use_bias": False, "return_sequences": True}}, 4 * 3 * 11, (3, 10)),
+        ({"GRU": {"units": 3}}, 3 * (3 * 11 + 6), (3,)),  # reset_after=True: input and recurrent biases
+        ({"GRU": {"units": 3, "reset_after": False}}, 3 * (3 * 11 + 3), (3,)),
+        ({"Bidirectional": {"layer": {"LSTM": {"units": 3, "return_sequences": True}}}}, 2 * 4 * 36, (6, 10)),
+        ({"Bidirectional": {"layer": {"GRU": {"units": 3}}, "merge_mode": "sum"}}, 2 * 3 * 39, (3,)),
+        ({"MultiHeadAttention": {"num_heads": 2, "key_dim": 3}}, 3 * (8 * 6 + 6) + 6 * 8 + 8, (8, 10)),
+        (
+            {"MultiHeadAttention": {"num_heads": 2, "key_dim": 3, "value_dim": 5, "use_bias": False}},
+            2 * 8 * 6 + 8 * 10 + 10 * 8,
+            (8, 10),
+        ),
+        ({"LayerNormalization": {}}, 16, (8, 10)),
+        ({"SinePositionEncoding": {}}, 0, (8, 10)),
+        ({"PositionEmbedding": {"sequence_length": 12}}, 12 * 8, (8, 10)),
+        # keras_hub: attention with 3 heads of 8 // 3 = 2, two layer norms, the feed-forward pair
+        (
+            {"TransformerEncoder": {"intermediate_dim": 5, "num_heads": 3}},
+            3 * (8 * 6 + 6) + 6 * 8 + 8 + 32 + 8 * 5 + 5 + 5 * 8 + 8,
+            (8, 10),
+        ),
+    ],
+)
 def test_parameter_counts_and_shapes_follow_keras(layer, params, out_shape):
     info = _info(layer)
     assert (info.params, info.trainable, info.out_shape) == (params, params, out_shape)
@@ -56,13 +67,16 @@ def test_danq_counts_46926479_as_keras_with_keras_shapes():
     assert "(None, 75, 640)" in row and "1,640,960" in row and "global" in row
 
 
-@pytest.mark.parametrize("name, shape, total, non_trainable", [
-    ("danq", (4, 1000), 46_926_479, 0),
-    ("deepsea", (4, 1000), 52_843_119, 0),
-    ("basset", (4, 600), 4_140_464, 5_400),
-    ("cnn-bilstm", (4, 101), 105_346, 0),
-    ("cnn-transformer", (4, 101), 271_490, 0),
-])
+@pytest.mark.parametrize(
+    "name, shape, total, non_trainable",
+    [
+        ("danq", (4, 1000), 46_926_479, 0),
+        ("deepsea", (4, 1000), 52_843_119, 0),
+        ("basset", (4, 600), 4_140_464, 5_400),
+        ("cnn-bilstm", (4, 101), 105_346, 0),
+        ("cnn-transformer", (4, 101), 271_490, 0),
+    ],
+)
 def test_zoo_models_with_new_layers_count_as_keras(name, shape, total, non_trainable):
     infos = zoo.get(name).analyse(shape)
     assert sum(i.params for i in infos) == total
@@ -77,43 +91,77 @@ def test_multilabel_zoo_heads_are_sigmoid():
 
 
 def test_receptive_field_is_global_from_the_first_mixing_layer_on():
-    spec = ModelSpec.from_obj([CONV, {"MaxPooling1D": {"pool_size": 2}}, {"SinePositionEncoding": {}},
-                               {"LSTM": {"units": 4, "return_sequences": True}}, CONV, {"GlobalMaxPooling1D": {}}])
+    spec = ModelSpec.from_obj(
+        [
+            CONV,
+            {"MaxPooling1D": {"pool_size": 2}},
+            {"SinePositionEncoding": {}},
+            {"LSTM": {"units": 4, "return_sequences": True}},
+            CONV,
+            {"GlobalMaxPooling1D": {}},
+        ]
+    )
     text = summary(spec, (4, 30))
     fields = [line.split()[-2] for line in text.splitlines() if "(None," in line]
     assert fields == ["3", "4", "4", "global", "global", "global"]
 
 
-@pytest.mark.parametrize("layer, macs", [
-    # projections L d h (2k + v) + L h v d, attention matrix h L^2 (k + v)
-    ({"MultiHeadAttention": {"num_heads": 2, "key_dim": 3}}, 10 * 8 * 2 * 9 + 10 * 2 * 3 * 8 + 2 * 100 * 6),
-    ({"LSTM": {"units": 3}}, 10 * 4 * 3 * 11),
-    ({"Bidirectional": {"layer": {"GRU": {"units": 3}}}}, 2 * 10 * 3 * 3 * 11),
-    # heads of 8 // 2 = 4: projections 10*8*2*12 + 10*2*4*8, matrix 2*100*8, feed-forward 2*10*8*5
-    ({"TransformerEncoder": {"intermediate_dim": 5, "num_heads": 2}}, 1920 + 640 + 1600 + 800),
-])
+@pytest.mark.parametrize(
+    "layer, macs",
+    [
+        # projections L d h (2k + v) + L h v d, attention matrix h L^2 (k + v)
+        ({"MultiHeadAttention": {"num_heads": 2, "key_dim": 3}}, 10 * 8 * 2 * 9 + 10 * 2 * 3 * 8 + 2 * 100 * 6),
+        ({"LSTM": {"units": 3}}, 10 * 4 * 3 * 11),
+        ({"Bidirectional": {"layer": {"GRU": {"units": 3}}}}, 2 * 10 * 3 * 3 * 11),
+        # heads of 8 // 2 = 4: projections 10*8*2*12 + 10*2*4*8, matrix 2*100*8, feed-forward 2*10*8*5
+        ({"TransformerEncoder": {"intermediate_dim": 5, "num_heads": 2}}, 1920 + 640 + 1600 + 800),
+    ],
+)
 def test_multiply_adds_include_the_attention_matrix(layer, macs):
     assert _info(layer).macs == macs
 
 
-@pytest.mark.parametrize("layers, message", [
-    ([{"Bidirectional": {"layer": {"Dense": {"units": 3}}}}], r"argument 'layer' must be \{\"LSTM\""),
-    ([{"Bidirectional": {"layer": {"LSTM": {"units": 3}}, "merge_mode": "max"}}], r"merge_mode must be one of \['concat', 'sum'"),
-    ([{"Bidirectional": {"layer": {"LSTM": {"unit": 3}}}}], r"unknown argument 'unit'; valid arguments: units"),
-    ([{"LSTM": {"units": 3, "return_sequences": "yes"}}], r"Expected true or false. Received return_sequences='yes'"),
-    ([{"MultiHeadAttention": {"num_heads": 2}}], r"missing required argument 'key_dim'"),
-    ([{"TransformerEncoder": {"intermediate_dim": 8, "num_heads": 2, "dropout": 1.5}}], r"Expected a float in \[0, 1\)"),
-])
+@pytest.mark.parametrize(
+    "layers, message",
+    [
+        ([{"Bidirectional": {"layer": {"Dense": {"units": 3}}}}], r"argument 'layer' must be \{\"LSTM\""),
+        (
+            [{"Bidirectional": {"layer": {"LSTM": {"units": 3}}, "merge_mode": "max"}}],
+            r"merge_mode must be one of \['concat', 'sum'",
+        ),
+        ([{"Bidirectional": {"layer": {"LSTM": {"unit": 3}}}}], r"unknown argument 'unit'; valid arguments: units"),
+        (
+            [{"LSTM": {"units": 3, "return_sequences": "yes"}}],
+            r"Expected true or false. Received return_sequences='yes'",
+        ),
+        ([{"MultiHeadAttention": {"num_heads": 2}}], r"missing required argument 'key_dim'"),
+        (
+            [{"TransformerEncoder": {"intermediate_dim": 8, "num_heads": 2, "dropout": 1.5}}],
+            r"Expected a float in \[0, 1\)",
+        ),
+    ],
+)
 def test_bad_arguments_are_refused_with_the_choices(layers, message):
     with pytest.raises(SpecError, match=message):
         ModelSpec.from_obj(layers)
 
 
-@pytest.mark.parametrize("layers, shape, message", [
-    ([{"LSTM": {"units": 3}}], (40,), r"expects a 1D input of shape \(length, channels\), but the previous layer gives \(None, 40\)"),
-    ([{"TransformerEncoder": {"intermediate_dim": 8, "num_heads": 6}}], (4, 10), r"num_heads=6 is more than the 4 features"),
-    ([{"PositionEmbedding": {"sequence_length": 9}}], (4, 10), r"sequence_length=9 is shorter than the 10 steps"),
-])
+@pytest.mark.parametrize(
+    "layers, shape, message",
+    [
+        (
+            [{"LSTM": {"units": 3}}],
+            (40,),
+            r"expects a 1D input of shape \(length, channels\), but the previous layer gives \(None, 40\)",
+        ),
+        (
+            [{"TransformerEncoder": {"intermediate_dim": 8, "num_heads": 6}}],
+            (4, 10),
+            r"num_heads=6 is more than the 4 features",
+        ),
+        ([{"PositionEmbedding": {"sequence_length": 9}}], (4, 10), r"sequence_length=9 is shorter than the 10 steps"),
+    ],
+)
 def test_layers_that_do_not_fit_their_input_say_why(layers, shape, message):
     with pytest.raises(SpecError, match=message):
         ModelSpec.from_obj(layers).analyse(shape)
@@ -188,9 +236,13 @@ def test_attention_without_positions_is_permutation_equivariant_and_positions_br
     torch.manual_seed(0)
     perm = torch.randperm(12)
     x = torch.randn(2, 8, 12)
-    plain = build_model(ModelSpec.from_obj([{"TransformerEncoder": {"intermediate_dim": 16, "num_heads": 2}}]), (8, 12)).eval()
+    plain = build_model(
+        ModelSpec.from_obj([{"TransformerEncoder": {"intermediate_dim": 16, "num_heads": 2}}]), (8, 12)
+    ).eval()
     torch.testing.assert_close(plain(x[:, :, perm]), plain(x)[:, :, perm])
-    spec = ModelSpec.from_obj([{"SinePositionEncoding": {}}, {"TransformerEncoder": {"intermediate_dim": 16, "num_heads": 2}}])
+    spec = ModelSpec.from_obj(
+        [{"SinePositionEncoding": {}}, {"TransformerEncoder": {"intermediate_dim": 16, "num_heads": 2}}]
+    )
     positioned = build_model(spec, (8, 12)).eval()
     positioned.layers[1].load_state_dict(plain.layers[0].state_dict())
     assert not torch.allclose(positioned(x[:, :, perm]), positioned(x)[:, :, perm], atol=1e-3)
@@ -199,13 +251,15 @@ def test_attention_without_positions_is_permutation_equivariant_and_positions_br
 def test_sine_position_encoding_interleaves_sine_and_cosine():
     enc = sine_position_encoding(3, 4)
     assert enc[0].tolist() == [0.0, 1.0, 0.0, 1.0]
-    assert enc[1, 2].item() == pytest.approx(math.sin(1 / 10000 ** 0.5))
+    assert enc[1, 2].item() == pytest.approx(math.sin(1 / 10000**0.5))
     assert enc[2, 1].item() == pytest.approx(math.cos(2.0))
 
 
 def test_attention_dropout_acts_only_in_training():
     torch.manual_seed(0)
-    model = build_model(ModelSpec.from_obj([{"MultiHeadAttention": {"num_heads": 2, "key_dim": 4, "dropout": 0.5}}]), (8, 6))
+    model = build_model(
+        ModelSpec.from_obj([{"MultiHeadAttention": {"num_heads": 2, "key_dim": 4, "dropout": 0.5}}]), (8, 6)
+    )
     x = torch.randn(2, 8, 6)
     model.eval()
     torch.testing.assert_close(model(x), model(x))
@@ -216,11 +270,19 @@ def test_attention_dropout_acts_only_in_training():
 def test_new_layers_save_and_load_through_safetensors(tmp_path):
     from seqcnn.checkpoint import load_model, save_model
 
-    spec = ModelSpec.from_obj([CONV, {"SinePositionEncoding": {}}, {"PositionEmbedding": {"sequence_length": 20}},
-                               {"LayerNormalization": {}}, {"MultiHeadAttention": {"num_heads": 2, "key_dim": 4}},
-                               {"TransformerEncoder": {"intermediate_dim": 16, "num_heads": 2}},
-                               {"Bidirectional": {"layer": {"GRU": {"units": 3, "return_sequences": True, "reset_after": False}}}},
-                               {"LSTM": {"units": 5}}, {"Dense": {"units": 2, "activation": "softmax"}}])
+    spec = ModelSpec.from_obj(
+        [
+            CONV,
+            {"SinePositionEncoding": {}},
+            {"PositionEmbedding": {"sequence_length": 20}},
+            {"LayerNormalization": {}},
+            {"MultiHeadAttention": {"num_heads": 2, "key_dim": 4}},
+            {"TransformerEncoder": {"intermediate_dim": 16, "num_heads": 2}},
+            {"Bidirectional": {"layer": {"GRU": {"units": 3, "return_sequences": True, "reset_after": False}}}},
+            {"LSTM": {"units": 5}},
+            {"Dense": {"units": 2, "activation": "softmax"}},
+        ]
+    )
     model = build_model(spec, (4, 20)).eval()
     save_model(tmp_path, model)
     again = load_model(tmp_path)

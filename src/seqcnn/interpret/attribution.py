@@ -360,9 +360,10 @@ def _warn_no_rule(model: nn.Module) -> None:
 
     names = [layer.name for layer in getattr(getattr(model, "spec", None), "layers", []) if layer.type in MIXING_LAYERS]
     if names:
-        print(f"seqcnn: warning: DeepLIFT/SHAP has no rule for the gates of LSTM/GRU or the softmax and products of attention "
-              f"({', '.join(names)}); tangermeme passes gradients through them, so these attributions are approximate "
-              "(they do not sum exactly to the score change); gradient x input and ISM need no such rules", file=sys.stderr)
+        print(f"seqcnn: warning: DeepLIFT/SHAP has no rule for the gates of LSTM/GRU or the softmax and products of "
+              f"attention ({', '.join(names)}); tangermeme passes gradients through them, so these attributions are "
+              "approximate (they do not sum exactly to the score change); gradient x input and ISM need no such rules",
+              file=sys.stderr)
 
 
 class Exp(nn.Module):

@@ -33,8 +33,15 @@ class SelfAttention(nn.Module):
         use_bias: biases on the four projections.
     """
 
-    def __init__(self, features: int, num_heads: int, key_dim: int, value_dim: int | None = None,
-                 dropout: float = 0.0, use_bias: bool = True):
+    def __init__(
+        self,
+        features: int,
+        num_heads: int,
+        key_dim: int,
+        value_dim: int | None = None,
+        dropout: float = 0.0,
+        use_bias: bool = True,
+    ):
         super().__init__()
         value_dim = value_dim or key_dim
         self.num_heads, self.key_dim, self.value_dim, self.dropout = num_heads, key_dim, value_dim, dropout
@@ -84,8 +91,16 @@ class TransformerEncoder(nn.Module):
         normalize_first: pre-norm instead of post-norm.
     """
 
-    def __init__(self, features: int, intermediate_dim: int, num_heads: int, activation: Callable[[torch.Tensor], torch.Tensor],
-                 dropout: float = 0.0, layer_norm_epsilon: float = 1e-5, normalize_first: bool = False):
+    def __init__(
+        self,
+        features: int,
+        intermediate_dim: int,
+        num_heads: int,
+        activation: Callable[[torch.Tensor], torch.Tensor],
+        dropout: float = 0.0,
+        layer_norm_epsilon: float = 1e-5,
+        normalize_first: bool = False,
+    ):
         super().__init__()
         head = features // num_heads
         self.attention = SelfAttention(features, num_heads, head, head, dropout)
@@ -137,8 +152,9 @@ class SinePositionEncoding(nn.Module):
 
     def __init__(self, features: int, length: int, max_wavelength: float = 10000.0):
         super().__init__()
-        self.register_buffer("encoding", sine_position_encoding(length, features, max_wavelength).t().contiguous(),
-                             persistent=False)  # (d, L)
+        self.register_buffer(
+            "encoding", sine_position_encoding(length, features, max_wavelength).t().contiguous(), persistent=False
+        )  # (d, L)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + self.encoding[:, : x.shape[2]]

@@ -16,7 +16,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from seqcnn.models.attention import LayerNormalization, PositionEmbedding, SelfAttention, SinePositionEncoding, TransformerEncoder
+from seqcnn.models.attention import (
+    LayerNormalization, PositionEmbedding, SelfAttention, SinePositionEncoding, TransformerEncoder,
+)
 from seqcnn.models.recurrent import Recurrent
 from seqcnn.models.spec import LayerInfo, ModelSpec
 

@@ -47,8 +47,18 @@ class Recurrent(nn.Module):
         reset_after: GRU only; Keras 3's default ``True`` matches torch's GRU.
     """
 
-    def __init__(self, cell: str, features: int, units: int, *, bidirectional: bool = False, merge_mode: str = "concat",
-                 return_sequences: bool = False, use_bias: bool = True, reset_after: bool = True):
+    def __init__(
+        self,
+        cell: str,
+        features: int,
+        units: int,
+        *,
+        bidirectional: bool = False,
+        merge_mode: str = "concat",
+        return_sequences: bool = False,
+        use_bias: bool = True,
+        reset_after: bool = True,
+    ):
         super().__init__()
         self.cell, self.units, self.use_bias = cell, units, use_bias
         self.bidirectional, self.merge_mode, self.return_sequences = bidirectional, merge_mode, return_sequences
@@ -115,10 +125,13 @@ class Recurrent(nn.Module):
         # needs only in training mode: gradients of an evaluated model (saliency) need it too
         train = self.training or torch.is_grad_enabled()
         if self.cell == "LSTM":
-            outputs, last, _ = torch.lstm(seq, (h0, h0), self._flat_weights(), self.use_bias, 1, 0.0, train,
-                                          self.bidirectional, True)
+            outputs, last, _ = torch.lstm(
+                seq, (h0, h0), self._flat_weights(), self.use_bias, 1, 0.0, train, self.bidirectional, True
+            )
         else:
-            outputs, last = torch.gru(seq, h0, self._flat_weights(), self.use_bias, 1, 0.0, train, self.bidirectional, True)
+            outputs, last = torch.gru(
+                seq, h0, self._flat_weights(), self.use_bias, 1, 0.0, train, self.bidirectional, True
+            )
         return outputs, last
 
     def _gru_reset_before(self, seq: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -31,8 +31,9 @@ ACTIVATIONS = ("linear", "relu", "sigmoid", "softmax", "tanh", "elu", "gelu", "e
 _CONV = {"filters": None, "kernel_size": None, "strides": 1, "padding": "valid", "dilation_rate": 1, "activation": None, "use_bias": True}
 _POOL = {"pool_size": 2, "strides": None, "padding": "valid"}
 _RECURRENT = {"units": None, "return_sequences": False, "use_bias": True}
-_ENCODER = {"intermediate_dim": None, "num_heads": None, "dropout": 0.0, "activation": "relu", "layer_norm_epsilon": 1e-5,
-            "normalize_first": False}
+_ENCODER = {"intermediate_dim": None, "num_heads": None, "dropout": 0.0, "activation": "relu",
+            "layer_norm_epsilon": 1e-5, "normalize_first": False}
+_ATTENTION = {"num_heads": None, "key_dim": None, "value_dim": None, "dropout": 0.0, "use_bias": True}
 
 #: Layer type -> (spatial dims it expects: 0 for flat, None for any; argument defaults).
 LAYER_TYPES: dict[str, tuple[int | None, dict[str, Any]]] = {
@@ -54,7 +55,7 @@ LAYER_TYPES: dict[str, tuple[int | None, dict[str, Any]]] = {
     "LSTM": (1, _RECURRENT),
     "GRU": (1, {**_RECURRENT, "reset_after": True}),
     "Bidirectional": (1, {"layer": None, "merge_mode": "concat"}),
-    "MultiHeadAttention": (1, {"num_heads": None, "key_dim": None, "value_dim": None, "dropout": 0.0, "use_bias": True}),
+    "MultiHeadAttention": (1, _ATTENTION),
     "LayerNormalization": (None, {"epsilon": 0.001}),
     "SinePositionEncoding": (1, {"max_wavelength": 10000}),
     "PositionEmbedding": (1, {"sequence_length": None}),
@@ -277,11 +278,13 @@ def _check_args(ltype: str, args: dict[str, Any], index: int, source: str) -> No
                 check_positive(key, args[key])
         for key in ("return_sequences", "use_bias", "reset_after", "normalize_first"):
             if key in args and not isinstance(args[key], bool):
-                raise SpecError(f"Invalid value for argument `{key}`. Expected true or false. Received {key}={args[key]!r}")
+                raise SpecError(f"Invalid value for argument `{key}`. Expected true or false. "
+                                f"Received {key}={args[key]!r}")
         for key in ("epsilon", "layer_norm_epsilon"):
             value = args.get(key)
             if key in args and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
-                raise SpecError(f"Invalid value for argument `{key}`. Expected a positive number. Received {key}={value!r}")
+                raise SpecError(f"Invalid value for argument `{key}`. Expected a positive number. "
+                                f"Received {key}={value!r}")
         if "merge_mode" in args and args["merge_mode"] not in MERGE_MODES:
             raise SpecError(f"merge_mode must be one of {list(MERGE_MODES)}, but got merge_mode={args['merge_mode']!r}")
     except SpecError as exc:
@@ -455,7 +458,8 @@ def _position(layer: Layer, where: str, shape: tuple[int, ...], fields, spatial_
         return LayerInfo(layer, shape, shape, 0, 0, 0, fields)
     length = layer.args["sequence_length"]
     if length < steps:
-        raise SpecError(f"{where}: sequence_length={length} is shorter than the {steps} steps of its input {_keras(shape)}")
+        raise SpecError(f"{where}: sequence_length={length} is shorter than the {steps} steps of its input "
+                        f"{_keras(shape)}")
     return LayerInfo(layer, shape, shape, length * features, length * features, 0, fields)
 
 

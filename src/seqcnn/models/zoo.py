@@ -316,8 +316,8 @@ def _sigmoid_head(outputs: int) -> dict:
     return {"Dense": {"units": outputs, "activation": "sigmoid"}}
 
 
-@register("danq", "sequence", (4, 1000), "DanQ (Quang and Xie 2016): 320 x 26 conv, BiLSTM 320, Dense 925, 919 sigmoid outputs",
-          family="multilabel")
+@register("danq", "sequence", (4, 1000),
+          "DanQ (Quang and Xie 2016): 320 x 26 conv, BiLSTM 320, Dense 925, 919 sigmoid outputs", family="multilabel")
 def danq(classes: int = 919, input_shape: tuple[int, ...] = (4, 1000)) -> ModelSpec:
     """DanQ, Quang and Xie (2016), "DanQ: a hybrid convolutional and recurrent deep neural network for
     quantifying the function of DNA sequences", Nucleic Acids Res. 44(11):e107.
@@ -339,8 +339,8 @@ def danq(classes: int = 919, input_shape: tuple[int, ...] = (4, 1000)) -> ModelS
     ])
 
 
-@register("deepsea", "sequence", (4, 1000), "DeepSEA (Zhou and Troyanskaya 2015): 3 conv layers 320-480-960, Dense 925, 919 sigmoid",
-          family="multilabel")
+@register("deepsea", "sequence", (4, 1000),
+          "DeepSEA (Zhou and Troyanskaya 2015): 3 conv layers 320-480-960, Dense 925, 919 sigmoid", family="multilabel")
 def deepsea(classes: int = 919, input_shape: tuple[int, ...] = (4, 1000)) -> ModelSpec:
     """DeepSEA, Zhou and Troyanskaya (2015), "Predicting effects of noncoding variants with deep
     learning-based sequence model", Nat. Methods 12:931.
@@ -363,8 +363,9 @@ def deepsea(classes: int = 919, input_shape: tuple[int, ...] = (4, 1000)) -> Mod
     ])
 
 
-@register("basset", "sequence", (4, 600), "Basset (Kelley et al. 2016): 3 conv layers 300-200-200 with batch norm, 2 x Dense 1000, "
-          "164 sigmoid", family="multilabel")
+@register("basset", "sequence", (4, 600),
+          "Basset (Kelley et al. 2016): 3 conv layers 300-200-200 with batch norm, 2 x Dense 1000, 164 sigmoid",
+          family="multilabel")
 def basset(classes: int = 164, input_shape: tuple[int, ...] = (4, 600)) -> ModelSpec:
     """Basset, Kelley, Snoek and Rinn (2016), "Basset: learning the regulatory code of the accessible
     genome with deep convolutional neural networks", Genome Res. 26:990.
@@ -388,8 +389,8 @@ def basset(classes: int = 164, input_shape: tuple[int, ...] = (4, 600)) -> Model
                   _sigmoid_head(classes)])
 
 
-@register("cnn-bilstm", "sequence", (4, 101), "DanQ-like ChIP-seq model: 128 x 12 conv, max pool 4, BiLSTM 64, global max pool",
-          family="hybrid")
+@register("cnn-bilstm", "sequence", (4, 101),
+          "DanQ-like ChIP-seq model: 128 x 12 conv, max pool 4, BiLSTM 64, global max pool", family="hybrid")
 def cnn_bilstm(classes: int = 2, input_shape: tuple[int, ...] = (4, 101)) -> ModelSpec:
     """A small convolution + bidirectional LSTM model for 101-bp ChIP-seq windows (DanQ's idea at this size).
 
