@@ -8,7 +8,9 @@
 Speed: one training epoch (Adam, batch 64, cross-entropy on the logits, forward and backward)
 over random one-hot 101-bp windows, timed after a warm-up batch, for seqcnn's ChIP-seq default
 (``chipseq``: 256 x 12 conv, global max pool) and the zoo's ``cnn-bilstm`` and
-``cnn-transformer``, on ``--threads`` torch threads; reported as seconds per 10,000 windows.
+``cnn-transformer``, on ``--threads`` torch threads; reported as wall and process CPU seconds per
+10,000 windows (CPU seconds change little on a busy machine; with one thread they are the wall
+time of an idle one).
 Results: ``benchmarks/results/hybrid-speed.json``.
 
 ENCODE: ``seqcnn.train`` on each experiment's ``_AC`` file (positives only; seqcnn makes the
@@ -61,10 +63,10 @@ def epoch_seconds(name: str, n: int, batch: int = 64, seed: int = 0) -> dict:
         optimiser.step()
 
     step(x[:batch], y[:batch])  # warm-up: allocations, oneDNN primitives
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for i in range(0, n, batch):
         step(x[i : i + batch], y[i : i + batch])
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     params = sum(p.numel() for p in model.parameters())
     return {
         "model": name,
@@ -72,7 +74,57 @@ def epoch_seconds(name: str, n: int, batch: int = 64, seed: int = 0) -> dict:
         "windows": n,
         "seconds": round(seconds, 3),
         "seconds_per_10k": round(seconds * 10_000 / n, 2),
+        "cpu_seconds_per_10k": round(cpu * 10_000 / n, 2),
     }
+
+
+def _cpu_ms(fn, repeats: int = 20) -> float:
+    fn()
+    start = time.process_time()
+    for _ in range(repeats):
+        fn()
+    return (time.process_time() - start) / repeats
+
+
+def lstm_fused_vs_loop() -> tuple[float, float]:
+    """CPU seconds of a BiLSTM's forward and backward: seqcnn's (torch.lstm) against an LSTMCell loop."""
+    import torch
+
+    from seqcnn.models.recurrent import Recurrent
+
+    layer = Recurrent("LSTM", 128, 64, bidirectional=True, return_sequences=True)
+    cells = [torch.nn.LSTMCell(128, 64) for _ in range(2)]
+    x = torch.randn(64, 128, 22)
+
+    def loop() -> None:
+        outputs = []
+        for cell, seq in zip(cells, (x, x.flip(2))):
+            h = c = x.new_zeros(64, 64)
+            steps = []
+            for t in range(seq.shape[2]):
+                h, c = cell(seq[:, :, t], (h, c))
+                steps.append(h)
+            outputs.append(torch.stack(steps, 2))
+        torch.cat(outputs, 1).sum().backward()
+
+    return _cpu_ms(lambda: layer(x).sum().backward()), _cpu_ms(loop)
+
+
+def attention_fused_vs_explicit() -> tuple[float, float]:
+    """CPU seconds of self-attention forward and backward: scaled_dot_product_attention against softmax(QK^T)V."""
+    import torch
+
+    from seqcnn.models.attention import SelfAttention
+
+    layer = SelfAttention(128, 4, 32)
+    tokens = torch.randn(64, 22, 128)
+
+    def explicit() -> None:
+        v = layer._heads(layer.value, tokens, 32)
+        mixed = layer.weights(tokens) @ v
+        layer.output(mixed.transpose(1, 2).reshape(64, 22, 128)).sum().backward()
+
+    return _cpu_ms(lambda: layer.attend(tokens).sum().backward()), _cpu_ms(explicit)
 
 
 def speed(args) -> None:
@@ -80,7 +132,12 @@ def speed(args) -> None:
 
     torch.set_num_threads(args.threads)
     rows = [epoch_seconds(name, args.windows) for name in MODELS]
+    fused = {
+        "BiLSTM(64) on (64, 128, 22)": lstm_fused_vs_loop(),
+        "attention, 4 heads of 32, (64, 22, 128)": attention_fused_vs_explicit(),
+    }
     result = {
+        "fused": fused,
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()} {platform.processor()}",
         "torch": torch.__version__,
@@ -90,7 +147,14 @@ def speed(args) -> None:
     }
     (ROOT / "benchmarks" / "results" / "hybrid-speed.json").write_text(json.dumps(result, indent=1) + "\n")
     for r in rows:
-        print(f"{r['model']:16} {r['params']:>9,} params  {r['seconds_per_10k']:7.2f} s per 10,000 windows")
+        print(
+            f"{r['model']:16} {r['params']:>9,} params  {r['seconds_per_10k']:7.2f} s wall, "
+            f"{r['cpu_seconds_per_10k']:7.2f} s CPU per 10,000 windows"
+        )
+    for name, (fused, loop) in result["fused"].items():
+        print(
+            f"{name}: fused {fused * 1e3:.1f} ms, step by step {loop * 1e3:.1f} ms per batch (CPU, forward + backward)"
+        )
 
 
 def subsample(source: Path, n: int, folder: Path) -> Path:
