@@ -271,7 +271,7 @@ def torch_state(info, weights: list[tuple[str, np.ndarray]], flattened: tuple[in
     if kind == "BatchNormalization":
         return dict(zip(("weight", "bias", "running_mean", "running_var"), arrays))
     if kind == "LayerNormalization":
-        return {"weight": arrays[0], "bias": arrays[1]}
+        return {"norm.weight": arrays[0], "norm.bias": arrays[1]}
     if kind == "PositionEmbedding":
         return {"embeddings": arrays[0]}
     if kind in ("LSTM", "GRU"):

@@ -303,3 +303,33 @@ def test_attention_weights_of_the_last_attention_layer_with_input_positions():
     assert model.training  # left as it was
     with pytest.raises(ValueError, match="has no MultiHeadAttention or TransformerEncoder layer"):
         attention_weights(build_model(zoo.get("primer"), (4, 50)), torch.randn(1, 4, 50))
+
+
+def test_attributions_work_through_attention_and_recurrent_layers(capsys):
+    import numpy as np
+
+    from seqcnn.interpret.attribution import class_score, deep_lift_shap, gradient_x_input, saturation_mutagenesis
+
+    torch.manual_seed(0)
+    spec = ModelSpec.from_obj([
+        {"Conv1D": {"filters": 8, "kernel_size": 5, "activation": "relu"}},
+        {"LayerNormalization": {}},
+        {"MultiHeadAttention": {"num_heads": 2, "key_dim": 4}},
+        {"Bidirectional": {"layer": {"GRU": {"units": 3, "return_sequences": True}}}},
+        {"GlobalMaxPooling1D": {}},
+        {"Dense": {"units": 2, "activation": "softmax"}},
+    ])
+    model = build_model(spec, (4, 24)).eval()
+    x = np.eye(4, dtype=np.float32)[np.random.default_rng(0).integers(0, 4, (2, 24))].transpose(0, 2, 1)
+    grad = gradient_x_input(model, x)
+    ism = saturation_mutagenesis(model, x)
+    variant = torch.as_tensor(x[:1]).clone()
+    variant[0, :, 7] = torch.tensor([0.0, 0.0, 0.0, 1.0]) if x[0, 3, 7] == 0 else torch.tensor([1.0, 0.0, 0.0, 0.0])
+    base = int(variant[0, :, 7].argmax())
+    with torch.no_grad():
+        expected = class_score(model(variant), 1) - class_score(model(torch.as_tensor(x[:1])), 1)
+    assert ism[0, base, 7] == pytest.approx(expected.item(), abs=1e-5)
+    assert np.count_nonzero(grad * (1 - x)) == 0 and np.abs(grad).sum() > 0
+    shap = deep_lift_shap(model, x, n_shuffles=2)
+    assert shap.shape == x.shape and np.isfinite(shap).all() and np.abs(shap).sum() > 0
+    assert "DeepLIFT/SHAP has no rule for the gates of LSTM/GRU" in capsys.readouterr().err

@@ -362,7 +362,8 @@ def _warn_no_rule(model: nn.Module) -> None:
     if names:
         print(f"seqcnn: warning: DeepLIFT/SHAP has no rule for the gates of LSTM/GRU or the softmax and products of "
               f"attention ({', '.join(names)}); tangermeme passes gradients through them, so these attributions are "
-              "approximate (they do not sum exactly to the score change); gradient x input and ISM need no such rules",
+              "approximate and may be far off (tangermeme reports how far their sums miss the score change); "
+              "gradient x input and ISM need no such rules",
               file=sys.stderr)
 
 

@@ -175,13 +175,19 @@ class PositionEmbedding(nn.Module):
         return x + self.embeddings[: x.shape[2]].t()
 
 
-class LayerNormalization(nn.LayerNorm):
+class LayerNormalization(nn.Module):
     """Keras ``LayerNormalization`` over the features of each position (``axis=-1``).
 
     Shape: ``(N, C, ...)`` -> the same; the channel axis is moved last, normalised and moved back.
+    The work is done by a plain ``nn.LayerNorm`` child, which attribution libraries recognise
+    (tangermeme's DeepLIFT has a rule for that exact type).
     """
+
+    def __init__(self, features: int, eps: float = 1e-3):
+        super().__init__()
+        self.norm = nn.LayerNorm(features, eps=eps)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() == 2:
-            return super().forward(x)
-        return super().forward(x.movedim(1, -1)).movedim(-1, 1)
+            return self.norm(x)
+        return self.norm(x.movedim(1, -1)).movedim(-1, 1)
