@@ -430,3 +430,34 @@ def cnn_transformer(classes: int = 2, input_shape: tuple[int, ...] = (4, 101)) -
         {"Dropout": {"rate": 0.2}},
         _head(classes),
     ])
+
+
+def _mlm_trunk() -> list[dict]:
+    """The trunk shared by ``mlm-trunk`` and ``mlm-classifier``: same-padded conv, sine positions, two encoders."""
+    encoder = {"TransformerEncoder": {"intermediate_dim": 128, "num_heads": 4, "dropout": 0.1}}
+    return [{"Conv1D": {"filters": 64, "kernel_size": 12, "padding": "same", "activation": "relu"}},
+            {"SinePositionEncoding": {}}, encoder, dict(encoder)]
+
+
+@register("mlm-trunk", "sequence", (4, 101), "masked-nucleotide pretraining model: conv + 2 transformer encoders, "
+          "4 base logits per position (seqcnn pretrain)", family="pretraining")
+def mlm_trunk(classes: int = 4, input_shape: tuple[int, ...] = (4, 101)) -> ModelSpec:
+    """The model that ``seqcnn pretrain`` trains to predict hidden bases (:mod:`seqcnn.pretrain`).
+
+    Conv1D(64, 12, same, relu) -> SinePositionEncoding -> 2 x TransformerEncoder
+    (intermediate_dim 128, 4 heads of 16, dropout 0.1) -> Conv1D(4, 1): one logit per base and
+    position, ``(None, L, 4)``; 70,340 parameters. The convolution keeps every position (no
+    pooling) so that each base has its own prediction. ``classes`` is ignored (always 4 bases).
+    """
+    return _spec([*_mlm_trunk(), {"Conv1D": {"filters": 4, "kernel_size": 1}}])
+
+
+@register("mlm-classifier", "sequence", (4, 101), "mlm-trunk's layers with global max pooling and an output layer "
+          "(fine-tuning after seqcnn pretrain)", family="pretraining")
+def mlm_classifier(classes: int = 2, input_shape: tuple[int, ...] = (4, 101)) -> ModelSpec:
+    """``mlm-trunk``'s first four layers, then GlobalMaxPooling1D and Dense(classes, softmax).
+
+    Layers 0 to 3 equal ``mlm-trunk``'s, so ``seqcnn train --model mlm-classifier --init-from
+    PRETRAIN_RUN`` starts them from a pretrained run; 70,210 parameters for two classes.
+    """
+    return _spec([*_mlm_trunk(), {"GlobalMaxPooling1D": {}}, _head(classes)])
