@@ -175,13 +175,14 @@ def encode(args) -> None:
     if not args.all:
         keys = args.only.split(",")
         names = [n for n in names if any(n.startswith(k) for k in keys)]
-    rows = []
+    models = args.models.split(",")
+    rows = read_tsv(args.tag)  # earlier rows of this tag are kept unless rerun here
     with tempfile.TemporaryDirectory() as tmp:
         for name in names:
             train_file = DATA / f"{name}_AC.seq.gz"
             if args.positives and not args.all:
                 train_file = subsample(train_file, args.positives, Path(tmp))
-            for model in MODELS:
+            for model in models:
                 started = time.time()
                 run = seqcnn.train(
                     train_file,
@@ -195,6 +196,7 @@ def encode(args) -> None:
                 metrics = json.loads((run / "metrics.json").read_text())
                 epochs = len((run / "history.csv").read_text().splitlines()) - 1
                 seconds = time.time() - started
+                rows = [r for r in rows if (r["experiment"], r["model"]) != (name, model)]
                 rows.append(
                     {
                         "experiment": name,
@@ -208,6 +210,17 @@ def encode(args) -> None:
                 print("\t".join(str(v) for v in rows[-1].values()), file=sys.stderr, flush=True)
                 write_tsv(rows, args.tag)
     table(rows)
+
+
+def read_tsv(tag: str) -> list[dict]:
+    path = ROOT / "benchmarks" / "results" / f"hybrid-encode-{tag}.tsv"
+    if not path.is_file():
+        return []
+    keys, *lines = [line.split("\t") for line in path.read_text().splitlines()]
+    rows = [dict(zip(keys, values)) for values in lines]
+    for row in rows:
+        row["auroc"], row["seconds_per_epoch"] = float(row["auroc"]), float(row["seconds_per_epoch"])
+    return rows
 
 
 def write_tsv(rows: list[dict], tag: str) -> None:
@@ -241,6 +254,7 @@ def main() -> None:
     parser.add_argument("--positives", type=int, default=2000, help="training positives per experiment (0: all)")
     parser.add_argument("--all", action="store_true", help="the ten experiments with every training positive")
     parser.add_argument("--tag", default="sub")
+    parser.add_argument("--models", default=",".join(MODELS), help="models to (re)run, comma-separated")
     args = parser.parse_args()
     if args.encode:
         encode(args)
