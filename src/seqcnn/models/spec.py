@@ -13,6 +13,16 @@ does not import torch: shapes and parameter counts are computed here in plain Py
 
 Shapes are channels first and exclude the batch axis: ``(C, L)`` for sequences,
 ``(C, H, W)`` for images, ``(F,)`` after Flatten.
+
+Recurrent and attention layers read ``(C, L)`` as Keras's ``(steps, features)``: ``LSTM`` and
+``GRU`` (``units``, ``return_sequences``, ``use_bias``; GRU ``reset_after``),
+``{"Bidirectional": {"layer": {"LSTM": {...}}, "merge_mode": "concat"}}``,
+``MultiHeadAttention`` as self-attention (``num_heads``, ``key_dim``, ``value_dim``, ``dropout``,
+``use_bias``), ``LayerNormalization`` (``epsilon``), ``SinePositionEncoding``
+(``max_wavelength``) and ``PositionEmbedding`` (``sequence_length``), both added to their
+input, and keras_hub's ``TransformerEncoder`` (``intermediate_dim``, ``num_heads``, ``dropout``,
+``activation``, ``layer_norm_epsilon``, ``normalize_first``). Their counting rules are in
+:mod:`seqcnn.models.counts`.
 """
 
 from __future__ import annotations
