@@ -422,8 +422,9 @@ def cnn_transformer(classes: int = 2, input_shape: tuple[int, ...] = (4, 101)) -
 
     Pre-norm, not keras_hub's post-norm default: with the ChIP-seq recipe (Adam at 5e-3, no
     warm-up) the post-norm blocks never learned (test AUROC 0.51 and 0.53 on GABPA and MYC with
-    1,000 positives) while the pre-norm ones did (0.97 on GABPA); BENCHMARKS.md, section
-    "Recurrent and attention layers".
+    1,000 positives) while the pre-norm ones did on GABPA (0.97). On MYC with 1,000 positives
+    neither learned (0.57; 0.68 at lr 1e-3), where the ChIP-seq default reaches 0.93:
+    BENCHMARKS.md, section "Recurrent and attention layers".
     """
     encoder = {"TransformerEncoder": {"intermediate_dim": 256, "num_heads": 4, "dropout": 0.1, "normalize_first": True}}
     return _spec([
