@@ -1,7 +1,11 @@
 """FASTA: multi-line records, any case, IUPAC codes, optional labels in the header.
 
-Label convention: a token ``label=VALUE`` anywhere in the header's description, for example
-``>chr1:100-150 label=1``. Either every record carries one, or none does.
+Header fields: every ``key=value`` token in a header's description (after the id) is kept as a
+column of ``Records.columns``, for example ``>chr1:100-150 label=1 cell=K562``; a record without
+a key has ``""`` (missing) there. Which keys are targets is decided by
+:func:`seqcnn.targets.choose_targets`. The legacy reading (``legacy_labels=True``) also parses
+``label=VALUE`` as a number into ``Records.labels``, and then either every record carries one,
+or none does.
 """
 
 from __future__ import annotations
@@ -17,20 +21,25 @@ from seqcnn.io.text import numbered_lines
 from seqcnn.io.labels import parse_label
 
 LABEL_TOKEN = re.compile(r"(?:^|\s)label=(\S+)")
+FIELD_TOKEN = re.compile(r"(?:^|\s)([^\s=]+)=(\S*)")
 
 
-def read_fasta(path: str | Path) -> Records:
+def read_fasta(path: str | Path, *, legacy_labels: bool = True) -> Records:
     """Read a FASTA file.
 
     Args:
         path: the file (gzip allowed).
+        legacy_labels: also parse ``label=`` tokens as numbers into ``Records.labels`` (refusing
+            text), as seqcnn did before :mod:`seqcnn.targets`; False gives raw columns only.
 
     Returns:
-        Records with ids (first word of each header) and labels from ``label=`` tokens.
+        Records with ids (first word of each header), ``columns`` from the headers' ``key=value``
+        tokens, and (legacy) labels from ``label=`` tokens.
 
     Raises:
         InputError: for an empty file, text before the first ``>``, a header without a
-            sequence, a duplicate id, or labels on some records only.
+            sequence, a duplicate id, a key given twice in one header, or (legacy) labels on
+            some records only.
     """
     ids: list[str] = []
     seqs: list[str] = []
@@ -58,7 +67,28 @@ def read_fasta(path: str | Path) -> Records:
     if not ids:
         raise InputError(f"{path}: no FASTA records found (empty file?)")
     check_unique_ids(path, ids, lines)
-    return Records(ids=ids, seqs=seqs, labels=_header_labels(path, heads, ids, lines), source=str(path), lines=lines)
+    labels = _header_labels(path, heads, ids, lines) if legacy_labels else None
+    columns = header_columns(path, heads, ids, lines)
+    return Records(ids=ids, seqs=seqs, labels=labels, source=str(path), lines=lines, columns=columns)
+
+
+def header_columns(path, heads: list[str], ids: list[str], lines: list[int]) -> dict[str, list[str]]:
+    """The ``key=value`` tokens of every header as columns (``""`` where a record lacks a key).
+
+    Raises:
+        InputError: for a key given twice in one header.
+    """
+    fields: list[dict[str, str]] = []
+    for head, rec, line in zip(heads, ids, lines):
+        parts = head.split(None, 1)
+        found: dict[str, str] = {}
+        for key, value in FIELD_TOKEN.findall(parts[1] if len(parts) > 1 else ""):
+            if key in found:
+                raise InputError(f'{path}, line {line} (record "{rec}"): key {key!r} given twice in the header')
+            found[key] = value
+        fields.append(found)
+    keys = list(dict.fromkeys(key for found in fields for key in found))  # first-seen order
+    return {key: [found.get(key, "") for found in fields] for key in keys}
 
 
 def _close_record(path, ids, seqs, lines, chunks) -> None:

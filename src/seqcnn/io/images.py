@@ -8,6 +8,7 @@ nothing here executes code from a file (``.npz`` is read with ``allow_pickle=Fal
 
 from __future__ import annotations
 
+import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,8 +19,10 @@ from seqcnn.errors import InputError
 from seqcnn.io.idx import is_idx
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
-NPZ_IMAGE_KEYS = ("x", "images", "x_train")
-NPZ_LABEL_KEYS = ("y", "labels", "y_train")
+NPZ_IMAGE_KEYS = ("x", "images", "image", "x_train", "train_images", "data", "inputs", "features")
+NPZ_LABEL_KEYS = ("y", "labels", "label", "y_train", "train_labels", "targets", "target")
+NPZ_TEST_IMAGE_KEYS = ("x_test", "test_images", "images_test")
+NPZ_TEST_LABEL_KEYS = ("y_test", "test_labels", "labels_test")
 
 
 @dataclass
@@ -92,37 +95,80 @@ def _open_image(path: Path):
         raise InputError(f"{path}: not a readable image ({exc})") from None
 
 
-def read_npz(path: str | Path) -> ImageArrays:
-    """Read images and labels from a ``.npz`` file.
+def read_npz(path: str | Path, input_shape: tuple[int, int, int] | None = None, part: str = "train",
+             classes: list[str] | None = None) -> ImageArrays:
+    """Read images and labels from a ``.npz`` file, as people ship them.
 
-    Images are under ``x``, ``images`` or ``x_train``: uint8 (scaled by 1/255) or floats in
-    [0, 1], shaped ``(N, H, W)``, ``(N, C, H, W)`` or ``(N, H, W, C)`` with C of 1, 3 or 4.
-    Labels are under ``y``, ``labels`` or ``y_train``; class names, optionally, under
-    ``class_names``.
+    Keys are matched without regard to case. Images are under one of :data:`NPZ_IMAGE_KEYS`
+    (``X``, ``x``, ``images``, ``x_train``, ...): integers 0-255 (scaled by 1/255) or floats in
+    [0, 1], shaped ``(N, H, W)``, ``(N, C, H, W)``, ``(N, H, W, C)`` with C of 1, 3 or 4, or flat
+    ``(N, H*W*C)`` rows reshaped by ``input_shape``. Labels are under one of
+    :data:`NPZ_LABEL_KEYS` (``Y``, ``labels``, ``y_train``, ...): class indices ``(N,)``,
+    one-hot rows ``(N, K)``, or class names (sorted by name). Class names, optionally, under
+    ``class_names``. ``part="test"`` reads ``x_test``/``y_test`` (Keras's ``mnist.npz`` layout).
+    No numpy warning reaches the user.
+
+    Args:
+        path: the file.
+        input_shape: ``(H, W, C)`` for flat rows (``--input-shape H,W,C``).
+        part: ``"train"`` or ``"test"``.
+        classes: the class names text labels must index (the training set's, when reading a
+            test set); None sorts the names found.
 
     Raises:
-        InputError: for a missing key, a bad shape or value range, or labels that are not
-            class indices, naming the file and key.
+        InputError: for a missing key (naming the keys wanted for images and for labels), a bad
+            shape or value range, or labels that are not class indices, one-hot rows or names,
+            naming the file and key.
     """
     path = Path(path)
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            arrays = {key: archive[key] for key in archive.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:  # a truncated or foreign file
-        raise InputError(f"{path}: not a readable .npz file ({exc})") from None
-    x_key = _find_key(arrays, NPZ_IMAGE_KEYS, path, "images")
-    y_key = _find_key(arrays, NPZ_LABEL_KEYS, path, "labels")
-    x = _channels_first(arrays[x_key], f"{path} [{x_key}]")
-    labels = _class_indices(arrays[y_key], len(x), f"{path} [{y_key}]")
-    names = [str(n) for n in arrays["class_names"]] if "class_names" in arrays else None
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        arrays = _load_npz(path)
+        test = part == "test"
+        image_keys, label_keys = (NPZ_TEST_IMAGE_KEYS, NPZ_TEST_LABEL_KEYS) if test else (NPZ_IMAGE_KEYS, NPZ_LABEL_KEYS)
+        x_key = _find_key(arrays, image_keys, path, "images", label_keys)
+        y_key = _find_key(arrays, label_keys, path, "labels", image_keys)
+        x = _channels_first(_unflatten(arrays[x_key], input_shape, f"{path} [{x_key}]"), f"{path} [{x_key}]")
+        labels, names = _npz_labels(arrays[y_key], len(x), f"{path} [{y_key}]", classes)
+        name_key = next((k for k in arrays if k.lower() in ("class_names", "classes")), None)
+        if name_key is not None:
+            names = [str(n) for n in np.asarray(arrays[name_key]).ravel()]
+            if labels.size and labels.max() >= len(names):
+                raise InputError(f"{path} [{name_key}]: {len(names)} class names, but labels go up to {labels.max()}")
     return ImageArrays(x, labels, [f"{path.name}:{i}" for i in range(len(x))], names)
 
 
-def _find_key(arrays: dict, keys: tuple[str, ...], path: Path, what: str) -> str:
+def _load_npz(path: Path) -> dict[str, np.ndarray]:
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            return {key: archive[key] for key in archive.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:  # a truncated, foreign or pickled file
+        raise InputError(f"{path}: not a readable .npz file ({exc})") from None
+
+
+def _find_key(arrays: dict, keys: tuple[str, ...], path: Path, what: str, other: tuple[str, ...] = ()) -> str:
+    folded = {key.lower(): key for key in arrays}
     for key in keys:
-        if key in arrays:
-            return key
-    raise InputError(f"{path}: no {what} array; expected one of the keys {list(keys)}, found {sorted(arrays)}")
+        if key in folded:
+            return folded[key]
+    wanted = f"one of the keys {list(keys)} (any case)"
+    both = f"; and for {'labels' if what == 'images' else 'images'} one of {list(other)}" if other else ""
+    raise InputError(f"{path}: no {what} array; expected {wanted}{both}; found {sorted(arrays)}")
+
+
+def _unflatten(x: np.ndarray, input_shape: tuple[int, int, int] | None, where: str) -> np.ndarray:
+    """Flat rows ``(N, H*W*C)`` -> ``(N, H, W, C)`` by ``input_shape``."""
+    if x.ndim != 2:
+        return x
+    if input_shape is None:
+        side = int(round(np.sqrt(x.shape[1])))
+        hint = f" (e.g. --input-shape {side},{side},1)" if side * side == x.shape[1] else ""
+        raise InputError(f"{where}: images are flat rows of {x.shape[1]} values {x.shape}; expected (N, H, W), "
+                         f"(N, C, H, W) or (N, H, W, C) images, or flat rows with --input-shape H,W,C{hint}")
+    h, w, c = input_shape
+    if h * w * c != x.shape[1]:
+        raise InputError(f"{where}: --input-shape {h},{w},{c} holds {h * w * c} values, but each row has {x.shape[1]}")
+    return x.reshape(len(x), h, w, c)  # (N, H*W*C) -> (N, H, W, C), numpy's row-major order
 
 
 def _channels_first(x: np.ndarray, where: str) -> np.ndarray:
@@ -132,24 +178,58 @@ def _channels_first(x: np.ndarray, where: str) -> np.ndarray:
     elif x.ndim == 4 and x.shape[1] not in (1, 3, 4) and x.shape[3] in (1, 3, 4):
         x = x.transpose(0, 3, 1, 2)  # (N, H, W, C) -> (N, C, H, W)
     elif x.ndim != 4 or x.shape[1] not in (1, 3, 4):
-        raise InputError(f"{where}: images have shape {x.shape}; expected (N, H, W), (N, C, H, W) or (N, H, W, C) with C of 1, 3 or 4")
-    if x.dtype == np.uint8:
-        return x.astype(np.float32) / 255.0
+        raise InputError(f"{where}: images have shape {x.shape}; expected (N, H, W), (N, C, H, W) or (N, H, W, C) "
+                         "with C of 1, 3 or 4, or flat rows with --input-shape H,W,C")
+    if np.issubdtype(x.dtype, np.integer) or x.dtype == np.bool_:
+        if x.size and (x.min() < 0 or x.max() > 255):
+            raise InputError(f"{where}: integer images must lie in 0-255, found values from {x.min()} to {x.max()}")
+        return x.astype(np.float32) / (1.0 if x.dtype == np.bool_ else 255.0)
     if not np.issubdtype(x.dtype, np.floating):
-        raise InputError(f"{where}: images have dtype {x.dtype}; expected uint8 (0-255) or floats in [0, 1]")
-    if x.size and (np.nanmin(x) < 0 or np.nanmax(x) > 1 or np.isnan(x).any()):
-        raise InputError(f"{where}: float images must lie in [0, 1], found values from {np.nanmin(x):g} to {np.nanmax(x):g}")
+        raise InputError(f"{where}: images have dtype {x.dtype}; expected integers 0-255 or floats in [0, 1]")
+    if x.size and (np.isnan(x).any() or np.nanmin(x) < 0 or np.nanmax(x) > 1):
+        low, high = (np.nanmin(x), np.nanmax(x)) if not np.isnan(x).all() else (np.nan, np.nan)
+        raise InputError(f"{where}: float images must lie in [0, 1] without NaN, found values from {low:g} to {high:g}")
     return np.ascontiguousarray(x, dtype=np.float32)
+
+
+def _npz_labels(y: np.ndarray, n: int, where: str, classes: list[str] | None) -> tuple[np.ndarray, list[str] | None]:
+    """Labels as int64 ``(N,)`` class indices, and class names when the labels are names."""
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]  # (N, 1) -> (N,)
+    if y.ndim == 2 and len(y) == n and np.issubdtype(y.dtype, np.number):
+        return _one_hot(y, where), None
+    if y.ndim != 1 or len(y) != n:
+        raise InputError(f"{where}: {y.shape} labels for {n} images; expected one label per image: class indices "
+                         "(N,), one-hot rows (N, K) or class names")
+    if y.dtype == np.bool_:
+        y = y.astype(np.int64)
+    if y.dtype.kind in "US":
+        names = list(classes) if classes is not None else sorted({str(v) for v in y})
+        index = {name: i for i, name in enumerate(names)}
+        unknown = sorted({str(v) for v in y} - set(index))
+        if unknown:
+            raise InputError(f"{where}: label {unknown[0]!r} is not one of the classes {', '.join(names)}")
+        return np.array([index[str(v)] for v in y], dtype=np.int64), names
+    return _class_indices(y, n, where), None
+
+
+def _one_hot(y: np.ndarray, where: str) -> np.ndarray:
+    """One-hot rows ``(N, K)`` -> class indices ``(N,)``."""
+    ones = (y == 1).sum(axis=1)
+    bad = np.flatnonzero((ones != 1) | (((y != 0) & (y != 1)).any(axis=1)))
+    if bad.size:
+        row = y[bad[0]][:10].tolist()
+        raise InputError(f"{where}: labels have shape {y.shape} but row {bad[0]} is not one-hot ({row}); "
+                         "expected class indices (N,) or rows with a single 1")
+    return y.argmax(axis=1).astype(np.int64)
 
 
 def _class_indices(y: np.ndarray, n: int, where: str) -> np.ndarray:
     """Labels as int64 ``(N,)`` class indices."""
-    y = np.asarray(y)
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y[:, 0]  # (N, 1) -> (N,)
-    if y.ndim != 1 or len(y) != n:
-        raise InputError(f"{where}: {y.shape} labels for {n} images; expected one label per image")
     numeric = np.issubdtype(y.dtype, np.integer) or np.issubdtype(y.dtype, np.floating)
-    if not numeric or (y < 0).any() or (y != np.round(y)).any():
-        raise InputError(f"{where}: labels must be class indices 0, 1, ...; found dtype {y.dtype}, values from {y.min()} to {y.max()}")
+    if not numeric or (y < 0).any() or (y != np.round(y)).any() or np.isnan(y.astype(float)).any():
+        low, high = (y.min(), y.max()) if numeric and y.size else ("?", "?")
+        raise InputError(f"{where}: labels must be class indices 0, 1, ...; "
+                         f"found dtype {y.dtype}, values from {low} to {high}")
     return y.astype(np.int64)

@@ -8,7 +8,7 @@ import numpy as np
 
 from seqcnn.errors import InputError
 from seqcnn.io.fasta import read_fasta
-from seqcnn.io.labels import read_label_file
+from seqcnn.io.labels import read_label_file, read_label_table
 from seqcnn.io.records import Records
 from seqcnn.io.table import SEQ_COLUMNS, read_lines, read_table
 from seqcnn.io.text import read_text
@@ -35,22 +35,32 @@ def sequence_format(path: str | Path) -> str:
     return "lines"
 
 
-def read_sequences(path: str | Path, labels: str | Path | None = None) -> Records:
+def read_sequences(path: str | Path, labels: str | Path | None = None, *, legacy_labels: bool = True) -> Records:
     """Read sequences (and labels) from FASTA, a table or a plain one-per-line file.
 
     Args:
         path: the sequence file; gzip is read transparently.
-        labels: an optional file with one label per line, in the order of the records; it
-            replaces labels found in the sequence file.
+        labels: an optional label file, in the order of the records. Legacy: one number per
+            line, replacing labels found in the sequence file. Otherwise one or more columns,
+            with or without a header (:func:`seqcnn.io.labels.read_label_table`), added to
+            ``Records.columns`` and named in ``Records.label_columns``.
+        legacy_labels: parse one numeric label per record into ``Records.labels`` as seqcnn did
+            before :mod:`seqcnn.targets`; False keeps every column as raw text only.
 
     Raises:
         InputError: for malformed files, or when the label count differs from the number of
             sequences (giving both counts).
     """
     kind = sequence_format(path)
-    reader = {"fasta": read_fasta, "table": read_table, "lines": read_lines}[kind]
-    records = reader(path)
-    if labels is not None:
+    if kind == "lines":
+        records = read_lines(path)
+    else:
+        records = (read_fasta if kind == "fasta" else read_table)(path, legacy_labels=legacy_labels)
+    if labels is not None and not legacy_labels:
+        columns = read_label_table(labels, len(records), of=path)
+        records.columns.update(columns)
+        records.label_columns = tuple(columns)
+    elif labels is not None:
         values = read_label_file(labels)
         if len(values) != len(records):
             raise InputError(

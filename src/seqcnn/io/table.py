@@ -1,9 +1,10 @@
 """Tables of sequences: one sequence per line, CSV/TSV with a header, and DeepBind's ``.seq.gz``.
 
-A table's header must name a sequence column (``sequence`` or ``seq``) and may name a label
-column (``label``, ``bound`` or ``y``) and an id column (``id``, ``name`` or ``EventID``);
-names are matched without regard to case. DeepBind's ENCODE files (``FoldID EventID seq
-Bound``, tab-separated) are such a table.
+A table's header must name a sequence column (``sequence`` or ``seq``) and may name an id
+column (``id``, ``name`` or ``EventID``); names are matched without regard to case. Every other
+column is kept, as raw text under its header name, in ``Records.columns``: which of them are
+targets is decided by :func:`seqcnn.targets.choose_targets`, never here. DeepBind's ENCODE files
+(``FoldID EventID seq Bound``, tab-separated) are such a table.
 """
 
 from __future__ import annotations
@@ -44,15 +45,22 @@ def read_lines(path: str | Path) -> Records:
     return Records(ids=ids, seqs=seqs, source=str(path), lines=lines)
 
 
-def read_table(path: str | Path, delimiter: str | None = None) -> Records:
+def read_table(path: str | Path, delimiter: str | None = None, *, legacy_labels: bool = True) -> Records:
     """Read a CSV or TSV table with a header row.
 
     Args:
         path: the file (gzip allowed).
         delimiter: ``","`` or ``"\\t"``; sniffed from the header when None.
+        legacy_labels: also parse the first column named ``label``, ``bound``, ``y`` or ``target``
+            as numbers into ``Records.labels`` (and refuse text there), as seqcnn did before
+            :mod:`seqcnn.targets`; pass False to get raw columns only.
+
+    Returns:
+        Records whose ``columns`` hold every non-sequence column (original header names).
 
     Raises:
-        InputError: for a missing sequence column, a row with too few fields, or a bad label.
+        InputError: for a missing sequence column, a repeated column name, a row with the wrong
+            number of fields, or (with ``legacy_labels``) a label that is not a number.
     """
     text = read_text(path)
     first = text.split("\n", 1)[0]
@@ -61,19 +69,25 @@ def read_table(path: str | Path, delimiter: str | None = None) -> Records:
     delimiter = delimiter or ("\t" if "\t" in first else ",")
     text = text.replace("\r\n", "\n").replace("\r", "\n")  # old Mac line ends too; csv refuses a bare CR
     try:
-        return _parse_table(path, list(csv.reader(io.StringIO(text), delimiter=delimiter)))
+        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
     except csv.Error as exc:  # e.g. a field over csv's size limit
         raise InputError(f"{path}: not a readable table ({exc}); expected {'tab' if delimiter == chr(9) else 'comma'}-separated fields") from None
 
 
-def _parse_table(path, table: list[list[str]]) -> Records:
+    return _parse_table(path, rows, legacy_labels)
+
+
+def _parse_table(path, table: list[list[str]], legacy_labels: bool) -> Records:
     rows = iter(table)
-    header = [h.strip().lower() for h in next(rows)]
+    names = header_names(path, next(rows))
+    header = [h.lower() for h in names]
     seq_col = _find_column(header, SEQ_COLUMNS)
     if seq_col is None:
         raise InputError(f"{path}, line 1: no sequence column in header {header}; expected one of {list(SEQ_COLUMNS)}")
-    label_col = _find_column(header, LABEL_COLUMNS)
+    label_col = _find_column(header, LABEL_COLUMNS) if legacy_labels else None
     id_col = _find_column(header, ID_COLUMNS)
+    kept = [i for i in range(len(names)) if i != seq_col]
+    cells: list[list[str]] = [[] for _ in kept]
     ids, seqs, labels, lines = [], [], [], []
     for number, row in enumerate(rows, start=2):
         if not row or not any(cell.strip() for cell in row):
@@ -83,13 +97,34 @@ def _parse_table(path, table: list[list[str]]) -> Records:
         seqs.append(row[seq_col].strip())
         ids.append(row[id_col].strip() if id_col is not None else f"row{number}")
         lines.append(number)
+        for column, i in zip(cells, kept):
+            column.append(row[i].strip())
         if label_col is not None:
             labels.append(parse_label(row[label_col].strip(), path, number))
     if not seqs:
         raise InputError(f"{path}: table has a header but no rows")
     check_unique_ids(path, ids, lines)
     label_array = np.asarray(labels, dtype=np.float64) if label_col is not None else None
-    return Records(ids=ids, seqs=seqs, labels=label_array, source=str(path), lines=lines)
+    columns = {names[i]: column for i, column in zip(kept, cells)}
+    id_name = names[id_col] if id_col is not None else None
+    return Records(ids=ids, seqs=seqs, labels=label_array, source=str(path), lines=lines, columns=columns,
+                   id_column=id_name)
+
+
+def header_names(path, row: list[str]) -> list[str]:
+    """Header cells stripped, blanks named ``column<i>`` (1-based), original case kept.
+
+    Raises:
+        InputError: for a name used twice (compared without regard to case).
+    """
+    names = [cell.strip() or f"column{i}" for i, cell in enumerate(row, start=1)]
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names, start=1):
+        if name.lower() in seen:
+            raise InputError(f"{path}, line 1: column {i} is named {name!r} like column {seen[name.lower()]}; "
+                             "expected distinct column names")
+        seen[name.lower()] = i
+    return names
 
 
 def _find_column(header: list[str], names: tuple[str, ...]) -> int | None:

@@ -27,6 +27,9 @@ PRIMER_SPEC = ('{"name": "primer", "layers": [{"Conv1D": {"filters": 32, "kernel
                '{"Dense": {"units": 2, "activation": "softmax"}}]}')
 
 CASES: list[tuple[str, str, str]] = []
+# Cases of target choice and task inference, checked through seqcnn.targets by tests/test_targets.py
+# (targets_cases.tsv) until `seqcnn train` reads every column; then they move to cases.tsv.
+TARGET_CASES: list[tuple[str, str, str]] = []
 
 
 def dna(n: int, length: int = 20) -> list[str]:
@@ -135,6 +138,10 @@ def images() -> None:
     np.savez(HERE / "images_out_of_range.npz", x=RNG.random((4, 8, 8)).astype(np.float32) * 5, y=np.array([0, 1, 0, 1]))
     case("images_out_of_range.npz", None, TRAIN, r"images_out_of_range\.npz \[x\]: float images must lie in \[0, 1\]")
     case("images_not_a_zip.npz", b"PK\x03\x04 this is not a zip archive", TRAIN, r"images_not_a_zip\.npz: not a readable \.npz file")
+    np.savez(HERE / "images_flat_rows.npz", X=np.zeros((4, 64), dtype=np.uint8), Y=np.eye(2)[[0, 1, 0, 1]])
+    case("images_flat_rows.npz", None, TRAIN, r"images_flat_rows\.npz \[X\]: images are flat rows of 64 values .*--input-shape 8,8,1")
+    np.savez(HERE / "images_bad_one_hot.npz", x=np.zeros((4, 8, 8), dtype=np.uint8), y=np.array([[1, 0], [1, 1], [0, 1], [1, 0]]))
+    case("images_bad_one_hot.npz", None, TRAIN, r"images_bad_one_hot\.npz \[y\]: labels have shape \(4, 2\) but row 1 is not one-hot")
     from PIL import Image
 
     folder = HERE / "images_mixed_sizes"
@@ -208,16 +215,100 @@ def motifs() -> None:
     case("meme_protein.meme", "MEME version 4\n\nALPHABET= ACDEFGHIKLMNPQRSTVWY\n", "read_meme", r"meme_protein\.meme, line 3: alphabet 'ACDEFGHIKLMNPQRSTVWY' is not supported")
 
 
+def variant_files() -> None:
+    """VCFs and variant tables for ``seqcnn variants`` on genome.fa (chr1, 3,000 bp) with a 50 bp DNA model."""
+    import json
+
+    import pysam
+    import torch
+    from safetensors.torch import save
+
+    from seqcnn.models.network import build_model
+    from seqcnn.models.spec import ModelSpec
+
+    torch.manual_seed(1)
+    net = build_model(ModelSpec.from_obj(json.loads(PRIMER_SPEC)), (4, 50))
+    run_folder("variants_run", {"model.json": '{"input_shape": [4, 50], "spec": ' + PRIMER_SPEC + "}",
+                                "model.safetensors": save({k: v.contiguous() for k, v in net.state_dict().items()}),
+                                "config.json": '{"predict": {"rc_average": true}}'}, "", command="")
+    CASES.pop()  # a helper for the cases below, not a case
+    chrom = "".join(line for line in (HERE / "genome.fa").read_text().splitlines()[1:])
+    head = "##fileformat=VCFv4.2\n##contig=<ID=chr1,length=3000>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+
+    def rec(pos: int, alt: str = "", ref: str | None = None, chrom_name: str = "chr1") -> str:
+        ref = ref or chrom[pos - 1]
+        alt = alt or "ACGT"[("ACGT".index(ref) + 1) % 4]
+        return f"{chrom_name}\t{pos}\t.\t{ref}\t{alt}\t.\t.\t.\n"
+
+    command = "variants variants_run --vcf {file} --genome genome.fa -o {out}"
+    case("vcf_no_header.vcf", rec(1500), command, r"vcf_no_header\.vcf: not a VCF file; expected '##fileformat=VCF\.\.\.' header lines")
+    case("vcf_bad_position.vcf", head + rec(1500) + "chr1\tabc\t.\tA\tG\t.\t.\t.\n", command,
+         r"vcf_bad_position\.vcf, line 5: cannot parse the VCF record .*whole-number POS")
+    case("vcf_missing_contig.vcf", head.replace("#CHROM", "##contig=<ID=chr7>\n#CHROM") + rec(1500) + rec(100, "A", "C", "chr7"), command,
+         r"vcf_missing_contig\.vcf: contig 'chr7' is not in the genome genome\.fa \(1 contig\(s\) missing; the genome has chr1\)")
+    wrong = "ACGT"[("ACGT".index(chrom[1499]) + 2) % 4]
+    case("vcf_ref_mismatch.vcf", head + rec(1000) + rec(1500, "A" if wrong != "A" else "C", wrong), command + " --strict-ref",
+         rf"vcf_ref_mismatch\.vcf, line 5: chr1:1500 {wrong}>.: REF {wrong} does not match the genome genome\.fa, which has {chrom[1499]}")
+    case("vcf_off_chromosome.vcf", head + rec(1000) + rec(2990), command + " --strict",
+         r"vcf_off_chromosome\.vcf, line 5: chr1:2990 .>.: the 50 bp window chr1:2965-3014 runs off the chromosome \(length 3000\)")
+    case("vcf_nothing_scorable.vcf", head + rec(1000, "<DEL>") + rec(1200, "*"), command,
+         r"vcf_nothing_scorable\.vcf: no variant could be scored; skipped 1 symbolic ALT \(first: vcf_nothing_scorable\.vcf, line 4")
+    (HERE / "plain.vcf").write_text(head + "".join(rec(p) for p in range(200, 2800, 50)))
+    pysam.tabix_compress(str(HERE / "plain.vcf"), str(HERE / "full.vcf.gz"), force=True)
+    (HERE / "plain.vcf").unlink()
+    case("vcf_truncated.vcf.gz", (HERE / "full.vcf.gz").read_bytes()[:300], command, r"vcf_truncated\.vcf\.gz")
+    (HERE / "full.vcf.gz").unlink()
+    table = "variants variants_run --variants {file} --genome genome.fa -o {out}"
+    case("variants_too_few_fields.tsv", "chrom\tpos\tref\talt\n" + "chr1\t100\tA\n", table,
+         r"variants_too_few_fields\.tsv, line 2: 3 fields, expected chrom pos ref alt \[id\]")
+    case("variants_bad_position.tsv", f"chr1\t100\t{chrom[99]}\tA\nchr1\t-5\tA\tG\n", table,
+         r"variants_bad_position\.tsv, line 2: position '-5' is not a whole number >= 1")
+    # accepted, not errors (tests/test_variants.py): an unsorted VCF and one with alleles that are skipped and counted
+    (HERE / "vcf_unsorted.vcf").write_text(head + rec(2000) + rec(500) + rec(1500))
+    (HERE / "vcf_skipped_alleles.vcf").write_text(head + rec(1000, "<DEL>") + rec(1100, "*") + rec(1200, ".")
+                                                  + rec(1300, "A,C,G,T".replace(chrom[1299], "<INS>")) + rec(1400, "N", "R"))
+def target_case(name: str, content: str, command: str, pattern: str) -> None:
+    (HERE / name).write_text(content)
+    TARGET_CASES.append((name, command, pattern))
+
+
+def targets() -> None:
+    """Target and task errors (no random numbers drawn: the other cases' files stay the same)."""
+    seqs = ["ACGTACGTAC", "TTGACCATGA", "GGGCCCAAAT", "CATCATCATG", "AGAGAGTCTC", "TTTTGGGGCA"]
+    splice = "Class,Donor,Sequence\n" + "".join(f"{c},d{i % 2},{s}\n" for i, (c, s) in enumerate(zip(["EI", "IE", "N"] * 2, seqs)))
+    target_case("table_unknown_target.csv", splice, "train {file} --target Label --epochs 1 --quiet --out {out}",
+                r"table_unknown_target\.csv: unknown target column 'Label'; the columns are: 'Class', 'Donor'")
+    target_case("table_ambiguous_target.csv", splice, TRAIN,
+                r"table_ambiguous_target\.csv: 2 columns could be labels: 'Class', 'Donor'; pass --target")
+    one = "sequence,label\n" + "".join(f"{s},{c}\n" for s, c in zip(seqs, ["a", "a", "b", "b", "a", "c"]))
+    target_case("table_one_member_class.csv", one, TRAIN,
+                r'table_one_member_class\.csv, line 7 \(record "row7"\): class \'c\' of target \'label\' has one member')
+    sparse = "sequence,a,b\n" + "".join(f"{s},{i % 2},\n" for i, s in enumerate(seqs))
+    target_case("table_all_missing_task.csv", sparse, "train {file} --target a,b --epochs 1 --quiet --out {out}",
+                r"table_all_missing_task\.csv: target 'b' has no value in any of the 6 records")
+    values = ["0.5", "1.25", "inf", "2.0", "3.5", "0.75"]
+    target_case("table_nonfinite_target.csv", "sequence,expr\n" + "".join(f"{s},{v}\n" for s, v in zip(seqs, values)), TRAIN,
+                r'table_nonfinite_target\.csv, line 4 \(record "row4"\): target \'expr\' is \'inf\', not a finite number')
+    target_case("labels_columns.tsv", "a\tb\n1\t0\n0\n1\t1\n0\t0\n1\t1\n0\t1\n",
+                "train good_lines.txt --labels {file} --epochs 1 --quiet --out {out}",
+                r"labels_columns\.tsv, line 3: 1 columns, expected 2 as on line 1")
+
+
+def write_manifest(name: str, cases: list[tuple[str, str, str]]) -> None:
+    lines = ["case\tcommand\terror"] + ["\t".join(row) for row in cases]
+    (HERE / name).write_text("\n".join(lines) + "\n")
+
+
 def main() -> None:
     for path in HERE.iterdir():
         if path.name not in ("make_corpus.py", "README.md"):
             shutil.rmtree(path) if path.is_dir() else path.unlink()
     make_valid_helpers()
-    for make in (sequences, tables, beds, images, specs, runs, motifs):
+    for make in (sequences, tables, beds, images, specs, runs, motifs, variant_files, targets):
         make()
-    lines = ["case\tcommand\terror"] + ["\t".join(row) for row in CASES]
-    (HERE / "cases.tsv").write_text("\n".join(lines) + "\n")
-    print(f"{len(CASES)} cases in {HERE / 'cases.tsv'}")
+    write_manifest("cases.tsv", CASES)
+    write_manifest("targets_cases.tsv", TARGET_CASES)
+    print(f"{len(CASES)} cases in {HERE / 'cases.tsv'}, {len(TARGET_CASES)} in targets_cases.tsv")
 
 
 if __name__ == "__main__":
