@@ -38,6 +38,12 @@ CANDIDATES = {
     "old-eps1e-4": dict(lr=3e-2, optimizer="adamw", weight_decay=0.1, schedule="onecycle", eps=1e-4),
     "old-ls0.05": dict(lr=3e-2, optimizer="adamw", weight_decay=0.1, schedule="onecycle", label_smoothing=0.05),
     "lr1e-2-ls0.05": dict(lr=1e-2, optimizer="adamw", weight_decay=0.1, schedule="onecycle", label_smoothing=0.05),
+    "old-ls0.1": dict(lr=3e-2, optimizer="adamw", weight_decay=0.1, schedule="onecycle", label_smoothing=0.1),
+    "lr1e-2-ls0.1": dict(lr=1e-2, optimizer="adamw", weight_decay=0.1, schedule="onecycle", label_smoothing=0.1),
+    "lr2e-2-ls0.1": dict(lr=2e-2, optimizer="adamw", weight_decay=0.1, schedule="onecycle", label_smoothing=0.1),
+    "lr1e-2-ls0.1-b64": dict(lr=1e-2, optimizer="adamw", weight_decay=0.1, schedule="onecycle", label_smoothing=0.1, batch_size=64),
+    "lr5e-3-ls0.1": dict(lr=5e-3, optimizer="adamw", weight_decay=0.1, schedule="onecycle", label_smoothing=0.1),
+    "labelled": dict(lr=3e-3, optimizer="adamw", weight_decay=0.1, schedule="onecycle", epochs=20),  # the panel's recipe
     "new": {},  # the seqcnn recipe of this tree as it is
 }
 SETS = ("primer-sim", "primer-files")
@@ -54,7 +60,7 @@ def issue_collapses(val_acc: list[float], reached: float = 0.95, fall: float = 0
     return count
 
 
-def run_one(name: str, data_set: str, seed: int, work: Path) -> tuple[dict, list[dict]]:
+def run_one(name: str, data_set: str, seed: int, work: Path, model: str = "primer") -> tuple[dict, list[dict]]:
     """Train once; the summary row and the per-epoch curve."""
     import seqcnn
     from seqcnn.training import RECIPES
@@ -65,17 +71,17 @@ def run_one(name: str, data_set: str, seed: int, work: Path) -> tuple[dict, list
     files = (None, None) if data_set == "primer-sim" else (PRIMER / "sequences.txt", PRIMER / "labels.txt")
     out = work / f"{name}-{data_set}-{seed}"
     start = time.perf_counter()
-    seqcnn.train(files[0], files[1], model="primer", recipe="seqcnn", out=out, force=True, progress=False, **overrides)
+    seqcnn.train(files[0], files[1], model=model, recipe="seqcnn", out=out, force=True, progress=False, **overrides)
     wall = time.perf_counter() - start
     with open(out / "history.csv") as fh:
         rows = [{k: float(v) for k, v in r.items() if v != ""} for r in csv.DictReader(fh)]
     metrics = json.loads((out / "metrics.json").read_text())
     val = [r["val_accuracy"] for r in rows]
-    summary = {"recipe": name, "set": data_set, "seed": seed, "collapses": issue_collapses(val),
+    summary = {"recipe": name, "model": Path(model).stem, "set": data_set, "seed": seed, "collapses": issue_collapses(val),
                "min_val_after_095": min((a for i, a in enumerate(val) if max(val[:i + 1]) >= 0.95), default=float("nan")),
                "final_val_accuracy": val[-1], "test_accuracy": metrics["accuracy"], "test_auroc": metrics.get("auroc"),
                "fit_s": sum(r["seconds"] for r in rows), "wall_s": wall, "config": json.dumps(overrides)}
-    curve = [{"recipe": name, "set": data_set, "seed": seed, "epoch": int(r["epoch"]), "loss": r["loss"],
+    curve = [{"recipe": name, "model": Path(model).stem, "set": data_set, "seed": seed, "epoch": int(r["epoch"]), "loss": r["loss"],
               "val_accuracy": r["val_accuracy"], "lr": r["lr"]} for r in rows]
     return summary, curve
 
@@ -111,6 +117,8 @@ def main() -> None:
     parser.add_argument("--recipes", default="old,new", help=f"comma-separated, from {list(CANDIDATES)}")
     parser.add_argument("--tag", default="collapse", help="results file prefix")
     parser.add_argument("--plot-only", action="store_true")
+    parser.add_argument("--model", default="primer", help="zoo name or spec file (default: primer)")
+    parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--seeds", default="8,3", help="seeds of primer-sim and of the primer's files (a quick screen: 4,0)")
     args = parser.parse_args()
     tsv, curves_file, png = (RESULTS / f"{args.tag}{s}" for s in (".tsv", "-curves.csv", "-curves.png"))
@@ -119,8 +127,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             for name in args.recipes.split(","):
                 for data_set, n in zip(SETS, map(int, args.seeds.split(","))):
-                    for seed in range(n):
-                        summary, curve = run_one(name, data_set, seed, Path(tmp))
+                    for seed in range(args.first_seed, args.first_seed + n):
+                        summary, curve = run_one(name, data_set, seed, Path(tmp), args.model)
                         summaries.append(summary)
                         curves += curve
                         print("\t".join(str(v) for v in summary.values()), flush=True)

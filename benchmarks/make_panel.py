@@ -49,8 +49,8 @@ PLANTED = (
     Planted("planted-L150-m2-n4k", 150, 2, 4000),  # the example
     Planted("planted-L50-m1-n2k-noise10", 50, 1, 2000, noise=0.10),
     Planted("planted-L300-m1-n1k", 300, 1, 1000),
-    Planted("planted-L500-m2-n4k-noise5", 500, 2, 4000, noise=0.05),
-    Planted("planted-L1000-m3-n2k", 1000, 3, 2000),
+    Planted("planted-L500-m2-n2k-noise5", 500, 2, 2000, noise=0.05),
+    Planted("planted-L1000-m3-n1k", 1000, 3, 1000),
     Planted("planted-L150-m2-n20k", 150, 2, 20000),
     Planted("multiclass-L200-k4-n4k", 200, 1, 4000, classes=4),
 )

@@ -45,6 +45,24 @@ def model_arg(name: str, classes: int, work: Path) -> str:
     return str(path)
 
 
+def table(path: Path, default: str, old: str = "primer") -> str:
+    """Markdown: AUROC per set and model (the last row of each pair wins), the best, and the criteria for ``default``."""
+    with open(path) as fh:
+        cells = {(r["set"], r["model"]): float(r["auroc"]) for r in csv.DictReader(fh, delimiter="\t")}
+    sets = list(dict.fromkeys(s for s, _ in cells))
+    models = list(dict.fromkeys(m for _, m in cells))
+    lines = ["| set | " + " | ".join(models) + f" | best | {default} within 0.005 of best | {default} > {old} |",
+             "|---" * (len(models) + 4) + "|"]
+    for name in sets:
+        got = {m: cells[(name, m)] for m in models if (name, m) in cells}
+        best = max(got, key=got.get)
+        ours, theirs = got.get(default), got.get(old)
+        near = "-" if ours is None else "yes" if ours >= got[best] - 0.005 else "**no**"
+        better = "-" if ours is None or theirs is None else "yes" if ours > theirs else "**no**"
+        lines.append(f"| {name} | " + " | ".join(f"{got[m]:.4f}" if m in got else "-" for m in models) + f" | {best} | {near} | {better} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", default=",".join(MODELS))
@@ -53,7 +71,11 @@ def main() -> None:
     parser.add_argument("--recipe", default=json.dumps(RECIPE), help="JSON overrides of the seqcnn recipe")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=RESULTS / "panel-models.tsv")
+    parser.add_argument("--table", metavar="MODEL", help="only print the markdown table of --out, judged for MODEL")
     args = parser.parse_args()
+    if args.table:
+        print(table(args.out, args.table))
+        return
     import seqcnn
 
     sets = json.loads((PANEL / "panel.json").read_text())
