@@ -91,9 +91,10 @@ class TrainConfig:
 RECIPES: dict[str, TrainConfig] = {
     "primer": TrainConfig(epochs=50, batch_size=32, lr=1e-3, optimizer="adam"),
     # Strong decoupled weight decay with a one-cycle schedule, keeping the weights of the best validation
-    # epoch (BENCHMARKS.md, Primer). The peak rate was 3e-2 until the defaults panel (BENCHMARKS.md, Defaults
-    # panel): there the primer model's dense layer died (loss to ln 2, accuracy to chance) in 11 of 11 runs;
-    # at 1e-2 with label smoothing, which keeps the loss and so Adam's gradient scale away from zero, none did.
+    # epoch (BENCHMARKS.md, Primer). Until the defaults panel (BENCHMARKS.md, Defaults panel) the peak rate was
+    # 3e-2 with batch 32: the primer model's dense layer died (loss to ln 2, accuracy to chance) in 11 of 11 runs.
+    # At 1e-2, with label smoothing (the loss, and so Adam's gradient scale, stays away from zero) and batch 64
+    # (half the steps, smoother), none of 11 collapsed.
     "seqcnn": TrainConfig(epochs=50, batch_size=64, lr=1e-2, optimizer="adamw", weight_decay=0.1, schedule="onecycle",
                           restore_best=True, label_smoothing=0.1),
     # For the panel's default model of labelled sequences (a conv layer, global max pooling, the output layer):
@@ -197,7 +198,9 @@ class FusedAdam(torch.optim.Optimizer):
 
     def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0, decoupled: bool = False):
-        super().__init__(params, {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay, "decoupled": decoupled})
+        # "fused": load_state_dict then puts each loaded ``step`` on its parameter's device, as the kernel needs
+        super().__init__(params, {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay, "decoupled": decoupled,
+                                  "fused": True})
 
     @torch.no_grad()
     def step(self, closure=None):
