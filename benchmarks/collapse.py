@@ -26,8 +26,18 @@ RESULTS = Path(__file__).parent / "results"
 PRIMER = Path(__file__).resolve().parents[2] / "shared" / "data" / "zou2019-primer"
 
 #: The ``seqcnn`` recipe before the defaults panel; candidates change some of its fields.
-BASE = dict(epochs=50, batch_size=32, lr=3e-2, optimizer="adamw", weight_decay=0.1, schedule="onecycle", restore_best=True,
-            clip_norm=None, eps=1e-8, label_smoothing=0.0)
+BASE = dict(
+    epochs=50,
+    batch_size=32,
+    lr=3e-2,
+    optimizer="adamw",
+    weight_decay=0.1,
+    schedule="onecycle",
+    restore_best=True,
+    clip_norm=None,
+    eps=1e-8,
+    label_smoothing=0.0,
+)
 #: Candidate recipes: changes to ``BASE`` ("new": the ``seqcnn`` recipe of this tree as it is).
 CANDIDATES = {
     "old": dict(lr=3e-2, optimizer="adamw", weight_decay=0.1, schedule="onecycle", clip_norm=None),
@@ -44,9 +54,13 @@ CANDIDATES = {
     "old-ls0.1": dict(lr=3e-2, optimizer="adamw", weight_decay=0.1, schedule="onecycle", label_smoothing=0.1),
     "lr1e-2-ls0.1": dict(lr=1e-2, optimizer="adamw", weight_decay=0.1, schedule="onecycle", label_smoothing=0.1),
     "lr2e-2-ls0.1": dict(lr=2e-2, optimizer="adamw", weight_decay=0.1, schedule="onecycle", label_smoothing=0.1),
-    "lr1e-2-ls0.1-b64": dict(lr=1e-2, optimizer="adamw", weight_decay=0.1, schedule="onecycle", label_smoothing=0.1, batch_size=64),
+    "lr1e-2-ls0.1-b64": dict(
+        lr=1e-2, optimizer="adamw", weight_decay=0.1, schedule="onecycle", label_smoothing=0.1, batch_size=64
+    ),
     "lr5e-3-ls0.1": dict(lr=5e-3, optimizer="adamw", weight_decay=0.1, schedule="onecycle", label_smoothing=0.1),
-    "labelled": dict(lr=3e-3, optimizer="adamw", weight_decay=0.1, schedule="onecycle", epochs=20),  # the panel's recipe
+    "labelled": dict(
+        lr=3e-3, optimizer="adamw", weight_decay=0.1, schedule="onecycle", epochs=20
+    ),  # the panel's recipe
     "new": {},  # the seqcnn recipe of this tree as it is
 }
 SETS = ("primer-sim", "primer-files")
@@ -80,12 +94,33 @@ def run_one(name: str, data_set: str, seed: int, work: Path, model: str = "prime
         rows = [{k: float(v) for k, v in r.items() if v != ""} for r in csv.DictReader(fh)]
     metrics = json.loads((out / "metrics.json").read_text())
     val = [r["val_accuracy"] for r in rows]
-    summary = {"recipe": name, "model": Path(model).stem, "set": data_set, "seed": seed, "collapses": issue_collapses(val),
-               "min_val_after_095": min((a for i, a in enumerate(val) if max(val[:i + 1]) >= 0.95), default=float("nan")),
-               "final_val_accuracy": val[-1], "test_accuracy": metrics["accuracy"], "test_auroc": metrics.get("auroc"),
-               "fit_s": sum(r["seconds"] for r in rows), "wall_s": wall, "config": json.dumps(overrides)}
-    curve = [{"recipe": name, "model": Path(model).stem, "set": data_set, "seed": seed, "epoch": int(r["epoch"]), "loss": r["loss"],
-              "val_accuracy": r["val_accuracy"], "lr": r["lr"]} for r in rows]
+    summary = {
+        "recipe": name,
+        "model": Path(model).stem,
+        "set": data_set,
+        "seed": seed,
+        "collapses": issue_collapses(val),
+        "min_val_after_095": min((a for i, a in enumerate(val) if max(val[: i + 1]) >= 0.95), default=float("nan")),
+        "final_val_accuracy": val[-1],
+        "test_accuracy": metrics["accuracy"],
+        "test_auroc": metrics.get("auroc"),
+        "fit_s": sum(r["seconds"] for r in rows),
+        "wall_s": wall,
+        "config": json.dumps(overrides),
+    }
+    curve = [
+        {
+            "recipe": name,
+            "model": Path(model).stem,
+            "set": data_set,
+            "seed": seed,
+            "epoch": int(r["epoch"]),
+            "loss": r["loss"],
+            "val_accuracy": r["val_accuracy"],
+            "lr": r["lr"],
+        }
+        for r in rows
+    ]
     return summary, curve
 
 
@@ -123,7 +158,9 @@ def main() -> None:
     parser.add_argument("--plot-only", action="store_true")
     parser.add_argument("--model", default="primer", help="zoo name or spec file (default: primer)")
     parser.add_argument("--first-seed", type=int, default=0)
-    parser.add_argument("--seeds", default="8,3", help="seeds of primer-sim and of the primer's files (a quick screen: 4,0)")
+    parser.add_argument(
+        "--seeds", default="8,3", help="seeds of primer-sim and of the primer's files (a quick screen: 4,0)"
+    )
     args = parser.parse_args()
     tsv, curves_file, png = (RESULTS / f"{args.tag}{s}" for s in (".tsv", "-curves.csv", "-curves.png"))
     if not args.plot_only:
@@ -136,13 +173,19 @@ def main() -> None:
                         summaries.append(summary)
                         curves += curve
                         print("\t".join(str(v) for v in summary.values()), flush=True)
-                        write_rows(tsv, summaries, "\t")  # after every run: a long search killed halfway keeps its results
+                        write_rows(
+                            tsv, summaries, "\t"
+                        )  # after every run: a long search killed halfway keeps its results
                         write_rows(curves_file, curves, ",")
         for name in args.recipes.split(","):
             mine = [s for s in summaries if s["recipe"] == name]
-            print(f"{name}: collapses in {sum(s['collapses'] > 0 for s in mine)}/{len(mine)} runs, median test accuracy "
-                  f"{statistics.median(s['test_accuracy'] for s in mine):.4f}, median fit {statistics.median(s['fit_s'] for s in mine):.2f} s")
-        print(f"machine: {platform.node()} {platform.processor() or platform.machine()}, {time.strftime('%Y-%m-%d %H:%M %Z')}")
+            accuracy = statistics.median(s["test_accuracy"] for s in mine)
+            fit = statistics.median(s["fit_s"] for s in mine)
+            collapsed = sum(s["collapses"] > 0 for s in mine)
+            print(f"{name}: collapses in {collapsed}/{len(mine)} runs, median test accuracy {accuracy:.4f}, "
+                  f"median fit {fit:.2f} s")
+        machine = platform.processor() or platform.machine()
+        print(f"machine: {platform.node()} {machine}, {time.strftime('%Y-%m-%d %H:%M %Z')}")
     plot(curves_file, png)
 
 

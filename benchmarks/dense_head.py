@@ -21,13 +21,19 @@ from pathlib import Path
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "encode-deepbind"
 RESULTS = Path(__file__).parent / "results"
-CELLS = [("ZBTB7A_HepG2_ZBTB7A_(SC-34508)_HudsonAlpha", "zeng2016-1layer_128motif"),
-         ("ZBTB7A_HepG2_ZBTB7A_(SC-34508)_HudsonAlpha", "zeng2016-1layer_64motif"),
-         ("ARID3A_K562_ARID3A_(sc-8821)_Stanford", "zeng2016-1layer_128motif")]
+CELLS = [
+    ("ZBTB7A_HepG2_ZBTB7A_(SC-34508)_HudsonAlpha", "zeng2016-1layer_128motif"),
+    ("ZBTB7A_HepG2_ZBTB7A_(SC-34508)_HudsonAlpha", "zeng2016-1layer_64motif"),
+    ("ARID3A_K562_ARID3A_(sc-8821)_Stanford", "zeng2016-1layer_128motif"),
+]
 #: Recipes compared: a built-in recipe and overrides of its fields.
-RECIPES = {"chipseq": ("chipseq", {}),
-           "chipseq-adamw3e-3-onecycle": ("chipseq", {"lr": 3e-3, "optimizer": "adamw", "weight_decay": 0.1, "schedule": "onecycle",
-                                                      "patience": None})}
+RECIPES = {
+    "chipseq": ("chipseq", {}),
+    "chipseq-adamw3e-3-onecycle": (
+        "chipseq",
+        {"lr": 3e-3, "optimizer": "adamw", "weight_decay": 0.1, "schedule": "onecycle", "patience": None},
+    ),
+}
 
 
 def subsample(prefix: str, positives: int, out: Path) -> Path:
@@ -57,15 +63,31 @@ def main() -> None:
             for recipe in args.recipes.split(","):
                 out = Path(tmp) / f"{model}-{recipe}"
                 base, overrides = RECIPES[recipe]
-                seqcnn.train(train, test=DATA / f"{prefix}_B.seq.gz", model=model, recipe=base, out=out, force=True, progress=False,
-                             **overrides)
+                seqcnn.train(
+                    train,
+                    test=DATA / f"{prefix}_B.seq.gz",
+                    model=model,
+                    recipe=base,
+                    out=out,
+                    force=True,
+                    progress=False,
+                    **overrides,
+                )
                 metrics = json.loads((out / "metrics.json").read_text())
                 config = json.loads((out / "config.json").read_text())
                 with open(out / "history.csv") as fh:
                     history = list(csv.DictReader(fh))
-                rows.append({"experiment": prefix.split("_")[0], "model": model, "recipe": recipe, "auroc": round(metrics["auroc"], 4),
-                             "epochs": len(history), "best_val_loss": round(min(float(r["val_loss"]) for r in history), 4),
-                             "train": json.dumps(config.get("train", {}))})
+                rows.append(
+                    {
+                        "experiment": prefix.split("_")[0],
+                        "model": model,
+                        "recipe": recipe,
+                        "auroc": round(metrics["auroc"], 4),
+                        "epochs": len(history),
+                        "best_val_loss": round(min(float(r["val_loss"]) for r in history), 4),
+                        "train": json.dumps(config.get("train", {})),
+                    }
+                )
                 print("\t".join(str(v) for v in rows[-1].values()), time.strftime("%H:%M:%S"), flush=True)
     with open(args.out, "w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]), delimiter="\t")

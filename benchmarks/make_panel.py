@@ -83,10 +83,10 @@ def plant(seq: np.ndarray, pwms: list[np.ndarray], rng: np.random.Generator) -> 
         w = pwm.shape[1]
         for _ in range(100):
             at = int(rng.integers(0, len(seq) - w + 1))
-            if not taken[at:at + w].any():
+            if not taken[at : at + w].any():
                 break
-        seq[at:at + w] = sample_motif(pwm, rng)
-        taken[at:at + w] = True
+        seq[at : at + w] = sample_motif(pwm, rng)
+        taken[at : at + w] = True
 
 
 def planted_set(spec: Planted, motifs: list, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -102,7 +102,9 @@ def planted_set(spec: Planted, motifs: list, seed: int = 0) -> tuple[np.ndarray,
     else:
         labels = rng.permutation(np.arange(spec.rows) % 2)
         for seq, y in zip(codes, labels):
-            chosen = pwms[:spec.motifs] if y else ([pwms[int(rng.integers(spec.motifs))]] if rng.random() < 0.5 else [])
+            chosen = (
+                pwms[: spec.motifs] if y else ([pwms[int(rng.integers(spec.motifs))]] if rng.random() < 0.5 else [])
+            )
             plant(seq, chosen, rng)
     flip = rng.random(spec.rows) < spec.noise
     labels = np.where(flip, (labels + rng.integers(1, spec.classes, size=spec.rows)) % spec.classes, labels)
@@ -141,11 +143,22 @@ def encode_set(prefix: str, keep: int, out: Path, name: str, seed: int = 0) -> d
     pos = np.stack([CODE_OF_BYTE[np.frombuffer(seqs[i].encode(), dtype=np.uint8)] for i in pick])
     neg = dinucleotide_shuffle(pos, copies=1, seed=seed)
     text = [LETTER_OF_CODE[row].tobytes().decode() for row in np.concatenate([pos, neg])]
-    write_table(out / f"{name}.csv", [ids[i] for i in pick] + [f"{ids[i]}_shuf" for i in pick], text, [1] * len(pick) + [0] * len(pick))
+    write_table(
+        out / f"{name}.csv",
+        [ids[i] for i in pick] + [f"{ids[i]}_shuf" for i in pick],
+        text,
+        [1] * len(pick) + [0] * len(pick),
+    )
     test_ids, test_seqs, test_labels = read_deepbind(DATA / "encode-deepbind" / f"{prefix}_B.seq.gz")
     write_table(out / f"{name}.test.csv", test_ids, test_seqs, test_labels)
-    return {"name": name, "file": f"{name}.csv", "test": f"{name}.test.csv", "rows": 2 * len(pick), "length": pos.shape[1],
-            "source": f"{prefix}: {len(pick)} of {len(seqs)} AC positives + 1 dinucleotide shuffle each; B file as test"}
+    return {
+        "name": name,
+        "file": f"{name}.csv",
+        "test": f"{name}.test.csv",
+        "rows": 2 * len(pick),
+        "length": pos.shape[1],
+        "source": f"{prefix}: {len(pick)} of {len(seqs)} AC positives + 1 dinucleotide shuffle each; B file as test",
+    }
 
 
 def main() -> None:
@@ -154,19 +167,29 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=PANEL)
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    sets = [{"name": "primer-sim", "file": "primer-sim", "rows": 2000, "length": 50, "source": "seqcnn's built-in data"}]
+    sets = [
+        {"name": "primer-sim", "file": "primer-sim", "rows": 2000, "length": 50, "source": "seqcnn's built-in data"}
+    ]
     primer = DATA / "zou2019-primer"
     seqs = (primer / "sequences.txt").read_text().split()
     labels = (primer / "labels.txt").read_text().split()
     write_table(args.out / "primer-files.csv", [f"seq{i}" for i in range(len(seqs))], seqs, labels)
-    sets.append({"name": "primer-files", "file": "primer-files.csv", "rows": len(seqs), "length": 50, "source": str(primer)})
+    sets.append(
+        {"name": "primer-files", "file": "primer-files.csv", "rows": len(seqs), "length": 50, "source": str(primer)}
+    )
     motifs = jaspar_motifs()
     for spec in PLANTED + (LARGE if args.large else ()):
         codes, y = planted_set(spec, motifs)
         write_table(args.out / f"{spec.name}.csv", [f"r{i}" for i in range(len(y))], as_text(codes), y)
-        used = motifs[:spec.classes - 1] if spec.classes > 2 else motifs[:spec.motifs]
-        sets.append({"name": spec.name, "file": f"{spec.name}.csv", **asdict(spec),
-                     "source": "JASPAR2024 " + ", ".join(f"{m.id} {m.name}" for m in used)})
+        used = motifs[: spec.classes - 1] if spec.classes > 2 else motifs[: spec.motifs]
+        sets.append(
+            {
+                "name": spec.name,
+                "file": f"{spec.name}.csv",
+                **asdict(spec),
+                "source": "JASPAR2024 " + ", ".join(f"{m.id} {m.name}" for m in used),
+            }
+        )
         print(spec.name, flush=True)
     for name, (prefix, keep) in ENCODE.items():
         sets.append(encode_set(prefix, keep, args.out, name))

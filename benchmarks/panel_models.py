@@ -40,27 +40,36 @@ def model_arg(name: str, classes: int, work: Path) -> str:
     if isinstance(layers, str):
         return layers
     path = work / f"{name}-{classes}.json"
-    spec = {"name": name, "description": f"panel candidate {name}",
-            "layers": layers + [{"Dense": {"units": classes, "activation": "softmax"}}]}
+    spec = {
+        "name": name,
+        "description": f"panel candidate {name}",
+        "layers": layers + [{"Dense": {"units": classes, "activation": "softmax"}}],
+    }
     path.write_text(json.dumps(spec))
     return str(path)
 
 
 def table(path: Path, default: str, old: str = "primer") -> str:
-    """Markdown: AUROC per set and model (the last row of each pair wins), the best, and the criteria for ``default``."""
+    """Markdown: AUROC per set and model (a pair's last row wins), the best, and the criteria for ``default``."""
     with open(path) as fh:
         cells = {(r["set"], r["model"]): float(r["auroc"]) for r in csv.DictReader(fh, delimiter="\t")}
     sets = list(dict.fromkeys(s for s, _ in cells))
     models = list(dict.fromkeys(m for _, m in cells))
-    lines = ["| set | " + " | ".join(models) + f" | best | {default} within 0.005 of best | {default} > {old} |",
-             "|---" * (len(models) + 4) + "|"]
+    lines = [
+        "| set | " + " | ".join(models) + f" | best | {default} within 0.005 of best | {default} > {old} |",
+        "|---" * (len(models) + 4) + "|",
+    ]
     for name in sets:
         got = {m: cells[(name, m)] for m in models if (name, m) in cells}
         best = max(got, key=got.get)
         ours, theirs = got.get(default), got.get(old)
         near = "-" if ours is None else "yes" if ours >= got[best] - 0.005 else "**no**"
         better = "-" if ours is None or theirs is None else "yes" if ours > theirs else "**no**"
-        lines.append(f"| {name} | " + " | ".join(f"{got[m]:.4f}" if m in got else "-" for m in models) + f" | {best} | {near} | {better} |")
+        lines.append(
+            f"| {name} | "
+            + " | ".join(f"{got[m]:.4f}" if m in got else "-" for m in models)
+            + f" | {best} | {near} | {better} |"
+        )
     return "\n".join(lines)
 
 
@@ -90,14 +99,24 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, open(args.out, "a", newline="") as fh:
         writer = csv.writer(fh, delimiter="\t")
         if new:
-            writer.writerow(["set", "model", "auroc", "accuracy", "best_epoch", "epochs", "collapses", "fit_s", "recipe"])
+            writer.writerow(
+                ["set", "model", "auroc", "accuracy", "best_epoch", "epochs", "collapses", "fit_s", "recipe"]
+            )
         for data_set in sets:
             data = data_set["file"] if data_set["file"] == "primer-sim" else str(PANEL / data_set["file"])
             test = str(PANEL / data_set["test"]) if data_set.get("test") else None
             for name in args.models.split(","):
                 out = Path(tmp) / f"{data_set['name']}-{name}"
-                seqcnn.train(data, test=test, model=model_arg(name, data_set.get("classes", 2), Path(tmp)), recipe=BASE_RECIPE,
-                             out=out, force=True, progress=False, **overrides)
+                seqcnn.train(
+                    data,
+                    test=test,
+                    model=model_arg(name, data_set.get("classes", 2), Path(tmp)),
+                    recipe=BASE_RECIPE,
+                    out=out,
+                    force=True,
+                    progress=False,
+                    **overrides,
+                )
                 metrics = json.loads((out / "metrics.json").read_text())
                 with open(out / "history.csv") as h:
                     rows = list(csv.DictReader(h))
@@ -105,8 +124,17 @@ def main() -> None:
 
                 hist = [{k: float(v) for k, v in r.items() if v != ""} for r in rows]
                 best = min(hist, key=lambda r: r["val_loss"])["epoch"]
-                row = [data_set["name"], name, metrics.get("auroc"), metrics["accuracy"], int(best), len(rows),
-                       len(find_collapses(hist)), round(sum(r["seconds"] for r in hist), 1), json.dumps(overrides)]
+                row = [
+                    data_set["name"],
+                    name,
+                    metrics.get("auroc"),
+                    metrics["accuracy"],
+                    int(best),
+                    len(rows),
+                    len(find_collapses(hist)),
+                    round(sum(r["seconds"] for r in hist), 1),
+                    json.dumps(overrides),
+                ]
                 writer.writerow(row)
                 fh.flush()
                 print("\t".join(map(str, row)), time.strftime("%H:%M:%S"), flush=True)

@@ -23,17 +23,32 @@ from pathlib import Path
 
 PRIMER = Path(__file__).resolve().parents[2] / "shared" / "data" / "zou2019-primer"
 #: The CLI in-process, then whether torch._dynamo was imported by it (printed to stderr at exit).
-PROBE = ("import atexit, sys, runpy\n"
-         "atexit.register(lambda: print('DYNAMO', 'torch._dynamo' in sys.modules, file=sys.stderr))\n"
-         "sys.argv = ['seqcnn'] + sys.argv[1:]\n"
-         "runpy.run_module('seqcnn', run_name='__main__')\n")
+PROBE = (
+    "import atexit, sys, runpy\n"
+    "atexit.register(lambda: print('DYNAMO', 'torch._dynamo' in sys.modules, file=sys.stderr))\n"
+    "sys.argv = ['seqcnn'] + sys.argv[1:]\n"
+    "runpy.run_module('seqcnn', run_name='__main__')\n"
+)
 
 
 def one(src: Path, out: Path) -> tuple[float, bool]:
     """Seconds for the whole process, and whether it imported torch._dynamo."""
     env = {**os.environ, "PYTHONPATH": str(src.resolve()), "MPLBACKEND": "Agg"}
-    cmd = [sys.executable, "-c", PROBE, "train", str(PRIMER / "sequences.txt"), "--labels", str(PRIMER / "labels.txt"),
-           "--epochs", "1", "--out", str(out), "--force", "--quiet"]
+    cmd = [
+        sys.executable,
+        "-c",
+        PROBE,
+        "train",
+        str(PRIMER / "sequences.txt"),
+        "--labels",
+        str(PRIMER / "labels.txt"),
+        "--epochs",
+        "1",
+        "--out",
+        str(out),
+        "--force",
+        "--quiet",
+    ]
     start = time.perf_counter()
     done = subprocess.run(cmd, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - start
@@ -64,10 +79,16 @@ def main() -> None:
                 times[name].append(round(seconds, 3))
                 print(name, f"{seconds:.2f} s", "dynamo imported" if dynamo[name] else "no dynamo", flush=True)
     imports = [round(dynamo_import_seconds(), 3) for _ in range(args.pairs)]
-    result = {"import_torch_dynamo_s": imports, "command": "python -m seqcnn train sequences.txt --labels labels.txt --epochs 1 --quiet",
-              "seconds": times, "median": {k: statistics.median(v) for k, v in times.items()}, "dynamo_imported": dynamo,
-              "machine": f"{platform.node()} {platform.machine()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}",
-              "date": time.strftime("%Y-%m-%d %H:%M %Z"), "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS")}
+    result = {
+        "import_torch_dynamo_s": imports,
+        "command": "python -m seqcnn train sequences.txt --labels labels.txt --epochs 1 --quiet",
+        "seconds": times,
+        "median": {k: statistics.median(v) for k, v in times.items()},
+        "dynamo_imported": dynamo,
+        "machine": f"{platform.node()} {platform.machine()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}",
+        "date": time.strftime("%Y-%m-%d %H:%M %Z"),
+        "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"),
+    }
     args.out.write_text(json.dumps(result, indent=1) + "\n")
     print(json.dumps(result["median"]), result["machine"])
 

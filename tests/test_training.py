@@ -152,10 +152,11 @@ def test_fused_adam_matches_torch_and_its_state_dict(decoupled):
     from seqcnn.training import FusedAdam
 
     torch.manual_seed(0)
-    a = torch.nn.Sequential(torch.nn.Conv1d(4, 8, 5), torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.Linear(8 * 46, 2))
+    a = small_net()
     b = build_twin(a)
     ours = FusedAdam(a.parameters(), lr=1e-2, weight_decay=0.1, decoupled=decoupled)
-    theirs = (torch.optim.AdamW if decoupled else torch.optim.Adam)(b.parameters(), lr=1e-2, weight_decay=0.1, fused=True)
+    torch_adam = torch.optim.AdamW if decoupled else torch.optim.Adam
+    theirs = torch_adam(b.parameters(), lr=1e-2, weight_decay=0.1, fused=True)
     schedules = [torch.optim.lr_scheduler.OneCycleLR(o, max_lr=1e-2, total_steps=10) for o in (ours, theirs)]
     for _ in range(10):
         x, y = torch.randn(16, 4, 50), torch.randint(0, 2, (16,))
@@ -174,9 +175,14 @@ def test_fused_adam_matches_torch_and_its_state_dict(decoupled):
 
 
 def build_twin(model):
-    twin = torch.nn.Sequential(torch.nn.Conv1d(4, 8, 5), torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.Linear(8 * 46, 2))
+    twin = small_net()
     twin.load_state_dict(model.state_dict())
     return twin
+
+
+def small_net():
+    return torch.nn.Sequential(torch.nn.Conv1d(4, 8, 5), torch.nn.ReLU(), torch.nn.Flatten(),
+                               torch.nn.Linear(8 * 46, 2))
 
 
 def test_fit_does_not_import_torch_dynamo():
@@ -190,8 +196,8 @@ def test_fit_does_not_import_torch_dynamo():
             "y = torch.randint(0, 2, (64,))\n"
             "data = TensorSet(x, y)\n"
             "for opt in ('adam', 'adamw'):\n"
-            "    fit(build_model(zoo.get('primer'), (4, 50)), data, data, TrainConfig(epochs=2, optimizer=opt, schedule='onecycle',"
-            " clip_norm=1.0), progress=False)\n"
+            "    config = TrainConfig(epochs=2, optimizer=opt, schedule='onecycle', clip_norm=1.0)\n"
+            "    fit(build_model(zoo.get('primer'), (4, 50)), data, data, config, progress=False)\n"
             "print('torch._dynamo' in sys.modules)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False", out.stderr

@@ -153,7 +153,8 @@ def resolve_device(name: str) -> torch.device:
         raise InputError(f"--device must be 'auto', 'cpu' or 'cuda[:N]', but got {name!r}") from None
 
 
-def loss_fn(logits: torch.Tensor, y: torch.Tensor, output_activation: str | None, smoothing: float = 0.0) -> torch.Tensor:
+def loss_fn(logits: torch.Tensor, y: torch.Tensor, output_activation: str | None,
+            smoothing: float = 0.0) -> torch.Tensor:
     """Cross-entropy on logits for softmax outputs, binary cross-entropy for sigmoid ones.
 
     ``smoothing`` moves the targets from 1 and 0 to ``1 - s + s/K`` and ``s/K`` (K classes; 2 for a
@@ -176,7 +177,7 @@ def probabilities(logits: torch.Tensor, output_activation: str | None) -> torch.
 
 
 def _undecorated(method):
-    """A torch.optim method without its ``torch._disable_dynamo`` wrapper (which imports torch._dynamo on first call)."""
+    """A torch.optim method without its ``torch._disable_dynamo`` wrapper (it imports torch._dynamo on first call)."""
     return getattr(method, "__wrapped__", method)
 
 
@@ -199,8 +200,8 @@ class FusedAdam(torch.optim.Optimizer):
     def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0, decoupled: bool = False):
         # "fused": load_state_dict then puts each loaded ``step`` on its parameter's device, as the kernel needs
-        super().__init__(params, {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay, "decoupled": decoupled,
-                                  "fused": True})
+        super().__init__(params, {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
+                                  "decoupled": decoupled, "fused": True})
 
     @torch.no_grad()
     def step(self, closure=None):
@@ -221,9 +222,11 @@ class FusedAdam(torch.optim.Optimizer):
             torch._foreach_add_(steps, 1)
             kernel = torch._fused_adamw_ if group["decoupled"] else torch._fused_adam_
             beta1, beta2 = group["betas"]
-            kernel(params, [p.grad for p in params], [s["exp_avg"] for s in states], [s["exp_avg_sq"] for s in states], [],
-                   steps, amsgrad=False, lr=group["lr"], beta1=beta1, beta2=beta2, weight_decay=group["weight_decay"],
-                   eps=group["eps"], maximize=False, grad_scale=None, found_inf=None)
+            grads = [p.grad for p in params]
+            moments = [s["exp_avg"] for s in states], [s["exp_avg_sq"] for s in states]
+            kernel(params, grads, *moments, [], steps, amsgrad=False, lr=group["lr"], beta1=beta1, beta2=beta2,
+                   weight_decay=group["weight_decay"], eps=group["eps"], maximize=False, grad_scale=None,
+                   found_inf=None)
 
 
 def make_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
@@ -236,10 +239,10 @@ def make_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.O
     params = list(model.parameters())
     if config.optimizer == "sgd":
         return torch.optim.SGD(params, lr=config.lr, momentum=0.9, weight_decay=config.weight_decay)
-    devices = {p.device for p in params}
-    dtypes = {p.dtype for p in params}
-    if len(devices) == 1 and len(dtypes) == 1 and next(iter(devices)).type in ("cpu", "cuda") and next(iter(dtypes)).is_floating_point:
-        return FusedAdam(params, lr=config.lr, eps=config.eps, weight_decay=config.weight_decay, decoupled=config.optimizer == "adamw")
+    devices, dtypes = {p.device.type for p in params}, {p.dtype for p in params}
+    if len(devices) == 1 and devices <= {"cpu", "cuda"} and len(dtypes) == 1 and next(iter(dtypes)).is_floating_point:
+        decoupled = config.optimizer == "adamw"
+        return FusedAdam(params, lr=config.lr, eps=config.eps, weight_decay=config.weight_decay, decoupled=decoupled)
     cls = torch.optim.AdamW if config.optimizer == "adamw" else torch.optim.Adam
     return cls(params, lr=config.lr, eps=config.eps, weight_decay=config.weight_decay)
 
