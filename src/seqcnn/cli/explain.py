@@ -29,6 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--shuffles", type=int, default=20, help="dinucleotide-shuffled references for DeepLIFT/SHAP (default 20)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-filters", action="store_true", help="skip filter PWMs and JASPAR matches")
+    parser.add_argument("--patterns", action="store_true",
+                        help="TF-MoDISco patterns from DeepLIFT/SHAP over the test positives (or FILE), matched to JASPAR")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     add_length_arguments(parser)
 
@@ -41,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     options = ExplainOptions(
         n_sequences=args.sequences, target=args.target, threshold=args.threshold, release=args.jaspar_release,
         collection=args.collection, tax_group=args.tax_group, extra_motifs=args.motifs, top=args.top, min_bits=args.min_bits,
-        n_shuffles=args.shuffles, seed=args.seed, filters=not args.no_filters, progress=not args.quiet,
+        n_shuffles=args.shuffles, seed=args.seed, filters=not args.no_filters, patterns=args.patterns, progress=not args.quiet,
     )
     out = explain(args.run, args.file, fit=fit_mode(args), options=options)
     summary = json.loads((out / "explain.json").read_text())
@@ -50,6 +52,10 @@ def run(args: argparse.Namespace) -> int:
         f = summary["filters"]
         print(f"{f['with_sites']} of {f['n_filters']} filters as PWMs: {out / 'motifs.meme'}; "
               f"{f['matched_q_below_0.05']} match {f['jaspar']['release']} (q < 0.05): {out / 'motifs.tsv'}")
+    if "patterns" in summary:
+        p = summary["patterns"]
+        print(f"{len(p['patterns'])} patterns from {p['sequences']} sequences: {out / 'patterns.meme'}; "
+              f"{p['matched_q_below_0.05']} match JASPAR (q < 0.05): {out / 'patterns.tsv'}")
     print(f"summary: {out / 'explain.json'}")
     print(f"report: {out / 'report.html'}")
     return 0

@@ -41,6 +41,8 @@ class ExplainOptions:
         n_shuffles: dinucleotide-shuffled references per sequence for DeepLIFT/SHAP.
         seed: seed of the shuffles.
         filters: compute filter PWMs and matches (needs a Conv1D first layer).
+        patterns: also find TF-MoDISco patterns over the test positives (or all of ``file``)
+            and match them to JASPAR (:mod:`seqcnn.interpret.patterns`).
         progress: show progress bars.
     """
 
@@ -56,6 +58,7 @@ class ExplainOptions:
     n_shuffles: int = 20
     seed: int = 0
     filters: bool = True
+    patterns: bool = False
     progress: bool = True
 
     def check(self) -> "ExplainOptions":
@@ -103,6 +106,10 @@ def explain(run: str | Path, file: str | Path | None = None, *, fit: str = "erro
     from seqcnn.checkpoint import load_model, read_json
 
     options = (options or ExplainOptions()).check()
+    if options.patterns:
+        from seqcnn.interpret.patterns import start_compiling
+
+        start_compiling()  # before anything starts a thread (see there)
     run = Path(run)
     model = load_model(run)
     length = model.input_shape[-1]
@@ -111,6 +118,8 @@ def explain(run: str | Path, file: str | Path | None = None, *, fit: str = "erro
     else:
         chosen, pool = _run_sequences(run, read_json(run / "config.json"), length, options)
     explain_model(model, chosen, pool, run, options)
+    if options.patterns:
+        _patterns(model, run, pool if file is not None else None, options)
     from seqcnn.report.html import write_report
 
     write_report(run)  # the run's page now shows the saliency maps and motifs
@@ -265,6 +274,25 @@ def _clear_pngs(folder: Path) -> None:
     if folder.is_dir():
         for old in folder.glob("*.png"):
             old.unlink()
+
+
+# --- patterns ----------------------------------------------------------------------------
+
+
+def _patterns(model, run: Path, pool: np.ndarray | None, options: ExplainOptions) -> None:
+    """TF-MoDISco patterns over ``pool``, or the run's correctly classified test positives, into ``explain.json``."""
+    from dataclasses import replace
+
+    from seqcnn.checkpoint import atomic_write_json, read_json
+    from seqcnn.interpret.patterns import PatternOptions, explain_patterns
+
+    settings = PatternOptions(target=options.target, n_shuffles=options.n_shuffles, seed=options.seed, top=options.top)
+    if pool is None:
+        wanted = replace(options, n_sequences=settings.max_sequences)
+        pool = _run_sequences(run, read_json(run / "config.json"), model.input_shape[-1], wanted)[0].x
+    summary = read_json(run / "explain.json")
+    summary["patterns"] = explain_patterns(model, pool, _targets(options), run, settings)
+    atomic_write_json(run / "explain.json", summary)
 
 
 # --- filters -----------------------------------------------------------------------------
