@@ -7,8 +7,8 @@
 planted: random 100 bp sequences; half carry one site sampled from one of the JASPAR 2024 PWMs
 of ``--motifs`` (default HNF4A, TP53, CTCF), half none; ``seqcnn train --model chipseq --recipe
 chipseq`` (the default model of sequence files, ``primer`` with its recipe, diverged on these data),
-then ``seqcnn explain RUN --patterns --no-filters``. A planted motif counts as recovered when a pattern's best-ranked matches
-(top 3) include it with q < 0.05.
+then ``seqcnn explain RUN --patterns --no-filters``. A planted motif counts as recovered when a
+pattern's best-ranked matches (top 3) include it with q < 0.05.
 
 encode: per experiment ``seqcnn train X_AC.seq.gz --test X_B.seq.gz`` (the ``chipseq`` default model
 and recipe; ``--epochs`` caps the epochs, ``--positives`` subsamples the training positives),
@@ -19,8 +19,9 @@ for the 123-motif class "More than 3 adjacent zinc fingers" (CTCFL, ZBTB7A), whe
 factor's paralogues count (CTCF/CTCFL; ZBTB7A/B/C); and ``names``, the name-prefix lists
 ``FAMILY`` of ``benchmarks/explain.py`` that the filters' count (7 of 10) used.
 
-Each part prints a markdown table and writes ``benchmarks/results/patterns-<part>.json``; runs go
-under ``runs/patterns-bench/`` and are reused when present (``--retrain`` to train again).
+Each part prints a markdown table and writes ``benchmarks/results/patterns-encode.json`` or
+``patterns-planted-<motifs>.json``; runs go under ``runs/patterns-bench/`` and are reused when
+present (``--retrain`` to train again).
 """
 
 from __future__ import annotations
@@ -53,9 +54,15 @@ def machine() -> dict:
 
     import torch
 
-    return {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "platform": platform.platform(),
-            "cpus": os.cpu_count(), "load_average": os.getloadavg()[0], "torch_threads": torch.get_num_threads(),
-            "python": platform.python_version(), "torch": torch.__version__}
+    return {
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "load_average": os.getloadavg()[0],
+        "torch_threads": torch.get_num_threads(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+    }
 
 
 def save(part: str, result: dict) -> None:
@@ -70,8 +77,22 @@ def explain_patterns(run: Path) -> tuple[dict, float]:
 
     started = time.time()
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
-    subprocess.run([sys.executable, "-m", "seqcnn", "explain", str(run), "--patterns", "--no-filters", "--sequences", "3", "--quiet"],
-                   check=True, env=env)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "seqcnn",
+            "explain",
+            str(run),
+            "--patterns",
+            "--no-filters",
+            "--sequences",
+            "3",
+            "--quiet",
+        ],
+        check=True,
+        env=env,
+    )
     seconds = time.time() - started
     return json.loads((run / "explain.json").read_text())["patterns"], seconds
 
@@ -99,15 +120,35 @@ def planted(args) -> dict:
     seqs, labels = RUNS / f"{run.name}.txt", RUNS / f"{run.name}.labels.txt"
     if not (run / "model.safetensors").is_file() or args.retrain:
         write_planted(seqs, labels, [m.pwm for m in chosen], args.n, args.length, args.seed)
-        seqcnn.train(seqs, labels, out=run, force=True, progress=False, seed=args.seed, model=args.model, recipe=args.recipe,
-                     **({"epochs": args.epochs} if args.epochs else {}))
+        seqcnn.train(
+            seqs,
+            labels,
+            out=run,
+            force=True,
+            progress=False,
+            seed=args.seed,
+            model=args.model,
+            recipe=args.recipe,
+            **({"epochs": args.epochs} if args.epochs else {}),
+        )
     summary, seconds = explain_patterns(run)
     matches = pattern_matches(run)
-    found = {m.name: sorted(p for p, ms in matches.items() if any(n == m.name and q < 0.05 for n, q in ms)) for m in chosen}
+    found = {
+        m.name: sorted(p for p, ms in matches.items() if any(n == m.name and q < 0.05 for n, q in ms)) for m in chosen
+    }
     metrics = json.loads((run / "metrics.json").read_text())
-    result = {"machine": machine(), "motifs": [[m.id, m.name] for m in chosen], "n": args.n, "length": args.length,
-              "test_accuracy": metrics.get("accuracy"), "explain_seconds": round(seconds, 1), "summary": summary,
-              "recovered": found, "all_recovered": all(found.values())}
+    result = {
+        "run": run.name,
+        "machine": machine(),
+        "motifs": [[m.id, m.name] for m in chosen],
+        "n": args.n,
+        "length": args.length,
+        "test_accuracy": metrics.get("accuracy"),
+        "explain_seconds": round(seconds, 1),
+        "summary": summary,
+        "recovered": found,
+        "all_recovered": all(found.values()),
+    }
     print(f"| test accuracy | {metrics.get('accuracy'):.3f} |")
     for m in chosen:
         print(f"| {m.name} ({m.id}) | {', '.join(found[m.name]) or 'not recovered'} |")
@@ -150,8 +191,9 @@ def family_rule(factor: str, targets) -> tuple[str, callable]:
 
 
 def encode(args) -> dict:
-    import seqcnn
     from explain import FAMILY
+
+    import seqcnn
     from seqcnn.interpret.jaspar import load_jaspar
 
     targets = load_jaspar()
@@ -161,37 +203,64 @@ def encode(args) -> dict:
         names = sorted((n for n in names if n.split("_")[0] in order), key=lambda n: order.index(n.split("_")[0]))
     earlier = RESULTS / "patterns-encode.json"
     kept = json.loads(earlier.read_text())["experiments"] if earlier.is_file() and args.only else {}
-    result = {"machine": machine(), "epochs": args.epochs or "default", "positives": args.positives or "all", "experiments": kept}
+    result = {
+        "machine": machine(),
+        "epochs": args.epochs or "default",
+        "positives": args.positives or "all",
+        "experiments": kept,
+    }
     for name in names:
         factor = name.split("_")[0]
         run = RUNS / "encode" / name
         started = time.time()
         if not (run / "model.safetensors").is_file() or args.retrain:
             data = _subsample(name, args.positives, args.seed) if args.positives else ENCODE / f"{name}_AC.seq.gz"
-            seqcnn.train(data, test=ENCODE / f"{name}_B.seq.gz", out=run, force=True, progress=False, seed=args.seed,
-                         **({"epochs": args.epochs} if args.epochs else {}))
+            seqcnn.train(
+                data,
+                test=ENCODE / f"{name}_B.seq.gz",
+                out=run,
+                force=True,
+                progress=False,
+                seed=args.seed,
+                **({"epochs": args.epochs} if args.epochs else {}),
+            )
         trained = time.time() - started
         summary, seconds = explain_patterns(run)
         matches = pattern_matches(run)
         rule, is_family = family_rule(factor, targets)
         keys = FAMILY.get(factor, (factor,))
         config = json.loads((run / "config.json").read_text())
-        entry = {"auroc": json.loads((run / "metrics.json").read_text())["auroc"], "train_seconds": round(trained, 1),
-                 "epochs_run": len((run / "history.csv").read_text().splitlines()) - 1, "train_file": config["data"].get("files", [None])[0],
-                 "explain_seconds": round(seconds, 1), "patterns_seconds": summary["seconds"], "sequences": summary["sequences"],
-                 "rule": rule,
-                 "found_jaspar_family": any(is_family(n) and q < 0.05 for ms in matches.values() for n, q in ms),
-                 "found_names": any(n.upper().startswith(keys) and q < 0.05 for ms in matches.values() for n, q in ms),
-                 "patterns": [f"{p['pattern']} ({p['n_seqlets']} seqlets): {p['best_match']} (q={p['q_value']:.1g})" if p["best_match"]
-                              else f"{p['pattern']} ({p['n_seqlets']} seqlets): no match" for p in summary["patterns"]]}
+        entry = {
+            "auroc": json.loads((run / "metrics.json").read_text())["auroc"],
+            "train_seconds": round(trained, 1),
+            "epochs_run": len((run / "history.csv").read_text().splitlines()) - 1,
+            "train_file": config["data"].get("files", [None])[0],
+            "explain_seconds": round(seconds, 1),
+            "patterns_seconds": summary["seconds"],
+            "sequences": summary["sequences"],
+            "rule": rule,
+            "found_jaspar_family": any(is_family(n) and q < 0.05 for ms in matches.values() for n, q in ms),
+            "found_names": any(n.upper().startswith(keys) and q < 0.05 for ms in matches.values() for n, q in ms),
+            "patterns": [
+                f"{p['pattern']} ({p['n_seqlets']} seqlets): {p['best_match']} (q={p['q_value']:.1g})"
+                if p["best_match"]
+                else f"{p['pattern']} ({p['n_seqlets']} seqlets): no match"
+                for p in summary["patterns"]
+            ],
+        }
         result["experiments"][name] = entry
-        print(f"| {factor} | {entry['auroc']:.3f} | {'; '.join(entry['patterns'][:6])} | "
-              f"{'yes' if entry['found_jaspar_family'] else 'no'} | {'yes' if entry['found_names'] else 'no'} |", flush=True)
+        print(
+            f"| {factor} | {entry['auroc']:.3f} | {'; '.join(entry['patterns'][:6])} | "
+            f"{'yes' if entry['found_jaspar_family'] else 'no'} | {'yes' if entry['found_names'] else 'no'} |",
+            flush=True,
+        )
         save("encode", result)
     done = result["experiments"].values()
     result["found_jaspar_family"] = sum(e["found_jaspar_family"] for e in done)
     result["found_names"] = sum(e["found_names"] for e in done)
-    print(f"found: {result['found_jaspar_family']} of {len(done)} (JASPAR family), {result['found_names']} (name lists)")
+    print(
+        f"found: {result['found_jaspar_family']} of {len(done)} (JASPAR family), {result['found_names']} (name lists)"
+    )
     return result
 
 
@@ -213,7 +282,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--retrain", action="store_true")
     parser.add_argument("--epochs", type=int, help="cap on training epochs (default: the recipe's)")
-    parser.add_argument("--motifs", default="MA0114.5,MA0106.3,MA0139.2", help="planted JASPAR 2024 motifs by id (HNF4A, TP53, CTCF)")
+    parser.add_argument(
+        "--motifs", default="MA0114.5,MA0106.3,MA0139.2", help="planted JASPAR 2024 motifs by id (HNF4A, TP53, CTCF)"
+    )
     parser.add_argument("--model", default="chipseq", help="model of the planted run (zoo name)")
     parser.add_argument("--recipe", default="chipseq", help="training recipe of the planted run")
     parser.add_argument("--n", type=int, default=6000, help="planted sequences")
@@ -222,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--positives", type=int, help="subsample the ENCODE training positives to this many")
     args = parser.parse_args(argv)
     result = {"planted": planted, "encode": encode}[args.part](args)
-    save(args.part, result)
+    save(args.part if args.part == "encode" else result["run"], result)
     return 0
 
 

@@ -14,7 +14,7 @@ from seqcnn.errors import InputError
 from seqcnn.interpret import jaspar
 from seqcnn.interpret.patterns import TSV_COLUMNS, PatternOptions, explain_patterns, find_patterns, trim_span
 
-FAST = dict(n_shuffles=4, n_leiden_runs=2)
+FAST = {"n_shuffles": 4, "n_leiden_runs": 2}
 
 
 def _planted(pwm: np.ndarray, n: int, length: int, seed: int = 0) -> np.ndarray:
@@ -35,12 +35,17 @@ def _detector(pwm: np.ndarray, length: int):
     from seqcnn.models.network import build_model
     from seqcnn.models.spec import ModelSpec
 
-    spec = [{"Conv1D": {"filters": 2, "kernel_size": pwm.shape[1], "activation": "relu"}}, {"GlobalMaxPooling1D": {}},
-            {"Dense": {"units": 2, "activation": "softmax"}}]
+    spec = [
+        {"Conv1D": {"filters": 2, "kernel_size": pwm.shape[1], "activation": "relu"}},
+        {"GlobalMaxPooling1D": {}},
+        {"Dense": {"units": 2, "activation": "softmax"}},
+    ]
     model = build_model(ModelSpec.from_obj(spec), (4, length)).eval()
     log_odds = torch.tensor(np.log2(np.clip(pwm, 1e-3, None) / 0.25), dtype=torch.float32)
     with torch.no_grad():
-        model.layers[0].weight.copy_(torch.stack([log_odds, log_odds.flip(0, 1)]))  # the second is its reverse complement
+        model.layers[0].weight.copy_(
+            torch.stack([log_odds, log_odds.flip(0, 1)])
+        )  # the second is its reverse complement
         model.layers[0].bias.fill_(-0.5 * float(log_odds.max(dim=0).values.sum()))
         dense = model.layers[-1]
         dense.weight.copy_(torch.tensor([[-0.5, -0.5], [0.5, 0.5]]))
@@ -70,7 +75,9 @@ def test_output_files(ctcf, tmp_path):
     x = _planted(ctcf.pwm, 200, 80, seed=1)
     (tmp_path / "plots" / "patterns").mkdir(parents=True)
     (tmp_path / "plots" / "patterns" / "stale.png").write_bytes(b"old")
-    summary = explain_patterns(_detector(ctcf.pwm, 80), x, jaspar.load_jaspar(), tmp_path, PatternOptions(top=3, **FAST))
+    summary = explain_patterns(
+        _detector(ctcf.pwm, 80), x, jaspar.load_jaspar(), tmp_path, PatternOptions(top=3, **FAST)
+    )
     names = [p["pattern"] for p in summary["patterns"]]
     memes = memelite_read(str(tmp_path / "patterns.meme"))
     assert [k.split()[0] for k in memes] == names
@@ -127,8 +134,19 @@ def test_explain_patterns_on_a_run(cli, run_copy, tmp_path):
 
     planted = tmp_path / "planted.meme"
     write_meme(planted, [MemeMotif("planted", jaspar.consensus_motif("CGACCGAACTCC").pwm, "CGACCGAACTCC")])
-    code, out, err = cli("explain", run_copy, "--patterns", "--no-filters", "--sequences", "1", "--shuffles", "4",
-                         "--motifs", planted, "--quiet")
+    code, out, err = cli(
+        "explain",
+        run_copy,
+        "--patterns",
+        "--no-filters",
+        "--sequences",
+        "1",
+        "--shuffles",
+        "4",
+        "--motifs",
+        planted,
+        "--quiet",
+    )
     assert code == 0, err
     assert "patterns.tsv" in out
     summary = json.loads((run_copy / "explain.json").read_text())["patterns"]

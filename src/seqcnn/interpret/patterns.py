@@ -24,7 +24,16 @@ import numpy as np
 
 from seqcnn.errors import InputError
 
-TSV_COLUMNS = ["pattern", "n_seqlets", "information_content", "jaspar_id", "jaspar_name", "p_value", "q_value", "orientation"]
+TSV_COLUMNS = [
+    "pattern",
+    "n_seqlets",
+    "information_content",
+    "jaspar_id",
+    "jaspar_name",
+    "p_value",
+    "q_value",
+    "orientation",
+]
 
 
 @dataclass
@@ -85,9 +94,18 @@ class PatternOptions:
     trim: float = 0.3
     top: int = 5
 
-    def check(self) -> "PatternOptions":
+    def check(self) -> PatternOptions:
         """Validate values; raise :class:`InputError` naming the option."""
-        for name in ("n_shuffles", "max_sequences", "max_seqlets", "window", "width", "min_seqlets", "n_leiden_runs", "top"):
+        for name in (
+            "n_shuffles",
+            "max_sequences",
+            "max_seqlets",
+            "window",
+            "width",
+            "min_seqlets",
+            "n_leiden_runs",
+            "top",
+        ):
             if getattr(self, name) < 1:
                 raise InputError(f"pattern option {name} must be at least 1, got {getattr(self, name)}")
         if self.flank < 0:
@@ -124,7 +142,9 @@ def hypothetical_contributions(model, x: np.ndarray, options: PatternOptions) ->
     return deep_lift_shap(model, x, options.target, options.n_shuffles, options.seed, hypothetical=True)
 
 
-def find_patterns(x: np.ndarray, hypothetical: np.ndarray, options: PatternOptions | None = None) -> tuple[list[Pattern], dict]:
+def find_patterns(
+    x: np.ndarray, hypothetical: np.ndarray, options: PatternOptions | None = None
+) -> tuple[list[Pattern], dict]:
     """Cluster seqlets into patterns with modisco-lite's TF-MoDISco.
 
     Args:
@@ -148,27 +168,45 @@ def find_patterns(x: np.ndarray, hypothetical: np.ndarray, options: PatternOptio
     log = io.StringIO()
     with contextlib.redirect_stdout(log):  # modisco prints its progress
         positive, negative = TFMoDISco(
-            one_hot, hyp, sliding_window_size=options.window, flank_size=options.flank, min_metacluster_size=options.min_seqlets,
-            max_seqlets_per_metacluster=options.max_seqlets, n_leiden_runs=options.n_leiden_runs,
-            final_min_cluster_size=options.min_seqlets, min_num_to_trim_to=options.min_seqlets, trim_to_window_size=options.width,
-            initial_flank_to_add=options.flank, verbose=False)
+            one_hot,
+            hyp,
+            sliding_window_size=options.window,
+            flank_size=options.flank,
+            min_metacluster_size=options.min_seqlets,
+            max_seqlets_per_metacluster=options.max_seqlets,
+            n_leiden_runs=options.n_leiden_runs,
+            final_min_cluster_size=options.min_seqlets,
+            min_num_to_trim_to=options.min_seqlets,
+            trim_to_window_size=options.width,
+            initial_flank_to_add=options.flank,
+            verbose=False,
+        )
     found = _convert(positive or [], "pos", options.trim) + _convert(negative or [], "neg", options.trim)
     return found, {"positive_patterns": len(positive or []), "negative_patterns": len(negative or [])}
 
 
 def _check_arrays(x: np.ndarray, hypothetical: np.ndarray, options: PatternOptions) -> None:
     if x.ndim != 3 or x.shape[1] != 4 or hypothetical.shape != x.shape:
-        raise InputError(f"expected one-hot sequences and contributions of the same shape (N, 4, L), got {x.shape} and {hypothetical.shape}")
+        raise InputError(
+            "expected one-hot sequences and contributions of the same shape (N, 4, L), "
+            f"got {x.shape} and {hypothetical.shape}"
+        )
     span = options.window + 2 * options.flank
     if x.shape[2] < span:
-        raise InputError(f"sequences of {x.shape[2]} bp are shorter than a seqlet ({options.window} + 2 x {options.flank} flank = {span} bp)")
+        raise InputError(
+            f"sequences of {x.shape[2]} bp are shorter than a seqlet "
+            f"({options.window} + 2 x {options.flank} flank = {span} bp)"
+        )
 
 
 def _convert(found: list, sign: str, trim: float) -> list[Pattern]:
     """modisco's patterns (``(W, 4)`` arrays) as trimmed :class:`Pattern` objects ``(4, W)``."""
     patterns = []
     for k, pattern in enumerate(sorted(found, key=lambda p: -len(p.seqlets))):
-        ppm, cwm = np.asarray(pattern.sequence, dtype=np.float64).T, np.asarray(pattern.contrib_scores, dtype=np.float64).T
+        ppm, cwm = (
+            np.asarray(pattern.sequence, dtype=np.float64).T,
+            np.asarray(pattern.contrib_scores, dtype=np.float64).T,
+        )
         start, end = trim_span(cwm, trim)
         ppm = ppm[:, start:end] + 1e-3  # Tomtom and the information content need no exact zeros
         patterns.append(Pattern(f"{sign}_{k:02d}", ppm / ppm.sum(axis=0), cwm[:, start:end], len(pattern.seqlets)))
@@ -224,12 +262,26 @@ def _summary(found, matches, targets, n_sequences: int, counts: dict, seconds: d
     rows = []
     for pattern, best in zip(found, matches):
         top = best[0] if best else None
-        rows.append({"pattern": pattern.name, "n_seqlets": pattern.n_seqlets, "information_content": round(pattern.information_content(), 3),
-                     "best_match": targets[top.target].name if top else None, "jaspar_id": targets[top.target].id if top else None,
-                     "q_value": top.q_value if top else None})
-    return {"sequences": n_sequences, "method": "hypothetical DeepLIFT/SHAP -> TF-MoDISco (modisco-lite) -> Tomtom (memelite)",
-            "options": {k: v for k, v in vars(options).items()}, **counts, "matched_q_below_0.05": sum(1 for r in rows if r["q_value"] is not None and r["q_value"] < 0.05),
-            "patterns": rows, "seconds": seconds, "files": ["patterns.meme", "patterns.tsv", "plots/patterns"]}
+        rows.append(
+            {
+                "pattern": pattern.name,
+                "n_seqlets": pattern.n_seqlets,
+                "information_content": round(pattern.information_content(), 3),
+                "best_match": targets[top.target].name if top else None,
+                "jaspar_id": targets[top.target].id if top else None,
+                "q_value": top.q_value if top else None,
+            }
+        )
+    return {
+        "sequences": n_sequences,
+        "method": "hypothetical DeepLIFT/SHAP -> TF-MoDISco (modisco-lite) -> Tomtom (memelite)",
+        "options": {k: v for k, v in vars(options).items()},
+        **counts,
+        "matched_q_below_0.05": sum(1 for r in rows if r["q_value"] is not None and r["q_value"] < 0.05),
+        "patterns": rows,
+        "seconds": seconds,
+        "files": ["patterns.meme", "patterns.tsv", "plots/patterns"],
+    }
 
 
 def write_patterns(out: Path, found: list[Pattern], matches: list, targets) -> None:
@@ -244,7 +296,17 @@ def write_patterns(out: Path, found: list[Pattern], matches: list, targets) -> N
     for i, pattern in enumerate(found):
         head = [pattern.name, str(pattern.n_seqlets), f"{pattern.information_content():.3f}"]
         for m in (matches[i] if i < len(matches) else []) or [None]:
-            tail = ["", "", "", "", ""] if m is None else [targets[m.target].id, targets[m.target].name, f"{m.p_value:.3g}", f"{m.q_value:.3g}", m.orientation]
+            tail = (
+                ["", "", "", "", ""]
+                if m is None
+                else [
+                    targets[m.target].id,
+                    targets[m.target].name,
+                    f"{m.p_value:.3g}",
+                    f"{m.q_value:.3g}",
+                    m.orientation,
+                ]
+            )
             lines.append("\t".join(head + tail))
     atomic_write_text(out / "patterns.tsv", "\n".join(lines) + "\n")
     _logos(out / "plots" / "patterns", found, matches, targets)
@@ -259,6 +321,12 @@ def _logos(folder: Path, found: list[Pattern], matches: list, targets) -> None:
             old.unlink()
     for pattern, best in zip(found, matches):
         top = best[0] if best else None
-        label = f"best match {targets[top.target].name} (q={top.q_value:.2g})" if top and top.q_value < 0.05 else "no match with q < 0.05"
+        label = (
+            f"best match {targets[top.target].name} (q={top.q_value:.2g})"
+            if top and top.q_value < 0.05
+            else "no match with q < 0.05"
+        )
         title = f"{pattern.name}: {pattern.n_seqlets} seqlets, {pattern.information_content():.1f} bits, {label}"
-        plot_pattern_logo(pattern.cwm, pattern.ppm, information_content(pattern.ppm), folder / f"{pattern.name}.png", title=title)
+        plot_pattern_logo(
+            pattern.cwm, pattern.ppm, information_content(pattern.ppm), folder / f"{pattern.name}.png", title=title
+        )
