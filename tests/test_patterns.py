@@ -170,3 +170,12 @@ def test_a_run_without_test_positives_is_a_clear_error(cli, run_copy):
     assert code == 2 and err.count("\n") == 1
     assert "no correctly classified test sequence of class 1" in err
     assert not (run_copy / "patterns.tsv").exists()
+
+
+def test_the_target_output_is_the_one_explained(ctcf, tmp_path):
+    # class 0's score falls where a site is: the same sites come out as a negative pattern
+    x = _planted(ctcf.pwm, 300, 80)
+    summary = explain_patterns(_detector(ctcf.pwm, 80), x, jaspar.load_jaspar(), tmp_path, PatternOptions(target=0, **FAST))
+    assert summary["positive_patterns"] == 0 and summary["negative_patterns"] >= 1
+    best = summary["patterns"][0]
+    assert best["pattern"] == "neg_00" and best["best_match"] == "CTCF" and best["q_value"] < 0.05
