@@ -30,7 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-filters", action="store_true", help="skip filter PWMs and JASPAR matches")
     parser.add_argument("--patterns", action="store_true",
-                        help="TF-MoDISco patterns from DeepLIFT/SHAP over the test positives (or FILE), matched to JASPAR")
+                        help="TF-MoDISco patterns from DeepLIFT/SHAP over the test positives (or FILE), "
+                        "matched to JASPAR")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     add_length_arguments(parser)
 
@@ -43,7 +44,8 @@ def run(args: argparse.Namespace) -> int:
     options = ExplainOptions(
         n_sequences=args.sequences, target=args.target, threshold=args.threshold, release=args.jaspar_release,
         collection=args.collection, tax_group=args.tax_group, extra_motifs=args.motifs, top=args.top, min_bits=args.min_bits,
-        n_shuffles=args.shuffles, seed=args.seed, filters=not args.no_filters, patterns=args.patterns, progress=not args.quiet,
+        n_shuffles=args.shuffles, seed=args.seed, filters=not args.no_filters, patterns=args.patterns,
+        progress=not args.quiet,
     )
     out = explain(args.run, args.file, fit=fit_mode(args), options=options)
     summary = json.loads((out / "explain.json").read_text())

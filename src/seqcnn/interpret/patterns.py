@@ -153,8 +153,8 @@ def find_patterns(
         options: the settings; defaults when None.
 
     Returns:
-        The patterns (positive ones first, each sign by decreasing seqlet count) and what
-        modisco reported (seqlets per sign).
+        The patterns (positive ones first, each sign by decreasing seqlet count) and the
+        number of patterns of each sign.
 
     Raises:
         InputError: for arrays of different or wrong shapes, or sequences shorter than a seqlet.
