@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -312,3 +313,15 @@ def test_image_run_figures_appear(multiclass_run):
     assert re.findall(r"<h3>Test image (\d+)</h3>", images) == ["3", "12"]  # numeric order, two at most
     figures_of_3 = images[images.index("Test image 3"):images.index("Test image 12")]
     assert re.findall(r"<figcaption>([\w-]+)</figcaption>", figures_of_3) == ["kernels", "saliency", "maps-2"]
+
+
+def test_a_run_without_a_recorded_task_reads_as_before(trained_run, tmp_path):
+    run_copy = Path(shutil.copytree(trained_run, tmp_path / "run"))
+    config = json.loads((run_copy / "config.json").read_text())
+    config.pop("task", None)  # as written before tasks were recorded
+    (run_copy / "config.json").write_text(json.dumps(config))
+    html = page(run_copy)
+    metrics = json.loads((run_copy / "metrics.json").read_text())
+    assert "task: binary, 2 classes: 0, 1 (config.json records no task; from the metrics)" in html
+    assert f'id="test-auprc">{metrics["auprc"]:.4f}<' in html and "AUROC averaging" not in html
+    assert section(html, "test").count('src="data:image/png;base64,') == 3  # confusion, calibration, ROC/PR

@@ -70,7 +70,7 @@ def _task_line(task: RunTask | None) -> str:
         return "task: not recorded"
     if not task.recorded:
         names = ", ".join(task.names)
-        return f"task: {task.kind}, {len(task.names)} classes: {names} (a run from before tasks were recorded)"
+        return f"task: {task.kind}, {len(task.names)} classes: {names} (config.json records no task; from the metrics)"
     if len(task.task.targets) <= MAX_NAMED_TARGETS:
         return task.task.describe()
     shown = replace(task.task, targets=task.task.targets[:MAX_NAMED_TARGETS]).describe()
