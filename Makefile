@@ -24,7 +24,7 @@ run: setup
 
 test: setup
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --numprocesses auto --maxprocesses 4  # one torch thread per worker (tests/conftest.py)
 
 clean:
 	rm -rf $(VENV)
