@@ -32,6 +32,9 @@ from seqcnn.io import Records, read_sequences
 from seqcnn.io.labels import read_label_file
 from seqcnn.models.spec import ModelSpec
 from seqcnn.sequence import decode
+from seqcnn.targets import Task
+from seqcnn.targets import prediction_header as task_header
+from seqcnn.targets import prediction_rows as task_rows
 
 RUN_FILES = ("config.json", "model.json", "model.safetensors")
 
@@ -260,6 +263,19 @@ class RunFolder:
         """Write ``predictions.tsv`` (see :func:`write_predictions`)."""
         write_predictions(self.path / "predictions.tsv", ids, probs, labels)
 
+    def write_task_predictions(self, task, ids: list[str], outputs: np.ndarray, y: np.ndarray | None = None) -> None:
+        """Write ``predictions.tsv`` for any task (:func:`seqcnn.targets.prediction_header`; for
+        classes numbered 0, 1, ... the same bytes as :func:`write_predictions`)."""
+        lines = ["\t".join(task_header(task, y is not None))] + task_rows(task, ids, outputs, y)
+        atomic_write_text(self.path / "predictions.tsv", "\n".join(lines) + "\n")
+
+    def task(self):
+        """The run's :class:`seqcnn.targets.Task` from ``config.json``, or None for a run written
+        before tasks were recorded (classes 0, 1, ...)."""
+        path = self.path / "config.json"
+        data = read_json(path).get("task") if path.is_file() else None
+        return None if data is None else Task.from_json(data, str(path))
+
     def predictions(self) -> list[dict[str, str]]:
         """The rows of ``predictions.tsv`` as text cells by column (see :func:`read_tsv`).
 
@@ -404,9 +420,11 @@ def read_predictions(path: str | Path) -> tuple[np.ndarray, np.ndarray] | None:
     if not rows or "label" not in rows[0]:
         return None
     head = list(rows[0])
-    cols = ["probability"] if "probability" in head else [c for c in head if c.startswith("p") and c[1:].isdigit()]
+    cols = ["probability"] if "probability" in head else [
+        c for c in head if (c.startswith("p") and c[1:].isdigit()) or c.startswith("p_")]
+    named = {c[2:]: i for i, c in enumerate(cols) if c.startswith("p_")}  # class names (multi-class) -> index
     try:
-        labels = np.array([int(float(r["label"])) for r in rows])
+        labels = np.array([named[r["label"]] if r["label"] in named else int(float(r["label"])) for r in rows])
         probs = np.array([[float(r[c]) for c in cols] for r in rows])
     except ValueError as exc:
         raise RunError(f"{path}: expected numbers in the label and probability columns ({exc})") from None
