@@ -32,7 +32,7 @@ from seqcnn.io import Records, read_sequences
 from seqcnn.io.labels import read_label_file
 from seqcnn.models.spec import ModelSpec
 from seqcnn.sequence import decode
-from seqcnn.targets import Task
+from seqcnn.targets import Task, encode_targets, positives_task
 from seqcnn.targets import prediction_header as task_header
 from seqcnn.targets import prediction_rows as task_rows
 
@@ -322,8 +322,22 @@ def recorded_data(config: dict) -> list[tuple[str, Records]]:
                 raise RunError(f"{path}: the run's data file is gone")
             if path is not None and str(path) in hashes and file_sha256(path) != hashes[str(path)]:
                 raise RunError(f"{path} changed since the run (SHA-256 differs)")
-        parts.append((Path(seqs).name, read_sequences(seqs, labels)))
+        parts.append((Path(seqs).name, _read_recorded(seqs, labels, config)))
     return parts
+
+
+def _read_recorded(path: str, labels: str | None, config: dict) -> Records:
+    """A recorded file read as the run read it: labels 0/1 as before tasks (and for positives-only runs),
+    else every column kept, ``labels`` holding class indices for a class task (None for other tasks,
+    and for a file without the target column, such as a negatives file)."""
+    recorded = config.get("task")
+    task = None if recorded is None else Task.from_json(recorded)
+    if task is None or task == positives_task():
+        return read_sequences(path, labels)
+    records = read_sequences(path, labels, legacy_labels=False)
+    if task.classes is not None and all(t in records.columns for t in task.targets):
+        records.labels = encode_targets(records, task).y.astype(np.float64)
+    return records
 
 
 def _builtin_records(source: str, seed: int) -> list[tuple[str, Records]]:
@@ -331,7 +345,8 @@ def _builtin_records(source: str, seed: int) -> list[tuple[str, Records]]:
         raise RunError(f"the run records no data files, and {source!r} is not a built-in data set")
     bundle = load_builtin(source, seed)
     parts = [("data", bundle.train)] + ([("test", bundle.test)] if bundle.test is not None else [])
-    return [(name, Records(ids=list(s.ids), seqs=decode(s.x), labels=s.labels.astype(np.float64), source=source))
+    return [(name, Records(ids=list(s.ids), seqs=decode(s.x), source=source,
+                           labels=s.labels.astype(np.float64) if s.is_classes else None))
             for name, s in parts if s.kind == "sequence"]
 
 

@@ -26,7 +26,7 @@ from seqcnn.errors import DivergedError, InputError, RunError
 from seqcnn.files import file_sha256
 from seqcnn.inference import predict_tensor
 from seqcnn.labelled import DataBundle, LabelledSet
-from seqcnn.loading import load_data, split_bundle, warn_shared
+from seqcnn.loading import input_kind, load_data, split_bundle, warn_shared
 from seqcnn.machine import device_name, use_machine
 from seqcnn.metrics import task_metrics
 from seqcnn.models.lookup import resolve_spec
@@ -80,7 +80,8 @@ class DataChoices:
 
     def files(self) -> list:
         """The input files named, for ``config.json`` (with their SHA-256)."""
-        paths = (self.data, self.labels, self.test, self.test_labels, self.negatives_file, self.genome)
+        data = None if self.data is None or input_kind(self.data, self.genome) == "builtin" else self.data
+        paths = (data, self.labels, self.test, self.test_labels, self.negatives_file, self.genome)
         return [p for p in paths if p is not None]
 
 
