@@ -20,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-n", "--sequences", type=int, default=10, help="sequences to attribute (default 10)")
     parser.add_argument("--target", type=int, default=1, help="class index to explain (default 1); see --target-class")
     parser.add_argument(
-        "--target-class", metavar="NAME|INDEX", help="class to explain, by name (e.g. EI) or index (classification runs)"
+        "--target-class", metavar="NAME|INDEX", help="class to explain, by name (e.g. EI) or index"
     )
     parser.add_argument(
         "--task-name", metavar="NAME", help="task (target column) to explain, for multi-label and regression runs"
