@@ -105,7 +105,7 @@ class ModelChoices:
     def spec(self, bundle: DataBundle, task: Task) -> ModelSpec:
         """The spec for the data (the bundle's default model when none is named), its output layer
         sized and activated for ``task``, checked against the input."""
-        spec = resolve_spec(self.model or bundle.default_model, classes=bundle.train.n_classes,
+        spec = resolve_spec(self.model or bundle.default_model, classes=task.n_outputs,
                             input_shape=bundle.train.input_shape, task=task)
         spec.analyse(bundle.train.input_shape)  # fail on a misfit spec before creating the folder
         return spec
