@@ -438,6 +438,9 @@ def read_predictions(path: str | Path) -> tuple[np.ndarray, np.ndarray] | None:
     cols = ["probability"] if "probability" in head else [
         c for c in head if (c.startswith("p") and c[1:].isdigit()) or c.startswith("p_")]
     named = {c[2:]: i for i, c in enumerate(cols) if c.startswith("p_")}  # class names (multi-class) -> index
+    task = RunFolder(Path(path).parent).task() if (Path(path).parent / "config.json").is_file() else None
+    if task is not None and task.classes is not None:  # a run's classes, by name (two named classes too)
+        named = {name: i for i, name in enumerate(task.classes)}
     try:
         labels = np.array([named[r["label"]] if r["label"] in named else int(float(r["label"])) for r in rows])
         probs = np.array([[float(r[c]) for c in cols] for r in rows])

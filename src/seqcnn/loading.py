@@ -57,6 +57,11 @@ LABELLED_MODEL = "primer"
 #: multilabel-sim under the seqcnn recipe (BENCHMARKS.md, ## Targets through the product).
 TASK_MODEL = CHIPSEQ_MODEL
 
+#: The recipe for :data:`TASK_MODEL` on those tasks: the defaults panel's recipe for a convolution with
+#: global max pooling (BENCHMARKS.md, Defaults panel); no reverse-complement augmentation, which would be
+#: wrong for strand-specific labels such as splice donors and acceptors.
+TASK_RECIPE = "labelled"
+
 
 def default_model(positives: bool, task: Task | None = None) -> str:
     """The zoo model ``seqcnn train`` picks for sequences (the one place this is decided): ChIP-seq's for
@@ -64,6 +69,11 @@ def default_model(positives: bool, task: Task | None = None) -> str:
     if positives:
         return CHIPSEQ_MODEL
     return LABELLED_MODEL if task is None or task.kind == "binary" else TASK_MODEL
+
+
+def default_recipe(task: Task | None = None) -> str:
+    """The recipe that goes with :func:`default_model` for labelled sequences of ``task``."""
+    return "seqcnn" if task is None or task.kind == "binary" else TASK_RECIPE
 
 
 #: The kinds of training input :func:`load_data` tells apart.
@@ -221,7 +231,8 @@ def sequence_bundle(
     notes.append(f"seqcnn: {learnt.describe()}")
     train = labelled_set(records, learnt, codes, negatives=negatives, negatives_file=negatives_file, fit=fit,
                          length=length, seed=seed, note=notes.append)
-    return DataBundle(train, default_model=default_model(False, learnt), notes=notes)
+    return DataBundle(train, default_model=default_model(False, learnt), default_recipe=default_recipe(learnt),
+                      notes=notes)
 
 
 def _refuse_unlabelled_positives(records: Records) -> None:
@@ -284,6 +295,7 @@ def simulated_bundle(records: Records) -> DataBundle:
     choice = choose_targets(records)
     learnt = infer_task(records, choice.names)
     return DataBundle(labelled_set(records, learnt), default_model=default_model(False, learnt),
+                      default_recipe=default_recipe(learnt),
                       notes=[f"seqcnn: {learnt.describe()}"])
 
 
