@@ -363,7 +363,7 @@ def evaluate(model, data: TensorSet, batch_size: int = 1024, config: TrainConfig
         logits = torch.cat([model(as_input(xb, config)).float() for xb, _ in batches(data, batch_size, shard=shard)])
     logits = distributed.gather_rows(logits, len(data)) if shard[1] > 1 else logits
     task = getattr(data, "task", None)
-    loss = loss_fn(logits, data.y, act, task=task).item()
+    loss = loss_fn(logits, data.y, act, 0.0, task).item()  # no smoothing: the validation loss is the plain one
     if data.y.is_floating_point():  # multilabel or regression: the task's outputs on the original scale
         return loss, hits(logits, data.y, task).item() / len(data), torch.from_numpy(predictions(task, logits))
     acc = (logits.argmax(1) == data.y).float().mean().item()
