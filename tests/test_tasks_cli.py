@@ -211,3 +211,10 @@ def test_explain_chooses_a_class_by_name_or_a_task(tmp_path):
         output_index(tasks, ExplainOptions())
     with pytest.raises(InputError, match="--target-class is for classification runs"):
         output_index(tasks, ExplainOptions(target_class="EI"))
+
+
+def test_a_store_refuses_targets_it_cannot_hold(tmp_path, cli):
+    data = tmp_path / "splice.csv"
+    splice_csv(data, n=30)
+    code, _, err = cli("prepare", data, "--out", tmp_path / "store", "--quiet")
+    assert code == 2 and "a store holds one 0/1 label per sequence, but this file's task: multiclass" in err
