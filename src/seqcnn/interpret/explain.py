@@ -186,6 +186,10 @@ def output_index(task: Task | None, options: ExplainOptions) -> int:
     return task.targets.index(options.task_name)
 
 
+def _class_name(task: Task | None, index: int) -> str:
+    return task.classes[index] if task is not None and task.classes is not None else str(index)
+
+
 def _class_index(task: Task | None, name: str) -> int:
     classes = list(task.classes) if task is not None else None
     if classes is not None and name in classes:
@@ -279,11 +283,11 @@ def _run_sequences(run: Path, config: dict, length: int, options: ExplainOptions
         )
     positives = sorted((r for r in found if r["positive"]), key=lambda r: -r["score"])
     if not positives:
-        what = f"class {options.target}" if task is None or task.classes is None else \
-            f"class {task.classes[options.target]}"
         if task is not None and task.classes is None:
-            what = f"task {task.targets[options.target]}"
-        raise RunError(f"{run / 'predictions.tsv'}: no correctly predicted test positive of {what}; pass FILE")
+            what = f"correctly predicted test positive of task {task.targets[options.target]}"
+        else:
+            what = f"correctly classified test sequence of class {_class_name(task, options.target)}"
+        raise RunError(f"{run / 'predictions.tsv'}: no {what}; pass FILE")
     best = positives[: options.n_sequences]
     chosen = Chosen([r["id"] for r in best], onehot(np.stack([lookup[r["id"]] for r in best])),
                     np.array([r["score"] for r in best]), "test positives of predictions.tsv, highest score first")
