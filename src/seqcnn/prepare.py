@@ -90,7 +90,10 @@ def refuse_other_tasks(path, labels) -> None:
     choice = choose_targets(records)
     if choice.positives_only:
         return
-    task = infer_task(records, choice.names)
+    try:
+        task = infer_task(records, choice.names)
+    except InputError:  # not a task at all: the reading below names what is wrong (a bad base comes first)
+        return
     if task.kind != "binary" or task.classes != ("0", "1"):
         raise InputError(f"{path}: a store holds one 0/1 label per sequence, but this file's {task.describe()}; "
                          f"train from the file itself (seqcnn train {Path(path).name} ...)")
