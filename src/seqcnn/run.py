@@ -34,7 +34,6 @@ from seqcnn.models.network import build_model
 from seqcnn.models.spec import ModelSpec
 from seqcnn.report.html import write_report
 from seqcnn.report.images import write_image_plots
-from seqcnn.report.plots import plot_confusion, plot_history, plot_roc_pr
 from seqcnn.targets import Task, fit_scale
 from seqcnn.training import RECIPES, TrainConfig, fit
 
@@ -269,9 +268,8 @@ def train(
     result = _fit_and_evaluate(plan, folder)
     if distributed.is_main():
         folder.write_config(config_record(plan, time.time() - started))
-        _write_plots(folder.path, result, bundle.train.class_names, plan.task)
         write_image_plots(folder.path, parts[2], result)  # image runs: plots/misclassified.png
-        _report(folder.path, plan.task)
+        write_report(folder.path)
         (folder.path / STATE_FILE).unlink(missing_ok=True)  # the run is complete: nothing left to resume
     distributed.barrier()
     return folder.path
@@ -462,26 +460,3 @@ def config_record(plan: Plan, seconds: float) -> dict:
         "machine": {"platform": platform.platform(), "processor": platform.machine(),
                     "device": device_name(config.device, config.threads, plan.spec, dataset.input_shape)},
     }
-
-
-def _report(run_dir: Path, task: Task) -> None:
-    """``report.html``; a report that cannot yet draw a multilabel or regression run is skipped with a warning."""
-    if task.classes is not None:
-        write_report(run_dir)
-        return
-    try:
-        write_report(run_dir)
-    except (KeyError, TypeError) as exc:  # the report reads a classification's files (confusion matrix, classes)
-        print(f"seqcnn: warning: {run_dir}: report.html not written: the report does not draw {task.kind} runs yet "
-              f"({type(exc).__name__}: {exc}); metrics.json and predictions.tsv are complete", file=sys.stderr)
-
-
-def _write_plots(run_dir: Path, result: dict, class_names: list[str] | None, task: Task) -> None:
-    """The history plot; for classes, the confusion matrix, and ROC/PR curves for two classes.
-    (Per-class, per-task and regression plots are drawn by the report from the run folder's files.)"""
-    plots = run_dir / "plots"
-    plot_history(result["history"], plots / "history.png")
-    if "metrics" in result and task.classes is not None:
-        plot_confusion(result["metrics"]["confusion_matrix"], plots / "confusion.png", class_names)
-        if result["probs"].shape[1] == 2 and len(np.unique(result["labels"])) == 2:
-            plot_roc_pr(result["labels"], result["probs"][:, 1], plots / "roc_pr.png")

@@ -11,7 +11,6 @@ in ``explain.json``. Nothing needs the network.
 from __future__ import annotations
 
 import io
-import sys
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -150,13 +149,7 @@ def explain(
     if options.patterns:
         _patterns(model, run, pool if file is not None else None, options)
 
-    try:
-        write_report(run)  # the run's page now shows the saliency maps and motifs
-    except (KeyError, TypeError) as exc:  # a report that draws classifications only (metrics of other tasks)
-        if task is None or task.classes is not None:
-            raise
-        print(f"seqcnn: warning: {run}: report.html not rewritten: the report does not draw {task.kind} runs yet "
-              f"({type(exc).__name__}: {exc})", file=sys.stderr)
+    write_report(run)  # the run's page now shows the saliency maps and motifs
     return run
 
 
