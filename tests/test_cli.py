@@ -103,12 +103,13 @@ def test_summary_and_models(cli):
         (
             {"s.txt": "ACGT\nACGA\n", "l.txt": "1\nno\n"},
             ["s.txt", "--labels", "l.txt"],
-            "l.txt, line 2: label 'no' is not a number",
+            # text classes are accepted now; two classes of one member each cannot be trained and tested
+            's.txt, line 1 \\(record "line1"\\): class .1. of target .label. has one member',
         ),
         (
             {"one.fa": ">a label=0\nACGT\n>b label=0\nACGA\n"},
             ["one.fa"],
-            "all 2 labels are 0; classification needs at least 2 classes",
+            "all 2 values of target 'label' are '0'; classification needs at least 2 classes",
         ),
         ({}, ["--model", "resnet"], "unknown model 'resnet'; valid models: primer"),
     ],

@@ -50,7 +50,7 @@ def test_positives_only_training_with_rc_average_and_shared_warning(cli, tmp_pat
     code, _, err = cli("train", train, "--test", test, "--model", tiny_spec, "--epochs", "1", "--quiet", "--out", out)
     assert code == 0, err
     assert "all 40 training sequences are positives; adding 160 dinucleotide-shuffled negatives (4 per positive" in err
-    assert "X_B.seq.gz: 3 of 26 test sequences also occur in the training data" in err
+    assert "X_B.seq.gz: warning: 3 of 26 test sequences (11.5%) also occur in the training set" in err
     config = json.loads((out / "config.json").read_text())
     assert (
         config["predict"]["rc_average"] is True

@@ -270,28 +270,6 @@ def test_cross_entropy_and_poisson_losses_match_torch():
     assert predictions(pois, np.array([[0.0]]))[0, 0] == pytest.approx(1.0)
 
 
-# --- the corpus of bad target inputs (tests/data/bad/targets_cases.tsv) --------------------------
-
-CORPUS = __import__("pathlib").Path(__file__).parent / "data" / "bad"
-TARGET_CASES = [tuple(line.split("\t")) for line in (CORPUS / "targets_cases.tsv").read_text().splitlines()[1:] if line]
-
-
-@pytest.mark.parametrize(("name", "command", "pattern"), TARGET_CASES, ids=[c[0] for c in TARGET_CASES])
-def test_bad_target_inputs_give_one_line_naming_the_file(name, command, pattern, monkeypatch):
-    """The library's message for each case (the CLI prints it once `train` reads every column)."""
-    import re
-    import shlex
-
-    monkeypatch.chdir(CORPUS)
-    args = [a.format(file=name, out="unused") for a in shlex.split(command)][1:]
-    option = {flag: args[args.index(flag) + 1] for flag in ("--target", "--labels", "--task") if flag in args}
-    with pytest.raises(InputError) as info:
-        rec = read_sequences(args[0], option.get("--labels"), legacy_labels=False)
-        prepare_targets(rec, option.get("--target"), option.get("--task"))
-    message = str(info.value)
-    assert "\n" not in message and re.search(pattern, message), message
-
-
 def test_prediction_table_per_task():
     from seqcnn.targets import positives_task, prediction_header, prediction_rows
 

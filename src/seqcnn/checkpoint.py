@@ -32,6 +32,9 @@ from seqcnn.io import Records, read_sequences
 from seqcnn.io.labels import read_label_file
 from seqcnn.models.spec import ModelSpec
 from seqcnn.sequence import decode
+from seqcnn.targets import Task, encode_targets, positives_task
+from seqcnn.targets import prediction_header as task_header
+from seqcnn.targets import prediction_rows as task_rows
 
 RUN_FILES = ("config.json", "model.json", "model.safetensors")
 
@@ -260,6 +263,19 @@ class RunFolder:
         """Write ``predictions.tsv`` (see :func:`write_predictions`)."""
         write_predictions(self.path / "predictions.tsv", ids, probs, labels)
 
+    def write_task_predictions(self, task, ids: list[str], outputs: np.ndarray, y: np.ndarray | None = None) -> None:
+        """Write ``predictions.tsv`` for any task (:func:`seqcnn.targets.prediction_header`; for
+        classes numbered 0, 1, ... the same bytes as :func:`write_predictions`)."""
+        lines = ["\t".join(task_header(task, y is not None))] + task_rows(task, ids, outputs, y)
+        atomic_write_text(self.path / "predictions.tsv", "\n".join(lines) + "\n")
+
+    def task(self):
+        """The run's :class:`seqcnn.targets.Task` from ``config.json``, or None for a run written
+        before tasks were recorded (classes 0, 1, ...)."""
+        path = self.path / "config.json"
+        data = read_json(path).get("task") if path.is_file() else None
+        return None if data is None else Task.from_json(data, str(path))
+
     def predictions(self) -> list[dict[str, str]]:
         """The rows of ``predictions.tsv`` as text cells by column (see :func:`read_tsv`).
 
@@ -306,8 +322,22 @@ def recorded_data(config: dict) -> list[tuple[str, Records]]:
                 raise RunError(f"{path}: the run's data file is gone")
             if path is not None and str(path) in hashes and file_sha256(path) != hashes[str(path)]:
                 raise RunError(f"{path} changed since the run (SHA-256 differs)")
-        parts.append((Path(seqs).name, read_sequences(seqs, labels)))
+        parts.append((Path(seqs).name, _read_recorded(seqs, labels, config)))
     return parts
+
+
+def _read_recorded(path: str, labels: str | None, config: dict) -> Records:
+    """A recorded file read as the run read it: labels 0/1 as before tasks (and for positives-only runs),
+    else every column kept, ``labels`` holding class indices for a class task (None for other tasks,
+    and for a file without the target column, such as a negatives file)."""
+    recorded = config.get("task")
+    task = None if recorded is None else Task.from_json(recorded)
+    if task is None or task == positives_task():
+        return read_sequences(path, labels)
+    records = read_sequences(path, labels, legacy_labels=False)
+    if task.classes is not None and all(t in records.columns for t in task.targets):
+        records.labels = encode_targets(records, task).y.astype(np.float64)
+    return records
 
 
 def _builtin_records(source: str, seed: int) -> list[tuple[str, Records]]:
@@ -315,7 +345,8 @@ def _builtin_records(source: str, seed: int) -> list[tuple[str, Records]]:
         raise RunError(f"the run records no data files, and {source!r} is not a built-in data set")
     bundle = load_builtin(source, seed)
     parts = [("data", bundle.train)] + ([("test", bundle.test)] if bundle.test is not None else [])
-    return [(name, Records(ids=list(s.ids), seqs=decode(s.x), labels=s.labels.astype(np.float64), source=source))
+    return [(name, Records(ids=list(s.ids), seqs=decode(s.x), source=source,
+                           labels=s.labels.astype(np.float64) if s.is_classes else None))
             for name, s in parts if s.kind == "sequence"]
 
 
@@ -404,9 +435,14 @@ def read_predictions(path: str | Path) -> tuple[np.ndarray, np.ndarray] | None:
     if not rows or "label" not in rows[0]:
         return None
     head = list(rows[0])
-    cols = ["probability"] if "probability" in head else [c for c in head if c.startswith("p") and c[1:].isdigit()]
+    cols = ["probability"] if "probability" in head else [
+        c for c in head if (c.startswith("p") and c[1:].isdigit()) or c.startswith("p_")]
+    named = {c[2:]: i for i, c in enumerate(cols) if c.startswith("p_")}  # class names (multi-class) -> index
+    task = RunFolder(Path(path).parent).task() if (Path(path).parent / "config.json").is_file() else None
+    if task is not None and task.classes is not None:  # a run's classes, by name (two named classes too)
+        named = {name: i for i, name in enumerate(task.classes)}
     try:
-        labels = np.array([int(float(r["label"])) for r in rows])
+        labels = np.array([named[r["label"]] if r["label"] in named else int(float(r["label"])) for r in rows])
         probs = np.array([[float(r[c]) for c in cols] for r in rows])
     except ValueError as exc:
         raise RunError(f"{path}: expected numbers in the label and probability columns ({exc})") from None

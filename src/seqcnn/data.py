@@ -26,6 +26,7 @@ import torch.nn.functional as F
 from seqcnn.labelled import LabelledSet
 from seqcnn.sequence import onehot_table
 from seqcnn.store import StorePart
+from seqcnn.targets import Task
 
 #: Below this many one-hot bytes a set is encoded once instead of per batch.
 EAGER_ONEHOT_BYTES = 256 * 1024 * 1024
@@ -37,13 +38,16 @@ class TensorSet:
 
     Attributes:
         x: float inputs ``(N, C, ...)``, or uint8 codes ``(N, L)`` to be one-hot encoded per batch.
-        y: int64 labels ``(N,)`` (or None for unlabelled data).
+        y: int64 labels ``(N,)``, or float32 targets ``(N, T)`` with NaN where a label is missing
+            (the mask of the loss and the metrics), or None for unlabelled data.
         table: the ``(6, 4)`` one-hot table when ``x`` holds codes, else None.
+        task: the task the targets are for; the loss of float targets needs it.
     """
 
     x: torch.Tensor
     y: torch.Tensor | None
     table: torch.Tensor | None = None
+    task: Task | None = None
 
     def __len__(self) -> int:
         return self.x.shape[0]
@@ -75,18 +79,26 @@ def sequence_set(
     """
     table = torch.from_numpy(onehot_table(unknown)).to(device)
     x = torch.from_numpy(np.ascontiguousarray(codes)).to(device)
-    y = None if labels is None else torch.from_numpy(np.asarray(labels, dtype=np.int64)).to(device)
+    y = label_tensor(labels, device)
     data = TensorSet(x, y, table)
     if codes.size * 16 <= EAGER_ONEHOT_BYTES:
         data = TensorSet(data.inputs(slice(None)).contiguous(), y, None)
     return data
 
 
+def label_tensor(labels: np.ndarray | None, device: torch.device | str = "cpu") -> torch.Tensor | None:
+    """Labels on ``device``: int64 classes ``(N,)``, or float32 targets ``(N, T)`` kept as floats (NaN missing)."""
+    if labels is None:
+        return None
+    labels = np.asarray(labels)
+    dtype = np.float32 if labels.dtype.kind == "f" and labels.ndim == 2 else np.int64
+    return torch.from_numpy(np.ascontiguousarray(labels, dtype=dtype)).to(device)
+
+
 def image_set(images: np.ndarray, labels: np.ndarray | None, device: torch.device | str = "cpu") -> TensorSet:
     """Put float images ``(N, C, H, W)`` on ``device``."""
     x = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32)).to(device)
-    y = None if labels is None else torch.from_numpy(np.asarray(labels, dtype=np.int64)).to(device)
-    return TensorSet(x, y, None)
+    return TensorSet(x, label_tensor(labels, device), None)
 
 
 class StoreSet:
@@ -179,7 +191,9 @@ def tensor_set(ds: LabelledSet | StorePart, device: torch.device | str = "cpu") 
     """A labelled set (sequences or images) as tensors on ``device``; a store part is read batch by batch."""
     if isinstance(ds, StorePart):
         return store_set(ds, device)
-    return sequence_set(ds.x, ds.labels, device) if ds.kind == "sequence" else image_set(ds.x, ds.labels, device)
+    data = sequence_set(ds.x, ds.labels, device) if ds.kind == "sequence" else image_set(ds.x, ds.labels, device)
+    data.task = ds.task
+    return data
 
 
 def batches(

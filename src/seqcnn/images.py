@@ -204,12 +204,15 @@ def fashion_mnist(seed: int = 0, data_dir: str | None = None) -> DataBundle:
                       val=train.subset(np.arange(n, len(train))))
 
 
-def read_images(path: str | Path, labels: str | Path | None = None) -> LabelledSet:
+def read_images(path: str | Path, labels: str | Path | None = None, *,
+                input_shape: tuple[int, int, int] | None = None, classes: list[str] | None = None) -> LabelledSet:
     """Read a user's images: a class-per-folder tree, a ``.npz`` file, or IDX images + labels.
 
     Args:
         path: a folder of ``<class>/<image>.png|jpg``, a ``.npz`` file, or an IDX images file.
         labels: the IDX labels file (for IDX images only).
+        input_shape: ``(H, W, C)`` for a ``.npz`` of flat rows (``--input-shape``).
+        classes: the class names a ``.npz``'s text labels must index (a test set's: the training set's).
 
     Raises:
         InputError: for unreadable files, or IDX images without an IDX labels file.
@@ -218,10 +221,12 @@ def read_images(path: str | Path, labels: str | Path | None = None) -> LabelledS
         if labels is None:
             raise InputError(f"{path}: IDX images need their IDX labels file (--labels FILE)")
         return _labelled(Path(path), Path(labels), Path(path).name)
-    arrays = read_npz(path) if Path(path).is_file() else read_image_folder(path)
+    arrays = read_npz(path, input_shape, classes=classes) if Path(path).is_file() else read_image_folder(path)
     return LabelledSet(arrays.x, arrays.labels, arrays.ids, str(path), kind="image", class_names=arrays.class_names)
 
 
-def image_bundle(path: str | Path, labels: str | Path | None = None) -> DataBundle:
+def image_bundle(path: str | Path, labels: str | Path | None = None,
+                 input_shape: tuple[int, int, int] | None = None) -> DataBundle:
     """A user's images (see :func:`read_images`) as a bundle, with the Fashion-MNIST model and recipe as defaults."""
-    return DataBundle(read_images(path, labels), default_model="fashion-cnn", default_recipe="fashion")
+    images = read_images(path, labels, input_shape=input_shape)
+    return DataBundle(images, default_model="fashion-cnn", default_recipe="fashion")

@@ -11,23 +11,28 @@ import torch
 from seqcnn.checkpoint import RunFolder, prediction_header, prediction_rows, write_predictions
 from seqcnn.data import StoreSet, TensorSet, batches, sequence_set
 from seqcnn.errors import InputError
-from seqcnn.files import atomic_open
+from seqcnn.files import atomic_open, atomic_write_text
 from seqcnn.io import read_sequences
 from seqcnn.labelled import to_labelled
-from seqcnn.metrics import classification_metrics
+from seqcnn.metrics import classification_metrics, task_metrics
 from seqcnn.sequence import encode_batch
 from seqcnn.store import Store, StorePart, is_store
+from seqcnn.targets import Task, encode_targets, positives_task, predictions
+from seqcnn.targets import prediction_header as task_header
+from seqcnn.targets import prediction_rows as task_rows
 from seqcnn.training import probabilities
 
 
 @torch.inference_mode()
 def predict_tensor(
-    model: torch.nn.Module, data: TensorSet, batch_size: int = 1024, rc_average: bool = False
+    model: torch.nn.Module, data: TensorSet, batch_size: int = 1024, rc_average: bool = False, task: Task | None = None
 ) -> np.ndarray:
-    """Class probabilities ``(N, K)`` for the inputs in ``data``.
+    """Class probabilities ``(N, K)`` for the inputs in ``data``, or a task's outputs.
 
     A model with ``output_activation`` (a spec model) gets it applied to its logits; a plain
-    module's outputs are returned as they are.
+    module's outputs are returned as they are. For a multilabel or regression ``task``, the
+    outputs are :func:`seqcnn.targets.predictions` (per-target probabilities, or values on the
+    original scale).
 
     Args:
         model: the network.
@@ -38,6 +43,8 @@ def predict_tensor(
     """
     model.eval()
     act = getattr(model, "output_activation", "none")
+    if task is not None and task.classes is None:
+        return _task_outputs(model, data, batch_size, rc_average, task)
     outs = []
     for xb, _ in batches(data, batch_size):
         out = model(xb)
@@ -47,6 +54,17 @@ def predict_tensor(
             out = (out + (rc if act == "none" else probabilities(rc, act))) / 2
         outs.append(out)
     return torch.cat(outs).float().cpu().numpy()
+
+
+def _task_outputs(model: torch.nn.Module, data: TensorSet, batch_size: int, rc_average: bool, task: Task) -> np.ndarray:
+    """Multilabel probabilities or regression values ``(N, T)``, both strands averaged when asked."""
+    outs = []
+    for xb, _ in batches(data, batch_size):
+        out = predictions(task, model(xb).float())
+        if rc_average:
+            out = (out + predictions(task, model(xb.flip(1, 2)).float())) / 2
+        outs.append(out)
+    return np.concatenate(outs)
 
 
 def predict(
@@ -158,15 +176,31 @@ def predict_file(
         InputError: for unreadable sequences or lengths that do not fit the model.
     """
     folder = RunFolder(run)
-    model = folder.model()
+    model, task = folder.model(), folder.task()
     if is_store(file):  # streamed chunk by chunk: the store may be larger than memory
+        if task is not None and task.classes is None:
+            raise InputError(f"{file}: a store holds class labels; the run's task is {task.kind}: predict from a "
+                             "sequence file instead")
         return predict_store(model, file, output, batch_size=batch_size, rc_average=folder.rc_average())
-    records = read_sequences(file)
+    records = read_sequences(file, legacy_labels=task is None)
     codes = encode_batch(
         records.seqs, length=length or model.input_shape[-1], fit=fit, ids=records.ids, source=records.source
     )
-    write_predictions(output, records.ids, predict(model, codes, batch_size=batch_size, rc_average=folder.rc_average()))
+    outputs = _predict_task(model, codes, batch_size, folder.rc_average(), task)
+    if task is None:
+        write_predictions(output, records.ids, outputs)
+    else:
+        lines = ["\t".join(task_header(task, False))] + task_rows(task, records.ids, outputs)
+        atomic_write_text(output, "\n".join(lines) + "\n")
     return len(records)
+
+
+def _predict_task(model: torch.nn.Module, codes: np.ndarray, batch_size: int, rc_average: bool,
+                  task: Task | None) -> np.ndarray:
+    """:func:`predict`, giving a multilabel or regression task's outputs (see :func:`predict_tensor`)."""
+    check_length(model, codes.shape[1], "use --pad/--crop")
+    dev = next(model.parameters()).device
+    return predict_tensor(model, sequence_set(codes, None, dev), batch_size, rc_average, task=task)
 
 
 def evaluate_file(run: str | Path, file: str | Path, labels: str | Path | None = None, *, fit: str = "error",
@@ -181,6 +215,13 @@ def evaluate_file(run: str | Path, file: str | Path, labels: str | Path | None =
         InputError: for unreadable or unlabelled sequences, or lengths that do not fit the model.
     """
     folder = RunFolder(run)
-    model = folder.model()
-    data = to_labelled(read_sequences(file, labels), fit=fit, length=length or model.input_shape[-1], min_classes=1)
-    return classification_metrics(data.labels, predict(model, data.x, rc_average=folder.rc_average()))
+    model, task = folder.model(), folder.task()
+    target = length or model.input_shape[-1]
+    if task is None or task == positives_task():  # 0/1 labels, read as before tasks were recorded
+        data = to_labelled(read_sequences(file, labels), fit=fit, length=target, min_classes=1)
+        return classification_metrics(data.labels, predict(model, data.x, rc_average=folder.rc_average()))
+    records = read_sequences(file, labels, legacy_labels=False)
+    encoded = encode_targets(records, task)
+    codes = encode_batch(records.seqs, length=target, fit=fit, ids=records.ids, source=records.source)
+    outputs = _predict_task(model, codes, 1024, folder.rc_average(), task)
+    return task_metrics(task, encoded.y, outputs, None if task.classes is not None else encoded.mask)

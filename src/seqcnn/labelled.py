@@ -8,13 +8,14 @@ labelled set, checking the labels; :func:`concat` joins sets.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from seqcnn.errors import InputError
 from seqcnn.io.records import Records
 from seqcnn.sequence import encode_batch
+from seqcnn.targets import Task
 
 
 def check_fractions(test_size: float, val_size: float) -> None:
@@ -30,16 +31,18 @@ def check_fractions(test_size: float, val_size: float) -> None:
 
 @dataclass
 class LabelledSet:
-    """Examples with integer class labels, ready to become tensors.
+    """Examples with their targets, ready to become tensors.
 
     Attributes:
         x: uint8 base codes ``(N, L)`` for sequences (see :mod:`seqcnn.sequence`), or float32
             images ``(N, C, H, W)`` in [0, 1].
-        labels: int64 class labels ``(N,)``.
+        labels: int64 class labels ``(N,)`` (binary, multiclass), or float32 targets
+            ``(N, T)`` on the original scale with NaN where missing (multilabel, regression).
         ids: one id per example.
         source: where the data came from (a path or a built-in name).
         kind: ``"sequence"`` or ``"image"``.
         class_names: a name per class, when known.
+        task: what is learnt (:class:`seqcnn.targets.Task`); None means classes indexed 0, 1, ...
     """
 
     x: np.ndarray
@@ -48,6 +51,7 @@ class LabelledSet:
     source: str
     kind: str = "sequence"
     class_names: list[str] | None = None
+    task: Task | None = None
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -61,6 +65,16 @@ class LabelledSet:
     def n_classes(self) -> int:
         return len(self.class_names) if self.class_names else int(self.labels.max()) + 1
 
+    @property
+    def is_classes(self) -> bool:
+        """True when the labels are class indices (binary, multiclass), False for float targets."""
+        return self.task is None or self.task.classes is not None
+
+    @property
+    def n_outputs(self) -> int:
+        """Units of the output layer: one per class, or one per target."""
+        return self.task.n_outputs if self.task is not None else self.n_classes
+
     def subset(self, index: np.ndarray) -> LabelledSet:
         """The examples at ``index``, in that order."""
         return replace(self, x=self.x[index], labels=self.labels[index], ids=[self.ids[i] for i in index])
@@ -70,13 +84,16 @@ class LabelledSet:
 class DataBundle:
     """What a training run needs: the training data, an optional separate test set, and the
     zoo model that suits them when the user names none. A data set with a fixed validation
-    split (Fashion-MNIST: the last 5,000 training images, as in the book) carries it in ``val``."""
+    split (Fashion-MNIST: the last 5,000 training images, as in the book) carries it in ``val``.
+    ``notes`` are the lines that say what was inferred (target columns, task, negatives made),
+    printed once the run is known to start, so that a refused input prints its error alone."""
 
     train: LabelledSet
     test: LabelledSet | None = None
     default_model: str = "primer"
     default_recipe: str = "seqcnn"
     val: LabelledSet | None = None
+    notes: list[str] = field(default_factory=list)
 
 
 def to_labelled(

@@ -18,14 +18,26 @@ from pathlib import Path
 
 import numpy as np
 
+from seqcnn import leakage
 from seqcnn.datasets import BUILTIN, load_builtin, split
 from seqcnn.errors import InputError
 from seqcnn.images import image_bundle, read_images
-from seqcnn.io import read_sequences
+from seqcnn.io import Records, read_sequences
 from seqcnn.io.bed import Genome, check_no_overlap, chromosome_split, peak_windows, read_bed
 from seqcnn.io.images import is_image_source
 from seqcnn.labelled import DataBundle, LabelledSet, concat, to_labelled
+from seqcnn.sequence import decode, encode_batch
 from seqcnn.store import Store, StorePart, is_store
+from seqcnn.targets import (
+    MISSING,
+    TASK_CHOICES,
+    Task,
+    choose_targets,
+    encode_targets,
+    infer_task,
+    label_like,
+    positives_task,
+)
 
 #: The zoo model that ``seqcnn train`` picks for positives-only (ChIP-seq style) data; chosen
 #: by measurement, see BENCHMARKS.md (## ENCODE).
@@ -36,6 +48,33 @@ CHIPSEQ_MODEL = "chipseq"
 #: on the ten ENCODE experiments (median test AUROC 0.9756/0.9760 against 0.9754/0.9720 over two
 #: seeds; BENCHMARKS.md, ENCODE).
 DEFAULT_COPIES = 4
+
+#: The zoo model for labelled sequences of two classes when the user names none.
+LABELLED_MODEL = "primer"
+
+#: The zoo model for multi-class, multi-label and regression tasks: global max pooling of 256 motif
+#: detectors fits any length and task; the primer's small dense layer collapsed to constant outputs on
+#: multilabel-sim under the seqcnn recipe (BENCHMARKS.md, ## Targets through the product).
+TASK_MODEL = CHIPSEQ_MODEL
+
+#: The recipe for :data:`TASK_MODEL` on those tasks: the defaults panel's recipe for a convolution with
+#: global max pooling (BENCHMARKS.md, Defaults panel); no reverse-complement augmentation, which would be
+#: wrong for strand-specific labels such as splice donors and acceptors.
+TASK_RECIPE = "labelled"
+
+
+def default_model(positives: bool, task: Task | None = None) -> str:
+    """The zoo model ``seqcnn train`` picks for sequences (the one place this is decided): ChIP-seq's for
+    positives-only data, the primer's for two labelled classes, :data:`TASK_MODEL` for other tasks."""
+    if positives:
+        return CHIPSEQ_MODEL
+    return LABELLED_MODEL if task is None or task.kind == "binary" else TASK_MODEL
+
+
+def default_recipe(task: Task | None = None) -> str:
+    """The recipe that goes with :func:`default_model` for labelled sequences of ``task``."""
+    return "seqcnn" if task is None or task.kind == "binary" else TASK_RECIPE
+
 
 #: The kinds of training input :func:`load_data` tells apart.
 KINDS = ("builtin", "store", "peaks", "images", "sequences")
@@ -74,6 +113,10 @@ def load_data(
     width: int = 101,
     summit_column: int | None = None,
     test_chroms: Sequence[str] = (),
+    target: str | Sequence[str] | None = None,
+    task: str | None = None,
+    input_shape: tuple[int, int, int] | None = None,
+    dedupe: bool = False,
 ) -> DataBundle:
     """Load training data (and an optional separate test set) from files or a built-in name.
 
@@ -94,11 +137,19 @@ def load_data(
         width: window width around each peak (BED input).
         summit_column: 1-based BED column with the summit offset (BED input).
         test_chroms: chromosomes held out as the test set (BED input).
+        target: the target column(s) of a sequence file (``--target``); None chooses (see
+            :func:`seqcnn.targets.choose_targets`).
+        task: the task kind (``--task``, one of :data:`seqcnn.targets.TASK_CHOICES`); None infers it.
+        input_shape: ``(H, W, C)`` for a ``.npz`` of flat image rows (``--input-shape``).
+        dedupe: drop repeated sequences (or reverse complements) before the split (``--dedupe``).
 
     Raises:
         InputError: for unreadable or inconsistent data.
     """
+    if task is not None and task not in TASK_CHOICES:
+        raise InputError(f"--task must be one of {list(TASK_CHOICES)}, but got {task!r}")
     kind = input_kind(data, genome)
+    _refuse_options(kind, target, task, input_shape, dedupe)
     if kind == "peaks":
         return peak_bundle(data, genome, width=width, summit_column=summit_column, test_chroms=test_chroms or (),
                            negatives=negatives, seed=seed)
@@ -107,13 +158,28 @@ def load_data(
     if kind == "builtin":
         bundle = load_builtin(str(data or "primer-sim"), seed, data_dir)
     elif kind == "images":  # a folder of class sub-folders, .npz, or IDX images
-        bundle = image_bundle(data, labels)
+        bundle = image_bundle(data, labels, input_shape=input_shape)
     else:
         bundle = sequence_bundle(data, labels, fit=fit, length=length, seed=seed, negatives=negatives,
-                                 negatives_file=negatives_file)
+                                 negatives_file=negatives_file, target=target, task=task, dedupe=dedupe)
     if test is not None:
-        bundle.test = _test_set(bundle.train, test, test_labels, fit)
+        bundle.test = _test_set(bundle.train, test, test_labels, fit, input_shape)
     return bundle
+
+
+def _refuse_options(kind: str, target, task: str | None, input_shape, dedupe: bool) -> None:
+    """Refuse the target options on inputs that have no columns to choose from."""
+    if kind in ("sequences",):
+        if input_shape is not None:
+            raise InputError("--input-shape reshapes flat image rows of a .npz file; the input is a sequence file")
+        return
+    if target is not None or dedupe:
+        flag = "--target" if target is not None else "--dedupe"
+        raise InputError(f"{flag} applies to sequence files (tables, FASTA, label files); the input is {kind} data")
+    if task is not None and task != "multiclass" and not (task == "binary" and kind != "images"):
+        raise InputError(f"--task {task} needs a sequence file with target columns; {kind} data are classes")
+    if input_shape is not None and kind != "images":
+        raise InputError(f"--input-shape reshapes flat image rows of a .npz file; the input is {kind} data")
 
 
 def sequence_bundle(
@@ -125,25 +191,153 @@ def sequence_bundle(
     seed: int = 0,
     negatives: str | int | None = None,
     negatives_file: str | Path | None = None,
+    target: str | Sequence[str] | None = None,
+    task: str | None = None,
+    dedupe: bool = False,
 ) -> DataBundle:
-    """A sequence file as a bundle: read -> records -> negatives if positives only -> encode.
+    """A sequence file as a bundle: read -> choose targets -> task -> negatives if positives only -> encode.
 
+    The target columns and the task are chosen by :mod:`seqcnn.targets`; the lines that say so
+    are the bundle's ``notes``.
     Positives-only data (ChIP-seq peaks) get the ChIP-seq model and recipe as defaults.
+
+    Raises:
+        InputError: for unreadable records, an ambiguous or unknown target, or values that do not
+            fit the task.
     """
-    records = read_sequences(data, labels)
-    chip = positives_only(records.labels) and negatives != "none"
-    train = training_set(records, negatives=negatives, negatives_file=negatives_file, fit=fit, length=length, seed=seed)
-    if chip:  # ChIP-seq style: peaks plus made-up negatives
-        return DataBundle(train, default_model=CHIPSEQ_MODEL, default_recipe="chipseq")
-    return DataBundle(train)
+    records = read_sequences(data, labels, legacy_labels=False)
+    notes: list[str] = []
+    choice = choose_targets(records, target)
+    if dedupe:
+        records, summary = leakage.dedupe(records, choice.names)
+        notes += [f"seqcnn: {line}" for line in summary.message.splitlines()]
+        choice = choose_targets(records, target)
+    notes.append(f"seqcnn: {choice.message}")
+    if choice.positives_only:
+        _refuse_unlabelled_positives(records)
+        if task not in (None, "binary"):
+            raise InputError(f"{records.source}: --task {task} needs target values, but the file has none "
+                             "(positives only); pass --target COLUMN")
+        records.labels = None
+        train = training_set(records, negatives=negatives, negatives_file=negatives_file, fit=fit, length=length,
+                             seed=seed, note=notes.append)
+        train.task = positives_task()
+        chip = negatives != "none"
+        return DataBundle(train, default_model=default_model(chip), default_recipe="chipseq" if chip else "seqcnn",
+                          notes=notes)
+    # the sequences first: a bad base or length is reported before any target problem, as before
+    codes = encode_batch(records.seqs, length=length, fit=fit, ids=records.ids, source=records.source)
+    learnt = infer_task(records, choice.names, task)
+    notes.append(f"seqcnn: {learnt.describe()}")
+    train = labelled_set(records, learnt, codes, negatives=negatives, negatives_file=negatives_file, fit=fit,
+                         length=length, seed=seed, note=notes.append)
+    return DataBundle(train, default_model=default_model(False, learnt), default_recipe=default_recipe(learnt),
+                      notes=notes)
 
 
-def _test_set(train: LabelledSet, test: str | Path, test_labels: str | Path | None, fit: str) -> LabelledSet:
-    """The separate test file, read like the training data (sequences fitted to the training length)."""
+def _refuse_unlabelled_positives(records: Records) -> None:
+    """Refuse a label column that is 1 where given but empty elsewhere: positives only needs every record labelled
+    (or none), or a missing label would silently become a positive.
+
+    Raises:
+        InputError: naming the first record without a value.
+    """
+    for name, values in records.columns.items():
+        if not label_like(name):
+            continue
+        present = [v.strip().lower() not in MISSING for v in values]
+        if any(present) and not all(present):
+            i = present.index(False)
+            raise InputError(f"{records.where(i)}: no value for target {name!r}; every record needs one when the "
+                             "others are 1 (positives only), or pass --target with a column of 0/1")
+
+
+def labelled_set(records: Records, task: Task, codes: np.ndarray | None = None, *, negatives: str | int | None = None,
+                 negatives_file=None, fit: str = "error", length: int | None = None, seed: int = 0,
+                 note=print) -> LabelledSet:
+    """Records with target columns as a labelled set for ``task``.
+
+    Args:
+        records: the records, with the task's target columns.
+        task: the task (:func:`seqcnn.targets.infer_task`).
+        codes: the records' sequences already encoded, or None to encode them here.
+        negatives: ``--negatives``: for a binary task, shuffled negatives are added (see
+            :func:`training_set`); refused for other tasks.
+        negatives_file: likewise, a file of negatives.
+        fit: length handling (see :func:`seqcnn.sequence.encode_batch`).
+        length: target length for ``fit``.
+        seed: seed of the shuffles.
+        note: where a line about added negatives goes.
+
+    Raises:
+        InputError: for values that do not fit the task, or negatives asked for a task other than binary.
+    """
+    encoded = encode_targets(records, task)
+    names = None if task.classes in (None, ("0", "1")) else list(task.classes)
+    wanted = negatives is not None or negatives_file is not None
+    if wanted and task.kind != "binary":
+        raise InputError(f"{records.source}: --negatives and --negatives-file add class-0 sequences to binary data; "
+                         f"this is a {task.kind} task")
+    if wanted:
+        records.labels = encoded.y.astype(np.float64)
+        out = training_set(records, negatives=negatives, negatives_file=negatives_file, fit=fit, length=length,
+                           seed=seed, note=note)
+        out.class_names, out.task = names, task
+        return out
+    if codes is None:
+        codes = encode_batch(records.seqs, length=length, fit=fit, ids=records.ids, source=records.source)
+    return LabelledSet(codes, encoded.y, list(records.ids), str(records.source), class_names=names, task=task)
+
+
+def simulated_bundle(records: Records) -> DataBundle:
+    """A simulated set (:mod:`seqcnn.simulate`) as a bundle, its targets and task chosen and printed
+    as a file's would be."""
+    choice = choose_targets(records)
+    learnt = infer_task(records, choice.names)
+    return DataBundle(labelled_set(records, learnt), default_model=default_model(False, learnt),
+                      default_recipe=default_recipe(learnt),
+                      notes=[f"seqcnn: {learnt.describe()}"])
+
+
+def multiclass_sim(seed: int = 0, data_dir: str | None = None) -> DataBundle:
+    """The built-in ``multiclass-sim`` set (:func:`seqcnn.simulate.simulate_multiclass`)."""
+    from seqcnn.simulate import simulate_multiclass  # reads JASPAR's matrices: only when asked for
+
+    return simulated_bundle(simulate_multiclass(seed=seed))
+
+
+def multilabel_sim(seed: int = 0, data_dir: str | None = None) -> DataBundle:
+    """The built-in ``multilabel-sim`` set (:func:`seqcnn.simulate.simulate_multilabel`)."""
+    from seqcnn.simulate import simulate_multilabel
+
+    return simulated_bundle(simulate_multilabel(seed=seed))
+
+
+def regression_sim(seed: int = 0, data_dir: str | None = None) -> DataBundle:
+    """The built-in ``regression-sim`` set (:func:`seqcnn.simulate.simulate_regression`)."""
+    from seqcnn.simulate import simulate_regression
+
+    return simulated_bundle(simulate_regression(seed=seed))
+
+
+def _test_set(train: LabelledSet, test: str | Path, test_labels: str | Path | None, fit: str,
+              input_shape: tuple[int, int, int] | None = None) -> LabelledSet:
+    """The separate test file, read like the training data (sequences fitted to the training length,
+    targets encoded for the training set's task)."""
     if train.kind == "image":
-        return read_images(test, test_labels)
+        return read_images(test, test_labels, input_shape=input_shape, classes=train.class_names)
     target = train.x.shape[1] if train.kind == "sequence" else None
-    return to_labelled(read_sequences(test, test_labels), fit=fit, length=target, min_classes=1)
+    if train.task is None or train.task == positives_task():  # made negatives: the test file labels 0/1
+        return to_labelled(read_sequences(test, test_labels), fit=fit, length=target, min_classes=1)
+    return test_records_set(read_sequences(test, test_labels, legacy_labels=False), train.task, fit=fit, length=target)
+
+
+def test_records_set(records: Records, task: Task, *, fit: str = "error", length: int | None = None) -> LabelledSet:
+    """Labelled test records encoded for a trained ``task`` (its target columns must be there)."""
+    encoded = encode_targets(records, task)
+    codes = encode_batch(records.seqs, length=length, fit=fit, ids=records.ids, source=records.source)
+    names = None if task.classes in (None, ("0", "1")) else list(task.classes)
+    return LabelledSet(codes, encoded.y, list(records.ids), str(records.source), class_names=names, task=task)
 
 
 def parse_negatives(value: str | int | None) -> tuple[str, int]:
@@ -329,32 +523,32 @@ def store_bundle(path: str | Path, test: str | Path | None = None):
 def split_bundle(
     bundle: DataBundle, test_size: float, val_size: float, seed: int
 ) -> tuple[LabelledSet, LabelledSet, LabelledSet]:
-    """Train, validation and test sets: the test (and validation) set is the bundle's own when it has one."""
+    """Train, validation and test sets: the test (and validation) set is the bundle's own when it has one.
+
+    Class labels are split stratified; float targets (multilabel, regression) at random.
+    """
     if bundle.val is not None and bundle.test is not None:  # a fixed split (Fashion-MNIST); val_size does not apply
         return bundle.train, bundle.val, bundle.test
     whole = bundle.train
     if isinstance(whole, StorePart):  # by blocks of neighbouring rows, without loading the labels
         return whole.split(test_size, val_size, seed)
+    strata = whole.labels if whole.is_classes else np.zeros(len(whole), dtype=np.int64)
     if bundle.test is not None:
-        train_idx, val_idx, _ = split(whole.labels, 0.0, val_size, seed=seed)
+        train_idx, val_idx, _ = split(strata, 0.0, val_size, seed=seed, stratify=whole.is_classes)
         return whole.subset(train_idx), whole.subset(val_idx), bundle.test
-    train_idx, val_idx, test_idx = split(whole.labels, test_size, val_size, seed=seed)
+    train_idx, val_idx, test_idx = split(strata, test_size, val_size, seed=seed, stratify=whole.is_classes)
     return whole.subset(train_idx), whole.subset(val_idx), whole.subset(test_idx)
 
 
-def warn_shared(bundle: DataBundle, test_file: str | Path | None) -> int:
-    """Warn on stderr when test sequences also occur in the training data; returns the count."""
-    if bundle.test is None or bundle.train.kind != "sequence":
-        return 0
-    # negatives imports numba (about a second): only when there is a separate test set
-    from seqcnn.negatives import shared_sequences
+def warn_shared(parts: tuple[LabelledSet, LabelledSet, LabelledSet], note=print) -> int:
+    """Warn when test sequences also occur (identical or reverse complement) in training; returns the count.
 
-    shared = shared_sequences(bundle.train.x, bundle.test.x)
-    if shared:
-        print(
-            f"seqcnn: warning: {test_file}: {shared} of {len(bundle.test)} test sequences also occur in the training "
-            "data; "
-            "test metrics will be optimistic",
-            file=sys.stderr,
-        )
-    return shared
+    Training here is the training and validation parts together: both shape the model.
+    """
+    train, val, test = parts
+    if isinstance(train, StorePart) or train.kind != "sequence" or not len(test):
+        return 0
+    found = leakage.shared(decode(train.x) + decode(val.x), decode(test.x))
+    if found.n_shared:
+        _emit(note, f"seqcnn: {test.source}: {found.message}")
+    return found.n_shared

@@ -13,6 +13,7 @@ from seqcnn.errors import InputError
 from seqcnn.io import read_sequences
 from seqcnn.loading import peak_bundle, training_set
 from seqcnn.store import CHUNK_ROWS, SHARD_ROWS, StoreWriter, tile_genome
+from seqcnn.targets import choose_targets, infer_task
 
 
 def prepare(inputs: list[str | Path], out: str | Path, *, labels: str | Path | None = None, fit: str = "error",
@@ -78,6 +79,26 @@ def prepare(inputs: list[str | Path], out: str | Path, *, labels: str | Path | N
     return Path(out)
 
 
+def refuse_other_tasks(path, labels) -> None:
+    """Refuse a file whose targets are not one 0/1 label (or positives only): a store holds one class index
+    per sequence, so named classes, several targets and measurements train from the file itself.
+
+    Raises:
+        InputError: naming the file and the task its targets make.
+    """
+    records = read_sequences(path, labels, legacy_labels=False)
+    choice = choose_targets(records)
+    if choice.positives_only:
+        return
+    try:
+        task = infer_task(records, choice.names)
+    except InputError:  # not a task at all: the reading below names what is wrong (a bad base comes first)
+        return
+    if task.kind != "binary" or task.classes != ("0", "1"):
+        raise InputError(f"{path}: a store holds one 0/1 label per sequence, but this file's {task.describe()}; "
+                         f"train from the file itself (seqcnn train {Path(path).name} ...)")
+
+
 def _input_chunks(path, labels, fit, length, negatives, genome, width, summit_column, tile, seed):
     """Yield ``(codes, labels, ids)`` chunks of one input."""
     if genome is not None and tile is not None:
@@ -86,6 +107,7 @@ def _input_chunks(path, labels, fit, length, negatives, genome, width, summit_co
     if genome is not None:
         data = peak_bundle(path, genome, width=width, summit_column=summit_column, negatives=negatives, seed=seed).train
     else:
+        refuse_other_tasks(path, labels)
         data = training_set(read_sequences(path, labels), negatives=negatives, fit=fit, length=length, seed=seed)
     for start in range(0, len(data), CHUNK_ROWS):
         stop = start + CHUNK_ROWS

@@ -26,14 +26,15 @@ from seqcnn.errors import DivergedError, InputError, RunError
 from seqcnn.files import file_sha256
 from seqcnn.inference import predict_tensor
 from seqcnn.labelled import DataBundle, LabelledSet
-from seqcnn.loading import load_data, split_bundle, warn_shared
+from seqcnn.loading import input_kind, load_data, split_bundle, warn_shared
 from seqcnn.machine import device_name, use_machine
-from seqcnn.metrics import classification_metrics
+from seqcnn.metrics import task_metrics
 from seqcnn.models.lookup import resolve_spec
 from seqcnn.models.network import build_model
 from seqcnn.models.spec import ModelSpec
 from seqcnn.report.html import write_report
 from seqcnn.report.images import write_image_plots
+from seqcnn.targets import Task, fit_scale
 from seqcnn.training import RECIPES, TrainConfig, fit
 
 
@@ -56,13 +57,19 @@ class DataChoices:
     test_chroms: list[str] | None = None
     test_size: float = 0.25
     val_size: float | None = None
+    target: str | list[str] | None = None
+    task: str | None = None
+    input_shape: tuple[int, int, int] | list[int] | None = None
+    dedupe: bool = False
 
     def load(self, seed: int) -> DataBundle:
         """The data as a bundle (see :func:`seqcnn.loading.load_data`)."""
+        shape = tuple(self.input_shape) if self.input_shape is not None else None
         return load_data(self.data, self.labels, test=self.test, test_labels=self.test_labels, fit=self.fit_length,
                          length=self.length, seed=seed, data_dir=self.data_dir, negatives=self.negatives,
                          negatives_file=self.negatives_file, genome=self.genome, width=self.width,
-                         summit_column=self.summit_column, test_chroms=self.test_chroms or ())
+                         summit_column=self.summit_column, test_chroms=self.test_chroms or (), target=self.target,
+                         task=self.task, input_shape=shape, dedupe=self.dedupe)
 
     def val_fraction(self, bundle: DataBundle) -> float:
         """The validation fraction: the user's, else 0.1 for positives-only data (every example counts), else 0.25."""
@@ -72,7 +79,8 @@ class DataChoices:
 
     def files(self) -> list:
         """The input files named, for ``config.json`` (with their SHA-256)."""
-        paths = (self.data, self.labels, self.test, self.test_labels, self.negatives_file, self.genome)
+        data = None if self.data is None or input_kind(self.data, self.genome) == "builtin" else self.data
+        paths = (data, self.labels, self.test, self.test_labels, self.negatives_file, self.genome)
         return [p for p in paths if p is not None]
 
 
@@ -93,10 +101,11 @@ class ModelChoices:
         if self.init_from is not None:
             refuse_pickle(self.init_from, self.trust_pickle)
 
-    def spec(self, bundle: DataBundle) -> ModelSpec:
-        """The spec for the data (the bundle's default model when none is named), checked against its input."""
-        spec = resolve_spec(self.model or bundle.default_model, classes=bundle.train.n_classes,
-                            input_shape=bundle.train.input_shape)
+    def spec(self, bundle: DataBundle, task: Task) -> ModelSpec:
+        """The spec for the data (the bundle's default model when none is named), its output layer
+        sized and activated for ``task``, checked against the input."""
+        spec = resolve_spec(self.model or bundle.default_model, classes=task.n_outputs,
+                            input_shape=bundle.train.input_shape, task=task)
         spec.analyse(bundle.train.input_shape)  # fail on a misfit spec before creating the folder
         return spec
 
@@ -144,6 +153,7 @@ class Plan:
     parts: tuple[LabelledSet, LabelledSet, LabelledSet]
     spec: ModelSpec
     arguments: dict
+    task: Task
     distributed: dict | None = None
 
 
@@ -180,6 +190,10 @@ def train(
     test_chroms: list[str] | None = None,
     resume: bool = False,
     trust_pickle: bool = False,
+    target: str | list[str] | None = None,
+    task: str | None = None,
+    input_shape: tuple[int, int, int] | list[int] | None = None,
+    dedupe: bool = False,
     **overrides,
 ) -> Path:
     """Train and evaluate a model on labelled sequences and write a run folder.
@@ -218,6 +232,12 @@ def train(
         resume: continue the run in ``out`` from its last completed epoch (its
             ``checkpoint.safetensors``); see :func:`rerun`.
         trust_pickle: allow ``init_from`` to be a ``.pt``/``.pth``/``.pkl`` file (pickle can run code).
+        target: the target column(s) of a sequence file, a list or one comma-separated string;
+            None uses the one column that could be a label (see :mod:`seqcnn.targets`).
+        task: ``binary``, ``multiclass``, ``multilabel``, ``regression`` or ``poisson``; None
+            infers it from the values (printed).
+        input_shape: ``(H, W, C)`` for a ``.npz`` of flat image rows.
+        dedupe: drop repeated sequences (or reverse complements) before the split.
         **overrides: fields of :class:`seqcnn.training.TrainConfig` (epochs, batch_size, lr, seed...).
 
     Returns:
@@ -230,10 +250,15 @@ def train(
     data, model, output = (_group(cls, params) for cls in (DataChoices, ModelChoices, OutputChoices))
     model.check()
     bundle = data.load(seed=overrides.get("seed") or 0)
-    warn_shared(bundle, data.test)
     recipe_name, config = RecipeChoices(recipe, overrides).config(bundle)
     parts = split_bundle(bundle, data.test_size, data.val_fraction(bundle), config.seed)
-    plan = Plan(data, model, output, bundle, recipe_name, config, parts, model.spec(bundle), record_arguments(params))
+    warn_shared(parts, note=bundle.notes.append)
+    learnt, parts = scaled_task(parts)
+    plan = Plan(data, model, output, bundle, recipe_name, config, parts, model.spec(bundle, learnt),
+                record_arguments(params), learnt)
+    if distributed.is_main() and not output.resume:  # what was inferred (said once, not again on resuming)
+        for line in bundle.notes:
+            print(line, file=sys.stderr)
     distributed.setup(config.device)  # under torchrun: join the process group; rank 0 alone writes the folder
     folder = RunFolder(distributed.broadcast(new_run_dir(output.out, plan.spec.name, force=output.force)
                                              if distributed.is_main() else None))
@@ -248,6 +273,26 @@ def train(
         (folder.path / STATE_FILE).unlink(missing_ok=True)  # the run is complete: nothing left to resume
     distributed.barrier()
     return folder.path
+
+
+def data_task(ds) -> Task:
+    """The task of a labelled set: its own, else classes numbered 0, 1, ... (built-in sets, images, stores)."""
+    if getattr(ds, "task", None) is not None:
+        return ds.task
+    k = ds.n_classes
+    names = tuple(ds.class_names) if ds.class_names else tuple(str(i) for i in range(k))
+    return Task("binary" if k == 2 else "multiclass", ("label",), names, "name" if ds.class_names else "numeric")
+
+
+def scaled_task(parts: tuple) -> tuple[Task, tuple]:
+    """The run's task, regression targets standardised on the training part alone (:func:`fit_scale`),
+    and the parts carrying it."""
+    train = parts[0]
+    task = data_task(train)
+    if task.loss != "mse":
+        return task, parts
+    task = fit_scale(task, train.labels)
+    return task, tuple(replace(part, task=task) for part in parts)
 
 
 #: Arguments of :func:`train` that are not recorded for a rerun (where and how, not what).
@@ -346,18 +391,21 @@ def _fit_and_evaluate(plan: Plan, folder: RunFolder) -> dict:
     plan.distributed = distributed.record(net)  # None in one process; checks that the ranks agree
     if not distributed.is_main():
         return {}
-    warning = chance_warning(history.rows, train_set.labels)
+    warning = chance_warning(history.rows, train_set.labels) if plan.task.classes is not None else None
     if warning:
         print(f"seqcnn: warning: {folder.path}: {warning}", file=sys.stderr)
     folder.save_model(net)
     folder.write_history(history.rows)
     result = {"history": history.rows, "best_epoch": history.best_epoch, "stopped_early": history.stopped_early}
     if len(test_set):
-        probs = predict_tensor(net, tensor_set(test_set, device), rc_average=plan.model.strand_average(plan.bundle))
-        metrics = classification_metrics(test_set.labels, probs)
+        probs = predict_tensor(net, tensor_set(test_set, device), rc_average=plan.model.strand_average(plan.bundle),
+                               task=plan.task)
+        labels = np.asarray(test_set.labels)
+        mask = None if plan.task.classes is not None else ~np.isnan(labels)
+        metrics = task_metrics(plan.task, labels, probs, mask)
         folder.write_metrics(metrics)
-        folder.write_predictions(test_set.ids, probs, test_set.labels)
-        result.update(metrics=metrics, probs=probs, labels=test_set.labels)
+        folder.write_task_predictions(plan.task, test_set.ids, probs, labels)
+        result.update(metrics=metrics, probs=probs, labels=labels)
     return result
 
 
@@ -393,9 +441,11 @@ def config_record(plan: Plan, seconds: float) -> dict:
         "data": {"source": dataset.source, "kind": dataset.kind, "files": [str(p) for p in files],
                  "sha256": {str(p): file_sha256(p) for p in files if Path(p).is_file()},
                  "n": len(dataset), "input_shape": list(dataset.input_shape),
-                 "class_counts": np.bincount(dataset.labels).tolist(), "class_names": dataset.class_names,
+                 "class_counts": np.bincount(dataset.labels).tolist() if plan.task.classes is not None else [],
+                 "class_names": dataset.class_names,
                  "split": {"train": len(train), "validation": len(val), "test": len(test),
                            "test_size": plan.data.test_size, "val_size": plan.data.val_fraction(plan.bundle)}},
+        "task": plan.task.to_json(),
         "model": plan.spec.name,
         "recipe": plan.recipe,
         "train": asdict(config),

@@ -33,6 +33,7 @@ import torch.nn.functional as F
 from seqcnn import augment, distributed
 from seqcnn.data import TensorSet, batches
 from seqcnn.errors import DivergedError, InputError
+from seqcnn.targets import Task, predictions, task_loss
 
 OPTIMIZERS = ("adam", "adamw", "sgd")
 SCHEDULES = ("constant", "onecycle", "cosine")
@@ -158,18 +159,36 @@ def resolve_device(name: str) -> torch.device:
 
 
 def loss_fn(logits: torch.Tensor, y: torch.Tensor, output_activation: str | None,
-            smoothing: float = 0.0) -> torch.Tensor:
-    """Cross-entropy on logits for softmax outputs, binary cross-entropy for sigmoid ones.
+            smoothing: float = 0.0, task: Task | None = None) -> torch.Tensor:
+    """Cross-entropy on logits for softmax outputs, binary cross-entropy for sigmoid ones; for float
+    targets ``(B, T)`` (multilabel, regression) the task's masked loss (:func:`seqcnn.targets.task_loss`),
+    NaN cells being missing labels.
 
-    ``smoothing`` moves the targets from 1 and 0 to ``1 - s + s/K`` and ``s/K`` (K classes; 2 for a
-    single sigmoid unit).
+    ``smoothing`` moves the class targets from 1 and 0 to ``1 - s + s/K`` and ``s/K`` (K classes; 2 for a
+    single sigmoid unit); it does not apply to float targets.
     """
+    if y.is_floating_point():
+        if task is None:
+            raise ValueError("float targets need their task for the loss")
+        return task_loss(task, logits, y)
     if output_activation == "sigmoid":
         target = y.float().view(-1, 1) if logits.shape[1] == 1 else F.one_hot(y, logits.shape[1]).float()
         if smoothing:
             target = target * (1 - smoothing) + smoothing / max(logits.shape[1], 2)
         return F.binary_cross_entropy_with_logits(logits, target)
     return F.cross_entropy(logits, y, label_smoothing=smoothing)
+
+
+def hits(logits: torch.Tensor, y: torch.Tensor, task: Task | None = None) -> torch.Tensor:
+    """Correct predictions in a batch: classes right, or (multilabel) labelled cells on the right side
+    of 0.5, counted per example as the fraction of its labelled cells; NaN for regression (no accuracy)."""
+    if not y.is_floating_point():
+        return (logits.argmax(1) == y).sum()
+    if task is not None and task.kind == "regression":
+        return torch.tensor(float("nan"), device=y.device)
+    labelled = ~torch.isnan(y)
+    right = ((logits > 0) == (y > 0.5)) & labelled
+    return (right.sum(1) / labelled.sum(1).clamp(min=1)).sum()
 
 
 def probabilities(logits: torch.Tensor, output_activation: str | None) -> torch.Tensor:
@@ -283,20 +302,20 @@ def train_epoch(model, data: TensorSet, optimizer, schedule, config: TrainConfig
         DivergedError: when the loss becomes NaN or infinite, naming the epoch and batch.
     """
     model.train()
-    losses, sizes, hits = [], [], []  # per batch, kept on the device: no sync per step
+    losses, sizes, correct = [], [], []  # per batch, kept on the device: no sync per step
     aug_generator = distributed.augment_generator(generator, config.seed, epoch)  # the batch order stays in step across ranks
     for step, (xb, yb) in enumerate(batches(data, config.batch_size, shuffle=True, generator=generator, shard=distributed.shard())):
         if config.augment:
             xb = augment.apply(xb, config.augment, aug_generator)
         weight = distributed.loss_weight(len(yb), step, len(data), config.batch_size)
-        logits, loss = train_step(model, as_input(xb, config), yb, optimizer, config, weight)
+        logits, loss = train_step(model, as_input(xb, config), yb, optimizer, config, weight, task=getattr(data, "task", None))
         if schedule is not None:
             schedule.step()
         if on_batch is not None:
             on_batch()
         losses.append(loss.detach())
         sizes.append(len(yb))
-        hits.append((logits.detach().argmax(1) == yb).sum())
+        correct.append(hits(logits.detach(), yb, getattr(data, "task", None)))
         if step % 50 == 49 and not torch.isfinite(torch.stack(losses[-50:])).all():  # a sync every 50 steps stops a diverged epoch early
             break
     losses = torch.stack(losses) if losses else torch.zeros(0, device=data.device)  # a rank can get no batch
@@ -305,21 +324,23 @@ def train_epoch(model, data: TensorSet, optimizer, schedule, config: TrainConfig
         first = int(bad[0])
         raise DivergedError(f"training diverged: loss is {losses[first].item()} at epoch {epoch}, batch {first + 1}; try a lower --lr")
     total_loss = losses @ torch.tensor(sizes, dtype=losses.dtype, device=losses.device)
-    correct = torch.stack(hits).sum() if hits else 0
-    total, right, seen = distributed.sum_all(total_loss, correct, _seen(data, config))  # over all ranks
+    right_total = torch.stack(correct).sum() if correct else 0
+    total, right, seen = distributed.sum_all(total_loss, right_total, _seen(data, config))  # over all ranks
     return total / seen, right / seen
 
 
-def train_step(model, xb: torch.Tensor, yb: torch.Tensor, optimizer, config: TrainConfig, weight: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+def train_step(model, xb: torch.Tensor, yb: torch.Tensor, optimizer, config: TrainConfig, weight: float = 1.0,
+               task: Task | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """One optimiser step on a batch ``(B, C, ...)``; returns the logits ``(B, K)`` and the loss.
 
     ``weight`` scales the loss before ``backward`` (a rank's share of a distributed global
-    batch, :func:`seqcnn.distributed.loss_weight`); the loss returned is unscaled.
+    batch, :func:`seqcnn.distributed.loss_weight`); the loss returned is unscaled. ``task`` gives
+    the loss of float targets (multilabel, regression).
     """
     with autocast(config, xb.device):
         logits = model(xb)
     logits = logits.float()  # the loss in float32 whatever the precision of the layers
-    loss = loss_fn(logits, yb, getattr(model, "output_activation", None), config.label_smoothing)
+    loss = loss_fn(logits, yb, getattr(model, "output_activation", None), config.label_smoothing, task)
     optimizer.zero_grad(set_to_none=True)
     (loss if weight == 1.0 else loss * weight).backward()
     if config.clip_norm is not None:
@@ -341,7 +362,10 @@ def evaluate(model, data: TensorSet, batch_size: int = 1024, config: TrainConfig
     with autocast(config, data.device):
         logits = torch.cat([model(as_input(xb, config)).float() for xb, _ in batches(data, batch_size, shard=shard)])
     logits = distributed.gather_rows(logits, len(data)) if shard[1] > 1 else logits
-    loss = loss_fn(logits, data.y, act).item()
+    task = getattr(data, "task", None)
+    loss = loss_fn(logits, data.y, act, 0.0, task).item()  # no smoothing: the validation loss is the plain one
+    if data.y.is_floating_point():  # multilabel or regression: the task's outputs on the original scale
+        return loss, hits(logits, data.y, task).item() / len(data), torch.from_numpy(predictions(task, logits))
     acc = (logits.argmax(1) == data.y).float().mean().item()
     return loss, acc, probabilities(logits, act)
 

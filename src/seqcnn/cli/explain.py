@@ -18,7 +18,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run", help="run folder")
     parser.add_argument("file", nargs="?", help="sequences to explain instead of the run's best test positives")
     parser.add_argument("-n", "--sequences", type=int, default=10, help="sequences to attribute (default 10)")
-    parser.add_argument("--target", type=int, default=1, help="class to explain (default 1)")
+    parser.add_argument("--target", type=int, default=1, help="class index to explain (default 1); see --target-class")
+    parser.add_argument(
+        "--target-class", metavar="NAME|INDEX", help="class to explain, by name (e.g. EI) or index"
+    )
+    parser.add_argument(
+        "--task-name", metavar="NAME", help="task (target column) to explain, for multi-label and regression runs"
+    )
     parser.add_argument(
         "--threshold",
         type=float,
@@ -57,6 +63,8 @@ def run(args: argparse.Namespace) -> int:
     options = ExplainOptions(
         n_sequences=args.sequences,
         target=args.target,
+        target_class=args.target_class,
+        task_name=args.task_name,
         threshold=args.threshold,
         release=args.jaspar_release,
         collection=args.collection,

@@ -1,8 +1,10 @@
 """Train a model and write a run folder (default: the primer model on built-in simulated data).
 
-Data: a FASTA file (labels as `label=VALUE` in headers, or --labels), a CSV/TSV table with
-`sequence` and `label` columns, or one sequence per line with --labels; gzip is read
-transparently. Without DATA, the built-in `primer-sim` set is used: 2,000 simulated 50 bp
+Data: a FASTA file (labels as `key=VALUE` in headers, or --labels), a CSV/TSV table with a
+sequence column and label columns, or one sequence per line with --labels; gzip is read
+transparently. The target column(s) are chosen with --target, else the one column that could be a
+label (printed); the task (binary, multiclass, multilabel, regression) is inferred from the values
+and printed (--task overrides). Without DATA, the built-in `primer-sim` set is used: 2,000 simulated 50 bp
 sequences, half carrying the motif CGACCGAACTCC (Zou et al. 2019).
 """
 
@@ -30,6 +32,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--data-dir", help="folder holding a named data set's files")
     parser.add_argument("--labels", help="label file, one label per line, in the order of the sequences")
+    group = parser.add_argument_group("targets and tasks")
+    group.add_argument(
+        "--target",
+        metavar="COLUMN[,COLUMN...]",
+        help="target column(s) of a table, key=value names in FASTA headers, or label-file columns; several make a "
+             "multi-task model (default: the one column that could be a label; several candidates are refused)",
+    )
+    group.add_argument(
+        "--task",
+        choices=("binary", "multiclass", "multilabel", "regression", "poisson"),
+        help="task kind (default: inferred from the values and printed); poisson: regression of counts",
+    )
+    group.add_argument(
+        "--input-shape", metavar="H,W,C", help="reshape flat image rows of a .npz file, e.g. 28,28,1"
+    )
+    group.add_argument(
+        "--dedupe", action="store_true",
+        help="drop repeated sequences (identical or reverse complement) before the split; the first is kept",
+    )
     parser.add_argument("--test", help="separate labelled test file (default: hold out --test-size of DATA)")
     parser.add_argument("--test-labels", help="label file for --test")
     parser.add_argument(
@@ -187,12 +208,33 @@ def run(args: argparse.Namespace) -> int:
         threads=args.threads,
         precision=args.precision,
         channels_last=args.channels_last,
+        target=args.target,
+        task=args.task,
+        input_shape=parse_shape(args.input_shape),
+        dedupe=args.dedupe,
     )
     metrics = RunFolder(run_dir).metrics()
     if metrics:
-        print(f"test: {format_metrics(metrics)}")
+        how = f" (AUROC averaged {metrics['auroc_average']})" if metrics.get("auroc_average") else ""
+        print(f"test: {format_metrics(metrics)}{how}")
     print(f"run folder: {run_dir}")
     return 0
+
+
+def parse_shape(text: str | None) -> tuple[int, int, int] | None:
+    """``--input-shape H,W,C`` as three positive integers.
+
+    Raises:
+        InputError: for anything else.
+    """
+    from seqcnn.errors import InputError
+
+    if text is None:
+        return None
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) != 3 or not all(p.isdigit() and int(p) > 0 for p in parts):
+        raise InputError(f"--input-shape must be three positive integers H,W,C (e.g. 28,28,1), got {text!r}")
+    return int(parts[0]), int(parts[1]), int(parts[2])
 
 
 def _rerun(args: argparse.Namespace) -> int:

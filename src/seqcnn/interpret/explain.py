@@ -16,11 +16,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from seqcnn.checkpoint import RunFolder, recorded_data
+from seqcnn.data import sequence_set
 from seqcnn.errors import InputError, RunError
 from seqcnn.files import atomic_write_bytes, atomic_write_json, atomic_write_text, read_json, safe_name
-from seqcnn.inference import predict
+from seqcnn.inference import predict_tensor
 from seqcnn.interpret import jaspar as jaspar_mod
 from seqcnn.interpret.attribution import deep_lift_shap, gradient_x_input, saturation_mutagenesis
 from seqcnn.interpret.filters import consensus, filter_motifs, first_conv, information_content, trim
@@ -30,6 +32,7 @@ from seqcnn.io.meme import MemeMotif, read_meme, write_meme
 from seqcnn.report.html import write_report
 from seqcnn.report.logos import plot_attributions, plot_pwm_logo
 from seqcnn.sequence import encode_batch, onehot
+from seqcnn.targets import Task, prediction_header
 
 TSV_COLUMNS = [
     "filter",
@@ -50,7 +53,10 @@ class ExplainOptions:
 
     Attributes:
         n_sequences: sequences to attribute.
-        target: the class explained.
+        target: the output explained: a class index, or (multilabel, regression) a task's index;
+            :func:`explain` sets it from ``target_class`` or ``task_name`` when either is given.
+        target_class: the class explained, by name or index (``--target-class``).
+        task_name: the task (target column) explained, for multilabel and regression runs (``--task-name``).
         threshold: fraction of a filter's maximum activation a window needs to count.
         release, collection, tax_group: the JASPAR motifs to match against.
         extra_motifs: MEME files whose motifs are added to the JASPAR targets.
@@ -67,6 +73,8 @@ class ExplainOptions:
 
     n_sequences: int = 10
     target: int = 1
+    target_class: str | None = None
+    task_name: str | None = None
     threshold: float = 0.5
     release: str = jaspar_mod.DEFAULT_RELEASE
     collection: str = jaspar_mod.DEFAULT_COLLECTION
@@ -130,13 +138,14 @@ def explain(
         start_compiling()  # before anything starts a thread (see there)
     run = Path(run)
     folder = RunFolder(run)
-    model = folder.model()
+    model, task = folder.model(), folder.task()
+    options.target = output_index(task, options)
     length = model.input_shape[-1]
     if file is not None:
-        chosen, pool = _file_sequences(model, file, fit, length, options)
+        chosen, pool = _file_sequences(model, file, fit, length, options, task)
     else:
-        chosen, pool = _run_sequences(run, folder.config(), length, options)
-    explain_model(model, chosen, pool, run, options)
+        chosen, pool = _run_sequences(run, folder.config(), length, options, task)
+    explain_model(model, chosen, pool, run, options, single_output=task is not None and task.classes is None)
     if options.patterns:
         _patterns(model, run, pool if file is not None else None, options)
 
@@ -144,8 +153,61 @@ def explain(
     return run
 
 
+def output_index(task: Task | None, options: ExplainOptions) -> int:
+    """The model output to explain, from ``--target-class`` or ``--task-name`` (else ``options.target``).
+
+    Raises:
+        InputError: for a class or task the run does not have (listing those it has), an option
+            that does not fit the task, or a multi-task run without ``--task-name``.
+    """
+    if task is None or task.classes is not None:
+        if options.task_name is not None:
+            raise InputError(f"--task-name is for multi-label and regression runs; this run predicts classes; use "
+                             f"--target-class{'' if task is None else ' (one of ' + ', '.join(task.classes) + ')'}")
+        return options.target if options.target_class is None else _class_index(task, options.target_class)
+    if options.target_class is not None:
+        raise InputError(f"--target-class is for classification runs; this run is {task.kind} on "
+                         f"{', '.join(task.targets)}: use --task-name")
+    if options.task_name is None:
+        if len(task.targets) == 1:
+            return 0
+        raise InputError(f"the run has {len(task.targets)} tasks; choose one with --task-name: "
+                         f"{', '.join(task.targets)}")
+    if options.task_name not in task.targets:
+        raise InputError(f"--task-name {options.task_name!r} is not a task of the run; its tasks are: "
+                         f"{', '.join(task.targets)}")
+    return task.targets.index(options.task_name)
+
+
+def _class_name(task: Task | None, index: int) -> str:
+    return task.classes[index] if task is not None and task.classes is not None else str(index)
+
+
+def _class_index(task: Task | None, name: str) -> int:
+    classes = list(task.classes) if task is not None else None
+    if classes is not None and name in classes:
+        return classes.index(name)
+    if name.isdigit() and (classes is None or int(name) < len(classes)):
+        return int(name)
+    listed = ", ".join(classes) if classes else "0, 1, ..."
+    raise InputError(f"--target-class {name!r} is not a class of the run; its classes are: {listed} (or their index)")
+
+
+class SingleOutput(torch.nn.Module):
+    """One output of a model with independent outputs (multilabel, regression), as a ``(N, 1)`` model:
+    its attributions explain that output's logit, not its difference from the others'."""
+
+    def __init__(self, model: torch.nn.Module, index: int):
+        super().__init__()
+        self.model, self.index = model, index
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x)[:, self.index : self.index + 1]
+
+
 def explain_model(
-    model, chosen: Chosen, pool: np.ndarray | None, out: str | Path, options: ExplainOptions | None = None
+    model, chosen: Chosen, pool: np.ndarray | None, out: str | Path, options: ExplainOptions | None = None,
+    single_output: bool = False,
 ) -> dict:
     """Explain any model (a spec model or a plain torch module taking ``(N, 4, L)``) into ``out``.
 
@@ -156,6 +218,8 @@ def explain_model(
             when None.
         out: the folder to write into.
         options: the settings.
+        single_output: the outputs are independent (multilabel, regression): output
+            ``options.target`` is explained on its own.
 
     Returns:
         The summary written to ``explain.json``.
@@ -171,7 +235,11 @@ def explain_model(
         "sequences": {"source": chosen.source, "ids": chosen.ids, "scores": [float(s) for s in chosen.scores]},
         "target": options.target,
     }
-    summary["attributions"] = _attributions(model, chosen, out, options)
+    if single_output:
+        scored = SingleOutput(model, options.target).eval()
+        summary["attributions"] = _attributions(scored, chosen, out, replace(options, target=1))
+    else:
+        summary["attributions"] = _attributions(model, chosen, out, options)
     if options.filters:
         summary["filters"] = _filters(model, chosen.x if pool is None else pool, targets, out, options)
     summary["seconds"] = round(time.time() - started, 2)
@@ -182,20 +250,23 @@ def explain_model(
 # --- choosing sequences ------------------------------------------------------------------
 
 
-def _file_sequences(model, file, fit: str, length: int, options: ExplainOptions) -> tuple[Chosen, np.ndarray]:
+def _file_sequences(model, file, fit: str, length: int, options: ExplainOptions,
+                    task: Task | None = None) -> tuple[Chosen, np.ndarray]:
 
-    records = read_sequences(file)
+    records = read_sequences(file, legacy_labels=False)
     codes = encode_batch(records.seqs, length=length, fit=fit, ids=records.ids, source=records.source)
     n = min(options.n_sequences, len(codes))
-    probs = predict(model, codes[:n])
+    probs = predict_tensor(model, sequence_set(codes[:n], None, next(model.parameters()).device), task=task)
     scores = probs[:, options.target] if probs.shape[1] > options.target else probs[:, -1]
     return Chosen(list(records.ids[:n]), onehot(codes[:n]), scores, str(file)), onehot(codes)
 
 
-def _run_sequences(run: Path, config: dict, length: int, options: ExplainOptions) -> tuple[Chosen, np.ndarray]:
-    """The top-scoring correctly classified test positives of a run, and all its test sequences."""
+def _run_sequences(run: Path, config: dict, length: int, options: ExplainOptions,
+                   task: Task | None = None) -> tuple[Chosen, np.ndarray]:
+    """The top-scoring correctly classified test positives of a run (multilabel: labelled 1 and
+    predicted so; regression: the highest predictions), and all its test sequences."""
 
-    rows = _read_predictions(RunFolder(run), options.target)
+    rows = _read_predictions(RunFolder(run), options.target, task)
     lookup = _data_lookup(config, length)
     found = [r for r in rows if r["id"] in lookup]
     if not found:
@@ -203,34 +274,45 @@ def _run_sequences(run: Path, config: dict, length: int, options: ExplainOptions
             f"{run / 'predictions.tsv'}: none of its ids is in the run's data "
             f"({config.get('data', {}).get('source')}); pass FILE"
         )
-    positives = sorted(
-        (r for r in found if r["label"] == options.target and r["predicted"] == options.target),
-        key=lambda r: -r["score"],
-    )
+    positives = sorted((r for r in found if r["positive"]), key=lambda r: -r["score"])
     if not positives:
-        raise RunError(
-            f"{run / 'predictions.tsv'}: no correctly classified test sequence of class {options.target}; pass FILE"
-        )
+        if task is not None and task.classes is None:
+            what = f"correctly predicted test positive of task {task.targets[options.target]}"
+        else:
+            what = f"correctly classified test sequence of class {_class_name(task, options.target)}"
+        raise RunError(f"{run / 'predictions.tsv'}: no {what}; pass FILE")
     best = positives[: options.n_sequences]
     chosen = Chosen([r["id"] for r in best], onehot(np.stack([lookup[r["id"]] for r in best])),
                     np.array([r["score"] for r in best]), "test positives of predictions.tsv, highest score first")
     return chosen, onehot(np.stack([lookup[r["id"]] for r in found]))
 
 
-def _read_predictions(run: RunFolder, target: int) -> list[dict]:
+def _read_predictions(run: RunFolder, target: int, task: Task | None = None) -> list[dict]:
+    """Rows of ``predictions.tsv`` as ``id``, ``score`` (of the explained output) and ``positive``
+    (a correctly predicted member of the explained class or task; regression: every labelled row)."""
     try:
         rows = run.predictions()
     except RunError as exc:
         raise RunError(f"{exc}, so pass the sequences to explain as FILE") from None
     fields = list(rows[0]) if rows else []
-    column = "probability" if "probability" in fields else f"p{target}"
-    needed = {"id", "label", "predicted", column}
+    if task is not None and task.classes is None:
+        name = task.targets[target]
+        column, label = ("p_" if task.kind == "multilabel" else "pred_") + name, name
+    else:
+        names = list(task.classes) if task is not None else None
+        column = "probability" if "probability" in fields else prediction_header(task, False)[1 + target] \
+            if task is not None else f"p{target}"
+        label = "label"
+    needed = {"id", label, column} | ({"predicted"} if task is None or task.classes is not None else set())
     if not needed <= set(fields):
         raise RunError(f"{run.path / 'predictions.tsv'}: expected columns {sorted(needed)}, found {fields}")
-    return [
-        {"id": r["id"], "label": int(r["label"]), "predicted": int(r["predicted"]), "score": float(r[column])}
-        for r in rows
-    ]
+    if task is not None and task.classes is None:
+        wanted = (lambda r: r[label] == "1" and float(r[column]) > 0.5) if task.kind == "multilabel" else \
+            (lambda r: r[label] != "")
+    else:
+        cls = names[target] if names is not None else str(target)
+        wanted = lambda r: r["label"] == cls and r["predicted"] == cls  # noqa: E731
+    return [{"id": r["id"], "score": float(r[column]), "positive": wanted(r)} for r in rows]
 
 
 def _data_lookup(config: dict, length: int) -> dict[str, np.ndarray]:

@@ -27,9 +27,6 @@ PRIMER_SPEC = ('{"name": "primer", "layers": [{"Conv1D": {"filters": 32, "kernel
                '{"Dense": {"units": 2, "activation": "softmax"}}]}')
 
 CASES: list[tuple[str, str, str]] = []
-# Cases of target choice and task inference, checked through seqcnn.targets by tests/test_targets.py
-# (targets_cases.tsv) until `seqcnn train` reads every column; then they move to cases.tsv.
-TARGET_CASES: list[tuple[str, str, str]] = []
 
 
 def dna(n: int, length: int = 20) -> list[str]:
@@ -122,26 +119,27 @@ def sequences() -> None:
         "fasta_some_labels.fa",
         ">a label=1\nACGT\n>b\nACGT\n",
         TRAIN,
-        r'fasta_some_labels\.fa, line 3 \(record "b"\): no label=VALUE in the header',
+        r'fasta_some_labels\.fa, line 3 \(record "b"\): no value for target \'label\'',
     )
     case(
         "fasta_nan_label.fa",
         fasta([0, "nan"]),
         TRAIN,
-        r"fasta_nan_label\.fa, line 3: label 'nan' is not a finite number",
+        r"fasta_nan_label\.fa, line 3 \(record \"s1\"\): no value for target 'label'",
     )
-    case("fasta_text_label.fa", fasta([0, "yes"]), TRAIN, r"fasta_text_label\.fa, line 3: label 'yes' is not a number")
+    case("fasta_text_label.fa", fasta([0, "yes"]), TRAIN,
+         r"fasta_text_label\.fa, line 1 \(record \"s0\"\): class '0' of target 'label' has one member")
     case(
         "fasta_single_class.fa",
         fasta([0, 0, 0, 0]),
         TRAIN,
-        r"fasta_single_class\.fa: all 4 labels are 0; classification needs at least 2 classes",
+        r"fasta_single_class\.fa: all 4 values of target 'label' are '0'; classification needs at least 2 classes",
     )
     case(
         "fasta_negative_label.fa",
         fasta([0, 1, -1]),
         TRAIN,
-        r'fasta_negative_label\.fa \(record "s2"\): label -1 is not a class index',
+        r'fasta_negative_label\.fa, line 5 \(record "s2"\): class \'-1\' of target \'label\' has one member',
     )
     case(
         "fasta_not_utf8.fa",
@@ -161,7 +159,7 @@ def sequences() -> None:
         "labels_text.txt",
         "0\n1\nzero\n1\n0\n1\n",
         "train good_lines.txt --labels {file} --epochs 1 --quiet --out {out}",
-        r"labels_text\.txt, line 3: label 'zero' is not a number",
+        r"good_lines\.txt, line 3 \(record \"line3\"\): class 'zero' of target 'label' has one member",
     )
 
 
@@ -185,7 +183,7 @@ def tables() -> None:
         "table_bad_label.csv",
         "sequence,label\n" + f"{rows[0]},0\n{rows[1]},one\n",
         TRAIN,
-        r"table_bad_label\.csv, line 3: label 'one' is not a number",
+        r"table_bad_label\.csv, line 2 \(record \"row2\"\): class '0' of target 'label' has one member",
     )
     case(
         "table_empty.tsv",
@@ -205,7 +203,7 @@ def tables() -> None:
         "deepbind_bad_bound_AC.seq.gz",
         gzip.compress((header + body + "A\tseq_x\tACGT\tbound\n").encode(), mtime=0),
         TRAIN,
-        r"deepbind_bad_bound_AC\.seq\.gz, line 8: label 'bound' is not a number",
+        r'deepbind_bad_bound_AC\.seq\.gz \(record "seq_x"\): sequence has length 4, expected 30',
     )
     case(
         "deepbind_no_header_AC.seq.gz",
@@ -573,7 +571,7 @@ def variant_files() -> None:
 
 def target_case(name: str, content: str, command: str, pattern: str) -> None:
     (HERE / name).write_text(content)
-    TARGET_CASES.append((name, command, pattern))
+    CASES.append((name, command, pattern))
 
 
 def targets() -> None:
@@ -606,6 +604,13 @@ def targets() -> None:
     target_case("labels_columns.tsv", "a\tb\n1\t0\n0\n1\t1\n0\t0\n1\t1\n0\t1\n",
                 "train good_lines.txt --labels {file} --epochs 1 --quiet --out {out}",
                 r"labels_columns\.tsv, line 3: 1 columns, expected 2 as on line 1")
+    values = ["0.5", "1.25", "2.5", "2.0", "3.5", "0.75"]
+    measured = "sequence,expr\n" + "".join(f"{s},{v}\n" for s, v in zip(seqs, values))
+    (HERE / "good_regression.csv").write_text(measured)
+    target_case("spec_head_mismatch.json", PRIMER_SPEC.replace("kernel_size\": 12", "kernel_size\": 3"),
+                "train good_regression.csv --model {file} --epochs 1 --quiet --out {out}",
+                r"spec_head_mismatch\.json: the spec ends in 2 softmax outputs, but the task \(regression on expr\) "
+                r"needs 1 linear output")
 
 
 def write_manifest(name: str, cases: list[tuple[str, str, str]]) -> None:
@@ -621,8 +626,7 @@ def main() -> None:
     for make in (sequences, tables, beds, images, specs, runs, motifs, variant_files, targets):
         make()
     write_manifest("cases.tsv", CASES)
-    write_manifest("targets_cases.tsv", TARGET_CASES)
-    print(f"{len(CASES)} cases in {HERE / 'cases.tsv'}, {len(TARGET_CASES)} in targets_cases.tsv")
+    print(f"{len(CASES)} cases in {HERE / 'cases.tsv'}")
 
 
 if __name__ == "__main__":
