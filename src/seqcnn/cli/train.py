@@ -140,9 +140,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from seqcnn.checkpoint import RunFolder
     from seqcnn.errors import SeqcnnError
-    from seqcnn.metrics import format_metrics
     from seqcnn.run import train
 
     if args.dataset and args.data:
@@ -187,12 +185,15 @@ def run(args: argparse.Namespace) -> int:
         threads=args.threads,
         precision=args.precision,
         channels_last=args.channels_last,
+        announce=_announce,
     )
-    metrics = RunFolder(run_dir).metrics()
-    if metrics:
-        print(f"test: {format_metrics(metrics)}")
     print(f"run folder: {run_dir}")
     return 0
+
+
+def _announce(line: str) -> None:
+    """Print the test result line at once (plots and the report are drawn after it)."""
+    print(line, flush=True)
 
 
 def _rerun(args: argparse.Namespace) -> int:
@@ -207,6 +208,6 @@ def _rerun(args: argparse.Namespace) -> int:
     refuse_pickle(args.resume or args.config)  # a .pt/.pth/.pkl is neither a run nor a config
     config = Path(args.resume) / "config.json" if args.resume else Path(args.config)
     run_dir = rerun(config, out=args.out, force=args.force, resume=bool(args.resume), progress=not args.quiet,
-                    trust_pickle=args.trust_pickle, command=["seqcnn", *sys.argv[1:]])
+                    trust_pickle=args.trust_pickle, command=["seqcnn", *sys.argv[1:]], announce=_announce)
     print(f"run folder: {run_dir}")
     return 0

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from seqcnn.files import atomic_write_bytes
+from seqcnn.metrics import auprc, auroc, pr_curve, roc_curve
 
 
 def _pyplot():
@@ -74,17 +75,14 @@ def plot_confusion(cm: list[list[int]], path: str | Path, class_names: list[str]
 
 def plot_roc_pr(labels: np.ndarray, scores: np.ndarray, path: str | Path) -> Path:
     """ROC and precision-recall curves of a binary classifier, with their areas."""
-    # scikit-learn takes about a second to import: only when needed
-    from sklearn.metrics import auc, precision_recall_curve, roc_curve
-
     plt = _pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(8, 3.6))
     fpr, tpr, _ = roc_curve(labels, scores)
-    axes[0].plot(fpr, tpr, label=f"AUROC {auc(fpr, tpr):.3f}")
+    axes[0].plot(fpr, tpr, label=f"AUROC {auroc(labels, scores):.3f}")
     axes[0].plot([0, 1], [0, 1], ls=":", color="grey")
     axes[0].set(xlabel="false positive rate", ylabel="true positive rate", title="ROC")
-    precision, recall, _ = precision_recall_curve(labels, scores)
-    axes[1].plot(recall, precision, label=f"AUPRC {auc(recall, precision):.3f}")
+    precision, recall, _ = pr_curve(labels, scores)
+    axes[1].plot(recall, precision, drawstyle="steps-pre", label=f"AUPRC {auprc(labels, scores):.3f}")
     axes[1].set(xlabel="recall", ylabel="precision", title="Precision-recall", ylim=(0, 1.02))
     for ax in axes:
         ax.grid(alpha=0.3)
