@@ -251,7 +251,7 @@ def train_step(model, xb: torch.Tensor, yb: torch.Tensor, optimizer, config: Tra
 
 
 @torch.no_grad()
-def evaluate(model, data: TensorSet, batch_size: int = 1024, config: TrainConfig | None = None) -> tuple[float, float, torch.Tensor]:
+def evaluate(model, data: TensorSet, batch_size: int = 256, config: TrainConfig | None = None) -> tuple[float, float, torch.Tensor]:
     """Mean loss, accuracy and probabilities ``(N, K)`` of ``model`` on labelled ``data``.
 
     ``config`` (optional) gives the precision and memory format to run in.
