@@ -135,7 +135,7 @@ def sequence_bundle(
     train = training_set(records, negatives=negatives, negatives_file=negatives_file, fit=fit, length=length, seed=seed)
     if chip:  # ChIP-seq style: peaks plus made-up negatives
         return DataBundle(train, default_model=CHIPSEQ_MODEL, default_recipe="chipseq")
-    return DataBundle(train)
+    return DataBundle(train, default_model=CHIPSEQ_MODEL, default_recipe="labelled")  # the defaults panel's choice
 
 
 def _test_set(train: LabelledSet, test: str | Path, test_labels: str | Path | None, fit: str) -> LabelledSet:

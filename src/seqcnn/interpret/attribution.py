@@ -340,11 +340,27 @@ def deep_lift_shap(
     x = _check_input(model, x)
     if not bool(((x == 0) | (x == 1)).all() and (x.sum(dim=1) == 1).all()):
         raise InputError("DeepLIFT/SHAP needs sequences of A, C, G and T only (no N or padding) for its dinucleotide shuffles")
+    _warn_no_rule(model)
     plain, extra_ops = deeplift_module(model)
     net = TargetScore(plain, target).eval()
     attr = tangermeme_dls(net, x.cpu(), target=0, n_shuffles=n_shuffles, random_state=seed, batch_size=batch_size,
                           device=_device(model), additional_nonlinear_ops=extra_ops, warning_threshold=1e-3)
     return attr.detach().float().cpu().numpy()
+
+
+def _warn_no_rule(model: nn.Module) -> None:
+    """Say once, plainly, when DeepLIFT/SHAP can only approximate a model's recurrent or attention layers."""
+    import sys
+
+    from seqcnn.models.spec import MIXING_LAYERS
+
+    names = [layer.name for layer in getattr(getattr(model, "spec", None), "layers", []) if layer.type in MIXING_LAYERS]
+    if names:
+        print(f"seqcnn: warning: DeepLIFT/SHAP has no rule for the gates of LSTM/GRU or the softmax and products of "
+              f"attention ({', '.join(names)}); tangermeme passes gradients through them, so these attributions are "
+              "approximate and may be far off (tangermeme reports how far their sums miss the score change); "
+              "gradient x input and ISM need no such rules",
+              file=sys.stderr)
 
 
 class Exp(nn.Module):
