@@ -55,3 +55,11 @@ def test_single_class_and_bad_labels_rejected():
 def test_unknown_builtin_lists_names():
     with pytest.raises(InputError, match="not a built-in data set \\(valid names: primer-sim"):
         load_data("no-such-set")
+
+
+def test_labelled_files_default_to_the_panel_choice_and_built_in_data_to_the_primer(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("id,sequence,label\na,ACGTACGT,0\nb,TTGCACGT,1\nc,ACGAACGT,0\nd,TTGCATTT,1\n")
+    labelled = load_data(path)
+    assert (labelled.default_model, labelled.default_recipe) == ("chipseq", "labelled")
+    assert (load_data().default_model, load_data().default_recipe) == ("primer", "seqcnn")

@@ -128,7 +128,8 @@ def sequence_bundle(
 ) -> DataBundle:
     """A sequence file as a bundle: read -> records -> negatives if positives only -> encode.
 
-    Positives-only data (ChIP-seq peaks) get the ChIP-seq model and recipe as defaults.
+    Positives-only data (ChIP-seq peaks) get the ChIP-seq model and recipe as defaults; labelled
+    data the ChIP-seq model with the ``labelled`` recipe (chosen on a panel of data sets, BENCHMARKS.md).
     """
     records = read_sequences(data, labels)
     chip = positives_only(records.labels) and negatives != "none"
