@@ -9,6 +9,10 @@ without it the recipe's own epochs and early stopping run.
 
     OMP_NUM_THREADS=1 python benchmarks/memory.py --src before=/tmp/base/src --src after=src \\
         --experiments GABPA,FOXA1 --epochs 2
+
+``--stages NAME`` instead prints the resident memory (now and peak) of this process after each
+step of a run on experiment NAME, with the source tree on ``sys.path``: load, split, tensors,
+model, an evaluation of the validation set, 100 training steps, another evaluation.
 """
 
 from __future__ import annotations
@@ -59,13 +63,53 @@ def measure(src: Path, name: str, epochs: int | None, out: Path) -> dict:
             "sys_s": float(field("System time (seconds)")), "auroc": round(metrics["auroc"], 4)}
 
 
+def stages(name: str) -> None:
+    """Resident memory after each step of a run on ``name`` (see the module docstring)."""
+    import dataclasses
+
+    import torch
+
+    from seqcnn.data import TensorSet, tensor_set
+    from seqcnn.loading import load_data, split_bundle
+    from seqcnn.models.lookup import resolve_spec
+    from seqcnn.models.network import build_model
+    from seqcnn.training import RECIPES, evaluate, make_optimizer, train_epoch
+
+    def show(step: str) -> None:
+        status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
+        print(f"{step:<28} RSS {status['VmRSS'].strip():>12}  peak {status['VmHWM'].strip():>12}", flush=True)
+
+    show("imports")
+    train, test = experiment_files(name)
+    bundle = load_data(train, test=test)
+    show(f"load ({len(bundle.train)} sequences)")
+    parts = split_bundle(bundle, 0.25, 0.1, 0)
+    show("split")
+    train_set, val_set = tensor_set(parts[0]), tensor_set(parts[1])
+    show(f"tensors ({train_set.x.dtype})")
+    spec = resolve_spec(bundle.default_model, classes=2, input_shape=parts[0].input_shape)
+    net = build_model(spec, parts[0].input_shape)
+    evaluate(net, val_set)
+    show("evaluate validation")
+    config = dataclasses.replace(RECIPES[bundle.default_recipe])
+    n = min(len(train_set), 100 * config.batch_size)
+    first = TensorSet(train_set.x[:n], train_set.y[:n], train_set.table)
+    train_epoch(net, first, make_optimizer(net, config), None, config, torch.Generator().manual_seed(0), 1)
+    show("100 training steps")
+    evaluate(net, val_set)
+    show("evaluate validation")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--src", action="append", required=True, metavar="NAME=PATH",
+    parser.add_argument("--stages", metavar="NAME", help="memory after each step of a run, in this process")
+    parser.add_argument("--src", action="append", default=[], metavar="NAME=PATH",
                         help="a source tree to measure (repeatable), e.g. after=src")
     parser.add_argument("--experiments", default="GABPA", help="comma-separated experiment names")
     parser.add_argument("--epochs", type=int, help="cap on the epochs (default: the recipe's)")
     args = parser.parse_args()
+    if args.stages:
+        return stages(args.stages)
     trees = dict(item.split("=", 1) for item in args.src)
     machine = f"{platform.node()} {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}"
     if not RESULTS.exists():
