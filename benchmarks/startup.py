@@ -17,6 +17,8 @@ wall seconds and CPU seconds (user + system, which a loaded machine does not str
 - ``--keras-pairs K``: 50 epochs of the primer model with the primer's recipe (Adam 1e-3,
   batch 32, the Keras notebook's protocol), whole process, against ``benchmarks/keras_primer.py``
   in ``benchmarks/.venv-keras`` (in /work/main or this tree), in K alternating pairs;
+- ``--pipe TREE``: the bytes that ``seqcnn train`` (50 epochs, progress shown) writes to stdout and
+  stderr when they are pipes, with this tree and with the source tree ``TREE`` (e.g. an older one);
 - ``--seeds S``: median test accuracy of ``seqcnn train`` on the primer's files over seeds
   0..S-1, with ``--recipe primer`` and with the defaults (the split is seqcnn's own).
 
@@ -133,6 +135,11 @@ def first_result(args, tmp: Path) -> dict:
             run = timed(cmd, env if name == "seqcnn" else {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
             out[f"{name}_50_epochs"].append({k: v for k, v in run.items() if k != "stdout"})
             print(name, "50 epochs", out[f"{name}_50_epochs"][-1], flush=True)
+    for name, src in (("after", args.after), ("before", args.pipe)) if args.pipe else ():
+        cmd = seqcnn_cmd("train", *files, "--model", "primer", "--epochs", "50", "--out", tmp / "pipe", "--force")
+        done = subprocess.run(cmd, env={**env, "PYTHONPATH": str(src.resolve())}, capture_output=True)
+        out.setdefault("pipe_bytes_50_epochs", {})[name] = len(done.stdout) + len(done.stderr)
+        print("pipe", name, out["pipe_bytes_50_epochs"][name], flush=True)
     out["accuracy"] = {}
     for recipe in ("primer", None) if args.seeds else ():
         accs = []
@@ -168,6 +175,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="time-to-first-result runs (without --before)")
     parser.add_argument("--keras-pairs", type=int, default=0)
     parser.add_argument("--seeds", type=int, default=0)
+    parser.add_argument("--pipe", type=Path, help="a source tree to compare the output into a pipe with")
     args = parser.parse_args()
     if args.before is None:
         with tempfile.TemporaryDirectory() as tmp:
