@@ -317,7 +317,8 @@ def _outside_max(act: torch.Tensor, first: torch.Tensor, last: torch.Tensor) -> 
 
 
 def deep_lift_shap(
-    model: nn.Module, x: np.ndarray, target: int = 1, n_shuffles: int = 20, seed: int = 0, batch_size: int = 256
+    model: nn.Module, x: np.ndarray, target: int = 1, n_shuffles: int = 20, seed: int = 0, batch_size: int = 256,
+    hypothetical: bool = False,
 ) -> np.ndarray:
     """DeepLIFT/SHAP attributions against dinucleotide-shuffled references (tangermeme).
 
@@ -328,9 +329,11 @@ def deep_lift_shap(
         n_shuffles: references per sequence.
         seed: seed of the shuffles.
         batch_size: sequence-reference pairs per pass.
+        hypothetical: return hypothetical contributions instead: for every base at every
+            position, what it would contribute there (TF-MoDISco's input).
 
     Returns:
-        float32 ``(N, 4, L)``; non-zero only at the observed bases.
+        float32 ``(N, 4, L)``; non-zero only at the observed bases unless ``hypothetical``.
 
     Raises:
         InputError: for sequences that are not strictly one-hot (N or padding).
@@ -344,7 +347,8 @@ def deep_lift_shap(
     plain, extra_ops = deeplift_module(model)
     net = TargetScore(plain, target).eval()
     attr = tangermeme_dls(net, x.cpu(), target=0, n_shuffles=n_shuffles, random_state=seed, batch_size=batch_size,
-                          device=_device(model), additional_nonlinear_ops=extra_ops, warning_threshold=1e-3)
+                          device=_device(model), additional_nonlinear_ops=extra_ops, warning_threshold=1e-3,
+                          hypothetical=hypothetical)
     return attr.detach().float().cpu().numpy()
 
 
