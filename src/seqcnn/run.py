@@ -197,7 +197,8 @@ def train(
         test_labels: an optional label file for ``test``.
         model: a zoo name or a spec ``.json`` file; None picks the data set's default.
         recipe: ``"seqcnn"``, ``"primer"`` or ``"chipseq"`` (see :data:`seqcnn.training.RECIPES`);
-            None picks the data's default (``chipseq`` for positives-only data, else ``seqcnn``).
+            None picks the data's default (``chipseq`` for positives-only data, ``labelled`` for other
+            sequence files, else ``seqcnn``).
         out: the run folder; a new ``runs/<model>-<time>`` when None.
         force: allow ``out`` to exist already.
         test_size: fraction of all examples held out for the test (ignored with ``test``).
