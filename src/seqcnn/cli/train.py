@@ -161,9 +161,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from seqcnn.checkpoint import RunFolder
     from seqcnn.errors import SeqcnnError
-    from seqcnn.metrics import format_metrics
     from seqcnn.run import train
 
     if args.dataset and args.data:
@@ -212,11 +210,8 @@ def run(args: argparse.Namespace) -> int:
         task=args.task,
         input_shape=parse_shape(args.input_shape),
         dedupe=args.dedupe,
+        announce=_announce,
     )
-    metrics = RunFolder(run_dir).metrics()
-    if metrics:
-        how = f" (AUROC averaged {metrics['auroc_average']})" if metrics.get("auroc_average") else ""
-        print(f"test: {format_metrics(metrics)}{how}")
     print(f"run folder: {run_dir}")
     return 0
 
@@ -237,6 +232,11 @@ def parse_shape(text: str | None) -> tuple[int, int, int] | None:
     return int(parts[0]), int(parts[1]), int(parts[2])
 
 
+def _announce(line: str) -> None:
+    """Print the test result line at once (plots and the report are drawn after it)."""
+    print(line, flush=True)
+
+
 def _rerun(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -249,6 +249,6 @@ def _rerun(args: argparse.Namespace) -> int:
     refuse_pickle(args.resume or args.config)  # a .pt/.pth/.pkl is neither a run nor a config
     config = Path(args.resume) / "config.json" if args.resume else Path(args.config)
     run_dir = rerun(config, out=args.out, force=args.force, resume=bool(args.resume), progress=not args.quiet,
-                    trust_pickle=args.trust_pickle, command=["seqcnn", *sys.argv[1:]])
+                    trust_pickle=args.trust_pickle, command=["seqcnn", *sys.argv[1:]], announce=_announce)
     print(f"run folder: {run_dir}")
     return 0
