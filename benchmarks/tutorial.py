@@ -1,6 +1,7 @@
 """Run the tutorial's commands (docs/tutorial/*.md) at full settings, and the parser the test shares.
 
-A page's commands are its ```bash blocks; every other line of such a block is a comment. Two
+A page's commands are its ```bash blocks, one ``seqcnn`` command a line (```python blocks are run
+too, as they are); every other line of such a block is a comment. Two
 comment forms are read by the tools, not the shell:
 
 - ``# tutorial-test: ARGS`` appends ARGS to the ``seqcnn`` command on the line above it when
@@ -61,6 +62,7 @@ class Block:
     test_args: dict[int, str] = field(default_factory=dict)
     expects: list[tuple[str, str, float]] = field(default_factory=list)
     shown: list[str] | None = None
+    code: str | None = None
 
     @property
     def name(self) -> str:
@@ -109,10 +111,12 @@ def parse_page(path: Path) -> list[Block]:
     blocks: list[Block] = []
     fences = _fences(path.read_text())
     for i, (lang, lines) in enumerate(fences):
-        if lang != "bash":
+        if lang not in ("bash", "python"):
             continue
         block = Block(path.name, len(blocks) + 1, [])
-        for line in _command_lines(lines):
+        if lang == "python":
+            block.code = "\n".join(lines) + "\n"
+        for line in _command_lines(lines) if lang == "bash" else []:
             stripped = line.strip()
             if stripped.startswith("# tutorial-test:"):
                 if not block.commands:
@@ -155,6 +159,10 @@ def run_block(block: Block, reduced: dict[str, str] | None = None) -> tuple[int,
     from seqcnn.cli import main
 
     out = io.StringIO()
+    if block.code is not None:
+        with contextlib.redirect_stdout(out):
+            exec(compile(block.code, block.name, "exec"), {"__name__": "__tutorial__"})  # the page's own code
+        return 0, out.getvalue()
     for i, argv in enumerate(block.commands):
         if reduced is not None and i in block.test_args:
             argv = argv + shlex.split(block.test_args[i].format(**reduced))
@@ -204,7 +212,8 @@ def main(argv: list[str] | None = None) -> int:
     wanted = {f"{int(n):02d}" for n in args.pages.split(",") if n}
     work = Path(args.workdir)
     (work / "docs").mkdir(parents=True, exist_ok=True)
-    shutil.copytree(PAGES / "specs", work / "docs" / "tutorial" / "specs", dirs_exist_ok=True)
+    for folder in ("specs", "data"):
+        shutil.copytree(PAGES / folder, work / "docs" / "tutorial" / folder, dirs_exist_ok=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
     here = Path.cwd()
     os.chdir(work)
