@@ -153,3 +153,15 @@ def test_zeng_sweep_at_reduced_settings_learns(workspace):
     rows = _sweep_rows(workspace[0], "zeng-test")
     assert {m: int(r["params"]) for m, r in rows.items()} == {"zeng2016-1layer": 2162, "zeng2016-1layer_1motif": 227}
     assert all(float(r["auroc"]) >= 0.55 for r in rows.values()), rows
+
+
+def test_variants_in_motif_sites_lower_the_score(workspace):
+    """Page 16 at reduced settings: SNVs inside the planted motif sites score well below the far ones."""
+    table = workspace[0] / "runs" / "toy-variants.tsv"
+    if not table.is_file():
+        pytest.skip("page 16 did not run")
+    rows = list(csv.DictReader(table.open(), delimiter="\t"))
+    site = sorted(float(r["delta"]) for r in rows if r["id"].startswith("site"))
+    far = sorted(float(r["delta"]) for r in rows if r["id"].startswith("far"))
+    assert len(site) == len(far) == 10
+    assert site[5] < far[5] - 1.0, (site, far)
