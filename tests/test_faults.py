@@ -139,8 +139,8 @@ def test_nan_loss_names_epoch_and_batch_and_keeps_the_last_good_checkpoint(monke
     real, calls = training.loss_fn, []
     per_epoch = math.ceil(600 * 0.75 * 0.75 / 100)  # training batches of 100 in an epoch
 
-    def poisoned(logits, y, act):  # the 3rd training batch of epoch 2 gives NaN
-        loss = real(logits, y, act)
+    def poisoned(logits, y, act, *rest):  # the 3rd training batch of epoch 2 gives NaN
+        loss = real(logits, y, act, *rest)
         if torch.is_grad_enabled():
             calls.append(1)
             if len(calls) == per_epoch + 3:

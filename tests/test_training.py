@@ -26,20 +26,19 @@ def train_once(sets, **kw):
     return model, history
 
 
-def test_fit_learns_the_planted_motif(small_sets):
-    recipe = RECIPES["seqcnn"]
-    model, history = train_once(
-        small_sets,
-        lr=recipe.lr,
-        optimizer=recipe.optimizer,
-        weight_decay=recipe.weight_decay,
-        schedule=recipe.schedule,
-        epochs=20,
-    )
-    _, acc, probs = evaluate(model, small_sets[1])
-    assert acc > 0.95
+def test_fit_learns_the_planted_motif_with_the_default_recipe():
+    from dataclasses import replace
+
+    data = to_labelled(simulate_primer(n=1600, seed=3))  # about the primer's split: 1,125 training examples
+    tr, va = data.subset(np.arange(1200)), data.subset(np.arange(1200, 1600))
+    sets = sequence_set(tr.x, tr.labels), sequence_set(va.x, va.labels)
+    torch.manual_seed(1)
+    model = build_model(zoo.get("primer"), (4, 50))
+    history = fit(model, sets[0], sets[1], replace(RECIPES["seqcnn"], seed=1), progress=False)
+    _, acc, probs = evaluate(model, sets[1])
+    assert acc > 0.97 and history.collapses == []
     assert history.rows[-1]["loss"] < history.rows[0]["loss"]
-    assert probs.shape == (200, 2) and torch.allclose(probs.sum(1), torch.ones(200))
+    assert probs.shape == (400, 2) and torch.allclose(probs.sum(1), torch.ones(400))
 
 
 def test_same_seed_same_weights_other_seed_differs(small_sets):
@@ -106,3 +105,116 @@ def test_progress_shows_epochs_and_the_batches_of_each_epoch(small_sets, capsys)
     assert "batches" in err and "/10 [" in err  # 400 examples in batches of 40: 10 per epoch
     fit(model, small_sets[0], small_sets[1], TrainConfig(epochs=1), progress=False)
     assert capsys.readouterr().err == ""
+
+
+def test_find_collapses_names_the_first_collapsed_epoch_and_the_recovery():
+    from seqcnn.training import find_collapses
+
+    def rows(losses, accs):
+        return [{"epoch": i + 1, "loss": lo, "val_accuracy": a} for i, (lo, a) in enumerate(zip(losses, accs))]
+
+    clean = rows([0.7, 0.3, 0.1, 0.05, 0.08, 0.04], [0.6, 0.9, 0.96, 0.97, 0.93, 0.98])
+    assert find_collapses(clean) == []  # a dip to 0.93 and a loss wiggle are not collapses
+    by_accuracy = rows([0.7, 0.3, 0.1, 0.05, 0.06, 0.05, 0.04], [0.6, 0.9, 0.96, 0.97, 0.6, 0.55, 0.97])
+    (event,) = find_collapses(by_accuracy)
+    assert (event["epoch"], event["recovered"], event["best_val_accuracy"], event["val_accuracy"]) == (5, 7, 0.97, 0.6)
+    by_loss = rows([0.7, 0.2, 0.01, 2.5, 0.69, 0.69], [0.6, 0.8, 0.9, 0.5, 0.5, 0.5])  # never reached 0.95
+    (event,) = find_collapses(by_loss)
+    assert (event["epoch"], event["recovered"], event["best_loss"]) == (4, None, 0.01)
+    unlearned = rows([0.70, 0.69, 0.71, 0.69], [0.5, 0.5, 0.5, 0.5])  # never learned: nothing to lose
+    assert find_collapses(unlearned) == []
+    twice = rows([0.7, 0.1, 0.05, 0.6, 0.05, 0.6], [0.6, 0.96, 0.97, 0.5, 0.97, 0.5])
+    assert [e["epoch"] for e in find_collapses(twice)] == [4, 6]
+
+
+def test_fit_logs_a_collapse_and_records_which_weights_were_kept(small_sets, capsys):
+    def wreck(loop):  # after epoch 6, wipe what the model learned: the next epoch's loss jumps
+        if loop.epoch == 6:
+            with torch.no_grad():
+                for p in loop.model.parameters():
+                    p.mul_(0).add_(torch.randn_like(p) * 3)
+
+    torch.manual_seed(1)
+    model = build_model(zoo.get("primer"), (4, 50))
+    config = TrainConfig(epochs=8, seed=1, lr=1e-2, restore_best=True)
+    history = fit(model, small_sets[0], small_sets[1], config, progress=False, on_epoch_end=wreck)
+    assert history.rows[5]["loss"] < 0.5 * history.rows[0]["loss"], "the test needs a model that had learned"
+    (event,) = history.collapses
+    assert event["epoch"] == 7 and event["kept_epoch"] == history.best_epoch <= 6
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("seqcnn: warning: training collapsed at epoch 7 (")
+    assert f"(epoch {history.best_epoch} so far)" in err[0]
+
+
+def test_a_clean_run_reports_no_collapse(small_sets, capsys):
+    _, history = train_once(small_sets, epochs=6, lr=3e-3)
+    assert history.collapses == [] and capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("decoupled", [False, True])
+def test_fused_adam_matches_torch_and_its_state_dict(decoupled):
+    from seqcnn.training import FusedAdam
+
+    torch.manual_seed(0)
+    a = small_net()
+    b = build_twin(a)
+    ours = FusedAdam(a.parameters(), lr=1e-2, weight_decay=0.1, decoupled=decoupled)
+    torch_adam = torch.optim.AdamW if decoupled else torch.optim.Adam
+    theirs = torch_adam(b.parameters(), lr=1e-2, weight_decay=0.1, fused=True)
+    schedules = [torch.optim.lr_scheduler.OneCycleLR(o, max_lr=1e-2, total_steps=10) for o in (ours, theirs)]
+    for _ in range(10):
+        x, y = torch.randn(16, 4, 50), torch.randint(0, 2, (16,))
+        for model, opt, schedule in zip((a, b), (ours, theirs), schedules):
+            opt.zero_grad()
+            torch.nn.functional.cross_entropy(model(x), y).backward()
+            opt.step()
+            schedule.step()
+    for p, q in zip(a.parameters(), b.parameters()):
+        assert torch.equal(p, q)  # the same kernel on the same numbers, beta1 cycled by one-cycle in both
+    state = ours.state_dict()["state"][0]
+    assert set(state) == {"step", "exp_avg", "exp_avg_sq"} and state["step"].item() == 10
+    fresh = FusedAdam(build_twin(a).parameters())
+    fresh.load_state_dict(ours.state_dict())
+    assert torch.equal(fresh.state_dict()["state"][0]["exp_avg"], state["exp_avg"])
+
+
+def build_twin(model):
+    twin = small_net()
+    twin.load_state_dict(model.state_dict())
+    return twin
+
+
+def small_net():
+    return torch.nn.Sequential(torch.nn.Conv1d(4, 8, 5), torch.nn.ReLU(), torch.nn.Flatten(),
+                               torch.nn.Linear(8 * 46, 2))
+
+
+def test_fit_does_not_import_torch_dynamo():
+    import subprocess
+    import sys
+
+    code = ("import sys, torch\n"
+            "from seqcnn.models import zoo\nfrom seqcnn.models.network import build_model\n"
+            "from seqcnn.data import TensorSet\nfrom seqcnn.training import TrainConfig, fit\n"
+            "x = torch.nn.functional.one_hot(torch.randint(0, 4, (64, 50)), 4).float().transpose(1, 2)\n"
+            "y = torch.randint(0, 2, (64,))\n"
+            "data = TensorSet(x, y)\n"
+            "for opt in ('adam', 'adamw'):\n"
+            "    config = TrainConfig(epochs=2, optimizer=opt, schedule='onecycle', clip_norm=1.0)\n"
+            "    fit(build_model(zoo.get('primer'), (4, 50)), data, data, config, progress=False)\n"
+            "print('torch._dynamo' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False", out.stderr
+
+
+def test_clip_norm_bounds_the_gradient_and_is_checked(small_sets):
+    with pytest.raises(InputError, match="clip_norm must be a positive number"):
+        TrainConfig(clip_norm=0.0).check()
+    moved = {}
+    for clip in (None, 1e-6):
+        torch.manual_seed(1)
+        model = build_model(zoo.get("primer"), (4, 50))
+        before = [p.detach().clone() for p in model.parameters()]
+        fit(model, small_sets[0], None, TrainConfig(epochs=1, optimizer="sgd", lr=0.1, clip_norm=clip), progress=False)
+        moved[clip] = sum((p - q).norm().item() for p, q in zip(model.parameters(), before))
+    assert moved[1e-6] < 1e-3 < moved[None]  # 13 SGD steps of norm <= 1e-7 each against an unclipped run

@@ -146,6 +146,7 @@ class Field:
     size: int = 1
     jump: int = 1
     start: float = 0.0
+    unbounded: bool = False
 
     def through(self, kernel: int, stride: int = 1, pad_left: int = 0, dilation: int = 1) -> Field:
         """The field after a convolution or pooling layer (the recurrence above)."""
@@ -154,11 +155,25 @@ class Field:
             size=self.size + (k_e - 1) * self.jump,
             jump=self.jump * stride,
             start=self.start + ((k_e - 1) / 2 - pad_left) * self.jump,
+            unbounded=self.unbounded,
         )
 
     def whole(self, n_input: int) -> Field:
         """The field of a layer that sees everything (flatten, dense, global pooling)."""
-        return Field(size=n_input, jump=self.jump, start=(n_input - 1) / 2)
+        return Field(size=n_input, jump=self.jump, start=(n_input - 1) / 2, unbounded=self.unbounded)
+
+    def everywhere(self, n_input: int) -> Field:
+        """The field after a recurrent or attention layer: every position sees the whole input.
+
+        The size is the input length, but no window bounds it any more: ``label`` says ``global``,
+        and so does every layer after it.
+        """
+        return Field(size=n_input, jump=self.jump, start=self.start, unbounded=True)
+
+    @property
+    def label(self) -> str:
+        """The size as a summary prints it: the number of input positions, or ``global``."""
+        return "global" if self.unbounded else str(self.size)
 
 
 @dataclass(frozen=True)

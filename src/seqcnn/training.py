@@ -12,6 +12,7 @@ Recipes built in:
   behind it.
 * ``chipseq`` (the default for positives-only ChIP-seq data): Adam, batch 64, early stopping,
   reverse-complement augmentation (BENCHMARKS.md, ENCODE).
+* ``labelled``: the recipe of the defaults panel, for its model of labelled sequences.
 * ``fashion`` (the default for Fashion-MNIST), ``fashion-aug`` (random shifts and flips) and
   ``fashion-bn`` (batch-normalised CNNs): bf16 autocast and channels-last memory, chosen by
   measurement (BENCHMARKS.md).
@@ -56,6 +57,9 @@ class TrainConfig:
     augment: tuple[str, ...] = ()
     precision: str = "fp32"  # "bf16": autocast matmuls and convolutions (AMX/AVX-512 BF16 on CPU)
     channels_last: bool = False  # NHWC memory format for 2D convolutions (oneDNN's fast path)
+    clip_norm: float | None = None  # clip the gradients' global L2 norm to this before each step
+    eps: float = 1e-8  # Adam's epsilon: the floor of the gradient scale it divides by
+    label_smoothing: float = 0.0  # training targets (1 - s) on the class and s / K spread over all K
 
     def check(self) -> "TrainConfig":
         """Validate values; raise :class:`InputError` naming the option."""
@@ -73,6 +77,12 @@ class TrainConfig:
             raise InputError(f"--patience must be at least 1, got {self.patience}")
         if self.precision not in PRECISIONS:
             raise InputError(f"--precision must be one of {list(PRECISIONS)}, but got {self.precision!r}")
+        if self.clip_norm is not None and not (self.clip_norm > 0 and math.isfinite(self.clip_norm)):
+            raise InputError(f"clip_norm must be a positive number, got {self.clip_norm}")
+        if not (self.eps > 0 and math.isfinite(self.eps)):
+            raise InputError(f"eps must be a positive number, got {self.eps}")
+        if not 0 <= self.label_smoothing < 1:
+            raise InputError(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
         if self.threads is not None and self.threads < 1:
             raise InputError(f"--threads must be at least 1, got {self.threads}")
         self.augment = augment.check(tuple(self.augment))
@@ -81,9 +91,17 @@ class TrainConfig:
 
 RECIPES: dict[str, TrainConfig] = {
     "primer": TrainConfig(epochs=50, batch_size=32, lr=1e-3, optimizer="adam"),
-    # Chosen on the primer data (BENCHMARKS.md): strong decoupled weight decay with a one-cycle
-    # schedule, keeping the weights of the best validation epoch.
-    "seqcnn": TrainConfig(epochs=50, batch_size=32, lr=3e-2, optimizer="adamw", weight_decay=0.1, schedule="onecycle", restore_best=True),
+    # Strong decoupled weight decay with a one-cycle schedule, keeping the weights of the best validation
+    # epoch (BENCHMARKS.md, Primer). Until the defaults panel (BENCHMARKS.md, Defaults panel) the peak rate was
+    # 3e-2 with batch 32: the primer model's dense layer died (loss to ln 2, accuracy to chance) in 11 of 11 runs.
+    # At 1e-2, with label smoothing (the loss, and so Adam's gradient scale, stays away from zero) and batch 64
+    # (half the steps, smoother), none of 11 collapsed.
+    "seqcnn": TrainConfig(epochs=50, batch_size=64, lr=1e-2, optimizer="adamw", weight_decay=0.1, schedule="onecycle",
+                          restore_best=True, label_smoothing=0.1),
+    # For the panel's default model of labelled sequences (a conv layer, global max pooling, the output layer):
+    # the recipe every model of the defaults panel was compared with (BENCHMARKS.md, Defaults panel).
+    "labelled": TrainConfig(epochs=20, batch_size=32, lr=3e-3, optimizer="adamw", weight_decay=0.1, schedule="onecycle",
+                            restore_best=True),
     # Fashion-MNIST (BENCHMARKS.md, ## Fashion-MNIST): bf16 autocast + NHWC run 3x faster than float32 on an AMX CPU.
     # The last epoch's weights, as in the book: with one-cycle annealing the last epoch has the best
     # validation accuracy, while the validation loss bottoms out two epochs earlier (measured).
@@ -112,6 +130,7 @@ class History:
     best_loss: float = math.inf  # early stopping: the best validation loss so far,
     waited: int = 0  # epochs since it improved,
     best_state: dict | None = None  # and the weights it came with (``restore_best``)
+    collapses: list[dict] = field(default_factory=list)  # see :func:`find_collapses`
 
 
 @dataclass
@@ -138,12 +157,19 @@ def resolve_device(name: str) -> torch.device:
         raise InputError(f"--device must be 'auto', 'cpu' or 'cuda[:N]', but got {name!r}") from None
 
 
-def loss_fn(logits: torch.Tensor, y: torch.Tensor, output_activation: str | None) -> torch.Tensor:
-    """Cross-entropy on logits for softmax outputs, binary cross-entropy for sigmoid ones."""
+def loss_fn(logits: torch.Tensor, y: torch.Tensor, output_activation: str | None,
+            smoothing: float = 0.0) -> torch.Tensor:
+    """Cross-entropy on logits for softmax outputs, binary cross-entropy for sigmoid ones.
+
+    ``smoothing`` moves the targets from 1 and 0 to ``1 - s + s/K`` and ``s/K`` (K classes; 2 for a
+    single sigmoid unit).
+    """
     if output_activation == "sigmoid":
         target = y.float().view(-1, 1) if logits.shape[1] == 1 else F.one_hot(y, logits.shape[1]).float()
+        if smoothing:
+            target = target * (1 - smoothing) + smoothing / max(logits.shape[1], 2)
         return F.binary_cross_entropy_with_logits(logits, target)
-    return F.cross_entropy(logits, y)
+    return F.cross_entropy(logits, y, label_smoothing=smoothing)
 
 
 def probabilities(logits: torch.Tensor, output_activation: str | None) -> torch.Tensor:
@@ -154,18 +180,75 @@ def probabilities(logits: torch.Tensor, output_activation: str | None) -> torch.
     return torch.softmax(logits, dim=1)
 
 
+def _undecorated(method):
+    """A torch.optim method without its ``torch._disable_dynamo`` wrapper (it imports torch._dynamo on first call)."""
+    return getattr(method, "__wrapped__", method)
+
+
+class FusedAdam(torch.optim.Optimizer):
+    """Adam or AdamW as torch's fused kernel (``torch._fused_adam_``/``_fused_adamw_``), without torch._dynamo.
+
+    torch.optim's Adam marks ``add_param_group``, ``zero_grad``, ``state_dict`` and its step
+    function as not to be compiled; the marker imports torch._dynamo on first call, 0.7-1.6 s
+    of a small run's start-up (BENCHMARKS.md, Defaults panel). seqcnn never compiles, so this
+    class calls the same methods unwrapped and the same fused kernel: the updates, the state
+    (``step``, ``exp_avg``, ``exp_avg_sq`` per parameter) and ``state_dict`` are torch's.
+    Learning-rate schedules (including one-cycle's momentum cycling of ``betas``) work as usual.
+    """
+
+    add_param_group = _undecorated(torch.optim.Optimizer.add_param_group)
+    zero_grad = _undecorated(torch.optim.Optimizer.zero_grad)
+    state_dict = _undecorated(torch.optim.Optimizer.state_dict)
+    load_state_dict = _undecorated(torch.optim.Optimizer.load_state_dict)
+
+    def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0, decoupled: bool = False):
+        # "fused": load_state_dict then puts each loaded ``step`` on its parameter's device, as the kernel needs
+        super().__init__(params, {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
+                                  "decoupled": decoupled, "fused": True})
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        """One update of every parameter that has a gradient (``closure`` is not supported)."""
+        if closure is not None:
+            raise ValueError("FusedAdam.step takes no closure")
+        for group in self.param_groups:
+            params = [p for p in group["params"] if p.grad is not None]
+            if not params:
+                continue
+            for p in params:
+                if not self.state[p]:
+                    self.state[p] = {"step": torch.zeros((), dtype=torch.float32, device=p.device),
+                                     "exp_avg": torch.zeros_like(p, memory_format=torch.preserve_format),
+                                     "exp_avg_sq": torch.zeros_like(p, memory_format=torch.preserve_format)}
+            states = [self.state[p] for p in params]
+            steps = [s["step"] for s in states]
+            torch._foreach_add_(steps, 1)
+            kernel = torch._fused_adamw_ if group["decoupled"] else torch._fused_adam_
+            beta1, beta2 = group["betas"]
+            grads = [p.grad for p in params]
+            moments = [s["exp_avg"] for s in states], [s["exp_avg_sq"] for s in states]
+            kernel(params, grads, *moments, [], steps, amsgrad=False, lr=group["lr"], beta1=beta1, beta2=beta2,
+                   weight_decay=group["weight_decay"], eps=group["eps"], maximize=False, grad_scale=None,
+                   found_inf=None)
+
+
 def make_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
     """The optimiser named in ``config``.
 
     Adam(W) runs as one fused kernel per step instead of about ten small ops per tensor: 5 % of
-    a fashion-cnn step and 10 % of a primer step on the CPU (BENCHMARKS.md).
+    a fashion-cnn step and 10 % of a primer step on the CPU (BENCHMARKS.md); :class:`FusedAdam`
+    does so without importing torch._dynamo.
     """
     params = list(model.parameters())
     if config.optimizer == "sgd":
         return torch.optim.SGD(params, lr=config.lr, momentum=0.9, weight_decay=config.weight_decay)
+    devices, dtypes = {p.device.type for p in params}, {p.dtype for p in params}
+    if len(devices) == 1 and devices <= {"cpu", "cuda"} and len(dtypes) == 1 and next(iter(dtypes)).is_floating_point:
+        decoupled = config.optimizer == "adamw"
+        return FusedAdam(params, lr=config.lr, eps=config.eps, weight_decay=config.weight_decay, decoupled=decoupled)
     cls = torch.optim.AdamW if config.optimizer == "adamw" else torch.optim.Adam
-    fused = all(p.dtype.is_floating_point and p.device.type in ("cpu", "cuda") for p in params)
-    return cls(params, lr=config.lr, weight_decay=config.weight_decay, fused=fused or None)
+    return cls(params, lr=config.lr, eps=config.eps, weight_decay=config.weight_decay)
 
 
 def autocast(config: TrainConfig, device: torch.device):
@@ -236,9 +319,11 @@ def train_step(model, xb: torch.Tensor, yb: torch.Tensor, optimizer, config: Tra
     with autocast(config, xb.device):
         logits = model(xb)
     logits = logits.float()  # the loss in float32 whatever the precision of the layers
-    loss = loss_fn(logits, yb, getattr(model, "output_activation", None))
+    loss = loss_fn(logits, yb, getattr(model, "output_activation", None), config.label_smoothing)
     optimizer.zero_grad(set_to_none=True)
     (loss if weight == 1.0 else loss * weight).backward()
+    if config.clip_norm is not None:
+        torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip_norm, foreach=True)
     optimizer.step()
     return logits, loss
 
@@ -276,7 +361,9 @@ def fit(model, train: TensorSet, val: TensorSet | None, config: TrainConfig, pro
         on_epoch_end: called with the :class:`Loop` after every completed epoch (to save it).
 
     Returns:
-        The per-epoch history.
+        The per-epoch history, with its ``collapses`` (:func:`find_collapses`), each naming the
+        epoch whose weights the model ends with (``kept_epoch``). A collapse is also logged on
+        stderr, one line, when it happens.
 
     Raises:
         DivergedError: when the loss becomes NaN or infinite, naming the epoch and batch.
@@ -293,6 +380,7 @@ def fit(model, train: TensorSet, val: TensorSet | None, config: TrainConfig, pro
     if resume is not None:
         resume(loop)
     history = loop.history
+    history.collapses = find_collapses(history.rows)  # a resumed run logs only new collapses
     bar = _progress(config.epochs, progress and distributed.is_main())
     bar.update(loop.epoch)
     steps = math.ceil(len(train) / config.batch_size)
@@ -316,6 +404,10 @@ def fit(model, train: TensorSet, val: TensorSet | None, config: TrainConfig, pro
         elif "val_loss" in row:
             history.waited += 1
             history.stopped_early = config.patience is not None and history.waited >= config.patience
+        events = find_collapses(history.rows)
+        if len(events) > len(history.collapses) and distributed.is_main():
+            bar.write(_collapse_message(events[-1], history, config), file=sys.stderr)
+        history.collapses = events
         loop.epoch = epoch
         if on_epoch_end is not None:
             on_epoch_end(loop)
@@ -325,9 +417,67 @@ def fit(model, train: TensorSet, val: TensorSet | None, config: TrainConfig, pro
     bar.close()
     if history.best_state is not None:
         model.load_state_dict(history.best_state)
+    kept = history.best_epoch if history.best_state is not None else loop.epoch
+    history.collapses = [{**event, "kept_epoch": kept} for event in find_collapses(history.rows)]
     if config.channels_last:
         model.to(memory_format=torch.contiguous_format)
     return history
+
+
+#: A collapse (:func:`find_collapses`): validation accuracy below ``COLLAPSE_FALL`` after it first reached
+#: ``COLLAPSE_REACHED``, or a training loss that gives back more than ``COLLAPSE_LOSS_SHARE`` of what it had learned.
+COLLAPSE_REACHED, COLLAPSE_FALL, COLLAPSE_LOSS_SHARE = 0.95, 0.90, 0.5
+
+
+def collapsed(rows: list[dict], i: int) -> bool:
+    """Whether epoch ``rows[i]`` is collapsed, judged against the epochs before it.
+
+    Two signs, either enough: the validation accuracy fell below 0.90 after an earlier epoch
+    reached 0.95; or the model had learned (its best training loss so far is at most half the
+    first epoch's) and this epoch's training loss gave back more than half of that gain.
+    """
+    if i == 0:
+        return False
+    row, before = rows[i], rows[:i]
+    accs = [r["val_accuracy"] for r in before if "val_accuracy" in r]
+    if accs and "val_accuracy" in row and max(accs) >= COLLAPSE_REACHED and row["val_accuracy"] < COLLAPSE_FALL:
+        return True
+    first, best = before[0]["loss"], min(r["loss"] for r in before)
+    return best <= 0.5 * first and row["loss"] > best + COLLAPSE_LOSS_SHARE * (first - best)
+
+
+def find_collapses(rows: list[dict]) -> list[dict]:
+    """The collapses in a history, one per run of collapsed epochs (see :func:`collapsed`).
+
+    Each is ``{"epoch", "loss", "best_loss", "val_accuracy", "best_val_accuracy", "recovered"}``:
+    the first collapsed epoch, its training loss and validation accuracy, the best of both before
+    it, and the first epoch no longer collapsed (None when it never recovered).
+    """
+    events: list[dict] = []
+    for i, row in enumerate(rows):
+        if not collapsed(rows, i):
+            if events and events[-1]["recovered"] is None and collapsed(rows, i - 1):
+                events[-1]["recovered"] = row["epoch"]
+            continue
+        if i > 0 and collapsed(rows, i - 1):
+            continue
+        accs = [r["val_accuracy"] for r in rows[:i] if "val_accuracy" in r]
+        events.append({"epoch": row["epoch"], "loss": row["loss"], "best_loss": min(r["loss"] for r in rows[:i]),
+                       "val_accuracy": row.get("val_accuracy"), "best_val_accuracy": max(accs) if accs else None,
+                       "recovered": None})
+    return events
+
+
+def _collapse_message(event: dict, history: History, config: TrainConfig) -> str:
+    """One log line for a new collapse: what jumped, and which weights the run will keep."""
+    what = f"training loss {event['best_loss']:.4f} -> {event['loss']:.4f}"
+    if event["val_accuracy"] is not None:
+        what += f", validation accuracy {event['best_val_accuracy']:.3f} -> {event['val_accuracy']:.3f}"
+    if config.restore_best and history.best_epoch is not None:
+        kept = f"the weights of the best validation epoch are kept (epoch {history.best_epoch} so far)"
+    else:
+        kept = "the last epoch's weights are kept"
+    return f"seqcnn: warning: training collapsed at epoch {event['epoch']} ({what}); {kept}; a lower --lr may avoid it"
 
 
 def _seen(data, config: TrainConfig) -> int:

@@ -43,6 +43,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-filters", action="store_true", help="skip filter PWMs and JASPAR matches")
+    parser.add_argument("--patterns", action="store_true",
+                        help="TF-MoDISco patterns from DeepLIFT/SHAP over the test positives (or FILE), "
+                        "matched to JASPAR")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     add_length_arguments(parser)
 
@@ -64,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
         n_shuffles=args.shuffles,
         seed=args.seed,
         filters=not args.no_filters,
+        patterns=args.patterns,
         progress=not args.quiet,
     )
     out = explain(args.run, args.file, fit=fit_mode(args), options=options)
@@ -76,6 +80,10 @@ def run(args: argparse.Namespace) -> int:
         f = summary["filters"]
         print(f"{f['with_sites']} of {f['n_filters']} filters as PWMs: {out / 'motifs.meme'}; "
               f"{f['matched_q_below_0.05']} match {f['jaspar']['release']} (q < 0.05): {out / 'motifs.tsv'}")
+    if "patterns" in summary:
+        p = summary["patterns"]
+        print(f"{len(p['patterns'])} patterns from {p['sequences']} sequences: {out / 'patterns.meme'}; "
+              f"{p['matched_q_below_0.05']} match JASPAR (q < 0.05): {out / 'patterns.tsv'}")
     print(f"summary: {out / 'explain.json'}")
     print(f"report: {out / 'report.html'}")
     return 0

@@ -317,7 +317,8 @@ def _outside_max(act: torch.Tensor, first: torch.Tensor, last: torch.Tensor) -> 
 
 
 def deep_lift_shap(
-    model: nn.Module, x: np.ndarray, target: int = 1, n_shuffles: int = 20, seed: int = 0, batch_size: int = 256
+    model: nn.Module, x: np.ndarray, target: int = 1, n_shuffles: int = 20, seed: int = 0, batch_size: int = 256,
+    hypothetical: bool = False,
 ) -> np.ndarray:
     """DeepLIFT/SHAP attributions against dinucleotide-shuffled references (tangermeme).
 
@@ -328,9 +329,11 @@ def deep_lift_shap(
         n_shuffles: references per sequence.
         seed: seed of the shuffles.
         batch_size: sequence-reference pairs per pass.
+        hypothetical: return hypothetical contributions instead: for every base at every
+            position, what it would contribute there (TF-MoDISco's input).
 
     Returns:
-        float32 ``(N, 4, L)``; non-zero only at the observed bases.
+        float32 ``(N, 4, L)``; non-zero only at the observed bases unless ``hypothetical``.
 
     Raises:
         InputError: for sequences that are not strictly one-hot (N or padding).
@@ -340,11 +343,28 @@ def deep_lift_shap(
     x = _check_input(model, x)
     if not bool(((x == 0) | (x == 1)).all() and (x.sum(dim=1) == 1).all()):
         raise InputError("DeepLIFT/SHAP needs sequences of A, C, G and T only (no N or padding) for its dinucleotide shuffles")
+    _warn_no_rule(model)
     plain, extra_ops = deeplift_module(model)
     net = TargetScore(plain, target).eval()
     attr = tangermeme_dls(net, x.cpu(), target=0, n_shuffles=n_shuffles, random_state=seed, batch_size=batch_size,
-                          device=_device(model), additional_nonlinear_ops=extra_ops, warning_threshold=1e-3)
+                          device=_device(model), additional_nonlinear_ops=extra_ops, warning_threshold=1e-3,
+                          hypothetical=hypothetical)
     return attr.detach().float().cpu().numpy()
+
+
+def _warn_no_rule(model: nn.Module) -> None:
+    """Say once, plainly, when DeepLIFT/SHAP can only approximate a model's recurrent or attention layers."""
+    import sys
+
+    from seqcnn.models.spec import MIXING_LAYERS
+
+    names = [layer.name for layer in getattr(getattr(model, "spec", None), "layers", []) if layer.type in MIXING_LAYERS]
+    if names:
+        print(f"seqcnn: warning: DeepLIFT/SHAP has no rule for the gates of LSTM/GRU or the softmax and products of "
+              f"attention ({', '.join(names)}); tangermeme passes gradients through them, so these attributions are "
+              "approximate and may be far off (tangermeme reports how far their sums miss the score change); "
+              "gradient x input and ISM need no such rules",
+              file=sys.stderr)
 
 
 class Exp(nn.Module):

@@ -12,18 +12,19 @@ from __future__ import annotations
 
 import io
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from seqcnn.checkpoint import RunFolder, recorded_data
 from seqcnn.errors import InputError, RunError
-from seqcnn.files import atomic_write_bytes, atomic_write_json, atomic_write_text, safe_name
+from seqcnn.files import atomic_write_bytes, atomic_write_json, atomic_write_text, read_json, safe_name
 from seqcnn.inference import predict
 from seqcnn.interpret import jaspar as jaspar_mod
 from seqcnn.interpret.attribution import deep_lift_shap, gradient_x_input, saturation_mutagenesis
 from seqcnn.interpret.filters import consensus, filter_motifs, first_conv, information_content, trim
+from seqcnn.interpret.patterns import PatternOptions, explain_patterns, start_compiling
 from seqcnn.io import read_sequences
 from seqcnn.io.meme import MemeMotif, read_meme, write_meme
 from seqcnn.report.html import write_report
@@ -59,6 +60,8 @@ class ExplainOptions:
         n_shuffles: dinucleotide-shuffled references per sequence for DeepLIFT/SHAP.
         seed: seed of the shuffles.
         filters: compute filter PWMs and matches (needs a Conv1D first layer).
+        patterns: also find TF-MoDISco patterns over the test positives (or all of ``file``)
+            and match them to JASPAR (:mod:`seqcnn.interpret.patterns`).
         progress: show progress bars.
     """
 
@@ -74,6 +77,7 @@ class ExplainOptions:
     n_shuffles: int = 20
     seed: int = 0
     filters: bool = True
+    patterns: bool = False
     progress: bool = True
 
     def check(self) -> ExplainOptions:
@@ -122,6 +126,8 @@ def explain(
     """
 
     options = (options or ExplainOptions()).check()
+    if options.patterns:
+        start_compiling()  # before anything starts a thread (see there)
     run = Path(run)
     folder = RunFolder(run)
     model = folder.model()
@@ -131,6 +137,8 @@ def explain(
     else:
         chosen, pool = _run_sequences(run, folder.config(), length, options)
     explain_model(model, chosen, pool, run, options)
+    if options.patterns:
+        _patterns(model, run, pool if file is not None else None, options)
 
     write_report(run)  # the run's page now shows the saliency maps and motifs
     return run
@@ -300,6 +308,20 @@ def _clear_pngs(folder: Path) -> None:
     if folder.is_dir():
         for old in folder.glob("*.png"):
             old.unlink()
+
+
+# --- patterns ----------------------------------------------------------------------------
+
+
+def _patterns(model, run: Path, pool: np.ndarray | None, options: ExplainOptions) -> None:
+    """TF-MoDISco patterns over ``pool``, or the run's correctly classified test positives, into ``explain.json``."""
+    settings = PatternOptions(target=options.target, n_shuffles=options.n_shuffles, seed=options.seed, top=options.top)
+    if pool is None:
+        wanted = replace(options, n_sequences=settings.max_sequences)
+        pool = _run_sequences(run, RunFolder(run).config(), model.input_shape[-1], wanted)[0].x
+    summary = read_json(run / "explain.json")
+    summary["patterns"] = explain_patterns(model, pool, _targets(options), run, settings)
+    atomic_write_json(run / "explain.json", summary)
 
 
 # --- filters -----------------------------------------------------------------------------

@@ -16,6 +16,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from seqcnn.models.attention import (
+    LayerNormalization,
+    PositionEmbedding,
+    SelfAttention,
+    SinePositionEncoding,
+    TransformerEncoder,
+)
+from seqcnn.models.recurrent import Recurrent
 from seqcnn.models.spec import LayerInfo, ModelSpec
 
 _ACTIVATIONS = {
@@ -171,6 +179,41 @@ def build_model(spec: ModelSpec, input_shape: tuple[int, ...]) -> SpecModel:
     return SpecModel(spec, input_shape)
 
 
+def attention_weights(model: SpecModel, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The attention weights of the last attention layer (MultiHeadAttention or TransformerEncoder).
+
+    Args:
+        model: a spec model (run in inference mode here).
+        x: inputs ``(N, *input_shape)``.
+
+    Returns:
+        ``weights`` ``(N, heads, L', L')`` (row: query position, column: key position; rows sum
+        to 1) and ``centres`` ``(L',)``: the input position on which each of the layer's
+        ``L'`` positions is centred (after pooling, ``L'`` is shorter than the input).
+
+    Raises:
+        ValueError: when the model has no attention layer.
+    """
+    found = [i for i, layer in enumerate(model.layers) if isinstance(layer, (SelfAttention, TransformerEncoder))]
+    if not found:
+        raise ValueError(f"model {model.spec.name!r} has no MultiHeadAttention or TransformerEncoder layer")
+    index = found[-1]
+    layer = model.layers[index]
+    field = model.infos[index - 1].fields[0] if index else None
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            tokens = model.layers[:index](x).transpose(1, 2)  # (N, L', d): what the attention layer reads
+            attention = layer.attention if isinstance(layer, TransformerEncoder) else layer
+            weights = attention.weights(layer.attention_input(tokens) if attention is not layer else tokens)
+    finally:
+        model.train(was_training)
+    steps = torch.arange(tokens.shape[1], dtype=torch.float64)
+    centres = steps if field is None else field.start + field.jump * steps
+    return weights, centres
+
+
 def _torch_pad(pads: tuple[tuple[int, int], ...]) -> tuple[int, ...]:
     """Per-axis (left, right) pads to F.pad's order (last axis first)."""
     return tuple(p for pair in reversed(pads) for p in pair)
@@ -211,7 +254,41 @@ def _build_layer(info: LayerInfo, is_last: bool) -> nn.Module:
         return cls(info.in_shape[0], eps=args["epsilon"], momentum=1.0 - args["momentum"])
     if ltype == "Activation":
         return Activation(act)
+    if ltype in _SEQUENCE_BUILDERS:
+        return _SEQUENCE_BUILDERS[ltype](info)
     raise AssertionError(f"unhandled layer type {ltype}")  # the spec validator rejects unknown types
+
+
+def _recurrent(info: LayerInfo) -> Recurrent:
+    args, bidirectional, merge = info.layer.args, False, "concat"
+    cell = info.layer.type
+    if cell == "Bidirectional":
+        (cell, args), = args["layer"].items()
+        bidirectional, merge = True, info.layer.args["merge_mode"]
+    return Recurrent(cell, info.in_shape[0], args["units"], bidirectional=bidirectional, merge_mode=merge,
+                     return_sequences=args["return_sequences"], use_bias=args["use_bias"],
+                     reset_after=args.get("reset_after", True))
+
+
+def _attention(info: LayerInfo) -> SelfAttention:
+    a = info.layer.args
+    return SelfAttention(info.in_shape[0], a["num_heads"], a["key_dim"], a["value_dim"], a["dropout"], a["use_bias"])
+
+
+def _encoder(info: LayerInfo) -> TransformerEncoder:
+    a = info.layer.args
+    activation = _ACTIVATIONS.get(a["activation"], lambda x: x)
+    return TransformerEncoder(info.in_shape[0], a["intermediate_dim"], a["num_heads"], activation, a["dropout"],
+                              a["layer_norm_epsilon"], a["normalize_first"])
+
+
+_SEQUENCE_BUILDERS = {
+    "LSTM": _recurrent, "GRU": _recurrent, "Bidirectional": _recurrent,
+    "MultiHeadAttention": _attention, "TransformerEncoder": _encoder,
+    "LayerNormalization": lambda info: LayerNormalization(info.in_shape[0], eps=info.layer.args["epsilon"]),
+    "SinePositionEncoding": lambda info: SinePositionEncoding(*info.in_shape, info.layer.args["max_wavelength"]),
+    "PositionEmbedding": lambda info: PositionEmbedding(info.in_shape[0], info.layer.args["sequence_length"]),
+}
 
 
 def _keras_init(model: nn.Module) -> None:

@@ -13,6 +13,16 @@ does not import torch: shapes and parameter counts are computed here in plain Py
 
 Shapes are channels first and exclude the batch axis: ``(C, L)`` for sequences,
 ``(C, H, W)`` for images, ``(F,)`` after Flatten.
+
+Recurrent and attention layers read ``(C, L)`` as Keras's ``(steps, features)``: ``LSTM`` and
+``GRU`` (``units``, ``return_sequences``, ``use_bias``; GRU ``reset_after``),
+``{"Bidirectional": {"layer": {"LSTM": {...}}, "merge_mode": "concat"}}``,
+``MultiHeadAttention`` as self-attention (``num_heads``, ``key_dim``, ``value_dim``, ``dropout``,
+``use_bias``), ``LayerNormalization`` (``epsilon``), ``SinePositionEncoding``
+(``max_wavelength``) and ``PositionEmbedding`` (``sequence_length``), both added to their
+input, and keras_hub's ``TransformerEncoder`` (``intermediate_dim``, ``num_heads``, ``dropout``,
+``activation``, ``layer_norm_epsilon``, ``normalize_first``). Their counting rules are in
+:mod:`seqcnn.models.counts`.
 """
 
 from __future__ import annotations
@@ -23,12 +33,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import seqcnn.models.counts as counts
 from seqcnn.arith import Field, check_positive, output_size, padding_amounts
 from seqcnn.errors import SpecError
 
 ACTIVATIONS = ("linear", "relu", "sigmoid", "softmax", "tanh", "elu", "gelu", "exponential")
 _CONV = {"filters": None, "kernel_size": None, "strides": 1, "padding": "valid", "dilation_rate": 1, "activation": None, "use_bias": True}
 _POOL = {"pool_size": 2, "strides": None, "padding": "valid"}
+_RECURRENT = {"units": None, "return_sequences": False, "use_bias": True}
+_ENCODER = {"intermediate_dim": None, "num_heads": None, "dropout": 0.0, "activation": "relu",
+            "layer_norm_epsilon": 1e-5, "normalize_first": False}
+_ATTENTION = {"num_heads": None, "key_dim": None, "value_dim": None, "dropout": 0.0, "use_bias": True}
 
 #: Layer type -> (spatial dims it expects: 0 for flat, None for any; argument defaults).
 LAYER_TYPES: dict[str, tuple[int | None, dict[str, Any]]] = {
@@ -47,12 +62,28 @@ LAYER_TYPES: dict[str, tuple[int | None, dict[str, Any]]] = {
     "Dropout": (None, {"rate": None}),
     "BatchNormalization": (None, {"momentum": 0.99, "epsilon": 0.001}),
     "Activation": (None, {"activation": None}),
+    "LSTM": (1, _RECURRENT),
+    "GRU": (1, {**_RECURRENT, "reset_after": True}),
+    "Bidirectional": (1, {"layer": None, "merge_mode": "concat"}),
+    "MultiHeadAttention": (1, _ATTENTION),
+    "LayerNormalization": (None, {"epsilon": 0.001}),
+    "SinePositionEncoding": (1, {"max_wavelength": 10000}),
+    "PositionEmbedding": (1, {"sequence_length": None}),
+    "TransformerEncoder": (1, _ENCODER),
 }
+
+#: Layers after which every position sees the whole input (receptive field ``global``).
+MIXING_LAYERS = ("LSTM", "GRU", "Bidirectional", "MultiHeadAttention", "TransformerEncoder")
+
+#: Ways :class:`Bidirectional` joins its two directions, as Keras names them.
+MERGE_MODES = ("concat", "sum", "mul", "ave")
 
 #: Arguments without a usable default.
 REQUIRED_ARGS = {
     "Conv1D": ("filters", "kernel_size"), "Conv2D": ("filters", "kernel_size"),
     "Dense": ("units",), "Dropout": ("rate",), "Activation": ("activation",),
+    "LSTM": ("units",), "GRU": ("units",), "Bidirectional": ("layer",), "MultiHeadAttention": ("num_heads", "key_dim"),
+    "PositionEmbedding": ("sequence_length",), "TransformerEncoder": ("intermediate_dim", "num_heads"),
 }
 
 #: Keras's automatic layer names (snake case of the class name).
@@ -62,7 +93,10 @@ KERAS_NAMES = {
     "GlobalMaxPooling1D": "global_max_pooling1d", "GlobalMaxPooling2D": "global_max_pooling2d",
     "GlobalAveragePooling1D": "global_average_pooling1d", "GlobalAveragePooling2D": "global_average_pooling2d",
     "Flatten": "flatten", "Dense": "dense", "Dropout": "dropout", "BatchNormalization": "batch_normalization",
-    "Activation": "activation",
+    "Activation": "activation", "LSTM": "lstm", "GRU": "gru", "Bidirectional": "bidirectional",
+    "MultiHeadAttention": "multi_head_attention", "LayerNormalization": "layer_normalization",
+    "SinePositionEncoding": "sine_position_encoding", "PositionEmbedding": "position_embedding",
+    "TransformerEncoder": "transformer_encoder",
 }
 
 MAX_UNITS = 1 << 20  # a layer wider than this is a typo, not a model
@@ -213,7 +247,18 @@ def _parse_layer(item: Any, index: int, source: str) -> Layer:
         if full.get(key) is None:
             raise SpecError(f"{source}: layer {index} ({ltype}): missing required argument {key!r}")
     _check_args(ltype, full, index, source)
+    if ltype == "Bidirectional":
+        full["layer"] = _wrapped_layer(full["layer"], index, source)
     return Layer(ltype, full, str(args.get("name", "")))
+
+
+def _wrapped_layer(obj: Any, index: int, source: str) -> dict[str, dict[str, Any]]:
+    """The LSTM or GRU inside a ``Bidirectional``, validated, as ``{type: complete arguments}``."""
+    where = f"{source}: layer {index} (Bidirectional)"
+    if not (isinstance(obj, dict) and len(obj) == 1 and next(iter(obj)) in ("LSTM", "GRU")):
+        raise SpecError(f"{where}: argument 'layer' must be {{\"LSTM\": {{...}}}} or {{\"GRU\": {{...}}}}, got {obj!r}")
+    inner = _parse_layer(obj, index, source)
+    return {inner.type: inner.args}
 
 
 def _check_args(ltype: str, args: dict[str, Any], index: int, source: str) -> None:
@@ -235,12 +280,30 @@ def _check_args(ltype: str, args: dict[str, Any], index: int, source: str) -> No
             pad = args["padding"]
             if not (pad in ("valid", "same", "full") or (isinstance(pad, int) and not isinstance(pad, bool) and pad >= 0)):
                 raise SpecError(f"padding must be one of ['valid', 'same', 'full'] or a non-negative integer, but got padding={pad!r}")
-        if "rate" in args:
-            rate = args["rate"]
-            if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 1:
-                raise SpecError(f"Invalid value for argument `rate`. Expected a float in [0, 1). Received rate={rate!r}")
+        for key in ("rate", "dropout"):
+            if key in args:
+                _check_fraction(key, args[key])
+        for key in ("num_heads", "key_dim", "value_dim", "intermediate_dim", "sequence_length", "max_wavelength"):
+            if args.get(key) is not None:
+                check_positive(key, args[key])
+        for key in ("return_sequences", "use_bias", "reset_after", "normalize_first"):
+            if key in args and not isinstance(args[key], bool):
+                raise SpecError(f"Invalid value for argument `{key}`. Expected true or false. "
+                                f"Received {key}={args[key]!r}")
+        for key in ("epsilon", "layer_norm_epsilon"):
+            value = args.get(key)
+            if key in args and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
+                raise SpecError(f"Invalid value for argument `{key}`. Expected a positive number. "
+                                f"Received {key}={value!r}")
+        if "merge_mode" in args and args["merge_mode"] not in MERGE_MODES:
+            raise SpecError(f"merge_mode must be one of {list(MERGE_MODES)}, but got merge_mode={args['merge_mode']!r}")
     except SpecError as exc:
         raise SpecError(f"{where}: {exc}") from None
+
+
+def _check_fraction(key: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+        raise SpecError(f"Invalid value for argument `{key}`. Expected a float in [0, 1). Received {key}={value!r}")
 
 
 def _tuple_arg(key: str, value: Any, ndim: int | None) -> int | list[int]:
@@ -284,6 +347,10 @@ def _analyse_layer(layer: Layer, index: int, shape: tuple[int, ...], fields: tup
     if ndim == 0 and len(shape) != 1:
         raise SpecError(f"{where} expects a flat input, but the previous layer gives {_keras(shape)}; add Flatten or a global pooling layer before it")
     channels = shape[0]
+    if ltype in SEQUENCE_RULES:
+        return SEQUENCE_RULES[ltype](layer, where, shape, fields, spatial_in)
+    if ltype == "LayerNormalization":  # over the features of each position (Keras's axis=-1)
+        return LayerInfo(layer, shape, shape, 2 * channels, 2 * channels, 0, fields)
     if ltype.startswith("Conv") or ltype.startswith("MaxPooling") or ltype.startswith("AveragePooling"):
         return _analyse_window(layer, where, shape, fields)
     if ltype.startswith("Global"):
@@ -344,3 +411,70 @@ def keras_shape(shape: tuple[int, ...], channels_last: bool = True) -> str:
     if channels_last:
         return _keras(shape)
     return "(None, " + ", ".join(str(d) for d in shape) + ")"
+
+
+# --- Recurrent and attention layers on (features, steps) ------------------------------------------
+
+def _global(fields: tuple[Field, ...], spatial_in: tuple[int, ...]) -> tuple[Field, ...]:
+    return tuple(f.everywhere(n) for f, n in zip(fields, spatial_in))
+
+
+def _recurrent(layer: Layer, where: str, shape: tuple[int, ...], fields, spatial_in) -> LayerInfo:
+    """LSTM, GRU, or either in Bidirectional: ``(d, L)`` -> ``(units', L)`` or ``(units',)``."""
+    directions = 1
+    cell, args = layer.type, layer.args
+    if cell == "Bidirectional":
+        (cell, args), = layer.args["layer"].items()
+        directions = 2
+    features, steps = shape
+    units = args["units"]
+    if cell == "LSTM":
+        params = counts.lstm_params(features, units, args["use_bias"])
+    else:
+        params = counts.gru_params(features, units, args["use_bias"], args["reset_after"])
+    width = 2 * units if directions == 2 and layer.args["merge_mode"] == "concat" else units
+    out = (width, steps) if args["return_sequences"] else (width,)
+    macs = directions * counts.recurrent_macs(cell, features, units, steps)
+    return LayerInfo(layer, shape, out, directions * params, directions * params, macs, _global(fields, spatial_in))
+
+
+def _attention(layer: Layer, where: str, shape: tuple[int, ...], fields, spatial_in) -> LayerInfo:
+    """Self-attention: ``(d, L)`` -> ``(d, L)``."""
+    args = layer.args
+    features, steps = shape
+    heads, key = args["num_heads"], args["key_dim"]
+    value = args["value_dim"] or key
+    params = counts.attention_params(features, heads, key, value, args["use_bias"])
+    macs = counts.attention_macs(features, steps, heads, key, value)
+    return LayerInfo(layer, shape, shape, params, params, macs, _global(fields, spatial_in))
+
+
+def _encoder(layer: Layer, where: str, shape: tuple[int, ...], fields, spatial_in) -> LayerInfo:
+    """keras_hub's TransformerEncoder: ``(d, L)`` -> ``(d, L)``."""
+    args = layer.args
+    features, steps = shape
+    if counts.encoder_head_dim(features, args["num_heads"]) == 0:
+        raise SpecError(f"{where}: num_heads={args['num_heads']} is more than the {features} features of its input "
+                        f"{_keras(shape)}; each head needs features // num_heads >= 1")
+    params = counts.encoder_params(features, args["intermediate_dim"], args["num_heads"])
+    macs = counts.encoder_macs(features, steps, args["intermediate_dim"], args["num_heads"])
+    return LayerInfo(layer, shape, shape, params, params, macs, _global(fields, spatial_in))
+
+
+def _position(layer: Layer, where: str, shape: tuple[int, ...], fields, spatial_in) -> LayerInfo:
+    """Sine position encoding (no parameters) or a learned embedding of ``sequence_length x d``."""
+    features, steps = shape
+    if layer.type == "SinePositionEncoding":
+        return LayerInfo(layer, shape, shape, 0, 0, 0, fields)
+    length = layer.args["sequence_length"]
+    if length < steps:
+        raise SpecError(f"{where}: sequence_length={length} is shorter than the {steps} steps of its input "
+                        f"{_keras(shape)}")
+    return LayerInfo(layer, shape, shape, length * features, length * features, 0, fields)
+
+
+#: Analysis of each recurrent, attention and position layer.
+SEQUENCE_RULES = {
+    "LSTM": _recurrent, "GRU": _recurrent, "Bidirectional": _recurrent, "MultiHeadAttention": _attention,
+    "TransformerEncoder": _encoder, "SinePositionEncoding": _position, "PositionEmbedding": _position,
+}

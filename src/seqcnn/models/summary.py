@@ -5,8 +5,10 @@ automatic names), output shape (channels last, with ``None`` for the batch axis)
 count, then ``Total params`` / ``Trainable params`` / ``Non-trainable params`` with thousands
 separators and the float32 size as Keras 3 prints it (``Total params: 6,226 (24.32 KB)``). The
 layout is Keras 2's plain-text table rather than Keras 3's box drawing, so it reads the same in
-a log file. Two extra columns give each layer's receptive field (in input positions) and its
-multiply-adds for one example.
+a log file. Two extra columns give each layer's receptive field (in input positions; ``global``
+from a recurrent or attention layer on, where every position sees the whole input) and its
+multiply-adds for one example (formulae of the recurrent and attention layers in
+:mod:`seqcnn.models.counts`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ def summary_rows(infos: list[LayerInfo], channels_last: bool = True) -> list[tup
     """One row per layer: (name (Type), output shape, params, receptive field, multiply-adds)."""
     rows = []
     for info in infos:
-        field = "x".join(str(f.size) for f in info.fields) if info.fields else "-"
+        field = _field_label(info.fields)
         rows.append((
             f"{info.layer.name} ({info.layer.type})",
             keras_shape(info.out_shape, channels_last),
@@ -27,6 +29,15 @@ def summary_rows(infos: list[LayerInfo], channels_last: bool = True) -> list[tup
             f"{info.macs:,}",
         ))
     return rows
+
+
+def _field_label(fields) -> str:
+    """``9`` or ``5x5`` (one size per axis), ``global`` after a recurrent or attention layer, ``-`` for none."""
+    if not fields:
+        return "-"
+    if any(f.unbounded for f in fields):
+        return "global"
+    return "x".join(f.label for f in fields)
 
 
 def readable_size(n_bytes: float) -> str:
@@ -97,7 +108,7 @@ def field_table(spec: ModelSpec, input_shape: tuple[int, ...], channels_last: bo
     rows = [(
         f"{i.layer.name} ({i.layer.type})",
         keras_shape(i.out_shape, channels_last),
-        "x".join(str(f.size) for f in i.fields),
+        _field_label(i.fields),
         "x".join(str(f.jump) for f in i.fields),
         "x".join(_number(f.start) for f in i.fields),
     ) for i in infos]

@@ -322,3 +322,164 @@ def vgg16(classes: int = 1000, input_shape: tuple[int, ...] = (3, 224, 224)) -> 
         {"Dense": {"units": classes, "activation": "softmax", "name": "predictions"}},
     ]
     return _spec(layers)
+
+
+# --- Recurrent and attention models ----------------------------------------------------------
+
+def _sigmoid_head(outputs: int) -> dict:
+    """A multi-label output: one sigmoid unit per target (DeepSEA's 919 chromatin features)."""
+    return {"Dense": {"units": outputs, "activation": "sigmoid"}}
+
+
+@register("danq", "sequence", (4, 1000),
+          "DanQ (Quang and Xie 2016): 320 x 26 conv, BiLSTM 320, Dense 925, 919 sigmoid outputs", family="multilabel")
+def danq(classes: int = 919, input_shape: tuple[int, ...] = (4, 1000)) -> ModelSpec:
+    """DanQ, Quang and Xie (2016), "DanQ: a hybrid convolutional and recurrent deep neural network for
+    quantifying the function of DNA sequences", Nucleic Acids Res. 44(11):e107.
+
+    Conv1D(320, 26, relu) -> MaxPooling1D(13, stride 13) -> Dropout(0.2) -> Bidirectional(LSTM(320,
+    return_sequences)) -> Dropout(0.5) -> Flatten -> Dense(925, relu) -> Dense(classes, sigmoid):
+    46,926,479 parameters at 1,000 bp with 919 outputs, as Keras counts them (the paper's Keras
+    model; ``benchmarks/keras_layers.py`` checks it).
+    """
+    return _spec([
+        {"Conv1D": {"filters": 320, "kernel_size": 26, "activation": "relu"}},
+        {"MaxPooling1D": {"pool_size": 13, "strides": 13}},
+        {"Dropout": {"rate": 0.2}},
+        {"Bidirectional": {"layer": {"LSTM": {"units": 320, "return_sequences": True}}, "merge_mode": "concat"}},
+        {"Dropout": {"rate": 0.5}},
+        {"Flatten": {}},
+        {"Dense": {"units": 925, "activation": "relu"}},
+        _sigmoid_head(classes),
+    ])
+
+
+@register("deepsea", "sequence", (4, 1000),
+          "DeepSEA (Zhou and Troyanskaya 2015): 3 conv layers 320-480-960, Dense 925, 919 sigmoid", family="multilabel")
+def deepsea(classes: int = 919, input_shape: tuple[int, ...] = (4, 1000)) -> ModelSpec:
+    """DeepSEA, Zhou and Troyanskaya (2015), "Predicting effects of noncoding variants with deep
+    learning-based sequence model", Nat. Methods 12:931.
+
+    Conv1D(320, 8, relu) -> MaxPooling1D(4) -> Dropout(0.2) -> Conv1D(480, 8, relu) ->
+    MaxPooling1D(4) -> Dropout(0.2) -> Conv1D(960, 8, relu) -> Dropout(0.5) -> Flatten ->
+    Dense(925, relu) -> Dense(classes, sigmoid): 52,843,119 parameters at 1,000 bp with 919
+    outputs. The paper's L1/L2 penalties and max-norm constraint are training settings, not layers.
+    """
+    return _spec([
+        {"Conv1D": {"filters": 320, "kernel_size": 8, "activation": "relu"}},
+        {"MaxPooling1D": {"pool_size": 4}}, {"Dropout": {"rate": 0.2}},
+        {"Conv1D": {"filters": 480, "kernel_size": 8, "activation": "relu"}},
+        {"MaxPooling1D": {"pool_size": 4}}, {"Dropout": {"rate": 0.2}},
+        {"Conv1D": {"filters": 960, "kernel_size": 8, "activation": "relu"}},
+        {"Dropout": {"rate": 0.5}},
+        {"Flatten": {}},
+        {"Dense": {"units": 925, "activation": "relu"}},
+        _sigmoid_head(classes),
+    ])
+
+
+@register("basset", "sequence", (4, 600),
+          "Basset (Kelley et al. 2016): 3 conv layers 300-200-200 with batch norm, 2 x Dense 1000, 164 sigmoid",
+          family="multilabel")
+def basset(classes: int = 164, input_shape: tuple[int, ...] = (4, 600)) -> ModelSpec:
+    """Basset, Kelley, Snoek and Rinn (2016), "Basset: learning the regulatory code of the accessible
+    genome with deep convolutional neural networks", Genome Res. 26:990.
+
+    Three convolutions (300 x 19, 200 x 11, 200 x 7), each followed by batch normalisation, ReLU
+    and max pooling (3, 4, 4); Flatten; two Dense(1000) layers, each with batch normalisation,
+    ReLU and Dropout(0.3); Dense(classes, sigmoid) over the 164 DNase-seq cell types. At 600 bp
+    the last pooling leaves 10 positions (2,000 features), as in the paper's model:
+    4,140,464 parameters as Keras counts them, 5,400 of which (the batch-norm moving means and
+    variances) are not trainable.
+    """
+    def conv(filters: int, width: int, pool: int) -> list[dict]:
+        return [{"Conv1D": {"filters": filters, "kernel_size": width}}, {"BatchNormalization": {}},
+                {"Activation": {"activation": "relu"}}, {"MaxPooling1D": {"pool_size": pool}}]
+
+    def dense() -> list[dict]:
+        return [{"Dense": {"units": 1000}}, {"BatchNormalization": {}}, {"Activation": {"activation": "relu"}},
+                {"Dropout": {"rate": 0.3}}]
+
+    return _spec([*conv(300, 19, 3), *conv(200, 11, 4), *conv(200, 7, 4), {"Flatten": {}}, *dense(), *dense(),
+                  _sigmoid_head(classes)])
+
+
+@register("cnn-bilstm", "sequence", (4, 101),
+          "DanQ-like ChIP-seq model: 128 x 12 conv, max pool 4, BiLSTM 64, global max pool", family="hybrid")
+def cnn_bilstm(classes: int = 2, input_shape: tuple[int, ...] = (4, 101)) -> ModelSpec:
+    """A small convolution + bidirectional LSTM model for 101-bp ChIP-seq windows (DanQ's idea at this size).
+
+    Conv1D(128, 12, relu) -> MaxPooling1D(4) -> Dropout(0.2) -> Bidirectional(LSTM(64,
+    return_sequences)) -> GlobalMaxPooling1D -> Dropout(0.3) -> Dense(classes, softmax):
+    105,346 parameters for two classes.
+    """
+    return _spec([
+        {"Conv1D": {"filters": 128, "kernel_size": 12, "activation": "relu"}},
+        {"MaxPooling1D": {"pool_size": 4}},
+        {"Dropout": {"rate": 0.2}},
+        {"Bidirectional": {"layer": {"LSTM": {"units": 64, "return_sequences": True}}}},
+        {"GlobalMaxPooling1D": {}},
+        {"Dropout": {"rate": 0.3}},
+        _head(classes),
+    ])
+
+
+@register("cnn-transformer", "sequence", (4, 101), "ChIP-seq model: 128 x 12 conv, max pool 4, sine positions, "
+          "2 transformer encoders, global average pool", family="hybrid")
+def cnn_transformer(classes: int = 2, input_shape: tuple[int, ...] = (4, 101)) -> ModelSpec:
+    """A small convolution + transformer model for 101-bp ChIP-seq windows.
+
+    Conv1D(128, 12, relu) -> MaxPooling1D(4) -> SinePositionEncoding -> 2 x TransformerEncoder
+    (intermediate_dim 256, 4 heads of 32, dropout 0.1, pre-norm: ``normalize_first``) ->
+    GlobalAveragePooling1D -> Dropout(0.2) -> Dense(classes, softmax): 271,490 parameters for
+    two classes. The convolution finds motifs; attention relates motif instances anywhere in
+    the window.
+
+    Pre-norm, not keras_hub's post-norm default: with the ChIP-seq recipe (Adam at 5e-3, no
+    warm-up) the post-norm blocks never learned (test AUROC 0.51 and 0.53 on GABPA and MYC with
+    1,000 positives) while the pre-norm ones did on GABPA (0.97). On MYC with 1,000 positives
+    neither learned (0.57; 0.68 at lr 1e-3), where the ChIP-seq default reaches 0.93:
+    BENCHMARKS.md, section "Recurrent and attention layers".
+    """
+    encoder = {"TransformerEncoder": {"intermediate_dim": 256, "num_heads": 4, "dropout": 0.1, "normalize_first": True}}
+    return _spec([
+        {"Conv1D": {"filters": 128, "kernel_size": 12, "activation": "relu"}},
+        {"MaxPooling1D": {"pool_size": 4}},
+        {"SinePositionEncoding": {}},
+        encoder, dict(encoder),
+        {"GlobalAveragePooling1D": {}},
+        {"Dropout": {"rate": 0.2}},
+        _head(classes),
+    ])
+
+
+def _mlm_trunk() -> list[dict]:
+    """The trunk shared by ``mlm-trunk`` and ``mlm-classifier``: same-padded conv, sine positions, two encoders."""
+    encoder = {"TransformerEncoder": {"intermediate_dim": 128, "num_heads": 4, "dropout": 0.1, "normalize_first": True}}
+    return [{"Conv1D": {"filters": 64, "kernel_size": 12, "padding": "same", "activation": "relu"}},
+            {"SinePositionEncoding": {}}, encoder, dict(encoder)]
+
+
+@register("mlm-trunk", "sequence", (4, 101), "masked-nucleotide pretraining model: conv + 2 transformer encoders, "
+          "4 base logits per position (seqcnn pretrain)", family="pretraining")
+def mlm_trunk(classes: int = 4, input_shape: tuple[int, ...] = (4, 101)) -> ModelSpec:
+    """The model that ``seqcnn pretrain`` trains to predict hidden bases (:mod:`seqcnn.pretrain`).
+
+    Conv1D(64, 12, same, relu) -> SinePositionEncoding -> 2 x TransformerEncoder
+    (intermediate_dim 128, 4 heads of 16, dropout 0.1, pre-norm as ``cnn-transformer``) ->
+    Conv1D(4, 1): one logit per base and position, ``(None, L, 4)``; 70,340 parameters. The
+    convolution keeps every position (no pooling) so that each base has its own prediction.
+    ``classes`` is ignored (always 4 bases).
+    """
+    return _spec([*_mlm_trunk(), {"Conv1D": {"filters": 4, "kernel_size": 1}}])
+
+
+@register("mlm-classifier", "sequence", (4, 101), "mlm-trunk's layers with global max pooling and an output layer "
+          "(fine-tuning after seqcnn pretrain)", family="pretraining")
+def mlm_classifier(classes: int = 2, input_shape: tuple[int, ...] = (4, 101)) -> ModelSpec:
+    """``mlm-trunk``'s first four layers, then GlobalMaxPooling1D and Dense(classes, softmax).
+
+    Layers 0 to 3 equal ``mlm-trunk``'s, so ``seqcnn train --model mlm-classifier --init-from
+    PRETRAIN_RUN`` starts them from a pretrained run; 70,210 parameters for two classes.
+    """
+    return _spec([*_mlm_trunk(), {"GlobalMaxPooling1D": {}}, _head(classes)])

@@ -137,3 +137,17 @@ def plot_pwm_logo(pwm: np.ndarray, bits: np.ndarray, path: str | Path, title: st
     ax.set_ylim(0, 2)
     fig.tight_layout()
     return save_figure(fig, path)
+
+
+def plot_pattern_logo(cwm: np.ndarray, ppm: np.ndarray, bits: np.ndarray, path: str | Path, title: str = "") -> Path:
+    """A TF-MoDISco pattern: its contribution logo ``cwm`` ``(4, W)`` above its probability logo.
+
+    The probability logo is ``ppm`` ``(4, W)`` scaled by ``bits`` ``(W,)``, as :func:`plot_pwm_logo`.
+    """
+    plt = _pyplot()
+    fig, axes = plt.subplots(2, 1, figsize=(max(3.5, 0.3 * ppm.shape[1]), 3.4))
+    draw_logo(axes[0], cwm, title=title, ylabel="contribution")
+    draw_logo(axes[1], ppm * bits[None, :], ylabel="bits")
+    axes[1].set_ylim(0, 2)
+    fig.tight_layout()
+    return save_figure(fig, path)

@@ -1,0 +1,266 @@
+"""Convolution + BiLSTM and convolution + transformer models on 101-bp ChIP-seq windows: speed and ENCODE AUROC.
+
+    OMP_NUM_THREADS=1 PYTHONPATH=src .venv/bin/python benchmarks/hybrid_models.py              # speed only
+    OMP_NUM_THREADS=1 PYTHONPATH=src .venv/bin/python benchmarks/hybrid_models.py --encode \\
+        --only MYC,GABPA,REST --positives 2000                                                 # a few, subsampled
+    OMP_NUM_THREADS=1 PYTHONPATH=src .venv/bin/python benchmarks/hybrid_models.py --encode --all  # the ten, in full
+
+Speed: one training epoch (Adam, batch 64, cross-entropy on the logits, forward and backward)
+over random one-hot 101-bp windows, timed after a warm-up batch, for seqcnn's ChIP-seq default
+(``chipseq``: 256 x 12 conv, global max pool) and the zoo's ``cnn-bilstm`` and
+``cnn-transformer``, on ``--threads`` torch threads; reported as wall and process CPU seconds per
+10,000 windows (CPU seconds change little on a busy machine; with one thread they are the wall
+time of an idle one).
+Results: ``benchmarks/results/hybrid-speed.json``.
+
+ENCODE: ``seqcnn.train`` on each experiment's ``_AC`` file (positives only; seqcnn makes the
+negatives) with each model and the ChIP-seq recipe, tested on the ``_B`` file (500 peaks, 500
+shuffles). ``--positives N`` trains on a random N positives of each training file (seed 0)
+instead of all, so that a loaded machine finishes; ``--all`` runs the ten experiments in full.
+Results: ``benchmarks/results/hybrid-encode-<tag>.tsv``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import platform
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data" / "encode-deepbind"
+MODELS = ("chipseq", "cnn-bilstm", "cnn-transformer")
+
+
+def _spec(name: str):
+    from seqcnn.run import resolve_spec
+
+    return resolve_spec(name, (4, 101), 2)
+
+
+def epoch_seconds(name: str, n: int, batch: int = 64, seed: int = 0) -> dict:
+    """Wall time of one training epoch over ``n`` random 101-bp windows."""
+    import torch
+
+    from seqcnn.models.network import build_model
+
+    torch.manual_seed(seed)
+    model = build_model(_spec(name), (4, 101)).train()
+    optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
+    x = torch.nn.functional.one_hot(torch.randint(0, 4, (n, 101)), 4).float().transpose(1, 2).contiguous()
+    y = torch.randint(0, 2, (n,))
+
+    def step(xb, yb) -> None:
+        optimiser.zero_grad(set_to_none=True)
+        torch.nn.functional.cross_entropy(model(xb), yb).backward()
+        optimiser.step()
+
+    step(x[:batch], y[:batch])  # warm-up: allocations, oneDNN primitives
+    start, cpu = time.perf_counter(), time.process_time()
+    for i in range(0, n, batch):
+        step(x[i : i + batch], y[i : i + batch])
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    params = sum(p.numel() for p in model.parameters())
+    return {
+        "model": name,
+        "params": params,
+        "windows": n,
+        "seconds": round(seconds, 3),
+        "seconds_per_10k": round(seconds * 10_000 / n, 2),
+        "cpu_seconds_per_10k": round(cpu * 10_000 / n, 2),
+    }
+
+
+def _cpu_ms(fn, repeats: int = 20) -> float:
+    fn()
+    start = time.process_time()
+    for _ in range(repeats):
+        fn()
+    return (time.process_time() - start) / repeats
+
+
+def lstm_fused_vs_loop() -> tuple[float, float]:
+    """CPU seconds of a BiLSTM's forward and backward: seqcnn's (torch.lstm) against an LSTMCell loop."""
+    import torch
+
+    from seqcnn.models.recurrent import Recurrent
+
+    layer = Recurrent("LSTM", 128, 64, bidirectional=True, return_sequences=True)
+    cells = [torch.nn.LSTMCell(128, 64) for _ in range(2)]
+    x = torch.randn(64, 128, 22)
+
+    def loop() -> None:
+        outputs = []
+        for cell, seq in zip(cells, (x, x.flip(2))):
+            h = c = x.new_zeros(64, 64)
+            steps = []
+            for t in range(seq.shape[2]):
+                h, c = cell(seq[:, :, t], (h, c))
+                steps.append(h)
+            outputs.append(torch.stack(steps, 2))
+        torch.cat(outputs, 1).sum().backward()
+
+    return _cpu_ms(lambda: layer(x).sum().backward()), _cpu_ms(loop)
+
+
+def attention_fused_vs_explicit() -> tuple[float, float]:
+    """CPU seconds of self-attention forward and backward: scaled_dot_product_attention against softmax(QK^T)V."""
+    import torch
+
+    from seqcnn.models.attention import SelfAttention
+
+    layer = SelfAttention(128, 4, 32)
+    tokens = torch.randn(64, 22, 128)
+
+    def explicit() -> None:
+        v = layer._heads(layer.value, tokens, 32)
+        mixed = layer.weights(tokens) @ v
+        layer.output(mixed.transpose(1, 2).reshape(64, 22, 128)).sum().backward()
+
+    return _cpu_ms(lambda: layer.attend(tokens).sum().backward()), _cpu_ms(explicit)
+
+
+def speed(args) -> None:
+    import torch
+
+    torch.set_num_threads(args.threads)
+    rows = [epoch_seconds(name, args.windows) for name in MODELS]
+    fused = {
+        "BiLSTM(64) on (64, 128, 22); reference: an LSTMCell loop": lstm_fused_vs_loop(),
+        "attention, 4 heads of 32, (64, 22, 128); reference: softmax(QK^T)V": attention_fused_vs_explicit(),
+    }
+    result = {
+        "fused": fused,
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()} {platform.processor()}",
+        "torch": torch.__version__,
+        "threads": args.threads,
+        "batch": 64,
+        "rows": rows,
+    }
+    (ROOT / "benchmarks" / "results" / "hybrid-speed.json").write_text(json.dumps(result, indent=1) + "\n")
+    for r in rows:
+        print(
+            f"{r['model']:16} {r['params']:>9,} params  {r['seconds_per_10k']:7.2f} s wall, "
+            f"{r['cpu_seconds_per_10k']:7.2f} s CPU per 10,000 windows"
+        )
+    for name, (fused, reference) in result["fused"].items():
+        print(
+            f"{name}: fused {fused * 1e3:.1f} ms, reference {reference * 1e3:.1f} ms CPU per batch (forward + backward)"
+        )
+
+
+def subsample(source: Path, n: int, folder: Path) -> Path:
+    """A random ``n`` rows of a DeepBind ``.seq.gz`` file (header kept), written into ``folder``."""
+    with gzip.open(source, "rt") as handle:
+        header, *rows = handle.read().splitlines()
+    chosen = sorted(random.Random(0).sample(range(len(rows)), min(n, len(rows))))
+    out = folder / source.name
+    with gzip.open(out, "wt") as handle:
+        handle.write("\n".join([header] + [rows[i] for i in chosen]) + "\n")
+    return out
+
+
+def encode(args) -> None:
+    import seqcnn
+
+    names = sorted(p.name[: -len("_AC.seq.gz")] for p in DATA.glob("*_AC.seq.gz"))
+    if not args.all:
+        keys = args.only.split(",")
+        names = [n for n in names if any(n.startswith(k) for k in keys)]
+    models = args.models.split(",")
+    rows = read_tsv(args.tag)  # earlier rows of this tag are kept unless rerun here
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in names:
+            train_file = DATA / f"{name}_AC.seq.gz"
+            if args.positives and not args.all:
+                train_file = subsample(train_file, args.positives, Path(tmp))
+            for model in models:
+                started = time.time()
+                run = seqcnn.train(
+                    train_file,
+                    test=DATA / f"{name}_B.seq.gz",
+                    model=model,
+                    progress=False,
+                    force=True,
+                    out=ROOT / "runs" / "hybrid" / args.tag / name / model,
+                    threads=args.threads,
+                )
+                metrics = json.loads((run / "metrics.json").read_text())
+                epochs = len((run / "history.csv").read_text().splitlines()) - 1
+                seconds = time.time() - started
+                rows = [r for r in rows if (r["experiment"], r["model"]) != (name, model)]
+                rows.append(
+                    {
+                        "experiment": name,
+                        "model": model,
+                        "auroc": round(metrics["auroc"], 4),
+                        "epochs": epochs,
+                        "seconds": round(seconds, 1),
+                        "seconds_per_epoch": round(seconds / max(epochs, 1), 1),
+                    }
+                )
+                print("\t".join(str(v) for v in rows[-1].values()), file=sys.stderr, flush=True)
+                write_tsv(rows, args.tag)
+    table(rows)
+
+
+def read_tsv(tag: str) -> list[dict]:
+    path = ROOT / "benchmarks" / "results" / f"hybrid-encode-{tag}.tsv"
+    if not path.is_file():
+        return []
+    keys, *lines = [line.split("\t") for line in path.read_text().splitlines()]
+    rows = [dict(zip(keys, values)) for values in lines]
+    for row in rows:
+        row["auroc"], row["seconds_per_epoch"] = float(row["auroc"]), float(row["seconds_per_epoch"])
+    return rows
+
+
+def write_tsv(rows: list[dict], tag: str) -> None:
+    lines = ["\t".join(rows[0])] + ["\t".join(str(v) for v in r.values()) for r in rows]
+    (ROOT / "benchmarks" / "results" / f"hybrid-encode-{tag}.tsv").write_text("\n".join(lines) + "\n")
+
+
+def table(rows: list[dict]) -> None:
+    experiments = list(dict.fromkeys(r["experiment"] for r in rows))
+    print("| experiment | " + " | ".join(f"{m} AUROC | {m} s/epoch" for m in MODELS) + " |")
+    print("|---" * (1 + 2 * len(MODELS)) + "|")
+    for e in experiments:
+        cells = {r["model"]: r for r in rows if r["experiment"] == e}
+        print(
+            f"| {e.split('_')[0]} | "
+            + " | ".join(
+                f"{cells[m]['auroc']:.3f} | {cells[m]['seconds_per_epoch']}" if m in cells else "- | -" for m in MODELS
+            )
+            + " |"
+        )
+    medians = [statistics.median([r["auroc"] for r in rows if r["model"] == m] or [float("nan")]) for m in MODELS]
+    print("| median | " + " | ".join(f"{v:.3f} | " for v in medians) + " |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--windows", type=int, default=2048, help="windows per timed epoch")
+    parser.add_argument("--encode", action="store_true", help="train and test on ENCODE experiments")
+    parser.add_argument("--only", default="MYC,GABPA,REST", help="experiment name prefixes, comma-separated")
+    parser.add_argument("--positives", type=int, default=2000, help="training positives per experiment (0: all)")
+    parser.add_argument("--all", action="store_true", help="the ten experiments with every training positive")
+    parser.add_argument("--tag", default="sub")
+    parser.add_argument("--models", default=",".join(MODELS), help="models to (re)run, comma-separated")
+    args = parser.parse_args()
+    if args.encode:
+        encode(args)
+    else:
+        speed(args)
+
+
+if __name__ == "__main__":
+    main()
