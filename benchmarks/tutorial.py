@@ -202,6 +202,13 @@ def failed_expectations(expects: list[tuple[str, str, float]], output: str) -> l
     return failed
 
 
+def _clear_outputs(block: Block) -> None:
+    """Remove the ``--out`` folders of a block's commands left by an earlier run of this script."""
+    for argv in block.commands:
+        if "--out" in argv[:-1]:
+            shutil.rmtree(argv[argv.index("--out") + 1], ignore_errors=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run every page at full settings; write outputs and copy figures."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -232,6 +239,7 @@ def _run_pages(args: argparse.Namespace, wanted: set[str]) -> int:
                 if args.skip_slow and any(s in " ".join(c) for c in block.commands for s in SLOW):
                     print(f"{block.name}: skipped (slow)", file=sys.stderr)
                     continue
+                _clear_outputs(block)
                 start = time.perf_counter()
                 code, output = run_block(block)
                 seconds = time.perf_counter() - start
