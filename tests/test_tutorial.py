@@ -8,7 +8,7 @@ settings must clear the floors written on the page; sweep parameter counts are e
 
 The blocks run in one scratch folder laid out like a student's clone: ``docs/tutorial/specs`` is
 there, ``../shared/data`` points at the real data, and ``{fashion}`` / ``{encode}`` are small cuts
-of Fashion-MNIST (1,000 training + the 5,000 validation images, 500 test images) and of one ENCODE
+of Fashion-MNIST (1,000 training + 500 validation images, 500 test images) and of one ENCODE
 experiment (600 peaks, 200 test sequences), made here.
 """
 
@@ -50,7 +50,7 @@ def _cut_idx(src: Path, dest: Path, n: int) -> None:
 def _fashion_cut(folder: Path) -> Path:
     folder.mkdir()
     src = SHARED / "fashion-mnist"
-    for name, n in (("train-images-idx3-ubyte.gz", 6000), ("train-labels-idx1-ubyte.gz", 6000),
+    for name, n in (("train-images-idx3-ubyte.gz", 1500), ("train-labels-idx1-ubyte.gz", 1500),
                     ("t10k-images-idx3-ubyte.gz", 500), ("t10k-labels-idx1-ubyte.gz", 500)):
         _cut_idx(src / name, folder / name, n)
     return folder
@@ -121,8 +121,12 @@ def test_every_figure_is_committed_and_small():
 
 @pytest.mark.parametrize("page", PAGES, ids=[p.stem for p in PAGES])
 def test_page_runs_and_shows_its_real_output(page, workspace, monkeypatch):
+    import seqcnn.images
+
     clone, reduced = workspace
     monkeypatch.chdir(clone)
+    # Reduced settings: validate on 500 images instead of the book's 5,000 (most of the CPU time).
+    monkeypatch.setattr(seqcnn.images, "FASHION_VALIDATION", 500)
     for block in tutorial.parse_page(page):
         code, output = tutorial.run_block(block, reduced)
         assert code == 0, f"{block.name} failed:\n{output[-2000:]}"
@@ -143,14 +147,14 @@ def _sweep_rows(clone: Path, name: str) -> dict[str, dict]:
 
 def test_depth_sweep_trains_both_budgets(workspace):
     """Runs after the page tests: the reduced sweep's table has both models with their exact counts."""
-    rows = _sweep_rows(workspace[0], "depth-test")
+    rows = _sweep_rows(workspace[0], "depth")
     assert {m: int(r["params"]) for m, r in rows.items()} == {"shallow-wide": 17525, "deep-narrow": 17570}
     assert all(0.0 <= float(r["auroc"]) <= 1.0 for r in rows.values())
 
 
 def test_zeng_sweep_at_reduced_settings_learns(workspace):
     """Two epochs on 600 peaks: both models above chance, with the zoo's exact parameter counts."""
-    rows = _sweep_rows(workspace[0], "zeng-test")
+    rows = _sweep_rows(workspace[0], "zeng")
     assert {m: int(r["params"]) for m, r in rows.items()} == {"zeng2016-1layer": 2162, "zeng2016-1layer_1motif": 227}
     assert all(float(r["auroc"]) >= 0.55 for r in rows.values()), rows
 
