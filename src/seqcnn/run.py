@@ -34,7 +34,6 @@ from seqcnn.models.network import build_model
 from seqcnn.models.spec import ModelSpec
 from seqcnn.report.html import write_report
 from seqcnn.report.images import write_image_plots
-from seqcnn.report.plots import plot_confusion, plot_history, plot_roc_pr
 from seqcnn.training import RECIPES, TrainConfig, fit
 
 
@@ -244,7 +243,6 @@ def train(
     result = _fit_and_evaluate(plan, folder)
     if distributed.is_main():
         folder.write_config(config_record(plan, time.time() - started))
-        _write_plots(folder.path, result, bundle.train.class_names)
         write_image_plots(folder.path, parts[2], result)  # image runs: plots/misclassified.png
         write_report(folder.path)
         (folder.path / STATE_FILE).unlink(missing_ok=True)  # the run is complete: nothing left to resume
@@ -412,13 +410,3 @@ def config_record(plan: Plan, seconds: float) -> dict:
         "machine": {"platform": platform.platform(), "processor": platform.machine(),
                     "device": device_name(config.device, config.threads, plan.spec, dataset.input_shape)},
     }
-
-
-def _write_plots(run_dir: Path, result: dict, class_names: list[str] | None) -> None:
-
-    plots = run_dir / "plots"
-    plot_history(result["history"], plots / "history.png")
-    if "metrics" in result:
-        plot_confusion(result["metrics"]["confusion_matrix"], plots / "confusion.png", class_names)
-        if result["probs"].shape[1] == 2 and len(np.unique(result["labels"])) == 2:
-            plot_roc_pr(result["labels"], result["probs"][:, 1], plots / "roc_pr.png")

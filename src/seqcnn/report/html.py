@@ -6,14 +6,17 @@ files that ``config.json`` names, for the GC content); it never trains. Images a
 base64 PNG, the CSS is inlined from ``report/static/report.css``, and the only script is a few
 lines that sort a table by the clicked column, so the page needs no network.
 
-Optional sections appear only when their files do: the calibration plot needs
-``predictions.tsv``; the motif table needs ``motifs.tsv`` (from ``seqcnn explain``, with logos in
-``plots/filters/``); saliency maps come from ``plots/saliency/*.png``.
+Every figure is drawn from the folder's files (:mod:`seqcnn.report.figures`), so the page is the
+same whichever command wrote the run. The test metrics follow the run's task (binary, multiclass,
+multilabel, regression; :mod:`seqcnn.report.sections`). Optional sections appear only when their
+files do: a collapse notice needs ``config.json``'s ``"training"``; the motif table needs
+``motifs.tsv`` (from ``seqcnn explain``, with logos in ``plots/filters/``); the patterns table
+``patterns.tsv`` (``seqcnn explain --patterns``); variant effects ``variants.json`` (``seqcnn
+variants``); saliency maps come from ``plots/saliency/*.png``.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 from datetime import datetime
 from pathlib import Path
@@ -21,13 +24,22 @@ from pathlib import Path
 import numpy as np
 
 from seqcnn import __version__
-from seqcnn.checkpoint import RunFolder, read_json, read_predictions, read_tsv, recorded_data, refuse_pickle
+from seqcnn.checkpoint import RunFolder, read_json, read_tsv, recorded_data, refuse_pickle
 from seqcnn.errors import RunError, SeqcnnError
 from seqcnn.files import atomic_write_text
 from seqcnn.models.spec import ModelSpec
 from seqcnn.models.summary import summary_rows
-from seqcnn.report.plots import plot_calibration
+from seqcnn.report.figures import run_figures
+from seqcnn.report.outputs import RunTask, run_task
 from seqcnn.report.references import ZENG2016_MEDIAN_AUROC, zeng_name
+from seqcnn.report.sections import (
+    image_uri,
+    image_view,
+    metrics_view,
+    patterns_view,
+    training_view,
+    variants_view,
+)
 from seqcnn.sequence import encode, gc_content
 
 MAX_SALIENCY = 4  # saliency maps shown; the rest stay in plots/saliency/
@@ -118,15 +130,6 @@ def format_number(value, digits: int = 4) -> str:
     return f"{value:.{digits}g}" if 0 < abs(value) < 1e-3 else f"{value:.{digits}f}"
 
 
-def image_uri(path: str | Path) -> str | None:
-    """A ``data:`` URI of a PNG or SVG file, or None when it does not exist."""
-    path = Path(path)
-    if not path.is_file():
-        return None
-    mime = "image/svg+xml" if path.suffix.lower() == ".svg" else "image/png"
-    return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
-
-
 # ---------------------------------------------------------------- runs
 
 
@@ -138,21 +141,26 @@ def run_context(folder: Path) -> dict:
     """
     run = RunFolder(folder)
     config, metrics = run.config(), run.metrics()
+    task = run_task(config, metrics)
+    figures = run_figures(run, task, metrics)
+    explain = run.explain_summary()
     return {
         "title": f"seqcnn run {folder.resolve().name}",
         "config": config,
         "command": " ".join(str(c) for c in config.get("command", [])),
         "train_config": {**config.get("train", {}), **_flat(config, ("predict", "transfer"))},
-        "data": data_summary(config),
+        "data": data_summary(config, task),
         "model": model_summary(run),
         "history": history_summary(run),
-        "metrics": metrics,
-        "class_names": _class_names(config, metrics),
-        "plots": {name: image_uri(folder / "plots" / f"{name}.png") for name in ("history", "confusion", "roc_pr")},
-        "calibration": calibration_uri(folder),
+        "training": training_view(config),
+        "metrics": metrics_view(task, metrics),
+        "plots": {name: image_uri(path) if path else None for name, path in figures.items()},
         "motifs": motif_rows(folder),
+        "patterns": patterns_view(folder, explain),
+        "variants": variants_view(folder),
         "saliency": saliency_images(folder),
-        "explain": _explain_summary(folder),
+        "images": image_view(folder),
+        "explain": _scalars(explain),
         "environment": {**config.get("versions", {}), **config.get("machine", {})},
     }
 
@@ -160,12 +168,6 @@ def run_context(folder: Path) -> dict:
 def _flat(config: dict, sections: tuple[str, ...]) -> dict:
     """``{"section.key": value}`` for the set values of small config sections."""
     return {f"{s}.{k}": v for s in sections for k, v in (config.get(s) or {}).items() if v not in (None, False, 0)}
-
-
-def _class_names(config: dict, metrics: dict | None) -> list[str]:
-    names = config.get("data", {}).get("class_names")
-    k = len(metrics["confusion_matrix"]) if metrics else len(config.get("data", {}).get("class_counts", []))
-    return list(names) if names else [str(i) for i in range(k)]
 
 
 def model_summary(run: RunFolder) -> dict | None:
@@ -212,51 +214,42 @@ def _to_number(text: str):
             return text
 
 
-def calibration_uri(folder: Path) -> str | None:
-    """The calibration plot of the test predictions, made once into ``plots/calibration.png``."""
-    path = folder / "plots" / "calibration.png"
-    source = folder / "predictions.tsv"
-    if source.is_file() and (not path.is_file() or path.stat().st_mtime < source.stat().st_mtime):
-        data = read_predictions(source)
-        if data is None:
-            return None
-
-        plot_calibration(*data, path)
-    return image_uri(path)
-
-
 # ---------------------------------------------------------------- data
 
 
-def data_summary(config: dict) -> dict:
+def data_summary(config: dict, task: RunTask | None = None) -> dict:
     """What ``config.json`` records about the data, plus sequence lengths and GC content when cheap.
 
     GC content is computed from the data source again: a built-in data set is regenerated (with
     the run's seed), files are re-read when their SHA-256 still matches the recorded one and they
     are smaller than :data:`STATS_MAX_BYTES`. Otherwise ``stats_note`` says why it is missing.
+    Rows per class are given for class tasks (binary, multiclass) only.
     """
     data = dict(config.get("data", {}))
     counts = data.get("class_counts", [])
-    names = data.get("class_names") or [str(i) for i in range(len(counts))]
+    names = data.get("class_names") or (list(task.names) if task and task.has_classes else None)
+    names = names if names and len(names) == len(counts) else [str(i) for i in range(len(counts))]
     data["classes"] = [{"name": n, "count": c, "fraction": c / max(sum(counts), 1)} for n, c in zip(names, counts)]
+    data["targets"] = list(task.task.targets) if task and task.recorded else []
     data["stats"], data["stats_note"] = None, None
     if data.get("kind", "sequence") != "sequence":
         return data
     try:
-        data["stats"] = _sequence_stats(data, config)
+        data["stats"] = _sequence_stats(data, config, grouped=task is None or task.has_classes)
     except (SeqcnnError, OSError, ValueError) as exc:
         data["stats_note"] = f"not computed: {str(exc).splitlines()[0]}"
     return data
 
 
-def _sequence_stats(data: dict, config: dict) -> list[dict]:
+def _sequence_stats(data: dict, config: dict, grouped: bool = True) -> list[dict]:
     """Rows (part, class, n, length min/median/max, GC) for the data the run was trained on."""
     for path in data.get("files", []):
         if Path(path).is_file() and Path(path).stat().st_size > STATS_MAX_BYTES:
             raise ValueError(f"{path} is larger than {STATS_MAX_BYTES >> 20} MB")
     if not data.get("files") and data.get("n", 0) > STATS_MAX_BUILTIN:
         raise ValueError(f"{data['n']:,} examples; more than {STATS_MAX_BUILTIN:,} are not regenerated for the report")
-    return _stats_rows([(name, records.seqs, records.labels) for name, records in recorded_data(config)], data)
+    parts = recorded_data(config)
+    return _stats_rows([(name, records.seqs, records.labels if grouped else None) for name, records in parts], data)
 
 
 def _stats_rows(parts, data: dict) -> list[dict]:
@@ -265,7 +258,7 @@ def _stats_rows(parts, data: dict) -> list[dict]:
     rows = []
     for part, seqs, labels in parts:
         groups = [("all", list(range(len(seqs))))]
-        if labels is not None:
+        if labels is not None and not np.isnan(np.asarray(labels, dtype=float)).any():
             labels = np.asarray(labels).astype(int)
             groups += [
                 (names[c] if names and c < len(names) else str(c), np.flatnonzero(labels == c).tolist())
@@ -330,9 +323,8 @@ def saliency_images(folder: Path) -> list[dict]:
     return [{"name": f.stem, "uri": image_uri(f)} for f in files]
 
 
-def _explain_summary(folder: Path) -> dict | None:
+def _scalars(info: dict | None) -> dict | None:
     """The scalar entries of ``explain.json`` (method, counts, database...), or None."""
-    info = RunFolder(folder).explain_summary()
     if not isinstance(info, dict):
         return None
     return {k: v for k, v in info.items() if isinstance(v, (str, int, float, bool)) or v is None}
