@@ -6,6 +6,23 @@ whether ``torch._dynamo`` was imported. The tree "before" is any checkout's ``sr
 ``git archive 44c17c9 src | tar -x -C /tmp/base``.
 
     OMP_NUM_THREADS=1 python benchmarks/startup.py --before /tmp/base/src --after src --pairs 4
+
+With ``--runs N`` (and no ``--before``) it measures the time to the first result instead, each as
+wall seconds and CPU seconds (user + system, which a loaded machine does not stretch), in
+``benchmarks/results/startup-first-result.json``:
+
+- ``seqcnn train sequences.txt --labels labels.txt --epochs 1``: the whole process, and the moment
+  its ``test:`` line reaches the pipe (the plots and the report are drawn after it);
+- ``seqcnn predict`` of the primer's 2,000 sequences with that run;
+- ``--keras-pairs K``: 50 epochs of the primer model with the primer's recipe (Adam 1e-3,
+  batch 32, the Keras notebook's protocol), whole process, against ``benchmarks/keras_primer.py``
+  in ``benchmarks/.venv-keras`` (in /work/main or this tree), in K alternating pairs;
+- ``--pipe TREE``: the bytes that ``seqcnn train`` (50 epochs, progress shown) writes to stdout and
+  stderr when they are pipes, with this tree and with the source tree ``TREE`` (e.g. an older one);
+- ``--seeds S``: median test accuracy of ``seqcnn train`` on the primer's files over seeds
+  0..S-1, with ``--recipe primer`` and with the defaults (the split is seqcnn's own).
+
+    OMP_NUM_THREADS=1 python benchmarks/startup.py --runs 3 --keras-pairs 2 --seeds 5
 """
 
 from __future__ import annotations
@@ -63,13 +80,114 @@ def dynamo_import_seconds() -> float:
     return float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
 
 
+def timed(cmd: list[str], env: dict) -> dict:
+    """Run ``cmd``: wall seconds, CPU seconds of the process, and the wall seconds to its ``test:`` line."""
+    before = os.times()
+    start = time.perf_counter()
+    first = None
+    with subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+        lines = []
+        for line in proc.stdout:
+            lines.append(line)
+            if first is None and line.startswith("test:"):
+                first = time.perf_counter() - start
+        err = proc.stderr.read()
+    wall = time.perf_counter() - start
+    after = os.times()
+    if proc.returncode:
+        raise SystemExit(err[-2000:])
+    cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+    return {"wall_s": round(wall, 2), "cpu_s": round(cpu, 2),
+            "first_result_s": None if first is None else round(first, 2), "stdout": "".join(lines)}
+
+
+def seqcnn_cmd(*args) -> list[str]:
+    return [sys.executable, "-m", "seqcnn", *[str(a) for a in args]]
+
+
+def keras_python() -> Path | None:
+    """The Keras reference interpreter, in this tree or in the main checkout next to it."""
+    here = Path(__file__).resolve().parent
+    for root in (here.parent, here.parents[1] / "main"):
+        python = root / "benchmarks" / ".venv-keras" / "bin" / "python"
+        if python.is_file():
+            return python
+    return None
+
+
+def first_result(args, tmp: Path) -> dict:
+    """The time-to-first-result measurements (see the module docstring)."""
+    env = {**os.environ, "PYTHONPATH": str(args.after.resolve()), "MPLBACKEND": "Agg"}
+    files = (PRIMER / "sequences.txt", "--labels", PRIMER / "labels.txt")
+    out: dict = {"train_epochs_1": [], "predict_2000": [], "seqcnn_50_epochs": [], "keras_50_epochs": []}
+    for _ in range(args.runs):
+        run = timed(seqcnn_cmd("train", *files, "--epochs", "1", "--out", tmp / "run", "--force", "--quiet"), env)
+        out["train_epochs_1"].append({k: v for k, v in run.items() if k != "stdout"})
+        pred = timed(seqcnn_cmd("predict", tmp / "run", PRIMER / "sequences.txt", "-o", tmp / "p.tsv"), env)
+        out["predict_2000"].append({k: v for k, v in pred.items() if k != "stdout"})
+        print("train --epochs 1", out["train_epochs_1"][-1], "predict", out["predict_2000"][-1], flush=True)
+    keras = keras_python()
+    for i in range(args.keras_pairs if keras else 0):
+        ours = seqcnn_cmd("train", *files, "--model", "primer", "--recipe", "primer", "--out", tmp / "k", "--force",
+                          "--quiet")
+        theirs = [str(keras), str(Path(__file__).parent / "keras_primer.py"), *map(str, files[::2])]
+        for name, cmd in (("seqcnn", ours), ("keras", theirs)) if i % 2 == 0 else (("keras", theirs), ("seqcnn", ours)):
+            run = timed(cmd, env if name == "seqcnn" else {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+            out[f"{name}_50_epochs"].append({k: v for k, v in run.items() if k != "stdout"})
+            print(name, "50 epochs", out[f"{name}_50_epochs"][-1], flush=True)
+    for name, src in (("after", args.after), ("before", args.pipe)) if args.pipe else ():
+        cmd = seqcnn_cmd("train", *files, "--model", "primer", "--epochs", "50", "--out", tmp / "pipe", "--force")
+        done = subprocess.run(cmd, env={**env, "PYTHONPATH": str(src.resolve())}, capture_output=True)
+        out.setdefault("pipe_bytes_50_epochs", {})[name] = len(done.stdout) + len(done.stderr)
+        print("pipe", name, out["pipe_bytes_50_epochs"][name], flush=True)
+    out["accuracy"] = {}
+    for recipe in ("primer", None) if args.seeds else ():
+        accs = []
+        for seed in range(args.seeds):
+            extra = ("--recipe", recipe) if recipe else ()
+            timed(seqcnn_cmd("train", *files, *extra, "--seed", seed, "--out", tmp / "a", "--force", "--quiet"), env)
+            accs.append(json.loads((tmp / "a" / "metrics.json").read_text())["accuracy"])
+            print(recipe or "default", seed, accs[-1], flush=True)
+        out["accuracy"][recipe or "default"] = {"per_seed": accs, "median": statistics.median(accs)}
+    return out
+
+
+def summary(out: dict) -> dict:
+    """Medians of each measurement, and seqcnn's 50 epochs as a share of Keras's."""
+    med = {}
+    for key in ("train_epochs_1", "predict_2000", "seqcnn_50_epochs", "keras_50_epochs"):
+        if out.get(key):
+            med[key] = {f: statistics.median(r[f] for r in out[key]) for f in ("wall_s", "cpu_s")}
+            if key == "train_epochs_1":
+                med[key]["first_result_s"] = statistics.median(r["first_result_s"] for r in out[key])
+    if "seqcnn_50_epochs" in med and "keras_50_epochs" in med:
+        med["ratio_50_epochs"] = {f: round(med["seqcnn_50_epochs"][f] / med["keras_50_epochs"][f], 3)
+                                  for f in ("wall_s", "cpu_s")}
+    return med
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--before", type=Path, required=True)
+    parser.add_argument("--before", type=Path, help="a source tree to compare (the torch._dynamo measurement)")
     parser.add_argument("--after", type=Path, default=Path("src"))
     parser.add_argument("--pairs", type=int, default=4)
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "startup-dynamo.json")
+    parser.add_argument("--out", type=Path)
+    parser.add_argument("--runs", type=int, default=3, help="time-to-first-result runs (without --before)")
+    parser.add_argument("--keras-pairs", type=int, default=0)
+    parser.add_argument("--seeds", type=int, default=0)
+    parser.add_argument("--pipe", type=Path, help="a source tree to compare the output into a pipe with")
     args = parser.parse_args()
+    if args.before is None:
+        with tempfile.TemporaryDirectory() as tmp:
+            out = first_result(args, Path(tmp))
+        result = {"runs": out, "median": summary(out), "date": time.strftime("%Y-%m-%d %H:%M %Z"),
+                  "machine": f"{platform.node()} {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}",
+                  "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS")}
+        path = args.out or Path(__file__).parent / "results" / "startup-first-result.json"
+        path.write_text(json.dumps(result, indent=1) + "\n")
+        print(json.dumps(result["median"]), result["machine"])
+        return
+    args.out = args.out or Path(__file__).parent / "results" / "startup-dynamo.json"
     times: dict[str, list[float]] = {"before": [], "after": []}
     dynamo = {}
     with tempfile.TemporaryDirectory() as tmp:

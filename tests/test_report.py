@@ -227,3 +227,13 @@ def test_multiclass_predictions_and_calibration(tmp_path):
     assert np.array_equal(got_labels, labels) and np.allclose(got_probs, probs, atol=1e-5)
     image = Image.open(plot_calibration(got_labels, got_probs, tmp_path / "calibration.png"))
     assert image.width > 200 and image.height > 200
+
+
+def test_receptive_field_is_global_after_a_recurrent_layer():
+    from seqcnn.models.lookup import resolve_spec
+    from seqcnn.report.html import _last_field
+
+    recurrent = resolve_spec("cnn-bilstm", input_shape=(4, 101), classes=2)
+    convolution = resolve_spec("chipseq", input_shape=(4, 101), classes=2)
+    assert _last_field(recurrent.analyse((4, 101))) == "global"
+    assert _last_field(convolution.analyse((4, 101))) == "101"

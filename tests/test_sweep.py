@@ -43,7 +43,9 @@ def test_sweep_writes_the_folder_and_resumes(cli, encode_dir, tiny_spec, tmp_pat
     )
     assert code == 0 and "results.tsv" in stdout
     rows = [line.split("\t") for line in (out / "results.tsv").read_text().splitlines()]
-    assert rows[0] == ["experiment", "model", "auroc", "auprc", "accuracy", "epochs", "seconds", "params"]
+    header = ["experiment", "model", "auroc", "auprc", "accuracy", "epochs", "seconds", "params", "task", "pearson"]
+    assert rows[0] == header
+    assert rows[1][8:] == ["binary", "NA"] and not (out / "tasks.tsv").exists()  # one target: no per-target table
     assert [(r[0], r[1]) for r in rows[1:]] == [("EXP1", "tiny"), ("EXP2", "tiny")]
     tiny = rows[1]
     assert int(tiny[7]) == 4 * 4 * 8 + 4 + 4 * 2 + 2 and 0.0 <= float(tiny[2]) <= 1.0 and tiny[5] == "1"
@@ -140,3 +142,19 @@ def test_sweep_in_a_process_pool_gives_the_in_process_results(cli, encode_dir, t
         rows = sorted(line.split("\t")[:6] for line in (out / "results.tsv").read_text().splitlines()[1:])
         tables.append(rows)
     assert len(tables[0]) == 2 and tables[0] == tables[1]
+
+
+def test_results_of_a_multi_target_cell_are_written_per_target(tmp_path):
+    from seqcnn.sweep import write_results
+
+    per_task = {"CTCF": {"auroc": 0.91, "auprc": 0.88}, "REST": {"auroc": 0.75, "auprc": 0.70}}
+    rows = [{"experiment": "chip", "model": "chipseq", "auroc": 0.83, "auprc": 0.79, "accuracy": None, "epochs": 3,
+             "seconds": 1.0, "params": 10, "task": "multilabel", "pearson": None, "tasks": per_task},
+            {"experiment": "old", "model": "primer", "auroc": 0.99, "auprc": 0.98, "accuracy": 0.97, "epochs": 2,
+             "seconds": 1.0, "params": 5}]  # a cell written before tasks existed
+    write_results(tmp_path / "results.tsv", rows)
+    results = [line.split("\t") for line in (tmp_path / "results.tsv").read_text().splitlines()]
+    assert results[1][-2:] == ["multilabel", "NA"] and results[2][-2:] == ["NA", "NA"]
+    tasks = [line.split("\t") for line in (tmp_path / "tasks.tsv").read_text().splitlines()]
+    assert tasks[0][:5] == ["experiment", "model", "target", "auroc", "auprc"]
+    assert [t[2:5] for t in tasks[1:]] == [["CTCF", "0.9100", "0.8800"], ["REST", "0.7500", "0.7000"]]

@@ -97,12 +97,19 @@ def test_train_warns_when_the_model_learns_nothing(cli, tmp_path):
     assert code == 0 and "chance level" not in err  # the built-in data's planted motif is learned in 3 epochs
 
 
-def test_progress_shows_epochs_and_the_batches_of_each_epoch(small_sets, capsys):
+def test_progress_shows_epochs_and_the_batches_of_each_epoch(small_sets, capsys, monkeypatch):
+    import sys
+
     model = build_model(zoo.get("primer"), (4, 50))
-    fit(model, small_sets[0], small_sets[1], TrainConfig(epochs=2, batch_size=40), progress=True)
+    with monkeypatch.context() as m:
+        m.setattr(sys.stderr, "isatty", lambda: True, raising=False)  # a terminal: bars
+        fit(model, small_sets[0], small_sets[1], TrainConfig(epochs=2, batch_size=40), progress=True)
     err = capsys.readouterr().err
     assert "epochs" in err and "/2 [" in err  # the epoch bar, with its total
     assert "batches" in err and "/10 [" in err  # 400 examples in batches of 40: 10 per epoch
+    fit(model, small_sets[0], small_sets[1], TrainConfig(epochs=2, batch_size=40), progress=True)
+    lines = capsys.readouterr().err.splitlines()  # no terminal: one line per epoch, no bar
+    assert [line[:10] for line in lines] == ["epoch 1/2:", "epoch 2/2:"] and "val_accuracy" in lines[1]
     fit(model, small_sets[0], small_sets[1], TrainConfig(epochs=1), progress=False)
     assert capsys.readouterr().err == ""
 

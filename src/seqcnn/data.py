@@ -28,8 +28,10 @@ from seqcnn.sequence import onehot_table
 from seqcnn.store import StorePart
 from seqcnn.targets import Task
 
-#: Below this many one-hot bytes a set is encoded once instead of per batch.
-EAGER_ONEHOT_BYTES = 256 * 1024 * 1024
+#: Below this many one-hot bytes a set is encoded once instead of per batch. Small: a one-hot copy
+#: is 16 times the codes (and twice that while it is made), and encoding a batch costs little
+#: beside its forward pass (BENCHMARKS.md, Memory and start-up).
+EAGER_ONEHOT_BYTES = 16 * 1024 * 1024
 
 
 @dataclass

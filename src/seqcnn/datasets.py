@@ -124,26 +124,39 @@ def split(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Split indices into train, validation and test parts.
 
-    As in the primer: ``test_size`` of all examples go to test, then ``val_size`` of the rest to
-    validation. Splits are stratified by class when every class has enough members.
+    As in the primer: ``test_size`` of all examples go to test (rounded up), then ``val_size`` of
+    the rest to validation. Splits are stratified by class when every class has at least two
+    members: each class gives its share, rounded so that the part has its exact size.
 
     Returns:
         ``(train_index, val_index, test_index)``, each sorted.
     """
-    from sklearn.model_selection import train_test_split  # heavy (about a second): only a split needs it
-
     check_fractions(test_size, val_size)
-    index = np.arange(len(labels))
-    strat = labels if stratify and np.bincount(labels).min(initial=0) >= 2 else None
-    rest, test = (
-        (index, index[:0])
-        if test_size == 0
-        else train_test_split(index, test_size=test_size, random_state=seed, stratify=strat)
-    )
-    strat_rest = labels[rest] if strat is not None else None
-    train, val = (
-        (rest, rest[:0])
-        if val_size == 0
-        else train_test_split(rest, test_size=val_size, random_state=seed, stratify=strat_rest)
-    )
+    labels = np.asarray(labels)
+    counts = np.bincount(labels) if len(labels) else np.zeros(0, np.int64)
+    strat = bool(stratify and len(labels) and counts[counts > 0].min() >= 2)
+    rng = np.random.default_rng(seed)
+    rest, test = _hold_out(np.arange(len(labels)), labels if strat else None, test_size, rng)
+    train, val = _hold_out(rest, labels[rest] if strat else None, val_size, rng)
     return np.sort(train), np.sort(val), np.sort(test)
+
+
+def _hold_out(
+    index: np.ndarray, labels: np.ndarray | None, fraction: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(kept, held)``: ``ceil(fraction * n)`` of ``index`` held out at random, in proportion to ``labels``."""
+    n_held = int(np.ceil(fraction * len(index)))
+    order = rng.permutation(len(index))
+    if labels is None or n_held == 0:
+        return index[order[n_held:]], index[order[:n_held]]
+    order = order[np.argsort(labels[order], kind="stable")]  # grouped by class, in random order within each
+    classes, counts = np.unique(labels, return_counts=True)
+    share = counts * n_held / len(index)
+    take = np.floor(share).astype(np.int64)
+    by_remainder = np.argsort(-(share - take), kind="stable")  # the largest remainders get one more
+    take[by_remainder[: n_held - take.sum()]] += 1
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    held = np.zeros(len(index), dtype=bool)
+    for start, k in zip(starts, take):
+        held[order[start : start + k]] = True
+    return index[~held], index[held]

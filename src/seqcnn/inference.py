@@ -25,7 +25,7 @@ from seqcnn.training import probabilities
 
 @torch.inference_mode()
 def predict_tensor(
-    model: torch.nn.Module, data: TensorSet, batch_size: int = 1024, rc_average: bool = False, task: Task | None = None
+    model: torch.nn.Module, data: TensorSet, batch_size: int = 256, rc_average: bool = False, task: Task | None = None
 ) -> np.ndarray:
     """Class probabilities ``(N, K)`` for the inputs in ``data``, or a task's outputs.
 

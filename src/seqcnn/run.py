@@ -13,6 +13,7 @@ from __future__ import annotations
 import platform
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
@@ -28,7 +29,7 @@ from seqcnn.inference import predict_tensor
 from seqcnn.labelled import DataBundle, LabelledSet
 from seqcnn.loading import input_kind, load_data, split_bundle, warn_shared
 from seqcnn.machine import device_name, use_machine
-from seqcnn.metrics import task_metrics
+from seqcnn.metrics import format_metrics, task_metrics
 from seqcnn.models.lookup import resolve_spec
 from seqcnn.models.network import build_model
 from seqcnn.models.spec import ModelSpec
@@ -138,6 +139,7 @@ class OutputChoices:
     progress: bool = True
     command: list[str] | None = None
     resume: bool = False
+    announce: Callable[[str], object] | None = None
 
 
 @dataclass
@@ -155,6 +157,7 @@ class Plan:
     arguments: dict
     task: Task
     distributed: dict | None = None
+    training: dict | None = None  # best and kept epochs and the collapses, when training collapsed
 
 
 def _group(cls, params: dict):
@@ -194,6 +197,7 @@ def train(
     task: str | None = None,
     input_shape: tuple[int, int, int] | list[int] | None = None,
     dedupe: bool = False,
+    announce: Callable[[str], object] | None = None,
     **overrides,
 ) -> Path:
     """Train and evaluate a model on labelled sequences and write a run folder.
@@ -206,7 +210,8 @@ def train(
         test_labels: an optional label file for ``test``.
         model: a zoo name or a spec ``.json`` file; None picks the data set's default.
         recipe: ``"seqcnn"``, ``"primer"`` or ``"chipseq"`` (see :data:`seqcnn.training.RECIPES`);
-            None picks the data's default (``chipseq`` for positives-only data, else ``seqcnn``).
+            None picks the data's default (``chipseq`` for positives-only data, ``labelled`` for other
+            sequence files, else ``seqcnn``).
         out: the run folder; a new ``runs/<model>-<time>`` when None.
         force: allow ``out`` to exist already.
         test_size: fraction of all examples held out for the test (ignored with ``test``).
@@ -238,6 +243,8 @@ def train(
             infers it from the values (printed).
         input_shape: ``(H, W, C)`` for a ``.npz`` of flat image rows.
         dedupe: drop repeated sequences (or reverse complements) before the split.
+        announce: called with the result line (:func:`result_line`) as soon as the test metrics
+            are written, before the plots and the report are drawn.
         **overrides: fields of :class:`seqcnn.training.TrainConfig` (epochs, batch_size, lr, seed...).
 
     Returns:
@@ -268,6 +275,8 @@ def train(
     result = _fit_and_evaluate(plan, folder)
     if distributed.is_main():
         folder.write_config(config_record(plan, time.time() - started))
+        if output.announce is not None and "metrics" in result:
+            output.announce(result_line(result))
         write_image_plots(folder.path, parts[2], result)  # image runs: plots/misclassified.png
         write_report(folder.path)
         (folder.path / STATE_FILE).unlink(missing_ok=True)  # the run is complete: nothing left to resume
@@ -296,7 +305,7 @@ def scaled_task(parts: tuple) -> tuple[Task, tuple]:
 
 
 #: Arguments of :func:`train` that are not recorded for a rerun (where and how, not what).
-NOT_RECORDED = ("out", "force", "progress", "command", "resume", "trust_pickle")
+NOT_RECORDED = ("out", "force", "progress", "command", "resume", "trust_pickle", "announce")
 
 
 def record_arguments(params: dict) -> dict:
@@ -314,7 +323,8 @@ def record_arguments(params: dict) -> dict:
 
 
 def rerun(config_file: str | Path, *, out: str | Path | None = None, force: bool = False, resume: bool = False,
-          progress: bool = True, trust_pickle: bool = False, command: list[str] | None = None) -> Path:
+          progress: bool = True, trust_pickle: bool = False, command: list[str] | None = None,
+          announce: Callable[[str], object] | None = None) -> Path:
     """Train again with the arguments recorded in a run's ``config.json``, or resume that run.
 
     Args:
@@ -327,6 +337,7 @@ def rerun(config_file: str | Path, *, out: str | Path | None = None, force: bool
         progress: show progress bars.
         trust_pickle: see :func:`train`.
         command: the command line, recorded in the new ``config.json``.
+        announce: see :func:`train`.
 
     Returns:
         The run folder.
@@ -349,7 +360,8 @@ def rerun(config_file: str | Path, *, out: str | Path | None = None, force: bool
             raise RunError(f"{run_dir}: the run is complete (no {STATE_FILE} to resume from); nothing to do")
         out, force, command = run_dir, True, recorded.get("command")
     return train(
-        **arguments, out=out, force=force, resume=resume, progress=progress, trust_pickle=trust_pickle, command=command
+        **arguments, out=out, force=force, resume=resume, progress=progress, trust_pickle=trust_pickle, command=command,
+        announce=announce,
     )
 
 
@@ -397,6 +409,9 @@ def _fit_and_evaluate(plan: Plan, folder: RunFolder) -> dict:
     folder.save_model(net)
     folder.write_history(history.rows)
     result = {"history": history.rows, "best_epoch": history.best_epoch, "stopped_early": history.stopped_early}
+    plan.training = training_record(history)
+    if plan.training:
+        result["training"] = plan.training
     if len(test_set):
         probs = predict_tensor(net, tensor_set(test_set, device), rc_average=plan.model.strand_average(plan.bundle),
                                task=plan.task)
@@ -407,6 +422,27 @@ def _fit_and_evaluate(plan: Plan, folder: RunFolder) -> dict:
         folder.write_task_predictions(plan.task, test_set.ids, probs, labels)
         result.update(metrics=metrics, probs=probs, labels=labels)
     return result
+
+
+def training_record(history) -> dict | None:
+    """``config.json``'s ``training`` entry after a collapse (best and kept epochs, the collapses), else None."""
+    collapses = getattr(history, "collapses", None)
+    if not collapses:
+        return None
+    return {"best_epoch": history.best_epoch, "kept_epoch": collapses[-1]["kept_epoch"], "collapses": collapses}
+
+
+def result_line(result: dict) -> str:
+    """The line a run ends with: its test metrics, and which epoch's weights it kept when training collapsed."""
+    metrics = result["metrics"]
+    how = f" (AUROC averaged {metrics['auroc_average']})" if metrics.get("auroc_average") else ""
+    line = f"test: {format_metrics(metrics)}{how}"
+    training = result.get("training")
+    if training:
+        epochs = ", ".join(str(c["epoch"]) for c in training["collapses"])
+        line += (f" (training collapsed at epoch {epochs}; the weights of epoch {training['kept_epoch']} are kept, "
+                 "see config.json)")
+    return line
 
 
 def chance_warning(rows: list[dict], labels: np.ndarray) -> str | None:
@@ -454,6 +490,7 @@ def config_record(plan: Plan, seconds: float) -> dict:
         "transfer": {"init_from": None if plan.model.init_from is None else str(plan.model.init_from),
                      "freeze": int(plan.model.freeze)},
         "distributed": plan.distributed,
+        **({"training": plan.training} if plan.training else {}),
         "seconds": round(seconds, 3),
         "versions": {"seqcnn": __version__, "torch": torch.__version__, "numpy": np.__version__,
                      "python": platform.python_version()},

@@ -4,7 +4,8 @@
 sweep folder::
 
     DIR/sweep.json                 the sweep's configuration
-    DIR/results.tsv                experiment, model, auroc, auprc, accuracy, epochs, seconds, params
+    DIR/results.tsv                experiment, model, auroc, auprc, accuracy, epochs, seconds, params, task, pearson
+    DIR/tasks.tsv                  per target, for runs with several targets (multi-label, regression)
     DIR/cells/<experiment>__<model>/   one ordinary run folder per cell (+ cell.json when done)
     DIR/plots/auroc_boxplot.png    test AUROC per model, best median first
     DIR/summary.md                 per-model medians next to the published references
@@ -40,7 +41,10 @@ from seqcnn.models.spec import ModelSpec
 from seqcnn.report.plots import _pyplot, save_figure
 from seqcnn.report.references import ZENG2016_MEDIAN_AUROC, zeng_name
 
-RESULT_COLUMNS = ("experiment", "model", "auroc", "auprc", "accuracy", "epochs", "seconds", "params")
+RESULT_COLUMNS = ("experiment", "model", "auroc", "auprc", "accuracy", "epochs", "seconds", "params", "task", "pearson")
+
+#: ``tasks.tsv``: one row per target of a run with several (multi-label or multi-target regression).
+TASK_COLUMNS = ("experiment", "model", "target", "auroc", "auprc", "accuracy", "pearson", "spearman", "r2")
 
 GRID_KEYS = ("filters", "kernel", "pool", "depth")
 
@@ -391,15 +395,26 @@ def _row(cell: Cell, seconds: float) -> dict:
         "params": params,
         "train_examples": config["data"]["split"]["train"],
         "train_seconds": round(sum(r["seconds"] for r in history), 2),
+        "task": (config.get("task") or {}).get("kind", "binary"),
+        "pearson": metrics.get("pearson"),
+        "tasks": {name: {k: m.get(k) for k in TASK_COLUMNS[3:]} for name, m in (metrics.get("tasks") or {}).items()},
     }
 
 
 def write_results(path: Path, rows: list[dict]) -> None:
-    """``results.tsv``: one row per finished cell, sorted by experiment and model."""
+    """``results.tsv``: one row per finished cell, sorted by experiment and model; beside it ``tasks.tsv``,
+    one row per target, when a cell's run has several targets."""
+    rows = sorted(rows, key=lambda r: (r["experiment"], r["model"]))
     lines = ["\t".join(RESULT_COLUMNS)]
-    for r in sorted(rows, key=lambda r: (r["experiment"], r["model"])):
-        lines.append("\t".join(_cell_text(r[k]) for k in RESULT_COLUMNS))
+    for r in rows:
+        lines.append("\t".join(_cell_text(r.get(k)) for k in RESULT_COLUMNS))  # cells of an older sweep lack some
     atomic_write_text(path, "\n".join(lines) + "\n")
+    per_task = [(r, name, m) for r in rows for name, m in (r.get("tasks") or {}).items()]
+    if per_task:
+        lines = ["\t".join(TASK_COLUMNS)]
+        lines += ["\t".join([r["experiment"], r["model"], name] + [_cell_text(m.get(k)) for k in TASK_COLUMNS[3:]])
+                  for r, name, m in per_task]
+        atomic_write_text(path.with_name("tasks.tsv"), "\n".join(lines) + "\n")
 
 
 def _cell_text(value) -> str:

@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="seqcnn",
         description="Train, evaluate and explain convolutional neural networks on DNA sequences and small images.",
+        epilog="Learning CNNs? Start with the tutorial: docs/tutorial/README.md (one page per part of the course).",
     )
     parser.add_argument("--version", action="version", version=f"seqcnn {__version__}")
     sub = parser.add_subparsers(dest="verb", metavar="COMMAND")

@@ -28,7 +28,9 @@ ORDER = 10
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("data", nargs="?", help="sequence file or built-in data set name (default: primer-sim)")
     parser.add_argument(
-        "--dataset", help="built-in data set by name (primer-sim, fashion-mnist); same as giving it as DATA"
+        "--dataset",
+        help="built-in data set by name (primer-sim, fashion-mnist, multiclass-sim, multilabel-sim, regression-sim); "
+             "same as giving it as DATA",
     )
     parser.add_argument("--data-dir", help="folder holding a named data set's files")
     parser.add_argument("--labels", help="label file, one label per line, in the order of the sequences")
@@ -55,24 +57,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--test-labels", help="label file for --test")
     parser.add_argument(
         "--model",
-        help="zoo name or spec .json file (default: the data set's, primer for plain sequences); see `seqcnn models`",
+        help="zoo name or spec .json file (default: the data's: primer for the built-in primer-sim, chipseq for "
+             "sequence files); see `seqcnn models`",
     )
     parser.add_argument(
         "--recipe",
-        help="training recipe: seqcnn (default), primer (the paper's exact protocol), chipseq (default for "
-             "positives-only data), fashion (default for images), fashion-aug or fashion-bn (batch-normalised image "
-             "CNNs)",
+        help="training recipe: seqcnn (default for primer-sim), labelled (default for labelled sequence files), "
+             "primer (the paper's exact protocol), chipseq (default for positives-only data), fashion (default for "
+             "images), fashion-aug or fashion-bn (batch-normalised image CNNs)",
     )
     parser.add_argument(
         "--epochs",
         type=int,
-        help="training epochs (default: the recipe's: seqcnn and primer 50, chipseq up to 20, fashion 15, fashion-bn "
-             "30)",
+        help="training epochs (default: the recipe's: seqcnn and primer 50, labelled 20, chipseq up to 20, fashion 15, "
+             "fashion-bn 30)",
     )
     parser.add_argument(
         "--batch-size",
         type=int,
-        help="examples per batch (default: the recipe's: 32; chipseq, fashion-aug and fashion-bn 64)",
+        help="examples per batch (default: the recipe's: 32; seqcnn, chipseq, fashion-aug and fashion-bn 64)",
     )
     parser.add_argument("--lr", type=float, help="learning rate")
     parser.add_argument("--optimizer", help="adam, adamw or sgd")
@@ -161,9 +164,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from seqcnn.checkpoint import RunFolder
     from seqcnn.errors import SeqcnnError
-    from seqcnn.metrics import format_metrics
     from seqcnn.run import train
 
     if args.dataset and args.data:
@@ -212,11 +213,8 @@ def run(args: argparse.Namespace) -> int:
         task=args.task,
         input_shape=parse_shape(args.input_shape),
         dedupe=args.dedupe,
+        announce=_announce,
     )
-    metrics = RunFolder(run_dir).metrics()
-    if metrics:
-        how = f" (AUROC averaged {metrics['auroc_average']})" if metrics.get("auroc_average") else ""
-        print(f"test: {format_metrics(metrics)}{how}")
     print(f"run folder: {run_dir}")
     return 0
 
@@ -237,6 +235,11 @@ def parse_shape(text: str | None) -> tuple[int, int, int] | None:
     return int(parts[0]), int(parts[1]), int(parts[2])
 
 
+def _announce(line: str) -> None:
+    """Print the test result line at once (plots and the report are drawn after it)."""
+    print(line, flush=True)
+
+
 def _rerun(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -249,6 +252,6 @@ def _rerun(args: argparse.Namespace) -> int:
     refuse_pickle(args.resume or args.config)  # a .pt/.pth/.pkl is neither a run nor a config
     config = Path(args.resume) / "config.json" if args.resume else Path(args.config)
     run_dir = rerun(config, out=args.out, force=args.force, resume=bool(args.resume), progress=not args.quiet,
-                    trust_pickle=args.trust_pickle, command=["seqcnn", *sys.argv[1:]])
+                    trust_pickle=args.trust_pickle, command=["seqcnn", *sys.argv[1:]], announce=_announce)
     print(f"run folder: {run_dir}")
     return 0

@@ -190,7 +190,7 @@ def _last_field(infos) -> str:
     """The receptive field of the last layer that has spatial axes (before Flatten)."""
     for info in reversed(infos):
         if info.fields:
-            return "x".join(str(f.size) for f in info.fields)
+            return "x".join(f.label for f in info.fields)  # "global" after a recurrent or attention layer
     return "-"
 
 
