@@ -24,7 +24,7 @@ run: setup
 
 test: setup
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q --numprocesses auto --maxprocesses 4  # one torch thread per worker (tests/conftest.py)
+	$(BIN)/python -m pytest -q --numprocesses auto --maxprocesses 4 --dist loadfile  # a file stays on one worker, in order (the tutorial pages build on each other); one torch thread per worker (tests/conftest.py)
 
 clean:
 	rm -rf $(VENV)
