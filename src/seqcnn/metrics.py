@@ -23,6 +23,7 @@ ONE_CLASS = "only one class among the labelled test examples"
 
 # --- curves ---------------------------------------------------------------------------------
 
+
 def _counts(y: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """True and false positives at each distinct threshold, scores descending."""
     order = np.argsort(-score, kind="mergesort")
@@ -84,6 +85,7 @@ def auprc(y: np.ndarray, score: np.ndarray) -> float | None:
 
 
 # --- classes ---------------------------------------------------------------------------------
+
 
 def classification_metrics(labels: np.ndarray, probs: np.ndarray, class_names: list[str] | None = None) -> dict:
     """Metrics of class probabilities against integer labels.
@@ -171,8 +173,14 @@ def class_curves(labels: np.ndarray, scores: np.ndarray, names: list[str], mask:
         if y.size and y.min() != y.max():
             fpr, tpr, _ = roc_curve(y, s)
             precision, recall, _ = pr_curve(y, s)
-            out[name] = {"fpr": fpr.tolist(), "tpr": tpr.tolist(), "precision": precision.tolist(),
-                         "recall": recall.tolist(), "auroc": auroc(y, s), "auprc": auprc(y, s)}
+            out[name] = {
+                "fpr": fpr.tolist(),
+                "tpr": tpr.tolist(),
+                "precision": precision.tolist(),
+                "recall": recall.tolist(),
+                "auroc": auroc(y, s),
+                "auprc": auprc(y, s),
+            }
     return out
 
 
@@ -203,9 +211,13 @@ def multilabel_metrics(y: np.ndarray, probs: np.ndarray, names: list[str], mask:
 
 
 def _binary_task(truth: np.ndarray, score: np.ndarray) -> dict:
-    out = {"auroc": auroc(truth, score), "auprc": auprc(truth, score),
-           "accuracy": float(((score >= 0.5) == (truth == 1)).mean()) if truth.size else None,
-           "n": int(truth.size), "n_positive": int((truth == 1).sum())}
+    out = {
+        "auroc": auroc(truth, score),
+        "auprc": auprc(truth, score),
+        "accuracy": float(((score >= 0.5) == (truth == 1)).mean()) if truth.size else None,
+        "n": int(truth.size),
+        "n_positive": int((truth == 1).sum()),
+    }
     if not truth.size:
         out["note"] = NO_LABELS
     elif out["auroc"] is None:
@@ -227,6 +239,7 @@ def _means(tasks: dict, keys: tuple[str, ...]) -> dict:
 
 
 # --- regression ------------------------------------------------------------------------------
+
 
 def rank(x: np.ndarray) -> np.ndarray:
     """Ranks 1..n of ``x``, ties given their average rank."""

@@ -19,8 +19,9 @@ decides, and says, what is learnt:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -35,11 +36,36 @@ TASK_KINDS = ("binary", "multiclass", "multilabel", "regression")
 TASK_CHOICES = TASK_KINDS + ("poisson",)  # "poisson": regression of counts with the Poisson loss
 LOSSES = {"binary": "cross_entropy", "multiclass": "cross_entropy", "multilabel": "bce", "regression": "mse"}
 MISSING = frozenset({"", "na", "nan", "n/a", "null"})
-ID_NAMES = frozenset({
-    "id", "name", "seqid", "seq_id", "sequence_id", "sequence_name", "eventid", "event_id", "foldid", "fold_id",
-    "fold", "split", "chrom", "chr", "chromosome", "start", "end", "stop", "strand", "peak_id", "locus",
-    "chromstart", "chromend", "pos", "position", "index",
-})
+ID_NAMES = frozenset(
+    {
+        "id",
+        "name",
+        "seqid",
+        "seq_id",
+        "sequence_id",
+        "sequence_name",
+        "eventid",
+        "event_id",
+        "foldid",
+        "fold_id",
+        "fold",
+        "split",
+        "chrom",
+        "chr",
+        "chromosome",
+        "start",
+        "end",
+        "stop",
+        "strand",
+        "peak_id",
+        "locus",
+        "chromstart",
+        "chromend",
+        "pos",
+        "position",
+        "index",
+    }
+)
 LABEL_NAMES = frozenset({"label", "labels", "bound", "y", "target", "class", "classes", "category"})
 # Two-class words whose positive class goes second (index 1), whatever the alphabet says.
 NEGATIVE_OF = {"1": "0", "true": "false", "yes": "no", "pos": "neg", "positive": "negative", "bound": "unbound"}
@@ -104,7 +130,7 @@ class Task:
         return {key: list(value) if isinstance(value, tuple) else value for key, value in asdict(self).items()}
 
     @classmethod
-    def from_json(cls, data: dict, where: str = "config.json") -> "Task":
+    def from_json(cls, data: dict, where: str = "config.json") -> Task:
         """Rebuild a task from :meth:`to_json`'s dict.
 
         Raises:
@@ -125,13 +151,18 @@ class Task:
         how = "inferred from the values; --task overrides" if self.inferred else "given by --task"
         names = ", ".join(repr(t) for t in self.targets)
         if self.classes is not None:
-            order = {"numeric": "sorted as numbers", "name": "sorted by name",
-                     "negative first": "negative class first"}[self.class_order or "name"]
+            order = {
+                "numeric": "sorted as numbers",
+                "name": "sorted by name",
+                "negative first": "negative class first",
+            }[self.class_order or "name"]
             listed = ", ".join(self.classes)
             return f"task: {self.kind} on {names}, {len(self.classes)} classes {order}: {listed} ({how})"
-        loss = {"bce": "binary cross-entropy per target, missing cells masked",
-                "mse": "mean squared error on standardised targets, missing cells masked",
-                "poisson": "Poisson loss on counts, missing cells masked"}[self.loss]
+        loss = {
+            "bce": "binary cross-entropy per target, missing cells masked",
+            "mse": "mean squared error on standardised targets, missing cells masked",
+            "poisson": "Poisson loss on counts, missing cells masked",
+        }[self.loss]
         return f"task: {self.kind} on {len(self.targets)} target(s) {names}; {loss} ({how})"
 
 
@@ -150,6 +181,7 @@ class Targets:
 
 
 # --- choosing the target columns -------------------------------------------------------------
+
 
 def _split_names(target: str | list[str] | tuple[str, ...] | None) -> list[str] | None:
     if target is None:
@@ -218,8 +250,10 @@ def choose_targets(records: Records, target: str | list[str] | tuple[str, ...] |
             raise InputError(f"{src}: --target names a column twice: {', '.join(names)}")
         for name in chosen:
             if not _present(records.columns[name]):
-                raise InputError(f"{src}: target {name!r} has no value in any of the {len(records)} records "
-                                 "(every cell empty or NA); expected at least one labelled record")
+                raise InputError(
+                    f"{src}: target {name!r} has no value in any of the {len(records)} records "
+                    "(every cell empty or NA); expected at least one labelled record"
+                )
         return _finish(records, chosen, "given by --target", "")
     if records.label_columns:
         return _finish(records, tuple(records.label_columns), "every column of the label file", "")
@@ -230,8 +264,10 @@ def choose_targets(records: Records, target: str | list[str] | tuple[str, ...] |
     candidates = [n for n, (role, _) in roles.items() if role == "candidate" or (n not in named_id and label_like(n))]
     ignored = _ignored({n: why for n, (_, why) in roles.items() if n not in candidates})
     if len(candidates) > 1:
-        raise InputError(f"{src}: {len(candidates)} columns could be labels: {', '.join(map(repr, candidates))}; "
-                         "pass --target COLUMN (or several, comma-separated, for a multi-task model)")
+        raise InputError(
+            f"{src}: {len(candidates)} columns could be labels: {', '.join(map(repr, candidates))}; "
+            "pass --target COLUMN (or several, comma-separated, for a multi-task model)"
+        )
     if not candidates:
         listed = f" ({ignored})" if ignored else ""
         return TargetChoice((), True, f"{src}: no label column, only sequences{listed}; every sequence is a positive")
@@ -268,13 +304,17 @@ def _finish(records: Records, chosen: tuple[str, ...], why: str, ignored: str) -
     if len(chosen) == 1:
         present = {_bit(v.strip()) for v in _present(records.columns[chosen[0]])}
         if present == {1.0}:
-            return TargetChoice((), True, f"{src}: target {chosen[0]!r} ({why}) is 1 in every record; "
-                                          f"every sequence is a positive{tail}")
+            return TargetChoice(
+                (),
+                True,
+                f"{src}: target {chosen[0]!r} ({why}) is 1 in every record; every sequence is a positive{tail}",
+            )
     names = ", ".join(map(repr, chosen))
     return TargetChoice(chosen, False, f"{src}: target {names} ({why}){tail}")
 
 
 # --- inferring the task ----------------------------------------------------------------------
+
 
 def _column(records: Records, name: str) -> list[str]:
     return [v.strip() for v in records.columns[name]]
@@ -341,8 +381,10 @@ def infer_task(records: Records, names: tuple[str, ...] | list[str], task: str |
     columns = {name: _column(records, name) for name in names}
     for name, values in columns.items():
         if not _present(values):
-            raise InputError(f"{src}: target {name!r} has no value in any of the {len(records)} records; "
-                             "expected at least one labelled record")
+            raise InputError(
+                f"{src}: target {name!r} has no value in any of the {len(records)} records; "
+                "expected at least one labelled record"
+            )
     kind = task or _infer_kind(src, columns)
     if kind in ("binary", "multiclass"):
         result = _class_task(records, names, kind, columns)
@@ -368,36 +410,47 @@ def _infer_kind(src: str, columns: dict[str, list[str]]) -> str:
         present = _present(values)
         if not _numeric(present) and not _zero_one(present):
             shown = ", ".join(repr(v) for v in sorted(set(present))[:4])
-            raise InputError(f"{src}: target {name!r} holds text ({shown}, ...); several targets must all be 0/1 "
-                             "(multi-label) or all numbers (regression); pass one --target for a class column")
+            raise InputError(
+                f"{src}: target {name!r} holds text ({shown}, ...); several targets must all be 0/1 "
+                "(multi-label) or all numbers (regression); pass one --target for a class column"
+            )
     bits = [name for name, values in columns.items() if _zero_one(_present(values))]
     if len(bits) == len(columns):
         return "multilabel"
     if bits:
         others = [name for name in columns if name not in bits]
-        raise InputError(f"{src}: targets {', '.join(map(repr, bits))} are 0/1 but {', '.join(map(repr, others))} "
-                         "hold other numbers; pass --task regression to treat them all as measurements, or choose "
-                         "targets of one kind")
+        raise InputError(
+            f"{src}: targets {', '.join(map(repr, bits))} are 0/1 but {', '.join(map(repr, others))} "
+            "hold other numbers; pass --task regression to treat them all as measurements, or choose "
+            "targets of one kind"
+        )
     return "regression"
 
 
 def _class_task(records: Records, names: tuple[str, ...], kind: str, columns: dict[str, list[str]]) -> Task:
     src = records.source or "<input>"
     if len(names) != 1:
-        raise InputError(f"{src}: a {kind} task has one target column, got {len(names)}: {', '.join(names)}; "
-                         "use --task multilabel for several 0/1 columns")
+        raise InputError(
+            f"{src}: a {kind} task has one target column, got {len(names)}: {', '.join(names)}; "
+            "use --task multilabel for several 0/1 columns"
+        )
     name, values = names[0], columns[names[0]]
     for i, value in enumerate(values):
         if _is_missing(value):
-            raise InputError(f"{records.where(i)}: no value for target {name!r}; every record of a {kind} task "
-                             "needs a class")
+            raise InputError(
+                f"{records.where(i)}: no value for target {name!r}; every record of a {kind} task needs a class"
+            )
     classes, order = _class_names(values)
     if len(classes) < 2:
-        raise InputError(f"{src}: all {len(values)} values of target {name!r} are {classes[0]!r}; "
-                         "classification needs at least 2 classes")
+        raise InputError(
+            f"{src}: all {len(values)} values of target {name!r} are {classes[0]!r}; "
+            "classification needs at least 2 classes"
+        )
     if kind == "binary" and len(classes) != 2:
-        raise InputError(f"{src}: --task binary needs 2 classes, target {name!r} has {len(classes)}: "
-                         f"{', '.join(classes[:10])}; use --task multiclass")
+        raise InputError(
+            f"{src}: --task binary needs 2 classes, target {name!r} has {len(classes)}: "
+            f"{', '.join(classes[:10])}; use --task multiclass"
+        )
     _check_members(records, name, values, classes)
     return Task(kind, names, tuple(classes), order, "cross_entropy")
 
@@ -424,9 +477,11 @@ def _check_members(records: Records, name: str, values: list[str], classes: list
     for cls, count in counts.items():
         if count == 1:
             i = keys.index(cls)
-            raise InputError(f"{records.where(i)}: class {cls!r} of target {name!r} has one member; "
-                             "each class needs at "
-                             "least 2 (to train and to test on); drop it, or pass --task regression for a measurement")
+            raise InputError(
+                f"{records.where(i)}: class {cls!r} of target {name!r} has one member; "
+                "each class needs at "
+                "least 2 (to train and to test on); drop it, or pass --task regression for a measurement"
+            )
 
 
 def _multilabel_task(records: Records, columns: dict[str, list[str]]) -> Task:
@@ -434,13 +489,16 @@ def _multilabel_task(records: Records, columns: dict[str, list[str]]) -> Task:
     for name, values in columns.items():
         for i, value in enumerate(values):
             if not _is_missing(value) and not _zero_one([value]):
-                raise InputError(f"{records.where(i)}: target {name!r} is {value!r}; a multi-label target must be "
-                                 "0 or 1 (or empty for missing)")
+                raise InputError(
+                    f"{records.where(i)}: target {name!r} is {value!r}; a multi-label target must be "
+                    "0 or 1 (or empty for missing)"
+                )
         seen = {_bit(value) for value in _present(values)}
         if len(seen) < 2:
             only = "1" if 1.0 in seen else "0"
-            raise InputError(f"{src}: target {name!r} is {only} in every labelled record; "
-                             "a 0/1 target needs both values")
+            raise InputError(
+                f"{src}: target {name!r} is {only} in every labelled record; a 0/1 target needs both values"
+            )
     return Task("multilabel", tuple(columns), loss="bce")
 
 
@@ -456,12 +514,15 @@ def _numbers(records: Records, name: str, values: list[str], poisson: bool) -> n
         if _is_missing(value):
             continue
         if not is_number(value):
-            raise InputError(f"{records.where(i)}: target {name!r} is {value!r}, not a number; "
-                             "regression needs numbers")
+            raise InputError(
+                f"{records.where(i)}: target {name!r} is {value!r}, not a number; regression needs numbers"
+            )
         number = float(value)
         if not math.isfinite(number):
-            raise InputError(f"{records.where(i)}: target {name!r} is {value!r}, not a finite number; "
-                             "leave the cell empty for a missing value")
+            raise InputError(
+                f"{records.where(i)}: target {name!r} is {value!r}, not a finite number; "
+                "leave the cell empty for a missing value"
+            )
         if poisson and number < 0:
             raise InputError(f"{records.where(i)}: target {name!r} is {value!r}; the Poisson loss needs counts >= 0")
         out[i] = number
@@ -495,6 +556,7 @@ def fit_scale(task: Task, y: np.ndarray, mask: np.ndarray | None = None) -> Task
 
 
 # --- encoding --------------------------------------------------------------------------------
+
 
 def encode_targets(records: Records, task: Task) -> Targets:
     """The label arrays of ``records`` for ``task``.
@@ -535,8 +597,9 @@ def _encode_classes(records: Records, task: Task) -> Targets:
     for i, value in enumerate(_column(records, name)):
         key = _number_key(value) if numeric and is_number(value) else value
         if key not in index:
-            raise InputError(f"{records.where(i)}: target {name!r} is {value!r}, not one of the classes "
-                             f"{', '.join(task.classes)}")
+            raise InputError(
+                f"{records.where(i)}: target {name!r} is {value!r}, not one of the classes {', '.join(task.classes)}"
+            )
         y[i] = index[key]
     return Targets(y, np.ones(len(y), dtype=bool))
 
@@ -552,8 +615,9 @@ def _zero_one_column(records: Records, name: str, values: list[str]) -> np.ndarr
     return out
 
 
-def prepare_targets(records: Records, target: str | list[str] | None = None,
-                    task: str | None = None) -> tuple[TargetChoice, Task | None, Targets | None]:
+def prepare_targets(
+    records: Records, target: str | list[str] | None = None, task: str | None = None
+) -> tuple[TargetChoice, Task | None, Targets | None]:
     """:func:`choose_targets`, :func:`infer_task` and :func:`encode_targets` in one call.
 
     Returns:
@@ -571,8 +635,8 @@ def prepare_targets(records: Records, target: str | list[str] | None = None,
 
 # --- loss and outputs ------------------------------------------------------------------------
 
-def task_loss(task: Task, logits: "torch.Tensor", y: "torch.Tensor",
-              mask: "torch.Tensor | None" = None) -> "torch.Tensor":
+
+def task_loss(task: Task, logits: torch.Tensor, y: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
     """The training loss of a batch: mean over the labelled cells.
 
     Args:
@@ -606,7 +670,7 @@ def task_loss(task: Task, logits: "torch.Tensor", y: "torch.Tensor",
     return cells.sum() / mask.sum().clamp(min=1)
 
 
-def loss_fn(task: Task) -> Callable[..., "torch.Tensor"]:
+def loss_fn(task: Task) -> Callable[..., torch.Tensor]:
     """``task_loss`` bound to ``task``: a callable ``(logits, y, mask=None) -> loss``."""
 
     def loss(logits, y, mask=None):
@@ -641,6 +705,7 @@ def positives_task(target: str = "label") -> Task:
 
 
 # --- predictions.tsv -------------------------------------------------------------------------
+
 
 def _class_column(name: str) -> str:
     """``p0`` for a numbered class (today's header), ``p_EI`` for a named one."""

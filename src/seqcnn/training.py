@@ -62,7 +62,7 @@ class TrainConfig:
     eps: float = 1e-8  # Adam's epsilon: the floor of the gradient scale it divides by
     label_smoothing: float = 0.0  # training targets (1 - s) on the class and s / K spread over all K
 
-    def check(self) -> "TrainConfig":
+    def check(self) -> TrainConfig:
         """Validate values; raise :class:`InputError` naming the option."""
         if self.epochs < 1:
             raise InputError(f"--epochs must be at least 1, got {self.epochs}")
@@ -97,27 +97,55 @@ RECIPES: dict[str, TrainConfig] = {
     # 3e-2 with batch 32: the primer model's dense layer died (loss to ln 2, accuracy to chance) in 11 of 11 runs.
     # At 1e-2, with label smoothing (the loss, and so Adam's gradient scale, stays away from zero) and batch 64
     # (half the steps, smoother), none of 11 collapsed.
-    "seqcnn": TrainConfig(epochs=50, batch_size=64, lr=1e-2, optimizer="adamw", weight_decay=0.1, schedule="onecycle",
-                          restore_best=True, label_smoothing=0.1),
+    "seqcnn": TrainConfig(
+        epochs=50,
+        batch_size=64,
+        lr=1e-2,
+        optimizer="adamw",
+        weight_decay=0.1,
+        schedule="onecycle",
+        restore_best=True,
+        label_smoothing=0.1,
+    ),
     # For the panel's default model of labelled sequences (a conv layer, global max pooling, the output layer):
     # the recipe every model of the defaults panel was compared with (BENCHMARKS.md, Defaults panel).
-    "labelled": TrainConfig(epochs=20, batch_size=32, lr=3e-3, optimizer="adamw", weight_decay=0.1, schedule="onecycle",
-                            restore_best=True),
+    "labelled": TrainConfig(
+        epochs=20, batch_size=32, lr=3e-3, optimizer="adamw", weight_decay=0.1, schedule="onecycle", restore_best=True
+    ),
     # Fashion-MNIST (BENCHMARKS.md, ## Fashion-MNIST): bf16 autocast + NHWC run 3x faster than float32 on an AMX CPU.
     # The last epoch's weights, as in the book: with one-cycle annealing the last epoch has the best
     # validation accuracy, while the validation loss bottoms out two epochs earlier (measured).
-    "fashion": TrainConfig(epochs=15, batch_size=32, lr=2e-3, optimizer="adam", schedule="onecycle",
-                           precision="bf16", channels_last=True),
-    "fashion-aug": TrainConfig(epochs=12, batch_size=64, lr=2e-3, optimizer="adam", schedule="onecycle",
-                               augment=("shift", "flip"), precision="bf16", channels_last=True),
+    "fashion": TrainConfig(
+        epochs=15, batch_size=32, lr=2e-3, optimizer="adam", schedule="onecycle", precision="bf16", channels_last=True
+    ),
+    "fashion-aug": TrainConfig(
+        epochs=12,
+        batch_size=64,
+        lr=2e-3,
+        optimizer="adam",
+        schedule="onecycle",
+        augment=("shift", "flip"),
+        precision="bf16",
+        channels_last=True,
+    ),
     # For batch-normalised CNNs (benchmarks/specs/fashion-cnn-bn.json): a higher peak rate, and 30 epochs
     # (0.933-0.935 test accuracy over 3 seeds on a GPU, against 0.920 after 12; with the head's dropout at 0.25,
     # benchmarks/specs/fashion-cnn-bn-d25.json, 0.9397; BENCHMARKS.md).
-    "fashion-bn": TrainConfig(epochs=30, batch_size=64, lr=3e-3, optimizer="adam", schedule="onecycle",
-                              augment=("shift", "flip"), precision="bf16", channels_last=True),
+    "fashion-bn": TrainConfig(
+        epochs=30,
+        batch_size=64,
+        lr=3e-3,
+        optimizer="adam",
+        schedule="onecycle",
+        augment=("shift", "flip"),
+        precision="bf16",
+        channels_last=True,
+    ),
     # Positives-only ChIP-seq data with shuffled negatives (the default there): chosen by measurement on
     # ENCODE experiments (BENCHMARKS.md, ENCODE).
-    "chipseq": TrainConfig(epochs=20, batch_size=64, lr=5e-3, optimizer="adam", patience=3, restore_best=True, augment=("rc",)),
+    "chipseq": TrainConfig(
+        epochs=20, batch_size=64, lr=5e-3, optimizer="adam", patience=3, restore_best=True, augment=("rc",)
+    ),
 }
 
 
@@ -158,8 +186,13 @@ def resolve_device(name: str) -> torch.device:
         raise InputError(f"--device must be 'auto', 'cpu' or 'cuda[:N]', but got {name!r}") from None
 
 
-def loss_fn(logits: torch.Tensor, y: torch.Tensor, output_activation: str | None,
-            smoothing: float = 0.0, task: Task | None = None) -> torch.Tensor:
+def loss_fn(
+    logits: torch.Tensor,
+    y: torch.Tensor,
+    output_activation: str | None,
+    smoothing: float = 0.0,
+    task: Task | None = None,
+) -> torch.Tensor:
     """Cross-entropy on logits for softmax outputs, binary cross-entropy for sigmoid ones; for float
     targets ``(B, T)`` (multilabel, regression) the task's masked loss (:func:`seqcnn.targets.task_loss`),
     NaN cells being missing labels.
@@ -220,11 +253,20 @@ class FusedAdam(torch.optim.Optimizer):
     state_dict = _undecorated(torch.optim.Optimizer.state_dict)
     load_state_dict = _undecorated(torch.optim.Optimizer.load_state_dict)
 
-    def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0, decoupled: bool = False):
+    def __init__(
+        self,
+        params,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        decoupled: bool = False,
+    ):
         # "fused": load_state_dict then puts each loaded ``step`` on its parameter's device, as the kernel needs
-        super().__init__(params, {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
-                                  "decoupled": decoupled, "fused": True})
+        super().__init__(
+            params,
+            {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay, "decoupled": decoupled, "fused": True},
+        )
 
     @torch.no_grad()
     def step(self, closure=None):
@@ -237,9 +279,11 @@ class FusedAdam(torch.optim.Optimizer):
                 continue
             for p in params:
                 if not self.state[p]:
-                    self.state[p] = {"step": torch.zeros((), dtype=torch.float32, device=p.device),
-                                     "exp_avg": torch.zeros_like(p, memory_format=torch.preserve_format),
-                                     "exp_avg_sq": torch.zeros_like(p, memory_format=torch.preserve_format)}
+                    self.state[p] = {
+                        "step": torch.zeros((), dtype=torch.float32, device=p.device),
+                        "exp_avg": torch.zeros_like(p, memory_format=torch.preserve_format),
+                        "exp_avg_sq": torch.zeros_like(p, memory_format=torch.preserve_format),
+                    }
             states = [self.state[p] for p in params]
             steps = [s["step"] for s in states]
             torch._foreach_add_(steps, 1)
@@ -247,9 +291,22 @@ class FusedAdam(torch.optim.Optimizer):
             beta1, beta2 = group["betas"]
             grads = [p.grad for p in params]
             moments = [s["exp_avg"] for s in states], [s["exp_avg_sq"] for s in states]
-            kernel(params, grads, *moments, [], steps, amsgrad=False, lr=group["lr"], beta1=beta1, beta2=beta2,
-                   weight_decay=group["weight_decay"], eps=group["eps"], maximize=False, grad_scale=None,
-                   found_inf=None)
+            kernel(
+                params,
+                grads,
+                *moments,
+                [],
+                steps,
+                amsgrad=False,
+                lr=group["lr"],
+                beta1=beta1,
+                beta2=beta2,
+                weight_decay=group["weight_decay"],
+                eps=group["eps"],
+                maximize=False,
+                grad_scale=None,
+                found_inf=None,
+            )
 
 
 def make_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
@@ -292,8 +349,16 @@ def make_schedule(optimizer: torch.optim.Optimizer, config: TrainConfig, steps_p
     return None
 
 
-def train_epoch(model, data: TensorSet, optimizer, schedule, config: TrainConfig, generator: torch.Generator, epoch: int,
-                on_batch: Callable[[], object] | None = None) -> tuple[float, float]:
+def train_epoch(
+    model,
+    data: TensorSet,
+    optimizer,
+    schedule,
+    config: TrainConfig,
+    generator: torch.Generator,
+    epoch: int,
+    on_batch: Callable[[], object] | None = None,
+) -> tuple[float, float]:
     """One pass over ``data`` in shuffled batches; returns mean loss and accuracy.
 
     ``on_batch`` (optional) is called after every optimiser step (the batch progress bar).
@@ -309,12 +374,18 @@ def train_epoch(model, data: TensorSet, optimizer, schedule, config: TrainConfig
     sizes = torch.zeros(steps, device=data.device)
     right = torch.zeros(steps, device=data.device)  # float: multilabel counts fractions of cells
     done = 0
-    aug_generator = distributed.augment_generator(generator, config.seed, epoch)  # the batch order stays in step across ranks
-    for step, (xb, yb) in enumerate(batches(data, config.batch_size, shuffle=True, generator=generator, shard=distributed.shard())):
+    aug_generator = distributed.augment_generator(
+        generator, config.seed, epoch
+    )  # the batch order stays in step across ranks
+    for step, (xb, yb) in enumerate(
+        batches(data, config.batch_size, shuffle=True, generator=generator, shard=distributed.shard())
+    ):
         if config.augment:
             xb = augment.apply(xb, config.augment, aug_generator)
         weight = distributed.loss_weight(len(yb), step, len(data), config.batch_size)
-        logits, loss = train_step(model, as_input(xb, config), yb, optimizer, config, weight, task=getattr(data, "task", None))
+        logits, loss = train_step(
+            model, as_input(xb, config), yb, optimizer, config, weight, task=getattr(data, "task", None)
+        )
         if schedule is not None:
             schedule.step()
         if on_batch is not None:
@@ -323,20 +394,31 @@ def train_epoch(model, data: TensorSet, optimizer, schedule, config: TrainConfig
         sizes[step] = len(yb)
         right[step] = hits(logits.detach(), yb, getattr(data, "task", None))
         done = step + 1
-        if step % 50 == 49 and not torch.isfinite(losses[step - 49 : done]).all():  # a sync every 50 steps stops a diverged epoch early
+        if (
+            step % 50 == 49 and not torch.isfinite(losses[step - 49 : done]).all()
+        ):  # a sync every 50 steps stops a diverged epoch early
             break
     losses, sizes, right = losses[:done], sizes[:done], right[:done]  # a rank can get no batch
     bad = (~torch.isfinite(losses)).nonzero()
     if len(bad):
         first = int(bad[0])
-        raise DivergedError(f"training diverged: loss is {losses[first].item()} at epoch {epoch}, batch {first + 1}; try a lower --lr")
+        raise DivergedError(
+            f"training diverged: loss is {losses[first].item()} at epoch {epoch}, batch {first + 1}; try a lower --lr"
+        )
     total_loss = losses @ sizes
     total, correct, seen = distributed.sum_all(total_loss, right.sum(), _seen(data, config))  # over all ranks
     return total / seen, correct / seen
 
 
-def train_step(model, xb: torch.Tensor, yb: torch.Tensor, optimizer, config: TrainConfig, weight: float = 1.0,
-               task: Task | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def train_step(
+    model,
+    xb: torch.Tensor,
+    yb: torch.Tensor,
+    optimizer,
+    config: TrainConfig,
+    weight: float = 1.0,
+    task: Task | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """One optimiser step on a batch ``(B, C, ...)``; returns the logits ``(B, K)`` and the loss.
 
     ``weight`` scales the loss before ``backward`` (a rank's share of a distributed global
@@ -356,7 +438,9 @@ def train_step(model, xb: torch.Tensor, yb: torch.Tensor, optimizer, config: Tra
 
 
 @torch.no_grad()
-def evaluate(model, data: TensorSet, batch_size: int = 256, config: TrainConfig | None = None) -> tuple[float, float, torch.Tensor]:
+def evaluate(
+    model, data: TensorSet, batch_size: int = 256, config: TrainConfig | None = None
+) -> tuple[float, float, torch.Tensor]:
     """Mean loss, accuracy and probabilities ``(N, K)`` of ``model`` on labelled ``data``.
 
     ``config`` (optional) gives the precision and memory format to run in.
@@ -376,8 +460,15 @@ def evaluate(model, data: TensorSet, batch_size: int = 256, config: TrainConfig 
     return loss, acc, probabilities(logits, act)
 
 
-def fit(model, train: TensorSet, val: TensorSet | None, config: TrainConfig, progress: bool = True,
-        resume: Callable[[Loop], None] | None = None, on_epoch_end: Callable[[Loop], None] | None = None) -> History:
+def fit(
+    model,
+    train: TensorSet,
+    val: TensorSet | None,
+    config: TrainConfig,
+    progress: bool = True,
+    resume: Callable[[Loop], None] | None = None,
+    on_epoch_end: Callable[[Loop], None] | None = None,
+) -> History:
     """Train ``model`` in place.
 
     Args:
@@ -419,14 +510,25 @@ def fit(model, train: TensorSet, val: TensorSet | None, config: TrainConfig, pro
     for epoch in range(loop.epoch + 1, last + 1):
         start = time.perf_counter()
         batch_bar.reset(total=steps)
-        loss, acc = train_epoch(net, train, optimizer, schedule, config, generator, epoch, on_batch=None if batch_bar.disable else batch_bar.update)
+        loss, acc = train_epoch(
+            net,
+            train,
+            optimizer,
+            schedule,
+            config,
+            generator,
+            epoch,
+            on_batch=None if batch_bar.disable else batch_bar.update,
+        )
         row = {"epoch": epoch, "loss": loss, "accuracy": acc, "lr": optimizer.param_groups[0]["lr"]}
         if val is not None and len(val):
             row["val_loss"], row["val_accuracy"], _ = evaluate(model, val, config=config)
         row["seconds"] = time.perf_counter() - start
         history.rows.append(row)
         bar.update(1)
-        bar.set_postfix({k: f"{v:.4f}" for k, v in row.items() if k in ("loss", "accuracy", "val_loss", "val_accuracy")})
+        bar.set_postfix(
+            {k: f"{v:.4f}" for k, v in row.items() if k in ("loss", "accuracy", "val_loss", "val_accuracy")}
+        )
         if progress and bar.disable and distributed.is_main():  # stderr is no terminal: one line per epoch, no bars
             print(_epoch_line(row, config.epochs), file=sys.stderr, flush=True)
         if "val_loss" in row and row["val_loss"] < history.best_loss:
@@ -494,9 +596,16 @@ def find_collapses(rows: list[dict]) -> list[dict]:
         if i > 0 and collapsed(rows, i - 1):
             continue
         accs = [r["val_accuracy"] for r in rows[:i] if "val_accuracy" in r]
-        events.append({"epoch": row["epoch"], "loss": row["loss"], "best_loss": min(r["loss"] for r in rows[:i]),
-                       "val_accuracy": row.get("val_accuracy"), "best_val_accuracy": max(accs) if accs else None,
-                       "recovered": None})
+        events.append(
+            {
+                "epoch": row["epoch"],
+                "loss": row["loss"],
+                "best_loss": min(r["loss"] for r in rows[:i]),
+                "val_accuracy": row.get("val_accuracy"),
+                "best_val_accuracy": max(accs) if accs else None,
+                "recovered": None,
+            }
+        )
     return events
 
 
@@ -518,7 +627,8 @@ def _steps(data, config: TrainConfig) -> int:
 
 
 def _seen(data, config: TrainConfig) -> int:
-    """Examples this rank trained on in an epoch (its slices of every global batch but a last one smaller than the world)."""
+    """Examples this rank trained on in an epoch: its slices of every global batch but a last one smaller
+    than the world."""
     rank, world = distributed.shard()
     sizes = [min(config.batch_size, len(data) - s) for s in range(0, len(data), config.batch_size)]
     return sum(n * (rank + 1) // world - n * rank // world for n in sizes if n >= world)
@@ -538,5 +648,14 @@ def _progress(total: int, enabled: bool, desc: str = "epochs", unit: str = "epoc
     enabled = enabled and sys.stderr.isatty()
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc=desc, unit=unit, disable=not enabled, file=sys.stderr, dynamic_ncols=True, leave=False, position=position,
-                mininterval=0.5)
+    return tqdm(
+        total=total,
+        desc=desc,
+        unit=unit,
+        disable=not enabled,
+        file=sys.stderr,
+        dynamic_ncols=True,
+        leave=False,
+        position=position,
+        mininterval=0.5,
+    )

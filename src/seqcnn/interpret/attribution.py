@@ -132,7 +132,6 @@ def _ism_method(model: nn.Module, length: int, one_hot: bool):
     """The fastest exact ISM for ``model``, and the floats it holds per variant."""
     from functools import partial
 
-
     conv = _first_conv_for_ism(model)
     if conv is None:
         return partial(_ism_full, model), 4 * length
@@ -233,7 +232,7 @@ def _ism_global_max(model: nn.Module, conv, xb: torch.Tensor, target: int) -> to
 
     pre = _pre_activation(conv, xb)  # (B, F, L_out)
     act = _activate(pre, conv.activation)
-    n_out, length, taps = pre.shape[2], xb.shape[2], conv.kernel_size[0]
+    length, taps = xb.shape[2], conv.kernel_size[0]
     rest = model.layers[2:]
     y0 = class_score(rest(act.amax(dim=2)), target)
     per_tap = conv.weight.permute(1, 2, 0)  # (4, K, F)
@@ -242,13 +241,23 @@ def _ism_global_max(model: nn.Module, conv, xb: torch.Tensor, target: int) -> to
     ref_base = xb.argmax(dim=1)  # (B, L)
     outside = _outside_max(act, out_pos[:, -1], out_pos[:, 0])  # (B, L, F)
     if conv.activation in (None, "linear", "relu") and xb.device.type == "cpu":
-        pooled = torch.from_numpy(_global_max_kernel(pre.numpy(), ref_base.numpy(), per_tap.contiguous().numpy(),
-                                                     outside.contiguous().numpy(), left, conv.activation == "relu"))
+        pooled = torch.from_numpy(
+            _global_max_kernel(
+                pre.numpy(),
+                ref_base.numpy(),
+                per_tap.contiguous().numpy(),
+                outside.contiguous().numpy(),
+                left,
+                conv.activation == "relu",
+            )
+        )
     else:
         pooled = _changed_max(pre, xb, per_tap, out_pos, ref_base, outside, conv.activation)  # (B, L, 3, F)
     scores = class_score(rest(pooled.reshape(-1, pooled.shape[-1])), target).reshape(pooled.shape[:3])  # (B, L, 3)
     delta = torch.zeros(xb.shape, device=xb.device)
-    delta.scatter_(1, _OTHER_BASES.to(xb.device)[ref_base].transpose(1, 2), (scores - y0[:, None, None]).transpose(1, 2))
+    delta.scatter_(
+        1, _OTHER_BASES.to(xb.device)[ref_base].transpose(1, 2), (scores - y0[:, None, None]).transpose(1, 2)
+    )
     return delta
 
 
@@ -257,7 +266,9 @@ def _changed_max(pre, xb, per_tap, out_pos, ref_base, outside, activation) -> to
 
     n_out = pre.shape[2]
     valid = (out_pos >= 0) & (out_pos < n_out)
-    kept = pre.transpose(1, 2)[:, out_pos.clamp(0, n_out - 1)] - torch.einsum("bcl,ckf->blkf", xb, per_tap)  # (B, L, K, F)
+    kept = pre.transpose(1, 2)[:, out_pos.clamp(0, n_out - 1)] - torch.einsum(
+        "bcl,ckf->blkf", xb, per_tap
+    )  # (B, L, K, F)
     new = per_tap[_OTHER_BASES.to(xb.device)[ref_base]]  # (B, L, 3, K, F)
     new += kept[:, :, None]
     new = _activate(new, activation).masked_fill(~valid[None, :, None, :, None], float("-inf")).amax(dim=3)
@@ -317,7 +328,12 @@ def _outside_max(act: torch.Tensor, first: torch.Tensor, last: torch.Tensor) -> 
 
 
 def deep_lift_shap(
-    model: nn.Module, x: np.ndarray, target: int = 1, n_shuffles: int = 20, seed: int = 0, batch_size: int = 256,
+    model: nn.Module,
+    x: np.ndarray,
+    target: int = 1,
+    n_shuffles: int = 20,
+    seed: int = 0,
+    batch_size: int = 256,
     hypothetical: bool = False,
 ) -> np.ndarray:
     """DeepLIFT/SHAP attributions against dinucleotide-shuffled references (tangermeme).
@@ -342,13 +358,24 @@ def deep_lift_shap(
 
     x = _check_input(model, x)
     if not bool(((x == 0) | (x == 1)).all() and (x.sum(dim=1) == 1).all()):
-        raise InputError("DeepLIFT/SHAP needs sequences of A, C, G and T only (no N or padding) for its dinucleotide shuffles")
+        raise InputError(
+            "DeepLIFT/SHAP needs sequences of A, C, G and T only (no N or padding) for its dinucleotide shuffles"
+        )
     _warn_no_rule(model)
     plain, extra_ops = deeplift_module(model)
     net = TargetScore(plain, target).eval()
-    attr = tangermeme_dls(net, x.cpu(), target=0, n_shuffles=n_shuffles, random_state=seed, batch_size=batch_size,
-                          device=_device(model), additional_nonlinear_ops=extra_ops, warning_threshold=1e-3,
-                          hypothetical=hypothetical)
+    attr = tangermeme_dls(
+        net,
+        x.cpu(),
+        target=0,
+        n_shuffles=n_shuffles,
+        random_state=seed,
+        batch_size=batch_size,
+        device=_device(model),
+        additional_nonlinear_ops=extra_ops,
+        warning_threshold=1e-3,
+        hypothetical=hypothetical,
+    )
     return attr.detach().float().cpu().numpy()
 
 
@@ -360,11 +387,13 @@ def _warn_no_rule(model: nn.Module) -> None:
 
     names = [layer.name for layer in getattr(getattr(model, "spec", None), "layers", []) if layer.type in MIXING_LAYERS]
     if names:
-        print(f"seqcnn: warning: DeepLIFT/SHAP has no rule for the gates of LSTM/GRU or the softmax and products of "
-              f"attention ({', '.join(names)}); tangermeme passes gradients through them, so these attributions are "
-              "approximate and may be far off (tangermeme reports how far their sums miss the score change); "
-              "gradient x input and ISM need no such rules",
-              file=sys.stderr)
+        print(
+            f"seqcnn: warning: DeepLIFT/SHAP has no rule for the gates of LSTM/GRU or the softmax and products of "
+            f"attention ({', '.join(names)}); tangermeme passes gradients through them, so these attributions are "
+            "approximate and may be far off (tangermeme reports how far their sums miss the score change); "
+            "gradient x input and ISM need no such rules",
+            file=sys.stderr,
+        )
 
 
 class Exp(nn.Module):
@@ -375,7 +404,14 @@ class Exp(nn.Module):
 
 
 def _activation_module(name: str | None) -> list[nn.Module]:
-    table = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "elu": nn.ELU, "gelu": nn.GELU, "exponential": Exp}
+    table = {
+        "relu": nn.ReLU,
+        "sigmoid": nn.Sigmoid,
+        "tanh": nn.Tanh,
+        "elu": nn.ELU,
+        "gelu": nn.GELU,
+        "exponential": Exp,
+    }
     if name in (None, "linear"):
         return []
     if name == "softmax":
@@ -396,7 +432,6 @@ def deeplift_module(model: nn.Module) -> tuple[nn.Module, dict]:
     """
     from tangermeme._deep_lift_utils import _nonlinear
 
-
     if not isinstance(model, SpecModel):
         return model, {}
     layers: list[nn.Module] = []
@@ -411,7 +446,14 @@ def _plain_layers(layer: nn.Module, info) -> list[nn.Module]:
     pad_cls = nn.ConstantPad1d if ndim == 1 else nn.ConstantPad2d
     if isinstance(layer, (Conv1D, Conv2D)):
         cls = nn.Conv1d if isinstance(layer, Conv1D) else nn.Conv2d
-        conv = cls(layer.in_channels, layer.out_channels, layer.kernel_size, stride=layer.stride, dilation=layer.dilation, bias=layer.bias is not None)
+        conv = cls(
+            layer.in_channels,
+            layer.out_channels,
+            layer.kernel_size,
+            stride=layer.stride,
+            dilation=layer.dilation,
+            bias=layer.bias is not None,
+        )
         conv.weight, conv.bias = layer.weight, layer.bias
         padding = [pad_cls(layer.pad, 0.0)] if any(layer.pad) else []
         return padding + [conv] + _activation_module(layer.activation)

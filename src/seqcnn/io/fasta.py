@@ -106,7 +106,9 @@ def _header_labels(path, heads, ids, lines) -> np.ndarray | None:
     values = []
     for match, rec, line in zip(found, ids, lines):
         if match is None:
-            raise InputError(f'{path}, line {line} (record "{rec}"): no label=VALUE in the header, but other records have one')
+            raise InputError(
+                f'{path}, line {line} (record "{rec}"): no label=VALUE in the header, but other records have one'
+            )
         values.append(parse_label(match.group(1), path, line))
     return np.asarray(values, dtype=np.float64)
 

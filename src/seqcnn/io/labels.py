@@ -43,8 +43,9 @@ def is_number(text: str) -> bool:
     return True
 
 
-def read_label_table(path: str | Path, n_records: int | None = None,
-                     of: str | Path | None = None) -> dict[str, list[str]]:
+def read_label_table(
+    path: str | Path, n_records: int | None = None, of: str | Path | None = None
+) -> dict[str, list[str]]:
     """Read a label file with one or more columns, with or without a header, as raw text.
 
     Columns are tab-separated, else comma-separated, else (when every line splits alike)
@@ -69,8 +70,10 @@ def read_label_table(path: str | Path, n_records: int | None = None,
     rows = _split_rows(path)
     header = _has_header(rows, n_records)
     if n_records is not None and len(rows) - header != n_records:
-        raise InputError(f"{path}: {len(rows)} labels, but {of or 'the sequence file'} has {n_records} sequences; "
-                         "expected one label per sequence (after an optional header line)")
+        raise InputError(
+            f"{path}: {len(rows)} labels, but {of or 'the sequence file'} has {n_records} sequences; "
+            "expected one label per sequence (after an optional header line)"
+        )
     if header:
         names = header_names(path, rows[0])
     else:
@@ -93,8 +96,9 @@ def _split_rows(path) -> list[list[str]]:
         rows = [[line.strip()] for _, line in lines]
     for (number, _), row in zip(lines, rows):
         if len(row) != len(rows[0]):
-            raise InputError(f"{path}, line {number}: {len(row)} columns, "
-                             f"expected {len(rows[0])} as on line {lines[0][0]}")
+            raise InputError(
+                f"{path}, line {number}: {len(row)} columns, expected {len(rows[0])} as on line {lines[0][0]}"
+            )
     return rows
 
 

@@ -41,7 +41,7 @@ class Records:
     def __len__(self) -> int:
         return len(self.seqs)
 
-    def subset(self, index: np.ndarray) -> "Records":
+    def subset(self, index: np.ndarray) -> Records:
         """Return the records at ``index`` (an integer array), in that order."""
         index = np.asarray(index, dtype=np.int64)
         return Records(

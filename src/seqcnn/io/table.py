@@ -71,8 +71,10 @@ def read_table(path: str | Path, delimiter: str | None = None, *, legacy_labels:
     try:
         rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
     except csv.Error as exc:  # e.g. a field over csv's size limit
-        raise InputError(f"{path}: not a readable table ({exc}); expected {'tab' if delimiter == chr(9) else 'comma'}-separated fields") from None
-
+        raise InputError(
+            f"{path}: not a readable table ({exc}); "
+            f"expected {'tab' if delimiter == chr(9) else 'comma'}-separated fields"
+        ) from None
 
     return _parse_table(path, rows, legacy_labels)
 
@@ -107,8 +109,10 @@ def _parse_table(path, table: list[list[str]], legacy_labels: bool) -> Records:
     label_array = np.asarray(labels, dtype=np.float64) if label_col is not None else None
     columns = {names[i]: column for i, column in zip(kept, cells)}
     id_name = names[id_col] if id_col is not None else None
-    return Records(ids=ids, seqs=seqs, labels=label_array, source=str(path), lines=lines, columns=columns,
-                   id_column=id_name)
+    return Records(
+        ids=ids, seqs=seqs, labels=label_array, source=str(path), lines=lines, columns=columns, id_column=id_name
+    )
+
 
 def _find_column(header: list[str], names: tuple[str, ...]) -> int | None:
     for name in names:

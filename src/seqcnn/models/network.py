@@ -27,8 +27,13 @@ from seqcnn.models.recurrent import Recurrent
 from seqcnn.models.spec import LayerInfo, ModelSpec
 
 _ACTIVATIONS = {
-    "relu": F.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh, "elu": F.elu, "gelu": F.gelu,
-    "exponential": torch.exp, "softmax": lambda x: F.softmax(x, dim=1),
+    "relu": F.relu,
+    "sigmoid": torch.sigmoid,
+    "tanh": torch.tanh,
+    "elu": F.elu,
+    "gelu": F.gelu,
+    "exponential": torch.exp,
+    "softmax": lambda x: F.softmax(x, dim=1),
 }
 
 
@@ -74,12 +79,21 @@ class Conv1D(_Padded, nn.Conv1d):
 
 def _windows_matmul(conv: nn.Conv1d, x: torch.Tensor) -> bool:
     """Whether ``conv`` on ``x`` takes the sliding-window matrix product (see :class:`Conv1D`)."""
-    if not (FAST_CPU_PATHS and x.device.type == "cpu" and x.dim() == 3 and torch.is_grad_enabled() and conv.weight.requires_grad):
-        return False  # inference: oneDNN (and max_pool1d without indices) is as fast or faster at every batch size measured
+    if not (
+        FAST_CPU_PATHS
+        and x.device.type == "cpu"
+        and x.dim() == 3
+        and torch.is_grad_enabled()
+        and conv.weight.requires_grad
+    ):
+        # inference: oneDNN (and max_pool1d without indices) is as fast or faster at every batch size measured
+        return False
     window = conv.in_channels * conv.kernel_size[0]
     if conv.stride != (1,) or conv.dilation != (1,) or conv.groups != 1 or conv.padding != (0,) or window > 128:
         return False
-    return x.shape[0] * (x.shape[2] - conv.kernel_size[0] + 1) * window <= 1_000_000  # beyond 4 MB of windows the copy costs more
+    return (
+        x.shape[0] * (x.shape[2] - conv.kernel_size[0] + 1) * window <= 1_000_000
+    )  # beyond 4 MB of windows the copy costs more
 
 
 #: Switch for Conv1D's CPU matrix-product path (``benchmarks/conv_paths.py`` and the tests compare both ways).
@@ -228,7 +242,14 @@ def _build_layer(info: LayerInfo, is_last: bool) -> nn.Module:
     ndim = len(info.in_shape) - 1
     if ltype in ("Conv1D", "Conv2D"):
         cls = Conv1D if ltype == "Conv1D" else Conv2D
-        module = cls(info.in_shape[0], args["filters"], args["kernel_size"], stride=args["strides"], dilation=args["dilation_rate"], bias=args["use_bias"])
+        module = cls(
+            info.in_shape[0],
+            args["filters"],
+            args["kernel_size"],
+            stride=args["strides"],
+            dilation=args["dilation_rate"],
+            bias=args["use_bias"],
+        )
         module.pad, module.activation = _torch_pad(info.pads), act
         return module
     if ltype.startswith("MaxPooling"):
@@ -263,11 +284,18 @@ def _recurrent(info: LayerInfo) -> Recurrent:
     args, bidirectional, merge = info.layer.args, False, "concat"
     cell = info.layer.type
     if cell == "Bidirectional":
-        (cell, args), = args["layer"].items()
+        ((cell, args),) = args["layer"].items()
         bidirectional, merge = True, info.layer.args["merge_mode"]
-    return Recurrent(cell, info.in_shape[0], args["units"], bidirectional=bidirectional, merge_mode=merge,
-                     return_sequences=args["return_sequences"], use_bias=args["use_bias"],
-                     reset_after=args.get("reset_after", True))
+    return Recurrent(
+        cell,
+        info.in_shape[0],
+        args["units"],
+        bidirectional=bidirectional,
+        merge_mode=merge,
+        return_sequences=args["return_sequences"],
+        use_bias=args["use_bias"],
+        reset_after=args.get("reset_after", True),
+    )
 
 
 def _attention(info: LayerInfo) -> SelfAttention:
@@ -278,13 +306,23 @@ def _attention(info: LayerInfo) -> SelfAttention:
 def _encoder(info: LayerInfo) -> TransformerEncoder:
     a = info.layer.args
     activation = _ACTIVATIONS.get(a["activation"], lambda x: x)
-    return TransformerEncoder(info.in_shape[0], a["intermediate_dim"], a["num_heads"], activation, a["dropout"],
-                              a["layer_norm_epsilon"], a["normalize_first"])
+    return TransformerEncoder(
+        info.in_shape[0],
+        a["intermediate_dim"],
+        a["num_heads"],
+        activation,
+        a["dropout"],
+        a["layer_norm_epsilon"],
+        a["normalize_first"],
+    )
 
 
 _SEQUENCE_BUILDERS = {
-    "LSTM": _recurrent, "GRU": _recurrent, "Bidirectional": _recurrent,
-    "MultiHeadAttention": _attention, "TransformerEncoder": _encoder,
+    "LSTM": _recurrent,
+    "GRU": _recurrent,
+    "Bidirectional": _recurrent,
+    "MultiHeadAttention": _attention,
+    "TransformerEncoder": _encoder,
     "LayerNormalization": lambda info: LayerNormalization(info.in_shape[0], eps=info.layer.args["epsilon"]),
     "SinePositionEncoding": lambda info: SinePositionEncoding(*info.in_shape, info.layer.args["max_wavelength"]),
     "PositionEmbedding": lambda info: PositionEmbedding(info.in_shape[0], info.layer.args["sequence_length"]),

@@ -38,11 +38,25 @@ from seqcnn.arith import Field, check_positive, output_size, padding_amounts
 from seqcnn.errors import SpecError
 
 ACTIVATIONS = ("linear", "relu", "sigmoid", "softmax", "tanh", "elu", "gelu", "exponential")
-_CONV = {"filters": None, "kernel_size": None, "strides": 1, "padding": "valid", "dilation_rate": 1, "activation": None, "use_bias": True}
+_CONV = {
+    "filters": None,
+    "kernel_size": None,
+    "strides": 1,
+    "padding": "valid",
+    "dilation_rate": 1,
+    "activation": None,
+    "use_bias": True,
+}
 _POOL = {"pool_size": 2, "strides": None, "padding": "valid"}
 _RECURRENT = {"units": None, "return_sequences": False, "use_bias": True}
-_ENCODER = {"intermediate_dim": None, "num_heads": None, "dropout": 0.0, "activation": "relu",
-            "layer_norm_epsilon": 1e-5, "normalize_first": False}
+_ENCODER = {
+    "intermediate_dim": None,
+    "num_heads": None,
+    "dropout": 0.0,
+    "activation": "relu",
+    "layer_norm_epsilon": 1e-5,
+    "normalize_first": False,
+}
 _ATTENTION = {"num_heads": None, "key_dim": None, "value_dim": None, "dropout": 0.0, "use_bias": True}
 
 #: Layer type -> (spatial dims it expects: 0 for flat, None for any; argument defaults).
@@ -80,22 +94,43 @@ MERGE_MODES = ("concat", "sum", "mul", "ave")
 
 #: Arguments without a usable default.
 REQUIRED_ARGS = {
-    "Conv1D": ("filters", "kernel_size"), "Conv2D": ("filters", "kernel_size"),
-    "Dense": ("units",), "Dropout": ("rate",), "Activation": ("activation",),
-    "LSTM": ("units",), "GRU": ("units",), "Bidirectional": ("layer",), "MultiHeadAttention": ("num_heads", "key_dim"),
-    "PositionEmbedding": ("sequence_length",), "TransformerEncoder": ("intermediate_dim", "num_heads"),
+    "Conv1D": ("filters", "kernel_size"),
+    "Conv2D": ("filters", "kernel_size"),
+    "Dense": ("units",),
+    "Dropout": ("rate",),
+    "Activation": ("activation",),
+    "LSTM": ("units",),
+    "GRU": ("units",),
+    "Bidirectional": ("layer",),
+    "MultiHeadAttention": ("num_heads", "key_dim"),
+    "PositionEmbedding": ("sequence_length",),
+    "TransformerEncoder": ("intermediate_dim", "num_heads"),
 }
 
 #: Keras's automatic layer names (snake case of the class name).
 KERAS_NAMES = {
-    "Conv1D": "conv1d", "Conv2D": "conv2d", "MaxPooling1D": "max_pooling1d", "MaxPooling2D": "max_pooling2d",
-    "AveragePooling1D": "average_pooling1d", "AveragePooling2D": "average_pooling2d",
-    "GlobalMaxPooling1D": "global_max_pooling1d", "GlobalMaxPooling2D": "global_max_pooling2d",
-    "GlobalAveragePooling1D": "global_average_pooling1d", "GlobalAveragePooling2D": "global_average_pooling2d",
-    "Flatten": "flatten", "Dense": "dense", "Dropout": "dropout", "BatchNormalization": "batch_normalization",
-    "Activation": "activation", "LSTM": "lstm", "GRU": "gru", "Bidirectional": "bidirectional",
-    "MultiHeadAttention": "multi_head_attention", "LayerNormalization": "layer_normalization",
-    "SinePositionEncoding": "sine_position_encoding", "PositionEmbedding": "position_embedding",
+    "Conv1D": "conv1d",
+    "Conv2D": "conv2d",
+    "MaxPooling1D": "max_pooling1d",
+    "MaxPooling2D": "max_pooling2d",
+    "AveragePooling1D": "average_pooling1d",
+    "AveragePooling2D": "average_pooling2d",
+    "GlobalMaxPooling1D": "global_max_pooling1d",
+    "GlobalMaxPooling2D": "global_max_pooling2d",
+    "GlobalAveragePooling1D": "global_average_pooling1d",
+    "GlobalAveragePooling2D": "global_average_pooling2d",
+    "Flatten": "flatten",
+    "Dense": "dense",
+    "Dropout": "dropout",
+    "BatchNormalization": "batch_normalization",
+    "Activation": "activation",
+    "LSTM": "lstm",
+    "GRU": "gru",
+    "Bidirectional": "bidirectional",
+    "MultiHeadAttention": "multi_head_attention",
+    "LayerNormalization": "layer_normalization",
+    "SinePositionEncoding": "sine_position_encoding",
+    "PositionEmbedding": "position_embedding",
     "TransformerEncoder": "transformer_encoder",
 }
 
@@ -145,7 +180,7 @@ class ModelSpec:
     meta: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_obj(cls, obj: Any, name: str = "model", source: str = "<spec>") -> "ModelSpec":
+    def from_obj(cls, obj: Any, name: str = "model", source: str = "<spec>") -> ModelSpec:
         """Validate spec data (a layer list, or a dict with ``layers``).
 
         Raises:
@@ -156,7 +191,10 @@ class ModelSpec:
         if isinstance(obj, dict):
             unknown = set(obj) - {"layers", "name", "description", "meta"}
             if unknown:
-                raise SpecError(f"{source}: unknown key(s) {sorted(unknown)} in spec; expected 'layers', 'name', 'description', 'meta'")
+                raise SpecError(
+                    f"{source}: unknown key(s) {sorted(unknown)} in spec; "
+                    "expected 'layers', 'name', 'description', 'meta'"
+                )
             name = str(obj.get("name", name))
             description = str(obj.get("description", ""))
             meta = obj.get("meta", {})
@@ -165,20 +203,25 @@ class ModelSpec:
             meta = dict(meta)
             obj = obj.get("layers")
         if not isinstance(obj, list) or not obj:
-            raise SpecError(f"{source}: a spec must be a non-empty list of layers like [{{\"Conv1D\": {{...}}}}, ...]")
+            raise SpecError(f'{source}: a spec must be a non-empty list of layers like [{{"Conv1D": {{...}}}}, ...]')
         layers = [_parse_layer(item, i, source) for i, item in enumerate(obj)]
         _name_layers(layers)
         return cls(layers, name, description, meta)
 
     def to_obj(self) -> dict[str, Any]:
         """The spec as JSON-ready data."""
-        return {"name": self.name, "description": self.description, "meta": self.meta, "layers": [l.to_obj() for l in self.layers]}
+        return {
+            "name": self.name,
+            "description": self.description,
+            "meta": self.meta,
+            "layers": [layer.to_obj() for layer in self.layers],
+        }
 
     def to_json(self) -> str:
         return json.dumps(self.to_obj(), indent=2)
 
     @classmethod
-    def load(cls, path: str | Path) -> "ModelSpec":
+    def load(cls, path: str | Path) -> ModelSpec:
         """Read a spec from a JSON file.
 
         Raises:
@@ -192,7 +235,9 @@ class ModelSpec:
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             line = getattr(exc, "lineno", None)
             col = getattr(exc, "colno", None)
-            raise SpecError(f"{path}, line {line}, column {col}: invalid JSON ({getattr(exc, 'msg', exc)}); expected a model spec") from None
+            raise SpecError(
+                f"{path}, line {line}, column {col}: invalid JSON ({getattr(exc, 'msg', exc)}); expected a model spec"
+            ) from None
         return cls.from_obj(obj, name=path.stem, source=str(path))
 
     def analyse(self, input_shape: tuple[int, ...]) -> list[LayerInfo]:
@@ -229,8 +274,8 @@ class ModelSpec:
 
 def _parse_layer(item: Any, index: int, source: str) -> Layer:
     if not isinstance(item, dict) or len(item) != 1:
-        raise SpecError(f"{source}: layer {index}: expected {{\"LayerType\": {{arguments}}}}, got {item!r}")
-    (ltype, args), = item.items()
+        raise SpecError(f'{source}: layer {index}: expected {{"LayerType": {{arguments}}}}, got {item!r}')
+    ((ltype, args),) = item.items()
     if ltype not in LAYER_TYPES:
         raise SpecError(f"{source}: layer {index}: unknown layer type {ltype!r}; valid types: {', '.join(LAYER_TYPES)}")
     args = {} if args is None else args
@@ -240,7 +285,10 @@ def _parse_layer(item: Any, index: int, source: str) -> Layer:
     unknown = set(args) - set(defaults) - {"name"}
     if unknown:
         bad = sorted(unknown)[0]
-        raise SpecError(f"{source}: layer {index} ({ltype}): unknown argument {bad!r}; valid arguments: {', '.join(list(defaults) + ['name'])}")
+        raise SpecError(
+            f"{source}: layer {index} ({ltype}): unknown argument {bad!r}; "
+            f"valid arguments: {', '.join(list(defaults) + ['name'])}"
+        )
     full = dict(defaults)
     full.update({k: v for k, v in args.items() if k != "name"})
     for key in REQUIRED_ARGS.get(ltype, ()):
@@ -256,7 +304,7 @@ def _wrapped_layer(obj: Any, index: int, source: str) -> dict[str, dict[str, Any
     """The LSTM or GRU inside a ``Bidirectional``, validated, as ``{type: complete arguments}``."""
     where = f"{source}: layer {index} (Bidirectional)"
     if not (isinstance(obj, dict) and len(obj) == 1 and next(iter(obj)) in ("LSTM", "GRU")):
-        raise SpecError(f"{where}: argument 'layer' must be {{\"LSTM\": {{...}}}} or {{\"GRU\": {{...}}}}, got {obj!r}")
+        raise SpecError(f'{where}: argument \'layer\' must be {{"LSTM": {{...}}}} or {{"GRU": {{...}}}}, got {obj!r}')
     inner = _parse_layer(obj, index, source)
     return {inner.type: inner.args}
 
@@ -272,14 +320,22 @@ def _check_args(ltype: str, args: dict[str, Any], index: int, source: str) -> No
             if key in args:
                 check_positive(key, args[key])
                 if args[key] > MAX_UNITS:
-                    raise SpecError(f"Invalid value for argument `{key}`. Expected at most {MAX_UNITS:,}. Received {key}={args[key]}")
+                    raise SpecError(
+                        f"Invalid value for argument `{key}`. Expected at most {MAX_UNITS:,}. "
+                        f"Received {key}={args[key]}"
+                    )
         for key in ("kernel_size", "strides", "dilation_rate", "pool_size"):
             if key in args and args[key] is not None:
                 args[key] = _tuple_arg(key, args[key], ndim)
         if "padding" in args:
             pad = args["padding"]
-            if not (pad in ("valid", "same", "full") or (isinstance(pad, int) and not isinstance(pad, bool) and pad >= 0)):
-                raise SpecError(f"padding must be one of ['valid', 'same', 'full'] or a non-negative integer, but got padding={pad!r}")
+            if not (
+                pad in ("valid", "same", "full") or (isinstance(pad, int) and not isinstance(pad, bool) and pad >= 0)
+            ):
+                raise SpecError(
+                    "padding must be one of ['valid', 'same', 'full'] or a non-negative integer, "
+                    f"but got padding={pad!r}"
+                )
         for key in ("rate", "dropout"):
             if key in args:
                 _check_fraction(key, args[key])
@@ -288,13 +344,15 @@ def _check_args(ltype: str, args: dict[str, Any], index: int, source: str) -> No
                 check_positive(key, args[key])
         for key in ("return_sequences", "use_bias", "reset_after", "normalize_first"):
             if key in args and not isinstance(args[key], bool):
-                raise SpecError(f"Invalid value for argument `{key}`. Expected true or false. "
-                                f"Received {key}={args[key]!r}")
+                raise SpecError(
+                    f"Invalid value for argument `{key}`. Expected true or false. Received {key}={args[key]!r}"
+                )
         for key in ("epsilon", "layer_norm_epsilon"):
             value = args.get(key)
             if key in args and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
-                raise SpecError(f"Invalid value for argument `{key}`. Expected a positive number. "
-                                f"Received {key}={value!r}")
+                raise SpecError(
+                    f"Invalid value for argument `{key}`. Expected a positive number. Received {key}={value!r}"
+                )
         if "merge_mode" in args and args["merge_mode"] not in MERGE_MODES:
             raise SpecError(f"merge_mode must be one of {list(MERGE_MODES)}, but got merge_mode={args['merge_mode']!r}")
     except SpecError as exc:
@@ -319,7 +377,7 @@ def _tuple_arg(key: str, value: Any, ndim: int | None) -> int | list[int]:
 def _name_layers(layers: list[Layer]) -> None:
     """Give unnamed layers Keras's automatic names (dense, dense_1, ...)."""
     counts: dict[str, int] = {}
-    used = {l.name for l in layers if l.name}
+    used = {layer.name for layer in layers if layer.name}
     for layer in layers:
         if layer.name:
             continue
@@ -338,14 +396,22 @@ def _as_list(value: Any, n: int) -> list[int]:
     return list(value) if isinstance(value, (list, tuple)) else [value] * n
 
 
-def _analyse_layer(layer: Layer, index: int, shape: tuple[int, ...], fields: tuple[Field, ...], spatial_in: tuple[int, ...]) -> LayerInfo:
+def _analyse_layer(
+    layer: Layer, index: int, shape: tuple[int, ...], fields: tuple[Field, ...], spatial_in: tuple[int, ...]
+) -> LayerInfo:
     ltype, args = layer.type, layer.args
     ndim = LAYER_TYPES[ltype][0]
     where = f"layer {index} ({layer.name}: {ltype})"
     if ndim is not None and ndim > 0 and len(shape) != ndim + 1:
-        raise SpecError(f"{where} expects a {ndim}D input of shape {_shape_words(ndim)}, but the previous layer gives {_keras(shape)}")
+        raise SpecError(
+            f"{where} expects a {ndim}D input of shape {_shape_words(ndim)}, "
+            f"but the previous layer gives {_keras(shape)}"
+        )
     if ndim == 0 and len(shape) != 1:
-        raise SpecError(f"{where} expects a flat input, but the previous layer gives {_keras(shape)}; add Flatten or a global pooling layer before it")
+        raise SpecError(
+            f"{where} expects a flat input, but the previous layer gives {_keras(shape)}; "
+            "add Flatten or a global pooling layer before it"
+        )
     channels = shape[0]
     if ltype in SEQUENCE_RULES:
         return SEQUENCE_RULES[ltype](layer, where, shape, fields, spatial_in)
@@ -415,6 +481,7 @@ def keras_shape(shape: tuple[int, ...], channels_last: bool = True) -> str:
 
 # --- Recurrent and attention layers on (features, steps) ------------------------------------------
 
+
 def _global(fields: tuple[Field, ...], spatial_in: tuple[int, ...]) -> tuple[Field, ...]:
     return tuple(f.everywhere(n) for f, n in zip(fields, spatial_in))
 
@@ -424,7 +491,7 @@ def _recurrent(layer: Layer, where: str, shape: tuple[int, ...], fields, spatial
     directions = 1
     cell, args = layer.type, layer.args
     if cell == "Bidirectional":
-        (cell, args), = layer.args["layer"].items()
+        ((cell, args),) = layer.args["layer"].items()
         directions = 2
     features, steps = shape
     units = args["units"]
@@ -454,8 +521,10 @@ def _encoder(layer: Layer, where: str, shape: tuple[int, ...], fields, spatial_i
     args = layer.args
     features, steps = shape
     if counts.encoder_head_dim(features, args["num_heads"]) == 0:
-        raise SpecError(f"{where}: num_heads={args['num_heads']} is more than the {features} features of its input "
-                        f"{_keras(shape)}; each head needs features // num_heads >= 1")
+        raise SpecError(
+            f"{where}: num_heads={args['num_heads']} is more than the {features} features of its input "
+            f"{_keras(shape)}; each head needs features // num_heads >= 1"
+        )
     params = counts.encoder_params(features, args["intermediate_dim"], args["num_heads"])
     macs = counts.encoder_macs(features, steps, args["intermediate_dim"], args["num_heads"])
     return LayerInfo(layer, shape, shape, params, params, macs, _global(fields, spatial_in))
@@ -468,13 +537,19 @@ def _position(layer: Layer, where: str, shape: tuple[int, ...], fields, spatial_
         return LayerInfo(layer, shape, shape, 0, 0, 0, fields)
     length = layer.args["sequence_length"]
     if length < steps:
-        raise SpecError(f"{where}: sequence_length={length} is shorter than the {steps} steps of its input "
-                        f"{_keras(shape)}")
+        raise SpecError(
+            f"{where}: sequence_length={length} is shorter than the {steps} steps of its input {_keras(shape)}"
+        )
     return LayerInfo(layer, shape, shape, length * features, length * features, 0, fields)
 
 
 #: Analysis of each recurrent, attention and position layer.
 SEQUENCE_RULES = {
-    "LSTM": _recurrent, "GRU": _recurrent, "Bidirectional": _recurrent, "MultiHeadAttention": _attention,
-    "TransformerEncoder": _encoder, "SinePositionEncoding": _position, "PositionEmbedding": _position,
+    "LSTM": _recurrent,
+    "GRU": _recurrent,
+    "Bidirectional": _recurrent,
+    "MultiHeadAttention": _attention,
+    "TransformerEncoder": _encoder,
+    "SinePositionEncoding": _position,
+    "PositionEmbedding": _position,
 }

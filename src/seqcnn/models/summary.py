@@ -21,13 +21,15 @@ def summary_rows(infos: list[LayerInfo], channels_last: bool = True) -> list[tup
     rows = []
     for info in infos:
         field = _field_label(info.fields)
-        rows.append((
-            f"{info.layer.name} ({info.layer.type})",
-            keras_shape(info.out_shape, channels_last),
-            f"{info.params:,}",
-            field,
-            f"{info.macs:,}",
-        ))
+        rows.append(
+            (
+                f"{info.layer.name} ({info.layer.type})",
+                keras_shape(info.out_shape, channels_last),
+                f"{info.params:,}",
+                field,
+                f"{info.macs:,}",
+            )
+        )
     return rows
 
 
@@ -62,7 +64,9 @@ def summary(spec: ModelSpec, input_shape: tuple[int, ...], channels_last: bool =
     line = "-" * (sum(widths) - 2)
 
     def fmt(row) -> str:
-        return "".join(cell.ljust(w) if i in (0, 1) else cell.rjust(w - 2).ljust(w) for i, (cell, w) in enumerate(zip(row, widths))).rstrip()
+        return "".join(
+            cell.ljust(w) if i in (0, 1) else cell.rjust(w - 2).ljust(w) for i, (cell, w) in enumerate(zip(row, widths))
+        ).rstrip()
 
     total = sum(i.params for i in infos)
     trainable = sum(i.trainable for i in infos)
@@ -105,13 +109,19 @@ def field_table(spec: ModelSpec, input_shape: tuple[int, ...], channels_last: bo
     """
     infos = spec.analyse(input_shape)
     header = ("Layer (type)", "Output Shape", "rf", "jump", "start")
-    rows = [(
-        f"{i.layer.name} ({i.layer.type})",
-        keras_shape(i.out_shape, channels_last),
-        _field_label(i.fields),
-        "x".join(str(f.jump) for f in i.fields),
-        "x".join(_number(f.start) for f in i.fields),
-    ) for i in infos]
+    rows = [
+        (
+            f"{i.layer.name} ({i.layer.type})",
+            keras_shape(i.out_shape, channels_last),
+            _field_label(i.fields),
+            "x".join(str(f.jump) for f in i.fields),
+            "x".join(_number(f.start) for f in i.fields),
+        )
+        for i in infos
+    ]
     widths = [max(len(r[c]) for r in [header, *rows]) + 2 for c in range(5)]
-    lines = ["".join(cell.ljust(w) if c < 2 else cell.rjust(w) for c, (cell, w) in enumerate(zip(row, widths))) for row in [header, *rows]]
+    lines = [
+        "".join(cell.ljust(w) if c < 2 else cell.rjust(w) for c, (cell, w) in enumerate(zip(row, widths)))
+        for row in [header, *rows]
+    ]
     return "\n".join([f'Model: "{spec.name}", input {keras_shape(tuple(input_shape), channels_last)}', *lines])

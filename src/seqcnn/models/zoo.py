@@ -120,13 +120,15 @@ def primer(classes: int = 2, input_shape: tuple[int, ...] = (4, 50)) -> ModelSpe
     Conv1D(32 filters, kernel 12) -> MaxPooling1D(4) -> Flatten -> Dense(16, relu) ->
     Dense(classes, softmax): 6,226 parameters for 50 bp inputs and two classes.
     """
-    return _spec([
-        {"Conv1D": {"filters": 32, "kernel_size": 12}},
-        {"MaxPooling1D": {"pool_size": 4}},
-        {"Flatten": {}},
-        {"Dense": {"units": 16, "activation": "relu"}},
-        _head(classes),
-    ])
+    return _spec(
+        [
+            {"Conv1D": {"filters": 32, "kernel_size": 12}},
+            {"MaxPooling1D": {"pool_size": 4}},
+            {"Flatten": {}},
+            {"Dense": {"units": 16, "activation": "relu"}},
+            _head(classes),
+        ]
+    )
 
 
 @register("deepbind", "sequence", (4, 101), "DeepBind (Alipanahi et al. 2015): 16 x 24 conv, global max pool, Dense 32")
@@ -137,13 +139,15 @@ def deepbind(classes: int = 2, input_shape: tuple[int, ...] = (4, 101)) -> Model
     Dropout(0.5) -> Dense(classes, softmax). The paper calibrated motif count, width and
     hidden units per experiment; these are its typical values.
     """
-    return _spec([
-        {"Conv1D": {"filters": 16, "kernel_size": 24, "activation": "relu"}},
-        {"GlobalMaxPooling1D": {}},
-        {"Dense": {"units": 32, "activation": "relu"}},
-        {"Dropout": {"rate": 0.5}},
-        _head(classes),
-    ])
+    return _spec(
+        [
+            {"Conv1D": {"filters": 16, "kernel_size": 24, "activation": "relu"}},
+            {"GlobalMaxPooling1D": {}},
+            {"Dense": {"units": 32, "activation": "relu"}},
+            {"Dropout": {"rate": 0.5}},
+            _head(classes),
+        ]
+    )
 
 
 #: seqcnn's default for positives-only ChIP-seq data (``--model chipseq``). Chosen by measurement on
@@ -154,11 +158,13 @@ def deepbind(classes: int = 2, input_shape: tuple[int, ...] = (4, 101)) -> Model
 def chipseq(classes: int = 2, input_shape: tuple[int, ...] = (4, 101)) -> ModelSpec:
     """seqcnn's ChIP-seq model: Conv1D(256 filters, width 12, relu) -> GlobalMaxPooling1D ->
     Dense(classes, softmax): 13,058 parameters for two classes, at any input length."""
-    return _spec([
-        {"Conv1D": {"filters": 256, "kernel_size": 12, "activation": "relu"}},
-        {"GlobalMaxPooling1D": {}},
-        _head(classes),
-    ])
+    return _spec(
+        [
+            {"Conv1D": {"filters": 256, "kernel_size": 12, "activation": "relu"}},
+            {"GlobalMaxPooling1D": {}},
+            _head(classes),
+        ]
+    )
 
 
 @register("fashion-dense", "image", (1, 28, 28), "Geron 2022 ch. 10: dense baseline Flatten -> 300 -> 100 -> 10")
@@ -168,12 +174,14 @@ def fashion_dense(classes: int = 10, input_shape: tuple[int, ...] = (1, 28, 28))
     Flatten -> Dense(300, relu) -> Dense(100, relu) -> Dense(classes, softmax): 266,610
     parameters for 28 x 28 images and ten classes.
     """
-    return _spec([
-        {"Flatten": {}},
-        {"Dense": {"units": 300, "activation": "relu"}},
-        {"Dense": {"units": 100, "activation": "relu"}},
-        _head(classes),
-    ])
+    return _spec(
+        [
+            {"Flatten": {}},
+            {"Dense": {"units": 300, "activation": "relu"}},
+            {"Dense": {"units": 100, "activation": "relu"}},
+            _head(classes),
+        ]
+    )
 
 
 @register("fashion-cnn", "image", (1, 28, 28), "Geron 2022 ch. 14: the lecture's Fashion-MNIST CNN (64-128-256)")
@@ -184,24 +192,36 @@ def fashion_cnn(classes: int = 10, input_shape: tuple[int, ...] = (1, 28, 28)) -
     2 x Conv2D(256, 3x3, same) -> MaxPool -> Flatten -> Dense(128) -> Dropout(0.5) ->
     Dense(64) -> Dropout(0.5) -> Dense(classes, softmax): 1,413,834 parameters.
     """
+
     def conv(filters: int, size: int) -> dict:
         return {"Conv2D": {"filters": filters, "kernel_size": size, "padding": "same", "activation": "relu"}}
 
-    return _spec([
-        conv(64, 7), {"MaxPooling2D": {"pool_size": 2}},
-        conv(128, 3), conv(128, 3), {"MaxPooling2D": {"pool_size": 2}},
-        conv(256, 3), conv(256, 3), {"MaxPooling2D": {"pool_size": 2}},
-        {"Flatten": {}},
-        {"Dense": {"units": 128, "activation": "relu"}}, {"Dropout": {"rate": 0.5}},
-        {"Dense": {"units": 64, "activation": "relu"}}, {"Dropout": {"rate": 0.5}},
-        _head(classes),
-    ])
+    return _spec(
+        [
+            conv(64, 7),
+            {"MaxPooling2D": {"pool_size": 2}},
+            conv(128, 3),
+            conv(128, 3),
+            {"MaxPooling2D": {"pool_size": 2}},
+            conv(256, 3),
+            conv(256, 3),
+            {"MaxPooling2D": {"pool_size": 2}},
+            {"Flatten": {}},
+            {"Dense": {"units": 128, "activation": "relu"}},
+            {"Dropout": {"rate": 0.5}},
+            {"Dense": {"units": 64, "activation": "relu"}},
+            {"Dropout": {"rate": 0.5}},
+            _head(classes),
+        ]
+    )
 
 
 # --- Zeng et al. 2016 -------------------------------------------------------------------------
 
-ZENG_CITATION = ("Zeng, Edwards, Liu and Gifford (2016), \"Convolutional neural network architectures for "
-                 "predicting DNA-protein binding\", Bioinformatics 32(12):i121-i127")
+ZENG_CITATION = (
+    'Zeng, Edwards, Liu and Gifford (2016), "Convolutional neural network architectures for '
+    'predicting DNA-protein binding", Bioinformatics 32(12):i121-i127'
+)
 
 #: Kernels and kernel width of the convolutional layers after the first (our choice, see below).
 ZENG_DEEPER = ((32, 9), (64, 3))
@@ -217,7 +237,10 @@ def _zeng(classes: int, filters: int = 16, depth: int = 1, local_window: int | N
     """
     layers = [{"Conv1D": {"filters": filters, "kernel_size": 24, "activation": "relu"}}]
     for deeper_filters, width in ZENG_DEEPER[: depth - 1]:
-        layers += [{"MaxPooling1D": {"pool_size": 3}}, {"Conv1D": {"filters": deeper_filters, "kernel_size": width, "activation": "relu"}}]
+        layers += [
+            {"MaxPooling1D": {"pool_size": 3}},
+            {"Conv1D": {"filters": deeper_filters, "kernel_size": width, "activation": "relu"}},
+        ]
     if local_window:
         layers += [{"MaxPooling1D": {"pool_size": local_window}}, {"Flatten": {}}]
     else:
@@ -242,7 +265,9 @@ def _zeng_doc(first: str) -> str:
     return f"{first}\n\n    From {ZENG_CITATION}.\n{_ZENG_CHOICES}"
 
 
-def _register_zeng(suffix: str, summary: str, filters: int = 16, depth: int = 1, local_window: int | None = None) -> None:
+def _register_zeng(
+    suffix: str, summary: str, filters: int = 16, depth: int = 1, local_window: int | None = None
+) -> None:
     name = f"zeng2016-{suffix}"
 
     def build(classes: int = 2, input_shape: tuple[int, ...] = (4, 101)) -> ModelSpec:
@@ -266,6 +291,7 @@ _register_zeng("3layer", "three conv layers (16 x 24, 32 x 9, 64 x 3), global ma
 
 # --- ImageNet classics ------------------------------------------------------------------------
 
+
 @register("alexnet", "image", (3, 224, 224), "AlexNet as in torchvision (Krizhevsky et al. 2012; one-GPU variant)")
 def alexnet(classes: int = 1000, input_shape: tuple[int, ...] = (3, 224, 224)) -> ModelSpec:
     """AlexNet as torchvision builds it (``torchvision.models.alexnet``), 61,100,840 parameters.
@@ -285,16 +311,27 @@ def alexnet(classes: int = 1000, input_shape: tuple[int, ...] = (3, 224, 224)) -
     Raises:
         SpecError: when the input gives a feature map that is not a multiple of 6 x 6.
     """
+
     def conv(filters: int, size: int, stride: int = 1, padding: int = 1) -> dict:
-        return {"Conv2D": {"filters": filters, "kernel_size": size, "strides": stride, "padding": padding, "activation": "relu"}}
+        return {
+            "Conv2D": {
+                "filters": filters,
+                "kernel_size": size,
+                "strides": stride,
+                "padding": padding,
+                "activation": "relu",
+            }
+        }
 
     pool = {"MaxPooling2D": {"pool_size": 3, "strides": 2}}
     features = [conv(64, 11, 4, 2), pool, conv(192, 5, padding=2), pool, conv(384, 3), conv(256, 3), conv(256, 3), pool]
     _, height, width = _spec(features).analyse(tuple(input_shape))[-1].out_shape
     if (height, width) != (6, 6):
         if height % 6 or width % 6:
-            raise SpecError(f"alexnet: input {tuple(input_shape)} gives a {height}x{width} feature map; adaptive pooling to 6x6 "
-                            "is supported here only for multiples of 6 (224x224 gives 6x6)")
+            raise SpecError(
+                f"alexnet: input {tuple(input_shape)} gives a {height}x{width} feature map; adaptive pooling to 6x6 "
+                "is supported here only for multiples of 6 (224x224 gives 6x6)"
+            )
         features.append({"AveragePooling2D": {"pool_size": [height // 6, width // 6]}})
     dense = [{"Dropout": {"rate": 0.5}}, {"Dense": {"units": 4096, "activation": "relu"}}]
     return _spec([*features, {"Flatten": {}}, *dense, *dense, _head(classes)])
@@ -313,7 +350,17 @@ def vgg16(classes: int = 1000, input_shape: tuple[int, ...] = (3, 224, 224)) -> 
     layers = []
     for block, (filters, convs) in enumerate([(64, 2), (128, 2), (256, 3), (512, 3), (512, 3)], start=1):
         for i in range(1, convs + 1):
-            layers.append({"Conv2D": {"filters": filters, "kernel_size": 3, "padding": "same", "activation": "relu", "name": f"block{block}_conv{i}"}})
+            layers.append(
+                {
+                    "Conv2D": {
+                        "filters": filters,
+                        "kernel_size": 3,
+                        "padding": "same",
+                        "activation": "relu",
+                        "name": f"block{block}_conv{i}",
+                    }
+                }
+            )
         layers.append({"MaxPooling2D": {"pool_size": 2, "name": f"block{block}_pool"}})
     layers += [
         {"Flatten": {"name": "flatten"}},
@@ -326,13 +373,19 @@ def vgg16(classes: int = 1000, input_shape: tuple[int, ...] = (3, 224, 224)) -> 
 
 # --- Recurrent and attention models ----------------------------------------------------------
 
+
 def _sigmoid_head(outputs: int) -> dict:
     """A multi-label output: one sigmoid unit per target (DeepSEA's 919 chromatin features)."""
     return {"Dense": {"units": outputs, "activation": "sigmoid"}}
 
 
-@register("danq", "sequence", (4, 1000),
-          "DanQ (Quang and Xie 2016): 320 x 26 conv, BiLSTM 320, Dense 925, 919 sigmoid outputs", family="multilabel")
+@register(
+    "danq",
+    "sequence",
+    (4, 1000),
+    "DanQ (Quang and Xie 2016): 320 x 26 conv, BiLSTM 320, Dense 925, 919 sigmoid outputs",
+    family="multilabel",
+)
 def danq(classes: int = 919, input_shape: tuple[int, ...] = (4, 1000)) -> ModelSpec:
     """DanQ, Quang and Xie (2016), "DanQ: a hybrid convolutional and recurrent deep neural network for
     quantifying the function of DNA sequences", Nucleic Acids Res. 44(11):e107.
@@ -342,20 +395,27 @@ def danq(classes: int = 919, input_shape: tuple[int, ...] = (4, 1000)) -> ModelS
     46,926,479 parameters at 1,000 bp with 919 outputs, as Keras counts them (the paper's Keras
     model; ``benchmarks/keras_layers.py`` checks it).
     """
-    return _spec([
-        {"Conv1D": {"filters": 320, "kernel_size": 26, "activation": "relu"}},
-        {"MaxPooling1D": {"pool_size": 13, "strides": 13}},
-        {"Dropout": {"rate": 0.2}},
-        {"Bidirectional": {"layer": {"LSTM": {"units": 320, "return_sequences": True}}, "merge_mode": "concat"}},
-        {"Dropout": {"rate": 0.5}},
-        {"Flatten": {}},
-        {"Dense": {"units": 925, "activation": "relu"}},
-        _sigmoid_head(classes),
-    ])
+    return _spec(
+        [
+            {"Conv1D": {"filters": 320, "kernel_size": 26, "activation": "relu"}},
+            {"MaxPooling1D": {"pool_size": 13, "strides": 13}},
+            {"Dropout": {"rate": 0.2}},
+            {"Bidirectional": {"layer": {"LSTM": {"units": 320, "return_sequences": True}}, "merge_mode": "concat"}},
+            {"Dropout": {"rate": 0.5}},
+            {"Flatten": {}},
+            {"Dense": {"units": 925, "activation": "relu"}},
+            _sigmoid_head(classes),
+        ]
+    )
 
 
-@register("deepsea", "sequence", (4, 1000),
-          "DeepSEA (Zhou and Troyanskaya 2015): 3 conv layers 320-480-960, Dense 925, 919 sigmoid", family="multilabel")
+@register(
+    "deepsea",
+    "sequence",
+    (4, 1000),
+    "DeepSEA (Zhou and Troyanskaya 2015): 3 conv layers 320-480-960, Dense 925, 919 sigmoid",
+    family="multilabel",
+)
 def deepsea(classes: int = 919, input_shape: tuple[int, ...] = (4, 1000)) -> ModelSpec:
     """DeepSEA, Zhou and Troyanskaya (2015), "Predicting effects of noncoding variants with deep
     learning-based sequence model", Nat. Methods 12:931.
@@ -365,22 +425,30 @@ def deepsea(classes: int = 919, input_shape: tuple[int, ...] = (4, 1000)) -> Mod
     Dense(925, relu) -> Dense(classes, sigmoid): 52,843,119 parameters at 1,000 bp with 919
     outputs. The paper's L1/L2 penalties and max-norm constraint are training settings, not layers.
     """
-    return _spec([
-        {"Conv1D": {"filters": 320, "kernel_size": 8, "activation": "relu"}},
-        {"MaxPooling1D": {"pool_size": 4}}, {"Dropout": {"rate": 0.2}},
-        {"Conv1D": {"filters": 480, "kernel_size": 8, "activation": "relu"}},
-        {"MaxPooling1D": {"pool_size": 4}}, {"Dropout": {"rate": 0.2}},
-        {"Conv1D": {"filters": 960, "kernel_size": 8, "activation": "relu"}},
-        {"Dropout": {"rate": 0.5}},
-        {"Flatten": {}},
-        {"Dense": {"units": 925, "activation": "relu"}},
-        _sigmoid_head(classes),
-    ])
+    return _spec(
+        [
+            {"Conv1D": {"filters": 320, "kernel_size": 8, "activation": "relu"}},
+            {"MaxPooling1D": {"pool_size": 4}},
+            {"Dropout": {"rate": 0.2}},
+            {"Conv1D": {"filters": 480, "kernel_size": 8, "activation": "relu"}},
+            {"MaxPooling1D": {"pool_size": 4}},
+            {"Dropout": {"rate": 0.2}},
+            {"Conv1D": {"filters": 960, "kernel_size": 8, "activation": "relu"}},
+            {"Dropout": {"rate": 0.5}},
+            {"Flatten": {}},
+            {"Dense": {"units": 925, "activation": "relu"}},
+            _sigmoid_head(classes),
+        ]
+    )
 
 
-@register("basset", "sequence", (4, 600),
-          "Basset (Kelley et al. 2016): 3 conv layers 300-200-200 with batch norm, 2 x Dense 1000, 164 sigmoid",
-          family="multilabel")
+@register(
+    "basset",
+    "sequence",
+    (4, 600),
+    "Basset (Kelley et al. 2016): 3 conv layers 300-200-200 with batch norm, 2 x Dense 1000, 164 sigmoid",
+    family="multilabel",
+)
 def basset(classes: int = 164, input_shape: tuple[int, ...] = (4, 600)) -> ModelSpec:
     """Basset, Kelley, Snoek and Rinn (2016), "Basset: learning the regulatory code of the accessible
     genome with deep convolutional neural networks", Genome Res. 26:990.
@@ -392,20 +460,43 @@ def basset(classes: int = 164, input_shape: tuple[int, ...] = (4, 600)) -> Model
     4,140,464 parameters as Keras counts them, 5,400 of which (the batch-norm moving means and
     variances) are not trainable.
     """
+
     def conv(filters: int, width: int, pool: int) -> list[dict]:
-        return [{"Conv1D": {"filters": filters, "kernel_size": width}}, {"BatchNormalization": {}},
-                {"Activation": {"activation": "relu"}}, {"MaxPooling1D": {"pool_size": pool}}]
+        return [
+            {"Conv1D": {"filters": filters, "kernel_size": width}},
+            {"BatchNormalization": {}},
+            {"Activation": {"activation": "relu"}},
+            {"MaxPooling1D": {"pool_size": pool}},
+        ]
 
     def dense() -> list[dict]:
-        return [{"Dense": {"units": 1000}}, {"BatchNormalization": {}}, {"Activation": {"activation": "relu"}},
-                {"Dropout": {"rate": 0.3}}]
+        return [
+            {"Dense": {"units": 1000}},
+            {"BatchNormalization": {}},
+            {"Activation": {"activation": "relu"}},
+            {"Dropout": {"rate": 0.3}},
+        ]
 
-    return _spec([*conv(300, 19, 3), *conv(200, 11, 4), *conv(200, 7, 4), {"Flatten": {}}, *dense(), *dense(),
-                  _sigmoid_head(classes)])
+    return _spec(
+        [
+            *conv(300, 19, 3),
+            *conv(200, 11, 4),
+            *conv(200, 7, 4),
+            {"Flatten": {}},
+            *dense(),
+            *dense(),
+            _sigmoid_head(classes),
+        ]
+    )
 
 
-@register("cnn-bilstm", "sequence", (4, 101),
-          "DanQ-like ChIP-seq model: 128 x 12 conv, max pool 4, BiLSTM 64, global max pool", family="hybrid")
+@register(
+    "cnn-bilstm",
+    "sequence",
+    (4, 101),
+    "DanQ-like ChIP-seq model: 128 x 12 conv, max pool 4, BiLSTM 64, global max pool",
+    family="hybrid",
+)
 def cnn_bilstm(classes: int = 2, input_shape: tuple[int, ...] = (4, 101)) -> ModelSpec:
     """A small convolution + bidirectional LSTM model for 101-bp ChIP-seq windows (DanQ's idea at this size).
 
@@ -413,19 +504,26 @@ def cnn_bilstm(classes: int = 2, input_shape: tuple[int, ...] = (4, 101)) -> Mod
     return_sequences)) -> GlobalMaxPooling1D -> Dropout(0.3) -> Dense(classes, softmax):
     105,346 parameters for two classes.
     """
-    return _spec([
-        {"Conv1D": {"filters": 128, "kernel_size": 12, "activation": "relu"}},
-        {"MaxPooling1D": {"pool_size": 4}},
-        {"Dropout": {"rate": 0.2}},
-        {"Bidirectional": {"layer": {"LSTM": {"units": 64, "return_sequences": True}}}},
-        {"GlobalMaxPooling1D": {}},
-        {"Dropout": {"rate": 0.3}},
-        _head(classes),
-    ])
+    return _spec(
+        [
+            {"Conv1D": {"filters": 128, "kernel_size": 12, "activation": "relu"}},
+            {"MaxPooling1D": {"pool_size": 4}},
+            {"Dropout": {"rate": 0.2}},
+            {"Bidirectional": {"layer": {"LSTM": {"units": 64, "return_sequences": True}}}},
+            {"GlobalMaxPooling1D": {}},
+            {"Dropout": {"rate": 0.3}},
+            _head(classes),
+        ]
+    )
 
 
-@register("cnn-transformer", "sequence", (4, 101), "ChIP-seq model: 128 x 12 conv, max pool 4, sine positions, "
-          "2 transformer encoders, global average pool", family="hybrid")
+@register(
+    "cnn-transformer",
+    "sequence",
+    (4, 101),
+    "ChIP-seq model: 128 x 12 conv, max pool 4, sine positions, 2 transformer encoders, global average pool",
+    family="hybrid",
+)
 def cnn_transformer(classes: int = 2, input_shape: tuple[int, ...] = (4, 101)) -> ModelSpec:
     """A small convolution + transformer model for 101-bp ChIP-seq windows.
 
@@ -442,26 +540,38 @@ def cnn_transformer(classes: int = 2, input_shape: tuple[int, ...] = (4, 101)) -
     BENCHMARKS.md, section "Recurrent and attention layers".
     """
     encoder = {"TransformerEncoder": {"intermediate_dim": 256, "num_heads": 4, "dropout": 0.1, "normalize_first": True}}
-    return _spec([
-        {"Conv1D": {"filters": 128, "kernel_size": 12, "activation": "relu"}},
-        {"MaxPooling1D": {"pool_size": 4}},
-        {"SinePositionEncoding": {}},
-        encoder, dict(encoder),
-        {"GlobalAveragePooling1D": {}},
-        {"Dropout": {"rate": 0.2}},
-        _head(classes),
-    ])
+    return _spec(
+        [
+            {"Conv1D": {"filters": 128, "kernel_size": 12, "activation": "relu"}},
+            {"MaxPooling1D": {"pool_size": 4}},
+            {"SinePositionEncoding": {}},
+            encoder,
+            dict(encoder),
+            {"GlobalAveragePooling1D": {}},
+            {"Dropout": {"rate": 0.2}},
+            _head(classes),
+        ]
+    )
 
 
 def _mlm_trunk() -> list[dict]:
     """The trunk shared by ``mlm-trunk`` and ``mlm-classifier``: same-padded conv, sine positions, two encoders."""
     encoder = {"TransformerEncoder": {"intermediate_dim": 128, "num_heads": 4, "dropout": 0.1, "normalize_first": True}}
-    return [{"Conv1D": {"filters": 64, "kernel_size": 12, "padding": "same", "activation": "relu"}},
-            {"SinePositionEncoding": {}}, encoder, dict(encoder)]
+    return [
+        {"Conv1D": {"filters": 64, "kernel_size": 12, "padding": "same", "activation": "relu"}},
+        {"SinePositionEncoding": {}},
+        encoder,
+        dict(encoder),
+    ]
 
 
-@register("mlm-trunk", "sequence", (4, 101), "masked-nucleotide pretraining model: conv + 2 transformer encoders, "
-          "4 base logits per position (seqcnn pretrain)", family="pretraining")
+@register(
+    "mlm-trunk",
+    "sequence",
+    (4, 101),
+    "masked-nucleotide pretraining model: conv + 2 transformer encoders, 4 base logits per position (seqcnn pretrain)",
+    family="pretraining",
+)
 def mlm_trunk(classes: int = 4, input_shape: tuple[int, ...] = (4, 101)) -> ModelSpec:
     """The model that ``seqcnn pretrain`` trains to predict hidden bases (:mod:`seqcnn.pretrain`).
 
@@ -474,8 +584,13 @@ def mlm_trunk(classes: int = 4, input_shape: tuple[int, ...] = (4, 101)) -> Mode
     return _spec([*_mlm_trunk(), {"Conv1D": {"filters": 4, "kernel_size": 1}}])
 
 
-@register("mlm-classifier", "sequence", (4, 101), "mlm-trunk's layers with global max pooling and an output layer "
-          "(fine-tuning after seqcnn pretrain)", family="pretraining")
+@register(
+    "mlm-classifier",
+    "sequence",
+    (4, 101),
+    "mlm-trunk's layers with global max pooling and an output layer (fine-tuning after seqcnn pretrain)",
+    family="pretraining",
+)
 def mlm_classifier(classes: int = 2, input_shape: tuple[int, ...] = (4, 101)) -> ModelSpec:
     """``mlm-trunk``'s first four layers, then GlobalMaxPooling1D and Dense(classes, softmax).
 
