@@ -467,18 +467,7 @@ def _write_tsv(path: Path, names, pwms, n_sites, matches: dict, targets) -> None
     for i, name in enumerate(names):
         head = [name, f"{information_content(pwms[i]).sum() if n_sites[i] else 0.0:.3f}", str(int(n_sites[i]))]
         for m in matches.get(i) or [None]:
-            tail = (
-                ["", "", "", "", ""]
-                if m is None
-                else [
-                    targets[m.target].id,
-                    targets[m.target].name,
-                    f"{m.p_value:.3g}",
-                    f"{m.q_value:.3g}",
-                    m.orientation,
-                ]
-            )
-            lines.append("\t".join(head + tail))
+            lines.append("	".join(head + jaspar_mod.match_columns(m, targets)))
     atomic_write_text(path, "\n".join(lines) + "\n")
 
 

@@ -156,6 +156,13 @@ def match(queries: list[np.ndarray], targets: list[Motif] | tuple[Motif, ...], t
     return out
 
 
+def match_columns(m: Match | None, targets) -> list[str]:
+    """The five TSV fields of a match (JASPAR id, name, p, q, orientation); empty fields for no match."""
+    if m is None:
+        return ["", "", "", "", ""]
+    return [targets[m.target].id, targets[m.target].name, f"{m.p_value:.3g}", f"{m.q_value:.3g}", m.orientation]
+
+
 def consensus_motif(sequence: str, name: str | None = None, purity: float = 0.97) -> Motif:
     """A motif from a consensus string: ``purity`` on the named base, the rest spread evenly.
 

@@ -296,18 +296,7 @@ def write_patterns(out: Path, found: list[Pattern], matches: list, targets) -> N
     for i, pattern in enumerate(found):
         head = [pattern.name, str(pattern.n_seqlets), f"{pattern.information_content():.3f}"]
         for m in (matches[i] if i < len(matches) else []) or [None]:
-            tail = (
-                ["", "", "", "", ""]
-                if m is None
-                else [
-                    targets[m.target].id,
-                    targets[m.target].name,
-                    f"{m.p_value:.3g}",
-                    f"{m.q_value:.3g}",
-                    m.orientation,
-                ]
-            )
-            lines.append("\t".join(head + tail))
+            lines.append("	".join(head + jaspar.match_columns(m, targets)))
     atomic_write_text(out / "patterns.tsv", "\n".join(lines) + "\n")
     _logos(out / "plots" / "patterns", found, matches, targets)
 
