@@ -86,3 +86,27 @@ def test_a_collapse_is_recorded_in_config_and_named_in_the_result_line(tmp_path,
 def test_no_training_record_without_a_collapse(tmp_path):
     run = seqcnn.run.train(_labelled_file(tmp_path / "data.csv"), epochs=1, out=tmp_path / "run", progress=False)
     assert "training" not in json.loads((run / "config.json").read_text())
+
+
+def _console(argv: list[str], tmp_path: Path) -> subprocess.CompletedProcess:
+    """``seqcnn ARGV`` through the program's entry point, with an exit handler that prints a word."""
+    code = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('exit handler ran', file=sys.stderr))\n"
+        f"sys.argv = ['seqcnn', *{argv!r}]\n"
+        "from seqcnn.cli import console\n"
+        "console()\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    return subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
+
+
+def test_the_program_exits_with_main_status_after_exit_handlers_and_flushed_output(tmp_path):
+    ok = _console(["models"], tmp_path)
+    assert ok.returncode == 0
+    assert "chipseq" in ok.stdout  # written through a buffered pipe, flushed before the fast exit
+    assert ok.stderr.strip().endswith("exit handler ran")
+    bad = _console(["summary", "no-such-model"], tmp_path)
+    assert bad.returncode == 2
+    assert bad.stderr.startswith("seqcnn: error:")
+    assert "exit handler ran" in bad.stderr

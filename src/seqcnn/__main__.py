@@ -1,5 +1,5 @@
 """``python -m seqcnn`` (and ``torchrun -m seqcnn``) runs the command line."""
 
-from seqcnn.cli import main
+from seqcnn.cli import console
 
-raise SystemExit(main())
+console()
