@@ -14,6 +14,7 @@ wall seconds and CPU seconds (user + system, which a loaded machine does not str
 - ``seqcnn train sequences.txt --labels labels.txt --epochs 1``: the whole process, and the moment
   its ``test:`` line reaches the pipe (the plots and the report are drawn after it);
 - ``seqcnn predict`` of the primer's 2,000 sequences with that run;
+- ``python -c "import torch"``: the floor under both;
 - ``--keras-pairs K``: 50 epochs of the primer model with the primer's recipe (Adam 1e-3,
   batch 32, the Keras notebook's protocol), whole process, against ``benchmarks/keras_primer.py``
   in ``benchmarks/.venv-keras`` (in /work/main or this tree), in K alternating pairs;
@@ -119,8 +120,11 @@ def first_result(args, tmp: Path) -> dict:
     """The time-to-first-result measurements (see the module docstring)."""
     env = {**os.environ, "PYTHONPATH": str(args.after.resolve()), "MPLBACKEND": "Agg"}
     files = (PRIMER / "sequences.txt", "--labels", PRIMER / "labels.txt")
-    out: dict = {"train_epochs_1": [], "predict_2000": [], "seqcnn_50_epochs": [], "keras_50_epochs": []}
+    out: dict = {"train_epochs_1": [], "predict_2000": [], "seqcnn_50_epochs": [], "keras_50_epochs": [],
+                 "import_torch": []}
     for _ in range(args.runs):
+        out["import_torch"].append({k: v for k, v in timed([sys.executable, "-c", "import torch"], env).items()
+                                    if k != "stdout"})
         run = timed(seqcnn_cmd("train", *files, "--epochs", "1", "--out", tmp / "run", "--force", "--quiet"), env)
         out["train_epochs_1"].append({k: v for k, v in run.items() if k != "stdout"})
         pred = timed(seqcnn_cmd("predict", tmp / "run", PRIMER / "sequences.txt", "-o", tmp / "p.tsv"), env)
@@ -155,7 +159,7 @@ def first_result(args, tmp: Path) -> dict:
 def summary(out: dict) -> dict:
     """Medians of each measurement, and seqcnn's 50 epochs as a share of Keras's."""
     med = {}
-    for key in ("train_epochs_1", "predict_2000", "seqcnn_50_epochs", "keras_50_epochs"):
+    for key in ("import_torch", "train_epochs_1", "predict_2000", "seqcnn_50_epochs", "keras_50_epochs"):
         if out.get(key):
             med[key] = {f: statistics.median(r[f] for r in out[key]) for f in ("wall_s", "cpu_s")}
             if key == "train_epochs_1":
