@@ -157,6 +157,35 @@ def speed(args) -> None:
         )
 
 
+def feature_scales(model_name: str, n: int = 256, seed: int = 0) -> list[dict]:
+    """Each layer's output at initialisation on random 101-bp windows: mean absolute value, and the mean over
+    features and positions of its standard deviation across windows (the part that tells windows apart)."""
+    import torch
+
+    from seqcnn.models.network import build_model
+
+    spec = ROOT / "benchmarks" / "specs" / f"{model_name}.json"
+    torch.manual_seed(seed)
+    model = build_model(_spec(str(spec) if spec.is_file() else model_name), (4, 101)).eval()
+    h = torch.nn.functional.one_hot(torch.randint(0, 4, (n, 101)), 4).float().transpose(1, 2)
+    rows = []
+    with torch.no_grad():
+        for layer in model.layers:
+            h = layer(h)
+            rows.append({"layer": type(layer).__name__, "mean_abs": round(h.abs().mean().item(), 3),
+                         "std_across_windows": round(h.std(0).mean().item(), 4)})
+    return rows
+
+
+def scales(args) -> None:
+    result = {name: feature_scales(name) for name in ("cnn-transformer-nonorm", "cnn-transformer")}
+    (ROOT / "benchmarks" / "results" / "hybrid-scales.json").write_text(json.dumps(result, indent=1) + "\n")
+    for name, rows in result.items():
+        print(name)
+        for r in rows:
+            print(f"  {r['layer']:22} mean |x| {r['mean_abs']:6.3f}   std across windows {r['std_across_windows']:.4f}")
+
+
 def subsample(source: Path, n: int, folder: Path) -> Path:
     """A random ``n`` rows of a DeepBind ``.seq.gz`` file (header kept), written into ``folder``."""
     with gzip.open(source, "rt") as handle:
@@ -212,6 +241,58 @@ def encode(args) -> None:
     table(rows)
 
 
+#: Recipe overrides tried against the ChIP-seq recipe (Adam 5e-3 constant) for models with attention.
+TRIAL_RECIPES = {
+    "chipseq": {},
+    "onecycle-1e-3": {"optimizer": "adamw", "weight_decay": 0.01, "schedule": "onecycle", "lr": 1e-3,
+                      "clip_norm": 1.0, "epochs": 20, "patience": 99},
+    "onecycle-3e-3": {"optimizer": "adamw", "weight_decay": 0.01, "schedule": "onecycle", "lr": 3e-3,
+                      "clip_norm": 1.0, "epochs": 20, "patience": 99},
+    "adam-1e-3-long": {"lr": 1e-3, "epochs": 20, "patience": 99},
+    "adam-5e-3-long": {"epochs": 20, "patience": 99},
+}
+
+#: ``model:recipe`` pairs of ``--diagnose`` (model: a zoo name or a spec under benchmarks/specs).
+TRIALS = (
+    "cnn-attention-primer:adam-1e-3-long",
+    "cnn-attention-primer:onecycle-3e-3",
+    "cnn-attention-primer:adam-5e-3-long",
+    "cnn-transformer-ln:onecycle-1e-3",
+    "cnn-transformer-ln:adam-1e-3-long",
+)
+
+
+def diagnose(args) -> None:
+    """Each ``model:recipe`` trial on each chosen experiment's subsample; rows into hybrid-diagnose-<tag>.tsv."""
+    import seqcnn
+
+    names = sorted(p.name[: -len("_AC.seq.gz")] for p in DATA.glob("*_AC.seq.gz"))
+    names = [n for n in names if any(n.startswith(k) for k in args.only.split(","))]
+    trials = args.trials.split(",") if args.trials else TRIALS
+    path = ROOT / "benchmarks" / "results" / f"hybrid-diagnose-{args.tag}.tsv"
+    if not path.is_file():
+        path.write_text("experiment\tmodel\trecipe\tauroc\tepochs\tbest_epoch\tcpu_seconds\n")
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in names:
+            train_file = subsample(DATA / f"{name}_AC.seq.gz", args.positives, Path(tmp))
+            for trial in trials:
+                model, recipe = trial.split(":")
+                spec = ROOT / "benchmarks" / "specs" / f"{model}.json"
+                cpu = time.process_time()
+                run = seqcnn.train(train_file, test=DATA / f"{name}_B.seq.gz",
+                                   model=str(spec) if spec.is_file() else model, progress=False, force=True,
+                                   out=ROOT / "runs" / "hybrid" / "diagnose" / name / trial,
+                                   threads=args.threads, recipe="chipseq", **TRIAL_RECIPES[recipe])
+                auroc = json.loads((run / "metrics.json").read_text())["auroc"]
+                keys, *epochs = [line.split(",") for line in (run / "history.csv").read_text().splitlines()]
+                losses = [float(dict(zip(keys, e))["val_loss"]) for e in epochs]
+                row = [name.split("_")[0], model, recipe, f"{auroc:.4f}", str(len(epochs)),
+                       str(losses.index(min(losses)) + 1), f"{time.process_time() - cpu:.0f}"]
+                with path.open("a") as handle:
+                    handle.write("\t".join(row) + "\n")
+                print("\t".join(row), file=sys.stderr, flush=True)
+
+
 def read_tsv(tag: str) -> list[dict]:
     path = ROOT / "benchmarks" / "results" / f"hybrid-encode-{tag}.tsv"
     if not path.is_file():
@@ -255,8 +336,15 @@ def main() -> None:
     parser.add_argument("--all", action="store_true", help="the ten experiments with every training positive")
     parser.add_argument("--tag", default="sub")
     parser.add_argument("--models", default=",".join(MODELS), help="models to (re)run, comma-separated")
+    parser.add_argument("--diagnose", action="store_true", help="model:recipe trials on subsampled experiments")
+    parser.add_argument("--scales", action="store_true", help="layer output scales at initialisation")
+    parser.add_argument("--trials", default="", help="model:recipe pairs for --diagnose, comma-separated")
     args = parser.parse_args()
-    if args.encode:
+    if args.scales:
+        scales(args)
+    elif args.diagnose:
+        diagnose(args)
+    elif args.encode:
         encode(args)
     else:
         speed(args)

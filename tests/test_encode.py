@@ -67,6 +67,57 @@ def test_positives_only_training_with_rc_average_and_shared_warning(cli, tmp_pat
     assert code == 0 and rows[0][1] == rows[1][1]
 
 
+ATTENTION_SPEC = [
+    {"Conv1D": {"filters": 8, "kernel_size": 8, "activation": "relu"}},
+    {"SinePositionEncoding": {}},
+    {"MultiHeadAttention": {"num_heads": 2, "key_dim": 4}},
+    {"GlobalMaxPooling1D": {}},
+    {"Dense": {"units": 2, "activation": "softmax"}},
+]
+
+
+def test_attention_model_on_positives_only_data_gets_the_hybrid_recipe(cli, tmp_path):
+    train = _seq_gz(tmp_path / "X_AC.seq.gz", _planted(40, 30, seed=1), [1] * 40)
+    spec = tmp_path / "attention.json"
+    spec.write_text(json.dumps(ATTENTION_SPEC))
+    code, _, err = cli("train", train, "--model", spec, "--epochs", "1", "--quiet", "--out", tmp_path / "run")
+    assert code == 0, err
+    line = ("seqcnn: model 'attention' has recurrent or attention layers (MultiHeadAttention): recipe chipseq-hybrid "
+            "(AdamW, one-cycle to 3e-3, 20 epochs without early stopping) instead of chipseq; --recipe chooses another")
+    assert line in err.splitlines()
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    chosen = config["train"]
+    assert config["recipe"] == "chipseq-hybrid" and config["recipe_chosen"] == line.removeprefix("seqcnn: ")
+    assert (chosen["optimizer"], chosen["schedule"], chosen["patience"]) == ("adamw", "onecycle", None)
+    assert chosen["epochs"] == 1 and chosen["augment"] == ["rc"]  # the user's --epochs still counts
+    assert config["predict"]["rc_average"] is True and config["data"]["split"]["val_size"] == 0.1  # still ChIP-seq data
+
+
+def test_a_named_recipe_or_a_plain_cnn_keeps_the_chipseq_recipe(cli, tmp_path, tiny_spec):
+    train = _seq_gz(tmp_path / "X_AC.seq.gz", _planted(40, 30, seed=1), [1] * 40)
+    spec = tmp_path / "attention.json"
+    spec.write_text(json.dumps(ATTENTION_SPEC))
+    for name, model, extra in (("named", spec, ["--recipe", "chipseq"]), ("cnn", tiny_spec, [])):
+        out = tmp_path / name
+        code, _, err = cli("train", train, "--model", model, "--epochs", "1", "--quiet", "--out", out, *extra)
+        config = json.loads((tmp_path / name / "config.json").read_text())
+        assert code == 0 and "recipe chipseq-hybrid" not in err
+        assert config["recipe"] == "chipseq" and "recipe_chosen" not in config
+
+
+def test_recipe_choice_for_labelled_data_is_the_data_default():
+    from seqcnn.labelled import DataBundle
+    from seqcnn.models.spec import ModelSpec
+    from seqcnn.run import RecipeChoices
+
+    spec = ModelSpec.from_obj(ATTENTION_SPEC, name="attention")
+    bundle = DataBundle(None, default_model="chipseq", default_recipe="labelled")
+    assert RecipeChoices().choose(bundle, spec) == ("labelled", None)  # one-cycle, no early stopping already
+    chip = DataBundle(None, default_model="chipseq", default_recipe="chipseq")
+    assert RecipeChoices().choose(chip, spec)[0] == "chipseq-hybrid"
+    assert RecipeChoices("primer").choose(chip, spec) == ("primer", None)
+
+
 def test_init_from_copies_and_freezes_layers(cli, tmp_path, tiny_spec):
     from safetensors.torch import load_file
 

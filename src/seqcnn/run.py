@@ -32,7 +32,7 @@ from seqcnn.machine import device_name, use_machine
 from seqcnn.metrics import format_metrics, task_metrics
 from seqcnn.models.lookup import resolve_spec
 from seqcnn.models.network import build_model
-from seqcnn.models.spec import ModelSpec
+from seqcnn.models.spec import MIXING_LAYERS, ModelSpec
 from seqcnn.report.html import write_report
 from seqcnn.report.images import write_image_plots
 from seqcnn.targets import Task, fit_scale
@@ -115,6 +115,16 @@ class ModelChoices:
         return bundle.default_recipe == "chipseq" if self.rc_average is None else bool(self.rc_average)
 
 
+#: The recipe that replaces the data's default one for a model with recurrent or attention layers when no
+#: ``--recipe`` is named: such models sit at the class prior for several epochs before they learn, where
+#: ``chipseq``'s early stopping ends them (BENCHMARKS.md, Recurrent and attention layers). ``labelled`` (every
+#: labelled sequence file) already trains 20 epochs on a one-cycle schedule without early stopping.
+MIXING_RECIPES = {"chipseq": "chipseq-hybrid"}
+
+#: What the printed line says of each recipe in :data:`MIXING_RECIPES`.
+MIXING_RECIPE_NOTES = {"chipseq-hybrid": "AdamW, one-cycle to 3e-3, 20 epochs without early stopping"}
+
+
 @dataclass
 class RecipeChoices:
     """The training recipe and the fields of :class:`seqcnn.training.TrainConfig` overridden."""
@@ -122,12 +132,27 @@ class RecipeChoices:
     recipe: str | None = None
     overrides: dict = field(default_factory=dict)
 
-    def config(self, bundle: DataBundle) -> tuple[str, TrainConfig]:
-        """The recipe's name (the data's default when none is named) and its checked configuration."""
-        name = self.recipe or bundle.default_recipe
+    def config(self, bundle: DataBundle, spec: ModelSpec | None = None) -> tuple[str, TrainConfig]:
+        """The recipe's name (when none is named, the data's default for ``spec``, see :meth:`choose`) and its
+        checked configuration."""
+        name = self.recipe or self.choose(bundle, spec)[0]
         if name not in RECIPES:
             raise InputError(f"--recipe must be one of {list(RECIPES)}, but got {name!r}")
         return name, replace(RECIPES[name], **{k: v for k, v in self.overrides.items() if v is not None}).check()
+
+    def choose(self, bundle: DataBundle, spec: ModelSpec | None) -> tuple[str, str | None]:
+        """The recipe when none is named, and the line that says so when the model changed it (else None).
+
+        The data's default recipe, except that a model with recurrent or attention layers gets the
+        recipe of :data:`MIXING_RECIPES` made for them, where there is one.
+        """
+        default = bundle.default_recipe
+        mixing = sorted({layer.type for layer in spec.layers if layer.type in MIXING_LAYERS}) if spec else []
+        if self.recipe is not None or not mixing or default not in MIXING_RECIPES:
+            return self.recipe or default, None
+        name = MIXING_RECIPES[default]
+        return name, (f"seqcnn: model '{spec.name}' has recurrent or attention layers ({', '.join(mixing)}): "
+                      f"recipe {name} ({MIXING_RECIPE_NOTES[name]}) instead of {default}; --recipe chooses another")
 
 
 @dataclass
@@ -157,6 +182,7 @@ class Plan:
     arguments: dict
     task: Task
     distributed: dict | None = None
+    recipe_note: str | None = None  # why the recipe is not the data's default (a model with attention layers)
     training: dict | None = None  # best and kept epochs and the collapses, when training collapsed
 
 
@@ -210,7 +236,8 @@ def train(
         test_labels: an optional label file for ``test``.
         model: a zoo name or a spec ``.json`` file; None picks the data set's default.
         recipe: ``"seqcnn"``, ``"primer"`` or ``"chipseq"`` (see :data:`seqcnn.training.RECIPES`);
-            None picks the data's default (``chipseq`` for positives-only data, ``labelled`` for other
+            None picks the data's default (``chipseq`` for positives-only data, ``chipseq-hybrid`` for
+            such data with a model that has recurrent or attention layers, ``labelled`` for other
             sequence files, else ``seqcnn``).
         out: the run folder; a new ``runs/<model>-<time>`` when None.
         force: allow ``out`` to exist already.
@@ -256,13 +283,19 @@ def train(
     params = dict(locals())  # first: only the parameters are local yet
     data, model, output = (_group(cls, params) for cls in (DataChoices, ModelChoices, OutputChoices))
     model.check()
-    bundle = data.load(seed=overrides.get("seed") or 0)
-    recipe_name, config = RecipeChoices(recipe, overrides).config(bundle)
-    parts = split_bundle(bundle, data.test_size, data.val_fraction(bundle), config.seed)
+    seed = overrides.get("seed") or 0  # every recipe's seed is 0
+    bundle = data.load(seed=seed)
+    parts = split_bundle(bundle, data.test_size, data.val_fraction(bundle), seed)
     warn_shared(parts, note=bundle.notes.append)
     learnt, parts = scaled_task(parts)
-    plan = Plan(data, model, output, bundle, recipe_name, config, parts, model.spec(bundle, learnt),
-                record_arguments(params), learnt)
+    spec = model.spec(bundle, learnt)
+    recipes = RecipeChoices(recipe, overrides)
+    recipe_name, config = recipes.config(bundle, spec)
+    note = recipes.choose(bundle, spec)[1]
+    if note:
+        bundle.notes.append(note)
+    plan = Plan(data, model, output, bundle, recipe_name, config, parts, spec, record_arguments(params), learnt,
+                recipe_note=note)
     if distributed.is_main() and not output.resume:  # what was inferred (said once, not again on resuming)
         for line in bundle.notes:
             print(line, file=sys.stderr)
@@ -484,6 +517,7 @@ def config_record(plan: Plan, seconds: float) -> dict:
         "task": plan.task.to_json(),
         "model": plan.spec.name,
         "recipe": plan.recipe,
+        **({"recipe_chosen": plan.recipe_note.removeprefix("seqcnn: ")} if plan.recipe_note else {}),
         "train": asdict(config),
         "arguments": plan.arguments,
         "predict": {"rc_average": plan.model.strand_average(plan.bundle)},

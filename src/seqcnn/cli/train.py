@@ -63,19 +63,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--recipe",
         help="training recipe: seqcnn (default for primer-sim), labelled (default for labelled sequence files), "
-             "primer (the paper's exact protocol), chipseq (default for positives-only data), fashion (default for "
-             "images), fashion-aug or fashion-bn (batch-normalised image CNNs)",
+             "primer (the paper's exact protocol), chipseq (default for positives-only data), chipseq-hybrid "
+             "(default for positives-only data with a model that has recurrent or attention layers), fashion "
+             "(default for images), fashion-aug or fashion-bn (batch-normalised image CNNs)",
     )
     parser.add_argument(
         "--epochs",
         type=int,
-        help="training epochs (default: the recipe's: seqcnn and primer 50, labelled 20, chipseq up to 20, fashion 15, "
-             "fashion-bn 30)",
+        help="training epochs (default: the recipe's: seqcnn and primer 50, labelled 20, chipseq up to 20, "
+             "chipseq-hybrid 20, fashion 15, fashion-bn 30)",
     )
     parser.add_argument(
         "--batch-size",
         type=int,
-        help="examples per batch (default: the recipe's: 32; seqcnn, chipseq, fashion-aug and fashion-bn 64)",
+        help="examples per batch (default: the recipe's: 32; seqcnn, chipseq, chipseq-hybrid, fashion-aug and "
+             "fashion-bn 64)",
     )
     parser.add_argument("--lr", type=float, help="learning rate")
     parser.add_argument("--optimizer", help="adam, adamw or sgd")
