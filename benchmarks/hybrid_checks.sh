@@ -1,7 +1,8 @@
 #!/bin/bash
 # The single runs behind BENCHMARKS.md, "Recurrent and attention layers": cnn-transformer variants on
-# MYC (1,000 positives, the cut of benchmarks/hybrid_models.py), a CNN + self-attention spec trained
-# and explained on the primer's data, and DeepLIFT/SHAP's completeness on the untrained hybrids.
+# MYC (1,000 positives, the cut of benchmarks/hybrid_models.py), a user's CNN + self-attention spec
+# trained with seqcnn's defaults on the same ChIP-seq file, the spec trained and explained on the
+# primer's data, and DeepLIFT/SHAP's completeness on the untrained hybrids.
 #
 #   OMP_NUM_THREADS=1 PYTHONPATH=src bash benchmarks/hybrid_checks.sh      # ~20 min on a loaded 2-core VM
 set -eu
@@ -13,8 +14,12 @@ $PY -c "import sys; sys.path.insert(0, 'benchmarks'); from pathlib import Path; 
 h.subsample(h.DATA / 'MYC_H1-hESC_c-Myc_Stanford_AC.seq.gz', 1000, Path('$OUT'))"
 MYC_TEST=$DATA/encode-deepbind/MYC_H1-hESC_c-Myc_Stanford_B.seq.gz
 T="$PY -m seqcnn train $OUT/MYC_H1-hESC_c-Myc_Stanford_AC.seq.gz --test $MYC_TEST --force --quiet --threads 1"
-$T --model cnn-transformer --lr 1e-3 --out "$OUT/myc-lr1e-3"
-$T --model benchmarks/specs/cnn-transformer-globalmax.json --out "$OUT/myc-globalmax"
+# the zoo's first cnn-transformer (no layer norm, average pooling) with the ChIP-seq recipe at a lower rate,
+# and with global max pooling
+$T --model benchmarks/specs/cnn-transformer-nonorm.json --recipe chipseq --lr 1e-3 --out "$OUT/myc-lr1e-3"
+$T --model benchmarks/specs/cnn-transformer-globalmax.json --recipe chipseq --out "$OUT/myc-globalmax"
+# a user's CNN + self-attention spec with the defaults: seqcnn picks the chipseq-hybrid recipe and says so
+$T --model benchmarks/specs/cnn-attention-primer.json --out "$OUT/myc-attention" 2>&1 | grep "recipe chipseq-hybrid"
 $PY -m seqcnn train $DATA/zou2019-primer/sequences.txt --labels $DATA/zou2019-primer/labels.txt \
     --model benchmarks/specs/cnn-attention-primer.json --epochs 8 --out "$OUT/primer-attention" --force --quiet
 $PY -m seqcnn explain "$OUT/primer-attention"

@@ -14,10 +14,16 @@ time of an idle one).
 Results: ``benchmarks/results/hybrid-speed.json``.
 
 ENCODE: ``seqcnn.train`` on each experiment's ``_AC`` file (positives only; seqcnn makes the
-negatives) with each model and the ChIP-seq recipe, tested on the ``_B`` file (500 peaks, 500
-shuffles). ``--positives N`` trains on a random N positives of each training file (seed 0)
-instead of all, so that a loaded machine finishes; ``--all`` runs the ten experiments in full.
+negatives) with each model and its default recipe (``chipseq``; ``chipseq-hybrid`` for the models
+with recurrent or attention layers), tested on the ``_B`` file (500 peaks, 500 shuffles).
+``--positives N`` trains on a random N positives of each training file (seed 0) instead of all,
+so that a loaded machine finishes; ``--all`` runs the ten experiments in full.
 Results: ``benchmarks/results/hybrid-encode-<tag>.tsv``.
+
+``--diagnose``: ``model:recipe`` trials (:data:`TRIALS`, or ``--trials``) on the subsampled
+experiments, the models being zoo names or specs under ``benchmarks/specs``, the recipes ChIP-seq's
+with the overrides of :data:`TRIAL_RECIPES`; results: ``benchmarks/results/hybrid-diagnose-<tag>.tsv``.
+``--scales``: each layer's output scale at initialisation (``results/hybrid-scales.json``).
 """
 
 from __future__ import annotations
@@ -42,7 +48,7 @@ MODELS = ("chipseq", "cnn-bilstm", "cnn-transformer")
 def _spec(name: str):
     from seqcnn.run import resolve_spec
 
-    return resolve_spec(name, (4, 101), 2)
+    return resolve_spec(name, classes=2, input_shape=(4, 101))
 
 
 def epoch_seconds(name: str, n: int, batch: int = 64, seed: int = 0) -> dict:
@@ -212,7 +218,7 @@ def encode(args) -> None:
             if args.positives and not args.all:
                 train_file = subsample(train_file, args.positives, Path(tmp))
             for model in models:
-                started = time.time()
+                started, cpu = time.time(), time.process_time()
                 run = seqcnn.train(
                     train_file,
                     test=DATA / f"{name}_B.seq.gz",
@@ -224,16 +230,18 @@ def encode(args) -> None:
                 )
                 metrics = json.loads((run / "metrics.json").read_text())
                 epochs = len((run / "history.csv").read_text().splitlines()) - 1
-                seconds = time.time() - started
+                seconds, cpu = time.time() - started, time.process_time() - cpu
                 rows = [r for r in rows if (r["experiment"], r["model"]) != (name, model)]
                 rows.append(
                     {
                         "experiment": name,
                         "model": model,
+                        "recipe": json.loads((run / "config.json").read_text())["recipe"],
                         "auroc": round(metrics["auroc"], 4),
                         "epochs": epochs,
                         "seconds": round(seconds, 1),
                         "seconds_per_epoch": round(seconds / max(epochs, 1), 1),
+                        "cpu_seconds_per_epoch": round(cpu / max(epochs, 1), 1),
                     }
                 )
                 print("\t".join(str(v) for v in rows[-1].values()), file=sys.stderr, flush=True)
@@ -244,21 +252,34 @@ def encode(args) -> None:
 #: Recipe overrides tried against the ChIP-seq recipe (Adam 5e-3 constant) for models with attention.
 TRIAL_RECIPES = {
     "chipseq": {},
+    # early stopping as chipseq's (patience 3), which ended these runs during the warm-up
+    "onecycle-1e-3-clip": {"optimizer": "adamw", "weight_decay": 0.01, "schedule": "onecycle", "lr": 1e-3,
+                           "clip_norm": 1.0, "epochs": 15},
     "onecycle-1e-3": {"optimizer": "adamw", "weight_decay": 0.01, "schedule": "onecycle", "lr": 1e-3,
                       "clip_norm": 1.0, "epochs": 20, "patience": 99},
+    # the chipseq-hybrid recipe (patience 99 over 20 epochs: no early stopping)
     "onecycle-3e-3": {"optimizer": "adamw", "weight_decay": 0.01, "schedule": "onecycle", "lr": 3e-3,
                       "clip_norm": 1.0, "epochs": 20, "patience": 99},
     "adam-1e-3-long": {"lr": 1e-3, "epochs": 20, "patience": 99},
     "adam-5e-3-long": {"epochs": 20, "patience": 99},
 }
 
-#: ``model:recipe`` pairs of ``--diagnose`` (model: a zoo name or a spec under benchmarks/specs).
+#: ``model:recipe`` pairs of ``--diagnose`` (model: a zoo name or a spec under benchmarks/specs), in the order
+#: they were run on MYC; ZBTB7A had the four ``onecycle-3e-3`` trials.
 TRIALS = (
+    "cnn-transformer-nonorm:onecycle-1e-3-clip",
+    "cnn-transformer-ln:chipseq",
+    "cnn-transformer-ln:onecycle-1e-3-clip",
+    "cnn-attention-primer:chipseq",
+    "cnn-attention-primer:onecycle-1e-3-clip",
     "cnn-attention-primer:adam-1e-3-long",
     "cnn-attention-primer:onecycle-3e-3",
     "cnn-attention-primer:adam-5e-3-long",
     "cnn-transformer-ln:onecycle-1e-3",
     "cnn-transformer-ln:adam-1e-3-long",
+    "cnn-transformer-nonorm:onecycle-3e-3",
+    "cnn-transformer-ln:onecycle-3e-3",
+    "cnn-bilstm:onecycle-3e-3",
 )
 
 
@@ -301,6 +322,7 @@ def read_tsv(tag: str) -> list[dict]:
     rows = [dict(zip(keys, values)) for values in lines]
     for row in rows:
         row["auroc"], row["seconds_per_epoch"] = float(row["auroc"]), float(row["seconds_per_epoch"])
+        row["cpu_seconds_per_epoch"] = float(row.get("cpu_seconds_per_epoch", "nan"))
     return rows
 
 
@@ -311,14 +333,15 @@ def write_tsv(rows: list[dict], tag: str) -> None:
 
 def table(rows: list[dict]) -> None:
     experiments = list(dict.fromkeys(r["experiment"] for r in rows))
-    print("| experiment | " + " | ".join(f"{m} AUROC | {m} s/epoch" for m in MODELS) + " |")
+    print("| experiment | " + " | ".join(f"{m} AUROC | {m} CPU s/epoch" for m in MODELS) + " |")
     print("|---" * (1 + 2 * len(MODELS)) + "|")
     for e in experiments:
         cells = {r["model"]: r for r in rows if r["experiment"] == e}
         print(
             f"| {e.split('_')[0]} | "
             + " | ".join(
-                f"{cells[m]['auroc']:.3f} | {cells[m]['seconds_per_epoch']}" if m in cells else "- | -" for m in MODELS
+                f"{cells[m]['auroc']:.3f} | {cells[m]['cpu_seconds_per_epoch']}" if m in cells else "- | -"
+                for m in MODELS
             )
             + " |"
         )
