@@ -158,16 +158,16 @@ def test_a_clean_run_reports_no_collapse(small_sets, capsys):
     assert history.collapses == [] and capsys.readouterr().err == ""
 
 
-@pytest.mark.parametrize("decoupled", [False, True])
-def test_fused_adam_matches_torch_and_its_state_dict(decoupled):
+@pytest.mark.parametrize(("decoupled", "amsgrad"), [(False, False), (True, False), (True, True)])
+def test_fused_adam_matches_torch_and_its_state_dict(decoupled, amsgrad):
     from seqcnn.training import FusedAdam
 
     torch.manual_seed(0)
     a = small_net()
     b = build_twin(a)
-    ours = FusedAdam(a.parameters(), lr=1e-2, weight_decay=0.1, decoupled=decoupled)
+    ours = FusedAdam(a.parameters(), lr=1e-2, weight_decay=0.1, decoupled=decoupled, amsgrad=amsgrad)
     torch_adam = torch.optim.AdamW if decoupled else torch.optim.Adam
-    theirs = torch_adam(b.parameters(), lr=1e-2, weight_decay=0.1, fused=True)
+    theirs = torch_adam(b.parameters(), lr=1e-2, weight_decay=0.1, fused=True, amsgrad=amsgrad)
     schedules = [torch.optim.lr_scheduler.OneCycleLR(o, max_lr=1e-2, total_steps=10) for o in (ours, theirs)]
     for _ in range(10):
         x, y = torch.randn(16, 4, 50), torch.randint(0, 2, (16,))
@@ -179,7 +179,9 @@ def test_fused_adam_matches_torch_and_its_state_dict(decoupled):
     for p, q in zip(a.parameters(), b.parameters()):
         assert torch.equal(p, q)  # the same kernel on the same numbers, beta1 cycled by one-cycle in both
     state = ours.state_dict()["state"][0]
-    assert set(state) == {"step", "exp_avg", "exp_avg_sq"} and state["step"].item() == 10
+    assert set(state) == {"step", "exp_avg", "exp_avg_sq"} | ({"max_exp_avg_sq"} if amsgrad else set())
+    assert state["step"].item() == 10
+    assert set(state) == set(theirs.state_dict()["state"][0])
     fresh = FusedAdam(build_twin(a).parameters())
     fresh.load_state_dict(ours.state_dict())
     assert torch.equal(fresh.state_dict()["state"][0]["exp_avg"], state["exp_avg"])
