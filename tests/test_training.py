@@ -1,3 +1,5 @@
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -227,3 +229,28 @@ def test_clip_norm_bounds_the_gradient_and_is_checked(small_sets):
         fit(model, small_sets[0], None, TrainConfig(epochs=1, optimizer="sgd", lr=0.1, clip_norm=clip), progress=False)
         moved[clip] = sum((p - q).norm().item() for p, q in zip(model.parameters(), before))
     assert moved[1e-6] < 1e-3 < moved[None]  # 13 SGD steps of norm <= 1e-7 each against an unclipped run
+
+
+def test_fused_adam_resumes_a_state_saved_without_its_group_keys():
+    """A checkpoint whose optimiser groups lack ``decoupled``/``amsgrad`` (torch's AdamW wrote those) still steps."""
+    from seqcnn.training import FusedAdam
+
+    torch.manual_seed(0)
+    a = small_net()
+    theirs = torch.optim.AdamW(a.parameters(), lr=1e-2, weight_decay=0.1, fused=True)
+    x, y = torch.randn(16, 4, 50), torch.randint(0, 2, (16,))
+    torch.nn.functional.cross_entropy(a(x), y).backward()
+    theirs.step()
+    saved = copy.deepcopy(theirs.state_dict())  # state_dict shares its tensors with the optimiser
+    for group in saved["param_groups"]:
+        group.pop("amsgrad", None)
+        group.pop("decoupled", None)
+    b = build_twin(a)
+    ours = FusedAdam(b.parameters(), lr=1e-2, weight_decay=0.1, decoupled=True)
+    ours.load_state_dict(saved)
+    for model, opt in ((a, theirs), (b, ours)):
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(model(x), y).backward()
+        opt.step()
+    for p, q in zip(a.parameters(), b.parameters()):
+        assert torch.equal(p, q)  # decoupled decay kept: plain Adam's coupled decay would differ

@@ -278,7 +278,7 @@ class FusedAdam(torch.optim.Optimizer):
             params = [p for p in group["params"] if p.grad is not None]
             if not params:
                 continue
-            amsgrad = group.get("amsgrad", False)
+            amsgrad = group.get("amsgrad", False)  # groups saved before these keys existed resume as before
             for p in params:
                 if not self.state[p]:
                     self.state[p] = {
@@ -291,7 +291,7 @@ class FusedAdam(torch.optim.Optimizer):
             states = [self.state[p] for p in params]
             steps = [s["step"] for s in states]
             torch._foreach_add_(steps, 1)
-            kernel = torch._fused_adamw_ if group["decoupled"] else torch._fused_adam_
+            kernel = torch._fused_adamw_ if group.get("decoupled", self.defaults["decoupled"]) else torch._fused_adam_
             beta1, beta2 = group["betas"]
             grads = [p.grad for p in params]
             moments = [s["exp_avg"] for s in states], [s["exp_avg_sq"] for s in states]
