@@ -345,8 +345,11 @@ def table(rows: list[dict]) -> None:
             )
             + " |"
         )
-    medians = [statistics.median([r["auroc"] for r in rows if r["model"] == m] or [float("nan")]) for m in MODELS]
-    print("| median | " + " | ".join(f"{v:.3f} | " for v in medians) + " |")
+    def median(m: str, key: str) -> float:
+        return statistics.median([r[key] for r in rows if r["model"] == m] or [float("nan")])
+
+    print("| median | " + " | ".join(f"{median(m, 'auroc'):.3f} | {median(m, 'cpu_seconds_per_epoch'):.1f}"
+                                     for m in MODELS) + " |")
 
 
 def main() -> None:
