@@ -69,7 +69,7 @@ def table(path: Path, default: str, old: str = "primer") -> str:
     """Markdown: mean AUROC over seeds per set and model, the best mean, and the criteria for ``default``.
 
     A cell is ``mean ± sd`` (sample sd over seeds). The gap is the mean over seeds of ``default``'s AUROC
-    minus the best model's on the same seed (the same split), ± its standard error.
+    minus the best other model's (by mean) on the same seed (the same split), ± its standard error.
     """
     cells = read_cells(path)
     sets = list(dict.fromkeys(s for s, _ in cells))
@@ -77,7 +77,7 @@ def table(path: Path, default: str, old: str = "primer") -> str:
     lines = [
         "| set | seeds | "
         + " | ".join(models)
-        + f" | best | {default} - best (paired, ± se) | {default} within 0.005 of best | {default} > {old} |",
+        + f" | best | {default} - best other (paired, ± se) | {default} within 0.005 of best | {default} > {old} |",
         "|---" * (len(models) + 6) + "|",
     ]
     for name in sets:
@@ -91,7 +91,7 @@ def table(path: Path, default: str, old: str = "primer") -> str:
         lines.append(
             f"| {name} | {seeds} | "
             + " | ".join(spread(got[m].values()) if m in got else "-" for m in models)
-            + f" | {best} | {gap_text(got, default, best)} | {near} | {better} |"
+            + f" | {best} | {gap_text(got, default, mean)} | {near} | {better} |"
         )
     return "\n".join(lines)
 
@@ -104,30 +104,34 @@ def spread(values) -> str:
     return f"{statistics.fmean(values):.4f} ± {statistics.stdev(values):.4f}"
 
 
-def gap_text(got: dict[str, dict[int, float]], default: str, best: str) -> str:
-    """Mean paired difference ``default - best`` over the seeds both have, ± its standard error."""
-    if default not in got:
+def gap_text(got: dict[str, dict[int, float]], default: str, mean: dict[str, float]) -> str:
+    """Mean paired difference ``default - other`` over the seeds both have, ± its standard error, and the other.
+
+    The other is the model with the best mean besides ``default``.
+    """
+    others = [m for m in mean if m != default]
+    if default not in got or not others:
         return "-"
-    if best == default:
-        return "0 (best)"
-    common = sorted(set(got[default]) & set(got[best]))
-    diffs = [got[default][s] - got[best][s] for s in common]
+    other = max(others, key=mean.get)
+    common = sorted(set(got[default]) & set(got[other]))
+    diffs = [got[default][s] - got[other][s] for s in common]
     if len(diffs) < 2:
-        return f"{diffs[0]:+.4f}" if diffs else "-"
-    return f"{statistics.fmean(diffs):+.4f} ± {statistics.stdev(diffs) / len(diffs) ** 0.5:.4f}"
+        return f"{diffs[0]:+.4f} ({other})" if diffs else "-"
+    return f"{statistics.fmean(diffs):+.4f} ± {statistics.stdev(diffs) / len(diffs) ** 0.5:.4f} ({other})"
 
 
 def per_seed_table(path: Path) -> str:
-    """Markdown: test AUROC per set, seed and model."""
+    """Markdown: test AUROC per set and model, one value per seed in seed order (0, 1, 2, ...)."""
     cells = read_cells(path)
     sets = list(dict.fromkeys(s for s, _ in cells))
     models = list(dict.fromkeys(m for _, m in cells))
-    lines = ["| set | seed | " + " | ".join(models) + " |", "|---" * (len(models) + 2) + "|"]
+    lines = ["| set | " + " | ".join(f"{m} (seed 0, 1, ...)" for m in models) + " |", "|---" * (len(models) + 1) + "|"]
     for name in sets:
-        seeds = sorted({seed for m in models for seed in cells.get((name, m), {})})
-        for seed in seeds:
-            values = [cells.get((name, m), {}).get(seed) for m in models]
-            lines.append(f"| {name} | {seed} | " + " | ".join("-" if v is None else f"{v:.4f}" for v in values) + " |")
+        values = [
+            " ".join(f"{v:.4f}" for _, v in sorted(cells[(name, m)].items())) if (name, m) in cells else "-"
+            for m in models
+        ]
+        lines.append(f"| {name} | " + " | ".join(values) + " |")
     return "\n".join(lines)
 
 
