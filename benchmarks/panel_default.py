@@ -5,8 +5,9 @@ column or from the recipe JSON) and names each row's candidate: the model, with 
 trained with reverse-complement augmentation and strand averaging. The default is ``chipseq`` with
 the ``labelled`` recipe and the strand test (``seqcnn.strands``): ``chipseq+rc`` on the sets that the
 test puts on both strands, ``chipseq`` on the others (``ONE_STRAND``). Prints a markdown table of the
-mean test AUROC over seeds per set and candidate, the default's gap to the best, and whether it is
-within 0.005.
+mean test AUROC per set and candidate over the seeds that every candidate of the set has (a seed
+fixes the split, so the comparison is paired; cells with other seeds are left out of the mean), the
+default's gap to the best, and whether it is within 0.005.
 
     python benchmarks/panel_default.py benchmarks/results/panel-models-seeds.tsv \\
         benchmarks/results/panel-models-rc.tsv benchmarks/results/panel-models-rc-seeds.tsv
@@ -46,14 +47,16 @@ def table(cells: dict[tuple[str, str], dict[int, float]]) -> str:
              "|---" * (len(candidates) + 5) + "|"]
     met = 0
     for name in sets:
-        means = {c: statistics.mean(cells[name, c].values()) for c in candidates if (name, c) in cells}
+        present = [c for c in candidates if (name, c) in cells]
+        common = set.intersection(*(set(cells[name, c]) for c in present))
+        means = {c: statistics.mean(cells[name, c][seed] for seed in common) for c in present}
         default = "chipseq" if name in ONE_STRAND else "chipseq+rc"
         if default not in means:
             continue
         best = max(means, key=means.get)
         gap = means[default] - means[best]
         met += gap >= -WITHIN
-        shown = [f"{means[c]:.4f} ({len(cells[name, c])})" if c in means else "-" for c in candidates]
+        shown = [f"{means[c]:.4f} ({len(common)})" if c in means else "-" for c in candidates]
         lines.append(f"| {name} | " + " | ".join(shown) + f" | {default} | {best} | {gap:+.4f} | "
                      f"{'yes' if gap >= -WITHIN else '**no**'} |")
     lines.append(f"\nwithin {WITHIN} of the best candidate on {met} of {len(lines) - 2} sets")
