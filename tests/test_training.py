@@ -1,3 +1,5 @@
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -158,16 +160,16 @@ def test_a_clean_run_reports_no_collapse(small_sets, capsys):
     assert history.collapses == [] and capsys.readouterr().err == ""
 
 
-@pytest.mark.parametrize("decoupled", [False, True])
-def test_fused_adam_matches_torch_and_its_state_dict(decoupled):
+@pytest.mark.parametrize(("decoupled", "amsgrad"), [(False, False), (True, False), (True, True)])
+def test_fused_adam_matches_torch_and_its_state_dict(decoupled, amsgrad):
     from seqcnn.training import FusedAdam
 
     torch.manual_seed(0)
     a = small_net()
     b = build_twin(a)
-    ours = FusedAdam(a.parameters(), lr=1e-2, weight_decay=0.1, decoupled=decoupled)
+    ours = FusedAdam(a.parameters(), lr=1e-2, weight_decay=0.1, decoupled=decoupled, amsgrad=amsgrad)
     torch_adam = torch.optim.AdamW if decoupled else torch.optim.Adam
-    theirs = torch_adam(b.parameters(), lr=1e-2, weight_decay=0.1, fused=True)
+    theirs = torch_adam(b.parameters(), lr=1e-2, weight_decay=0.1, fused=True, amsgrad=amsgrad)
     schedules = [torch.optim.lr_scheduler.OneCycleLR(o, max_lr=1e-2, total_steps=10) for o in (ours, theirs)]
     for _ in range(10):
         x, y = torch.randn(16, 4, 50), torch.randint(0, 2, (16,))
@@ -179,7 +181,9 @@ def test_fused_adam_matches_torch_and_its_state_dict(decoupled):
     for p, q in zip(a.parameters(), b.parameters()):
         assert torch.equal(p, q)  # the same kernel on the same numbers, beta1 cycled by one-cycle in both
     state = ours.state_dict()["state"][0]
-    assert set(state) == {"step", "exp_avg", "exp_avg_sq"} and state["step"].item() == 10
+    assert set(state) == {"step", "exp_avg", "exp_avg_sq"} | ({"max_exp_avg_sq"} if amsgrad else set())
+    assert state["step"].item() == 10
+    assert set(state) == set(theirs.state_dict()["state"][0])
     fresh = FusedAdam(build_twin(a).parameters())
     fresh.load_state_dict(ours.state_dict())
     assert torch.equal(fresh.state_dict()["state"][0]["exp_avg"], state["exp_avg"])
@@ -225,3 +229,28 @@ def test_clip_norm_bounds_the_gradient_and_is_checked(small_sets):
         fit(model, small_sets[0], None, TrainConfig(epochs=1, optimizer="sgd", lr=0.1, clip_norm=clip), progress=False)
         moved[clip] = sum((p - q).norm().item() for p, q in zip(model.parameters(), before))
     assert moved[1e-6] < 1e-3 < moved[None]  # 13 SGD steps of norm <= 1e-7 each against an unclipped run
+
+
+def test_fused_adam_resumes_a_state_saved_without_its_group_keys():
+    """A checkpoint whose optimiser groups lack ``decoupled``/``amsgrad`` (torch's AdamW wrote those) still steps."""
+    from seqcnn.training import FusedAdam
+
+    torch.manual_seed(0)
+    a = small_net()
+    theirs = torch.optim.AdamW(a.parameters(), lr=1e-2, weight_decay=0.1, fused=True)
+    x, y = torch.randn(16, 4, 50), torch.randint(0, 2, (16,))
+    torch.nn.functional.cross_entropy(a(x), y).backward()
+    theirs.step()
+    saved = copy.deepcopy(theirs.state_dict())  # state_dict shares its tensors with the optimiser
+    for group in saved["param_groups"]:
+        group.pop("amsgrad", None)
+        group.pop("decoupled", None)
+    b = build_twin(a)
+    ours = FusedAdam(b.parameters(), lr=1e-2, weight_decay=0.1, decoupled=True)
+    ours.load_state_dict(saved)
+    for model, opt in ((a, theirs), (b, ours)):
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(model(x), y).backward()
+        opt.step()
+    for p, q in zip(a.parameters(), b.parameters()):
+        assert torch.equal(p, q)  # decoupled decay kept: plain Adam's coupled decay would differ

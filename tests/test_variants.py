@@ -322,6 +322,9 @@ def test_cli_scores_site_variants_below_background_and_never_a_ref_mismatch(cli,
     assert top["ref_sequence"][18:25] == MOTIF and top["ref_sequence"][20] != top["alt_sequence"][20]
     assert sum(top["ref_attribution"][18:25]) > 1 and abs(sum(top["alt_attribution"])) < 1e-6  # no site, no gradient
     assert (motif_run / top["plot"]).stat().st_size > 1000 and len(info["top"]) == 2
+    page = (motif_run / "report.html").read_text()  # the run's page redrawn with the top variants
+    assert f"report: {motif_run / 'report.html'}" in out and '<section id="variants">' in page
+    assert 'id="variants-scored">3<' in page
 
 
 def test_cli_maps_chr_prefixes_and_refuses_unknown_contigs(cli, tmp_path, genome, motif_run):

@@ -35,6 +35,7 @@ from seqcnn.models.network import build_model
 from seqcnn.models.spec import ModelSpec
 from seqcnn.report.html import write_report
 from seqcnn.report.images import write_image_plots
+from seqcnn.strands import StrandCheck, check_strands
 from seqcnn.targets import Task, fit_scale
 from seqcnn.training import RECIPES, TrainConfig, fit
 
@@ -158,6 +159,7 @@ class Plan:
     task: Task
     distributed: dict | None = None
     training: dict | None = None  # best and kept epochs and the collapses, when training collapsed
+    strands: dict | None = None  # the strand test of a labelled DNA table (seqcnn.strands), when it decided
 
 
 def _group(cls, params: dict):
@@ -261,8 +263,14 @@ def train(
     parts = split_bundle(bundle, data.test_size, data.val_fraction(bundle), config.seed)
     warn_shared(parts, note=bundle.notes.append)
     learnt, parts = scaled_task(parts)
+    strands = strand_check(bundle, parts[0], recipe, overrides, model)
+    if strands is not None:  # both strands unless the table looks strand-specific (printed with the other notes)
+        both = strands.both_strands is not False
+        config = replace(config, augment=("rc",) if both else ()).check()
+        model.rc_average = both
+        bundle.notes.append(strands.line())
     plan = Plan(data, model, output, bundle, recipe_name, config, parts, model.spec(bundle, learnt),
-                record_arguments(params), learnt)
+                record_arguments(params), learnt, strands=None if strands is None else strands.record())
     if distributed.is_main() and not output.resume:  # what was inferred (said once, not again on resuming)
         for line in bundle.notes:
             print(line, file=sys.stderr)
@@ -468,6 +476,19 @@ def chance_warning(rows: list[dict], labels: np.ndarray) -> str | None:
     )
 
 
+def strand_check(bundle: DataBundle, part: LabelledSet, recipe: str | None, overrides: dict,
+                 model: ModelChoices) -> StrandCheck | None:
+    """The strand test (:mod:`seqcnn.strands`) of a labelled DNA table's training part, when it is to decide.
+
+    It decides for class-labelled sequence tables trained with their default recipe (``labelled``) when
+    neither ``--augment`` nor ``--rc-average``/``--no-rc-average`` was given; None otherwise.
+    """
+    if (recipe is not None or bundle.default_recipe != "labelled" or part.kind != "sequence" or part.x.ndim != 2
+            or not part.is_classes or overrides.get("augment") is not None or model.rc_average is not None):
+        return None
+    return check_strands(part.x, part.labels)
+
+
 def config_record(plan: Plan, seconds: float) -> dict:
     """The contents of ``config.json``: the data, model, recipe and machine of a run, and how to rerun it."""
     dataset, (train, val, test), files = plan.bundle.train, plan.parts, plan.data.files()
@@ -491,6 +512,7 @@ def config_record(plan: Plan, seconds: float) -> dict:
                      "freeze": int(plan.model.freeze)},
         "distributed": plan.distributed,
         **({"training": plan.training} if plan.training else {}),
+        **({"strands": plan.strands} if plan.strands else {}),
         "seconds": round(seconds, 3),
         "versions": {"seqcnn": __version__, "torch": torch.__version__, "numpy": np.__version__,
                      "python": platform.python_version()},

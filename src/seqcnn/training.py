@@ -61,6 +61,7 @@ class TrainConfig:
     clip_norm: float | None = None  # clip the gradients' global L2 norm to this before each step
     eps: float = 1e-8  # Adam's epsilon: the floor of the gradient scale it divides by
     label_smoothing: float = 0.0  # training targets (1 - s) on the class and s / K spread over all K
+    amsgrad: bool = False  # Adam(W) divides by the largest second moment seen, so steps shrink with the gradients
 
     def check(self) -> TrainConfig:
         """Validate values; raise :class:`InputError` naming the option."""
@@ -261,12 +262,12 @@ class FusedAdam(torch.optim.Optimizer):
         eps: float = 1e-8,
         weight_decay: float = 0.0,
         decoupled: bool = False,
+        amsgrad: bool = False,
     ):
         # "fused": load_state_dict then puts each loaded ``step`` on its parameter's device, as the kernel needs
-        super().__init__(
-            params,
-            {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay, "decoupled": decoupled, "fused": True},
-        )
+        defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay, "decoupled": decoupled,
+                    "amsgrad": amsgrad, "fused": True}
+        super().__init__(params, defaults)
 
     @torch.no_grad()
     def step(self, closure=None):
@@ -277,6 +278,7 @@ class FusedAdam(torch.optim.Optimizer):
             params = [p for p in group["params"] if p.grad is not None]
             if not params:
                 continue
+            amsgrad = group.get("amsgrad", False)  # groups saved before these keys existed resume as before
             for p in params:
                 if not self.state[p]:
                     self.state[p] = {
@@ -284,10 +286,12 @@ class FusedAdam(torch.optim.Optimizer):
                         "exp_avg": torch.zeros_like(p, memory_format=torch.preserve_format),
                         "exp_avg_sq": torch.zeros_like(p, memory_format=torch.preserve_format),
                     }
+                    if amsgrad:
+                        self.state[p]["max_exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
             states = [self.state[p] for p in params]
             steps = [s["step"] for s in states]
             torch._foreach_add_(steps, 1)
-            kernel = torch._fused_adamw_ if group["decoupled"] else torch._fused_adam_
+            kernel = torch._fused_adamw_ if group.get("decoupled", self.defaults["decoupled"]) else torch._fused_adam_
             beta1, beta2 = group["betas"]
             grads = [p.grad for p in params]
             moments = [s["exp_avg"] for s in states], [s["exp_avg_sq"] for s in states]
@@ -295,9 +299,9 @@ class FusedAdam(torch.optim.Optimizer):
                 params,
                 grads,
                 *moments,
-                [],
+                [s["max_exp_avg_sq"] for s in states] if amsgrad else [],
                 steps,
-                amsgrad=False,
+                amsgrad=amsgrad,
                 lr=group["lr"],
                 beta1=beta1,
                 beta2=beta2,
@@ -322,9 +326,10 @@ def make_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.O
     devices, dtypes = {p.device.type for p in params}, {p.dtype for p in params}
     if len(devices) == 1 and devices <= {"cpu", "cuda"} and len(dtypes) == 1 and next(iter(dtypes)).is_floating_point:
         decoupled = config.optimizer == "adamw"
-        return FusedAdam(params, lr=config.lr, eps=config.eps, weight_decay=config.weight_decay, decoupled=decoupled)
+        return FusedAdam(params, lr=config.lr, eps=config.eps, weight_decay=config.weight_decay, decoupled=decoupled,
+                         amsgrad=config.amsgrad)
     cls = torch.optim.AdamW if config.optimizer == "adamw" else torch.optim.Adam
-    return cls(params, lr=config.lr, eps=config.eps, weight_decay=config.weight_decay)
+    return cls(params, lr=config.lr, eps=config.eps, weight_decay=config.weight_decay, amsgrad=config.amsgrad)
 
 
 def autocast(config: TrainConfig, device: torch.device):

@@ -19,6 +19,7 @@ AUGMENTATION_NAMES = (
     "rc (reverse complement)",
     "shift (images: random shifts of up to 2 pixels)",
     "flip (images: horizontal flips)",
+    "none (not even the reverse complement a labelled DNA table gets by default, see seqcnn.strands)",
 )
 
 VERB = "train"
@@ -120,7 +121,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--rc-average",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="average both strands at prediction (default: on for positives-only data); recorded for predict/evaluate",
+        help="average both strands at prediction (default: on for positives-only data, and for labelled DNA tables "
+             "unless they look strand-specific); recorded for predict/evaluate",
     )
     group.add_argument(
         "--init-from",
@@ -172,6 +174,7 @@ def run(args: argparse.Namespace) -> int:
     if args.resume or args.config:
         return _rerun(args)
     augment = tuple(a.strip() for a in args.augment.split(",") if a.strip()) if args.augment else None
+    augment = () if augment == ("none",) else augment  # an explicit "no augmentation" (the strand test's opt-out)
     run_dir = train(
         args.data or args.dataset,
         args.labels,

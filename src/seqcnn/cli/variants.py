@@ -95,4 +95,7 @@ def run(args: argparse.Namespace) -> int:
             f"top {min(args.top, len(result.variants))} variants with attributions: "
             f"{write_top_variants(args.run, result, output, source, args.genome, args.top)}"
         )
+        from seqcnn.report.html import write_report
+
+        print(f"report: {write_report(args.run)}")  # the run's page shows the top variants
     return 0
