@@ -2,6 +2,7 @@
 
     OMP_NUM_THREADS=1 PYTHONPATH=src .venv/bin/python benchmarks/pretrain_store.py
     OMP_NUM_THREADS=1 PYTHONPATH=src .venv/bin/python benchmarks/pretrain_store.py --sizes 100000,400000 --length 200
+    OMP_NUM_THREADS=1 PYTHONPATH=src .venv/bin/python benchmarks/pretrain_store.py --sizes 1600000 --length 200 --append
 
 For each size N, N random sequences of ``--length`` bp are written once as a store (streamed
 through ``seqcnn.store.StoreWriter``, never held whole) and once as a FASTA file; then
@@ -73,11 +74,15 @@ def main() -> None:
     parser.add_argument("--sizes", default="50000,200000", help="numbers of sequences, comma-separated")
     parser.add_argument("--length", type=int, default=200)
     parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--append", action="store_true", help="add to the rows already in the results file")
+    parser.add_argument("--inputs", default="store,fasta", help="store, fasta or both (default)")
     args = parser.parse_args()
     result = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
               "machine": f"{platform.machine()} {platform.processor()}, {os.cpu_count()} cores",
               "load_average": os.getloadavg(), "args": vars(args), "rows": []}
     out_file = ROOT / "benchmarks" / "results" / "pretrain-store.json"
+    if args.append and out_file.is_file():
+        result["rows"] = json.loads(out_file.read_text())["rows"]
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         spec = tmp / "spec.json"
@@ -85,11 +90,14 @@ def main() -> None:
         for n in [int(s) for s in args.sizes.split(",")]:
             store, fasta = write_data(n, args.length, tmp)
             for kind, data in (("store", store), ("fasta", fasta)):
+                if kind not in args.inputs.split(","):
+                    continue
                 row = {"sequences": n, "length": args.length, "input": kind,
                        "data_mib": round(n * args.length / 2**20, 1),
                        **measure(data, spec, tmp / f"run-{kind}-{n}", args.epochs)}
                 print(row, flush=True)
                 result["rows"].append(row)
+                out_file.write_text(json.dumps(result, indent=1) + "\n")
             for path in (store, fasta):
                 subprocess.run(["rm", "-rf", str(path)], check=True)
     out_file.write_text(json.dumps(result, indent=1) + "\n")

@@ -129,26 +129,38 @@ def test_pretraining_from_a_store_equals_pretraining_from_its_file(tmp_path):
 
 def test_store_pretraining_reads_batch_by_batch_never_the_whole_store(tmp_path, monkeypatch):
     import seqcnn.pretrain as pretrain_module
+    from seqcnn.pretrain import StoreRows
     from seqcnn.store import Store
 
     _, store = _fasta_and_store(tmp_path)
-    reads, releases = [], []
-    read, release = Store.read, Store.release
-    monkeypatch.setattr(Store, "read", lambda self, rows: reads.append(len(rows)) or read(self, rows))
-    monkeypatch.setattr(Store, "release", lambda self: releases.append(1) or release(self))
+    reads = []
+    read = StoreRows.read
+    monkeypatch.setattr(StoreRows, "read", lambda self, rows: reads.append(len(rows)) or read(self, rows))
     monkeypatch.setattr(pretrain_module, "COUNT_POSITIONS", 30 * 20)  # k-mer counting: 20 rows at a time
 
     def refuse(*args, **kwargs):
-        raise AssertionError("a store must not be read into memory")
+        raise AssertionError("a store must not be read into memory, nor through its memory maps")
 
     monkeypatch.setattr(pretrain_module, "read_codes", refuse)
+    monkeypatch.setattr(Store, "read", refuse)  # mapped pages would stay resident
     run = pretrain(store, tmp_path / "pre", config=PretrainConfig(model=_tiny(tmp_path), epochs=3, batch_size=16),
                    progress=None)
     assert max(reads) <= 20  # one batch (16) or one counting chunk (20), never the 120 rows
     # 3 epochs x (108 training + 12 held-out rows), then the k-mer tables and baselines: every row read once a pass
     assert sum(reads) == 3 * 120 + 120
-    assert len(releases) >= 3 * 2 + 2  # the pages are dropped after every pass (one window each here)
     assert json.loads((run / "metrics.json").read_text())["train_sequences"] == 108
+
+
+def test_store_rows_are_read_across_shards_in_the_order_asked(tmp_path):
+    from seqcnn.pretrain import StoreRows
+    from seqcnn.store import Store, StoreWriter
+
+    codes = np.random.default_rng(5).integers(0, 5, (50, 7)).astype(np.uint8)
+    with StoreWriter(tmp_path / "s", 7, shard_rows=8, ids=False) as writer:
+        writer.add(codes, np.zeros(50, np.int64))
+    source = StoreRows(Store(tmp_path / "s"))
+    rows = np.array([49, 6, 7, 8, 9, 0, 31, 30, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 3])  # runs that cross shards
+    assert np.array_equal(source.read(rows), codes[rows])
 
 
 def test_a_shuffled_pass_over_blocks_of_rows_reads_each_row_once(tmp_path, monkeypatch):
@@ -161,18 +173,17 @@ def test_a_shuffled_pass_over_blocks_of_rows_reads_each_row_once(tmp_path, monke
     source = StoreRows(Store(tmp_path / "s"))
     assert (source.blocks[:, 1] - source.blocks[:, 0]).max() == 2  # 9,000 rows: blocks of 2
     monkeypatch.setattr(pretrain_module, "WINDOW_ROWS", 1000)
-    released = []
-    monkeypatch.setattr(source, "release", lambda: released.append(1))
     part = source.blocks[::3]  # a third of the blocks, as a held-out part would be
-    batches = list(row_batches(source, part, 64, np.random.default_rng(0)))
+    batches = list(row_batches(part, 64, np.random.default_rng(0)))
     rows = np.concatenate(batches)
     assert sorted(rows.tolist()) == sorted(pretrain_module._rows_of(part).tolist())  # every row, once
     assert all(len(b) == 64 for b in batches[:-1]) and len(batches[-1]) <= 64
     assert not np.array_equal(rows, np.sort(rows))  # shuffled
     pairs = {(r // 2) for r in rows[:500]}
     assert len(pairs) > 250  # rows of a block are mixed with others within the window, not read in pairs
-    assert len(released) == int(np.ceil(len(part) / 500))  # once per window of 500 blocks
-    ordered = np.concatenate(list(row_batches(source, part, 64)))
+    window = {(r // 2) for r in rows[:960]}  # the first 15 batches: all from the first window
+    assert len(window) <= 500  # ... but only within a window of 500 blocks
+    ordered = np.concatenate(list(row_batches(part, 64)))
     assert np.array_equal(ordered, np.sort(ordered))
 
 

@@ -15,7 +15,7 @@ training sequences after the longest shown context of up to ``k`` bases on each 
 (``k`` = 0 to 3; see :func:`kmer_baseline`).
 
 A sequence file (FASTA, tables, one per line, DeepBind's ``.seq.gz``) is read into memory; a
-store made by ``seqcnn prepare`` is read batch by batch from its memory maps (:class:`StoreRows`),
+store made by ``seqcnn prepare`` is read batch by batch from its shard files (:class:`StoreRows`),
 so the data may be larger than memory. Both are blocks of neighbouring rows (one row each in
 memory, up to 1,024 in a store): a random tenth of the blocks is held out, and a shuffled pass
 draws the blocks in random order, mixing the rows of about :data:`WINDOW_ROWS` at a time. Under
@@ -43,7 +43,7 @@ from seqcnn.sequence import N_CODE, encode_batch, onehot
 from seqcnn.store import Store, is_store, whole_blocks
 
 MASK_RATE = 0.15
-#: Rows of a store mixed together in a shuffled pass; the pages read are dropped after each window.
+#: Rows of a store mixed together in a shuffled pass.
 WINDOW_ROWS = 1 << 16
 #: Positions counted at once for the k-mer tables (rows per chunk = this / L).
 COUNT_POSITIONS = 1 << 20
@@ -108,18 +108,19 @@ class MemoryRows:
         """Codes ``(n, L)`` of the row numbers ``rows``."""
         return self.codes[rows]
 
-    def release(self) -> None:
-        """Nothing to drop: the codes are the process's own."""
-
 
 class StoreRows:
-    """The rows of a store (:mod:`seqcnn.store`), read from its memory maps when asked for.
+    """The rows of a store (:mod:`seqcnn.store`), read from its shard files when asked for.
 
-    Only the block table (16 bytes per block of up to 1,024 rows) lives in memory; labels are
-    ignored.
+    Rows are read from the files into the batch, not through the store's memory maps: a mapped
+    page stays in the process's resident set until released, and on file systems with large
+    folios a pass over random blocks maps nearly the whole file between two releases
+    (BENCHMARKS.md, "Pretraining from a store"). Read pages stay in the operating system's
+    page cache, shared and reclaimable. Only the block table (16 bytes per block of up to
+    1,024 rows) lives in memory; labels are ignored.
 
     Args:
-        store: the open store.
+        store: the open store (its manifest, shard sizes and checks).
     """
 
     kind = "store"
@@ -127,17 +128,44 @@ class StoreRows:
     def __init__(self, store: Store):
         self.store, self.source, self.length = store, str(store.path), int(store.length)
         self.blocks = whole_blocks(store)
+        self.files = [open(store.path / shard["codes"], "rb", buffering=0) for shard in store.shards]  # noqa: SIM115
+
+    def __del__(self) -> None:
+        for handle in getattr(self, "files", []):
+            handle.close()
 
     def __len__(self) -> int:
         return len(self.store)
 
     def read(self, rows: np.ndarray) -> np.ndarray:
-        """Codes ``(n, L)`` of the global row numbers ``rows``, copied from the memory maps."""
-        return self.store.read(rows)[0]
+        """Codes ``(n, L)`` of the global row numbers ``rows``, in that order.
 
-    def release(self) -> None:
-        """Drop the pages read so far from the resident set (:meth:`seqcnn.store.Store.release`)."""
-        self.store.release()
+        Neighbouring rows are read together (one read per run of consecutive rows, sorted).
+        """
+        order = np.argsort(rows, kind="stable")
+        ordered = np.asarray(rows, dtype=np.int64)[order]
+        out = np.empty((len(ordered), self.length), dtype=np.uint8)
+        starts = np.flatnonzero(np.diff(ordered, prepend=-2) != 1)  # where a run of consecutive rows begins
+        for lo, hi in zip(starts, np.append(starts[1:], len(ordered))):
+            self._read_run(int(ordered[lo]), out[lo:hi])
+        codes = np.empty_like(out)
+        codes[order] = out
+        return codes
+
+    def _read_run(self, row: int, into: np.ndarray) -> None:
+        """Read ``len(into)`` rows from global row ``row`` on, crossing shards where they end."""
+        done = 0
+        while done < len(into):
+            shard = int(np.searchsorted(self.store.offsets, row + done, side="right") - 1)
+            local = row + done - int(self.store.offsets[shard])
+            take = min(len(into) - done, int(self.store.offsets[shard + 1]) - (row + done))
+            view = memoryview(into[done : done + take]).cast("B")
+            handle = self.files[shard]
+            handle.seek(local * self.length)
+            if handle.readinto(view) != len(view):
+                raise InputError(f"{self.store.path / self.store.shards[shard]['codes']}: short read at row {local}; "
+                                 "the store is damaged, run `seqcnn prepare` again")
+            done += take
 
 
 def read_codes(path: str | Path, max_sequences: int | None = None, seed: int = 0) -> np.ndarray:
@@ -201,15 +229,13 @@ def _rows_of(blocks: np.ndarray) -> np.ndarray:
     return np.repeat(blocks[:, 0] - (np.cumsum(sizes) - sizes), sizes) + np.arange(int(sizes.sum()), dtype=np.int64)
 
 
-def row_batches(source: MemoryRows | StoreRows, blocks: np.ndarray, batch_size: int,
-                rng: np.random.Generator | None = None) -> Iterator[np.ndarray]:
+def row_batches(blocks: np.ndarray, batch_size: int, rng: np.random.Generator | None = None) -> Iterator[np.ndarray]:
     """Row numbers of each batch of a pass over ``blocks``: shuffled with ``rng``, else in order.
 
     Shuffled, the blocks come in random order and, where they hold several rows, the rows of
     each window of about :data:`WINDOW_ROWS` rows are shuffled together: memory holds one
-    window's row numbers, never an order of the whole store. After each window the pages read
-    are dropped (:meth:`StoreRows.release`), so resident memory does not grow with the store.
-    All batches are full but the last.
+    window's row numbers, never an order of the whole store, and reads stay within a window's
+    blocks. All batches are full but the last.
     """
     if rng is not None:
         blocks = blocks[rng.permutation(len(blocks))]
@@ -225,7 +251,6 @@ def row_batches(source: MemoryRows | StoreRows, blocks: np.ndarray, batch_size: 
         for start in range(0, full, batch_size):
             yield rows[start : start + batch_size]
         carry = rows[full:]
-        source.release()
     if len(carry):
         yield carry
 
@@ -277,7 +302,7 @@ def train_epoch(net, optimiser, source: MemoryRows | StoreRows, blocks: np.ndarr
     net.train()
     rank, world = distributed.shard()
     loss_sum = hidden_sum = 0.0
-    for rows in row_batches(source, blocks, config.batch_size, rng):
+    for rows in row_batches(blocks, config.batch_size, rng):
         draw = rng.random((len(rows), source.length))  # the global batch's draws, on every rank
         if len(rows) < world:
             continue  # too few to give every rank a row: skipped by all
@@ -296,12 +321,12 @@ def train_epoch(net, optimiser, source: MemoryRows | StoreRows, blocks: np.ndarr
     return loss_sum / max(hidden_sum, 1)
 
 
-def _my_chunks(source, blocks: np.ndarray, size: int) -> Iterator[tuple[int, np.ndarray]]:
+def _my_chunks(blocks: np.ndarray, size: int) -> Iterator[tuple[int, np.ndarray]]:
     """``(number, rows)`` of the in-order batches of ``blocks`` that are this rank's (every world-th)."""
     from seqcnn import distributed
 
     rank, world = distributed.shard()
-    for chunk, rows in enumerate(row_batches(source, blocks, size)):
+    for chunk, rows in enumerate(row_batches(blocks, size)):
         if chunk % world == rank:
             yield chunk, rows
 
@@ -315,7 +340,7 @@ def evaluate(model, source: MemoryRows | StoreRows, blocks: np.ndarray, config: 
     model.eval()
     loss = hits = total = 0.0
     with torch.no_grad():
-        for chunk, rows in _my_chunks(source, blocks, config.batch_size):
+        for chunk, rows in _my_chunks(blocks, config.batch_size):
             codes = source.read(rows)
             hidden = held_out_mask(codes, chunk, config)
             batch_loss, batch_hits = masked_loss_sum(model, codes, hidden)
@@ -332,7 +357,7 @@ def kmer_baselines(source: MemoryRows | StoreRows, train: np.ndarray, val: np.nd
 
     shapes = _shapes(max_k)
     tables = {shape: np.zeros((4 ** sum(shape), 4), np.int64) for shape in shapes}
-    for _, rows in _my_chunks(source, train, max(1, COUNT_POSITIONS // source.length)):
+    for _, rows in _my_chunks(train, max(1, COUNT_POSITIONS // source.length)):
         codes = source.read(rows)
         for shape in shapes:
             tables[shape] += _context_table(codes, *shape)
@@ -340,7 +365,7 @@ def kmer_baselines(source: MemoryRows | StoreRows, train: np.ndarray, val: np.nd
     bounds = np.cumsum([0] + [tables[s].size for s in shapes])
     tables = {s: summed[a:b].reshape(-1, 4) for s, a, b in zip(shapes, bounds[:-1], bounds[1:])}
     hits, total = np.zeros(max_k + 1, np.int64), 0
-    for chunk, rows in _my_chunks(source, val, config.batch_size):
+    for chunk, rows in _my_chunks(val, config.batch_size):
         codes = source.read(rows)
         found, n = _kmer_hits(tables, codes, held_out_mask(codes, chunk, config), max_k)
         hits, total = hits + found, total + n
