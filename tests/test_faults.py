@@ -27,8 +27,9 @@ OPTIONS = ["--model", "primer", "--epochs", EPOCHS, "--seed", "3", "--threads", 
 
 
 def failure_lines(err: str) -> list[str]:
-    """stderr without the lines a run prints when it starts (the target column and the task it inferred)."""
-    started = ("(the only column that could be a label)", "seqcnn: task: ")
+    """stderr without the lines a run prints when it starts (the target column, the task and the strands it
+    inferred)."""
+    started = ("(the only column that could be a label)", "seqcnn: task: ", "seqcnn: strands: ")
     return [line for line in err.strip().splitlines() if not any(s in line for s in started)]
 
 

@@ -304,6 +304,10 @@ def test_explain_writes_the_run_files(cli, run_copy):
             assert float(a[5]) <= float(b[5])
     logos = {p.stem for p in (run_copy / "plots" / "filters").glob("*.png")}
     assert logos == {name.split()[0] for name in memes}
+    # no attention layer: no attention files, no section
+    assert "attention" not in summary and not (run_copy / "attention.npz").exists()
+    assert not (run_copy / "plots" / "attention").exists()
+    assert 'id="attention"' not in (run_copy / "report.html").read_text()
 
 
 def test_explain_a_file_with_hostile_ids(cli, run_copy, tmp_path):
@@ -348,3 +352,54 @@ def test_bad_input_is_one_line_and_status_2(cli, run_copy, tmp_path, setup, extr
     assert err.startswith("seqcnn: error: ") and err.count("\n") == 1
     assert expected in err
     assert not (run_copy / "explain.json").exists()
+
+
+# --- attention weights --------------------------------------------------------------------
+
+ATTENTION = [{"Conv1D": {"filters": 16, "kernel_size": 12, "activation": "relu"}}, {"MaxPooling1D": {"pool_size": 2}},
+             {"SinePositionEncoding": {}}, {"MultiHeadAttention": {"num_heads": 4, "key_dim": 8}},
+             {"GlobalMaxPooling1D": {}}, {"Dense": {"units": 2, "activation": "softmax"}}]
+
+
+def test_explain_saves_and_draws_the_attention_of_chosen_sequences(cli, tmp_path):
+    import seqcnn
+
+    spec = tmp_path / "attention.json"
+    spec.write_text(json.dumps(ATTENTION))
+    run = seqcnn.train(model=str(spec), epochs=2, out=tmp_path / "run", progress=False)
+    code, out, err = cli("explain", run, "--sequences", "3", "--shuffles", "2", "--no-filters", "--quiet")
+    assert code == 0, err
+    assert "attention weights of layer 3 (MultiHeadAttention, 4 heads, 19 positions)" in out
+    summary = json.loads((run / "explain.json").read_text())
+    npz = np.load(run / "attention.npz", allow_pickle=False)
+    weights = npz["weights"]
+    assert weights.shape == (3, 4, 19, 19)  # (sequences, heads, L', L'): (50 - 12 + 1) // 2 positions after pooling
+    np.testing.assert_allclose(weights.sum(-1), 1.0, atol=1e-5)  # each query's weights over the keys
+    assert npz["ids"].tolist() == summary["sequences"]["ids"] and int(npz["layer"]) == 3
+    np.testing.assert_allclose(npz["centres"], 6 + 2 * np.arange(19))  # pairs of 12-wide windows: 13 bases
+    plots = sorted(p.name for p in (run / "plots" / "attention").glob("*.png"))
+    assert plots == [f"{k:02d}_{i}.png" for k, i in enumerate(summary["sequences"]["ids"])]
+    assert summary["attention"]["plots"] == [f"plots/attention/{p}" for p in plots]
+    page = (run / "report.html").read_text()
+    assert 'id="attention"' in page and page.count('alt="attention ') == 3 and "Layer 3 (MultiHeadAttention" in page
+
+
+def test_attention_at_every_input_position_is_labelled_with_its_bases(tmp_path):
+    from seqcnn.interpret.attention import _letters, save_attention
+
+    layers = [{"Conv1D": {"filters": 8, "kernel_size": 5, "padding": "same"}},
+              {"TransformerEncoder": {"intermediate_dim": 16, "num_heads": 2}},
+              {"GlobalAveragePooling1D": {}}, {"Dense": {"units": 2, "activation": "softmax"}}]
+    model = _spec_model(layers, 20)
+    seqs = random_dna(2, 20, seed=4)
+    x = onehot_strings(seqs)
+    x[1, :, 3] = 0.25  # an N
+    assert _letters(x, np.arange(20.0)) == [seqs[0], seqs[1][:3] + "N" + seqs[1][4:]]
+    assert _letters(x, 0.5 + 2 * np.arange(10.0)) is None  # pooled positions cover several bases
+    summary = save_attention(model, ["a", "b"], x, tmp_path)
+    assert summary["layer_type"] == "TransformerEncoder" and summary["heads"] == 2 and summary["positions"] == 20
+    weights = np.load(tmp_path / "attention.npz")["weights"]
+    assert weights.shape == (2, 2, 20, 20) and np.allclose(weights.sum(-1), 1.0, atol=1e-5)
+    assert (tmp_path / "plots" / "attention" / "00_a.png").stat().st_size > 1000
+    assert save_attention(_spec_model(DEEPBIND_LIKE, 20), ["a", "b"], x, tmp_path / "none") is None
+    assert not (tmp_path / "none").exists()

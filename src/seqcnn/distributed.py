@@ -151,6 +151,18 @@ def sum_all(*values: torch.Tensor | float | int) -> list[float]:
     return packed.tolist()
 
 
+def sum_array(values):
+    """Element-wise sum of a numpy array over all ranks (float64, exact for counts below 2**53); the
+    array itself when not distributed."""
+    if not (active() and dist.is_initialized()):
+        return values
+    packed = torch.from_numpy(values.astype("float64"))
+    device = torch.device("cuda", torch.cuda.current_device()) if dist.get_backend() == "nccl" else torch.device("cpu")
+    packed = packed.to(device)
+    dist.all_reduce(packed)
+    return packed.cpu().numpy().astype(values.dtype)
+
+
 def gather_rows(local: torch.Tensor, total: int) -> torch.Tensor:
     """Concatenate every rank's rows ``(n_r, ...)`` in rank order into ``(total, ...)`` on every rank.
 

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from seqcnn.errors import InputError
 from seqcnn.io import read_sequences
-from seqcnn.loading import peak_bundle, training_set
+from seqcnn.loading import parse_negatives, peak_bundle, training_set
+from seqcnn.sequence import encode_batch
 from seqcnn.store import CHUNK_ROWS, SHARD_ROWS, StoreWriter, tile_genome
 from seqcnn.targets import choose_targets, infer_task
 
@@ -108,7 +111,17 @@ def _input_chunks(path, labels, fit, length, negatives, genome, width, summit_co
         data = peak_bundle(path, genome, width=width, summit_column=summit_column, negatives=negatives, seed=seed).train
     else:
         refuse_other_tasks(path, labels)
-        data = training_set(read_sequences(path, labels), negatives=negatives, fit=fit, length=length, seed=seed)
-    for start in range(0, len(data), CHUNK_ROWS):
+        records = read_sequences(path, labels)
+        if records.labels is None and parse_negatives(negatives)[0] == "none":  # unlabelled, as they are: pretraining
+            codes = encode_batch(records.seqs, length=length, fit=fit, ids=records.ids, source=records.source)
+            yield from _chunks(codes, np.ones(len(codes), dtype=np.int64), list(records.ids))
+            return
+        data = training_set(records, negatives=negatives, fit=fit, length=length, seed=seed)
+    yield from _chunks(data.x, data.labels, data.ids)
+
+
+def _chunks(codes: np.ndarray, labels: np.ndarray, ids: list[str]):
+    """``(codes, labels, ids)`` in pieces of :data:`CHUNK_ROWS` rows."""
+    for start in range(0, len(codes), CHUNK_ROWS):
         stop = start + CHUNK_ROWS
-        yield data.x[start:stop], data.labels[start:stop], data.ids[start:stop]
+        yield codes[start:stop], labels[start:stop], ids[start:stop]

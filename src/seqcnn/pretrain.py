@@ -14,13 +14,21 @@ Held-out accuracy is compared with the best k-mer baseline: the most frequent ba
 training sequences after the longest shown context of up to ``k`` bases on each side
 (``k`` = 0 to 3; see :func:`kmer_baseline`).
 
-Sequences are read into memory (FASTA, tables, one per line, DeepBind's ``.seq.gz``).
+A sequence file (FASTA, tables, one per line, DeepBind's ``.seq.gz``) is read into memory; a
+store made by ``seqcnn prepare`` is read batch by batch from its shard files (:class:`StoreRows`),
+so the data may be larger than memory. Both are blocks of neighbouring rows (one row each in
+memory, up to 1,024 in a store): a random tenth of the blocks is held out, and a shuffled pass
+draws the blocks in random order, mixing the rows of about :data:`WINDOW_ROWS` at a time. Under
+``torchrun`` every process draws the same order and masks and reads only its slice of each
+global batch, so N processes train the model that one process trains (up to float rounding);
+rank 0 alone writes the run folder.
 """
 
 from __future__ import annotations
 
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -30,10 +38,16 @@ from seqcnn.checkpoint import new_run_dir, save_model
 from seqcnn.errors import InputError
 from seqcnn.files import atomic_write_json, atomic_write_text
 from seqcnn.io.sniff import read_sequences
-from seqcnn.models import zoo
+from seqcnn.models.lookup import resolve_spec
 from seqcnn.sequence import N_CODE, encode_batch, onehot
+from seqcnn.store import Store, is_store, whole_blocks
 
 MASK_RATE = 0.15
+#: Rows of a store mixed together in a shuffled pass.
+WINDOW_ROWS = 1 << 16
+#: Positions counted at once for the k-mer tables (rows per chunk = this / L).
+COUNT_POSITIONS = 1 << 20
+MAX_K = 3
 
 
 @dataclass
@@ -64,7 +78,94 @@ class PretrainConfig:
         for key in ("epochs", "batch_size"):
             if getattr(self, key) < 1:
                 raise InputError(f"--{key.replace('_', '-')} must be at least 1, got {getattr(self, key)}")
+        if self.max_sequences is not None and self.max_sequences < 1:
+            raise InputError(f"--max-sequences must be at least 1, got {self.max_sequences}")
         return self
+
+
+# --- where the sequences come from ------------------------------------------------------
+
+
+class MemoryRows:
+    """Base codes ``(N, L)`` held in memory, as blocks of one row each.
+
+    Args:
+        codes: uint8 codes (A, C, G, T = 0..3, N = 4).
+        source: the file they came from (for messages).
+    """
+
+    kind = "file"
+
+    def __init__(self, codes: np.ndarray, source: str):
+        self.codes, self.source, self.length = codes, source, int(codes.shape[1])
+        starts = np.arange(len(codes), dtype=np.int64)
+        self.blocks = np.stack([starts, starts + 1], axis=1)  # (N, 2)
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def read(self, rows: np.ndarray) -> np.ndarray:
+        """Codes ``(n, L)`` of the row numbers ``rows``."""
+        return self.codes[rows]
+
+
+class StoreRows:
+    """The rows of a store (:mod:`seqcnn.store`), read from its shard files when asked for.
+
+    Rows are read from the files into the batch, not through the store's memory maps: a mapped
+    page stays in the process's resident set until released, and on file systems with large
+    folios a pass over random blocks maps nearly the whole file between two releases
+    (BENCHMARKS.md, "Pretraining from a store"). Read pages stay in the operating system's
+    page cache, shared and reclaimable. Only the block table (16 bytes per block of up to
+    1,024 rows) lives in memory; labels are ignored.
+
+    Args:
+        store: the open store (its manifest, shard sizes and checks).
+    """
+
+    kind = "store"
+
+    def __init__(self, store: Store):
+        self.store, self.source, self.length = store, str(store.path), int(store.length)
+        self.blocks = whole_blocks(store)
+        self.files = [open(store.path / shard["codes"], "rb", buffering=0) for shard in store.shards]  # noqa: SIM115
+
+    def __del__(self) -> None:
+        for handle in getattr(self, "files", []):
+            handle.close()
+
+    def __len__(self) -> int:
+        return len(self.store)
+
+    def read(self, rows: np.ndarray) -> np.ndarray:
+        """Codes ``(n, L)`` of the global row numbers ``rows``, in that order.
+
+        Neighbouring rows are read together (one read per run of consecutive rows, sorted).
+        """
+        order = np.argsort(rows, kind="stable")
+        ordered = np.asarray(rows, dtype=np.int64)[order]
+        out = np.empty((len(ordered), self.length), dtype=np.uint8)
+        starts = np.flatnonzero(np.diff(ordered, prepend=-2) != 1)  # where a run of consecutive rows begins
+        for lo, hi in zip(starts, np.append(starts[1:], len(ordered))):
+            self._read_run(int(ordered[lo]), out[lo:hi])
+        codes = np.empty_like(out)
+        codes[order] = out
+        return codes
+
+    def _read_run(self, row: int, into: np.ndarray) -> None:
+        """Read ``len(into)`` rows from global row ``row`` on, crossing shards where they end."""
+        done = 0
+        while done < len(into):
+            shard = int(np.searchsorted(self.store.offsets, row + done, side="right") - 1)
+            local = row + done - int(self.store.offsets[shard])
+            take = min(len(into) - done, int(self.store.offsets[shard + 1]) - (row + done))
+            view = memoryview(into[done : done + take]).cast("B")
+            handle = self.files[shard]
+            handle.seek(local * self.length)
+            if handle.readinto(view) != len(view):
+                raise InputError(f"{self.store.path / self.store.shards[shard]['codes']}: short read at row {local}; "
+                                 "the store is damaged, run `seqcnn prepare` again")
+            done += take
 
 
 def read_codes(path: str | Path, max_sequences: int | None = None, seed: int = 0) -> np.ndarray:
@@ -82,9 +183,90 @@ def read_codes(path: str | Path, max_sequences: int | None = None, seed: int = 0
     return encode_batch(seqs, ids=ids, source=str(path))
 
 
+def open_rows(data: str | Path, config: PretrainConfig) -> MemoryRows | StoreRows:
+    """The sequences of ``data``: a store, read as needed, or a sequence file, read into memory.
+
+    Raises:
+        InputError: for an unreadable file or store, an empty store, or ``--max-sequences``
+            with a store.
+    """
+    if not is_store(data):
+        return MemoryRows(read_codes(data, config.max_sequences, config.seed), str(data))
+    if config.max_sequences is not None:
+        raise InputError(f"{data}: --max-sequences picks sequences of a file; a store is pretrained on whole "
+                         "(prepare a smaller store instead)")
+    store = Store(data)
+    if len(store) == 0:
+        raise InputError(f"{data}: the store holds no sequences")
+    return StoreRows(store)
+
+
+def split_blocks(source: MemoryRows | StoreRows, fraction: float,
+                 rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Training and held-out blocks ``(K, 2)``: a random ``fraction`` of the blocks is held out.
+
+    Both keep the source's order (so a store is read forward); the choice depends on the seed
+    of ``rng`` and the store's size only.
+
+    Raises:
+        InputError: when the data are too few to hold any out (or to keep any for training).
+    """
+    order = rng.permutation(len(source.blocks))
+    n_val = int(round(len(order) * fraction))
+    if n_val < 1 or n_val >= len(order):
+        raise InputError(f"{source.source}: {len(source)} sequences are too few to hold out {fraction:.0%} for testing")
+    return source.blocks[np.sort(order[n_val:])], source.blocks[np.sort(order[:n_val])]
+
+
+def n_rows(blocks: np.ndarray) -> int:
+    """Rows in ``blocks``."""
+    return int((blocks[:, 1] - blocks[:, 0]).sum())
+
+
+def _rows_of(blocks: np.ndarray) -> np.ndarray:
+    """The row numbers of ``blocks``, block after block."""
+    sizes = blocks[:, 1] - blocks[:, 0]
+    return np.repeat(blocks[:, 0] - (np.cumsum(sizes) - sizes), sizes) + np.arange(int(sizes.sum()), dtype=np.int64)
+
+
+def row_batches(blocks: np.ndarray, batch_size: int, rng: np.random.Generator | None = None) -> Iterator[np.ndarray]:
+    """Row numbers of each batch of a pass over ``blocks``: shuffled with ``rng``, else in order.
+
+    Shuffled, the blocks come in random order and, where they hold several rows, the rows of
+    each window of about :data:`WINDOW_ROWS` rows are shuffled together: memory holds one
+    window's row numbers, never an order of the whole store, and reads stay within a window's
+    blocks. All batches are full but the last.
+    """
+    if rng is not None:
+        blocks = blocks[rng.permutation(len(blocks))]
+    largest = int((blocks[:, 1] - blocks[:, 0]).max()) if len(blocks) else 1
+    per_window = max(1, WINDOW_ROWS // largest)
+    carry = np.zeros(0, np.int64)
+    for w in range(0, len(blocks), per_window):
+        fresh = _rows_of(blocks[w : w + per_window])
+        if rng is not None and largest > 1:  # blocks of one row are in random order already
+            fresh = fresh[rng.permutation(len(fresh))]
+        rows = np.concatenate([carry, fresh])
+        full = len(rows) // batch_size * batch_size
+        for start in range(0, full, batch_size):
+            yield rows[start : start + batch_size]
+        carry = rows[full:]
+    if len(carry):
+        yield carry
+
+
+# --- the masked-nucleotide task -----------------------------------------------------------
+
+
 def mask(codes: np.ndarray, rate: float, rng: np.random.Generator) -> np.ndarray:
     """Which positions to hide ``(N, L)`` bool: ``rate`` of the A/C/G/T positions, at random."""
     return (rng.random(codes.shape) < rate) & (codes < 4)
+
+
+def held_out_mask(codes: np.ndarray, chunk: int, config: PretrainConfig) -> np.ndarray:
+    """The hidden positions of held-out batch ``chunk``: fixed by the seed and the batch's number, so
+    that every epoch, every process count and the k-mer baselines score the same positions."""
+    return mask(codes, config.mask_rate, np.random.default_rng([config.seed, 1, chunk]))
 
 
 def masked_onehot(codes, hidden):
@@ -95,45 +277,100 @@ def masked_onehot(codes, hidden):
     return torch.from_numpy(onehot(shown))
 
 
-def masked_loss_and_hits(model, codes: np.ndarray, hidden: np.ndarray):
-    """Cross-entropy at the hidden positions and the number predicted right. Shapes: ``(B, L)``."""
+def masked_loss_sum(model, codes: np.ndarray, hidden: np.ndarray):
+    """Summed cross-entropy at the hidden positions (a tensor) and the number predicted right. Shapes ``(B, L)``."""
     import torch
     import torch.nn.functional as F
 
     logits = model(masked_onehot(codes, hidden))  # (B, 4, L)
-    where = torch.from_numpy(hidden)
-    picked = logits.transpose(1, 2)[where]  # (hidden positions, 4)
+    picked = logits.transpose(1, 2)[torch.from_numpy(hidden)]  # (hidden positions, 4)
     truth = torch.from_numpy(codes[hidden].astype(np.int64))
-    return F.cross_entropy(picked, truth), int((picked.argmax(1) == truth).sum()), len(truth)
+    return F.cross_entropy(picked, truth, reduction="sum"), int((picked.argmax(1) == truth).sum())
 
 
-def evaluate(model, codes: np.ndarray, hidden: np.ndarray, batch_size: int) -> dict:
-    """Masked-nucleotide loss and accuracy of ``model`` over fixed masks."""
+def train_epoch(net, optimiser, source: MemoryRows | StoreRows, blocks: np.ndarray, config: PretrainConfig,
+                rng: np.random.Generator) -> float:
+    """One shuffled pass over ``blocks`` with fresh masks; returns the mean loss per hidden position.
+
+    Under ``torchrun`` every rank draws the order and the masks of each global batch from its own
+    copy of ``rng`` (the same on all), reads only its slice of the rows and weighs its summed loss by
+    ``world / hidden positions of the global batch``: DDP's average of the ranks' gradients is then
+    the gradient of the global batch's mean, as in one process.
+    """
+    from seqcnn import distributed  # imports torch
+
+    net.train()
+    rank, world = distributed.shard()
+    loss_sum = hidden_sum = 0.0
+    for rows in row_batches(blocks, config.batch_size, rng):
+        draw = rng.random((len(rows), source.length))  # the global batch's draws, on every rank
+        if len(rows) < world:
+            continue  # too few to give every rank a row: skipped by all
+        mine = slice(len(rows) * rank // world, len(rows) * (rank + 1) // world)
+        codes = source.read(rows[mine])
+        hidden = (draw[mine] < config.mask_rate) & (codes < 4)
+        (total,) = distributed.sum_all(int(hidden.sum()))
+        if total == 0:
+            continue
+        loss, _ = masked_loss_sum(net, codes, hidden)
+        optimiser.zero_grad(set_to_none=True)
+        (loss * (world / total)).backward()
+        optimiser.step()
+        loss_sum, hidden_sum = loss_sum + float(loss.detach()), hidden_sum + int(hidden.sum())
+    loss_sum, hidden_sum = distributed.sum_all(loss_sum, hidden_sum)
+    return loss_sum / max(hidden_sum, 1)
+
+
+def _my_chunks(blocks: np.ndarray, size: int) -> Iterator[tuple[int, np.ndarray]]:
+    """``(number, rows)`` of the in-order batches of ``blocks`` that are this rank's (every world-th)."""
+    from seqcnn import distributed
+
+    rank, world = distributed.shard()
+    for chunk, rows in enumerate(row_batches(blocks, size)):
+        if chunk % world == rank:
+            yield chunk, rows
+
+
+def evaluate(model, source: MemoryRows | StoreRows, blocks: np.ndarray, config: PretrainConfig) -> dict:
+    """Masked-nucleotide loss and accuracy over the held-out ``blocks`` (fixed masks, summed over ranks)."""
     import torch
+
+    from seqcnn import distributed
 
     model.eval()
     loss = hits = total = 0.0
     with torch.no_grad():
-        for start in range(0, len(codes), batch_size):
-            part = slice(start, start + batch_size)
-            batch_loss, batch_hits, n = masked_loss_and_hits(model, codes[part], hidden[part])
-            loss, hits, total = loss + float(batch_loss) * n, hits + batch_hits, total + n
+        for chunk, rows in _my_chunks(blocks, config.batch_size):
+            codes = source.read(rows)
+            hidden = held_out_mask(codes, chunk, config)
+            batch_loss, batch_hits = masked_loss_sum(model, codes, hidden)
+            loss, hits, total = loss + float(batch_loss), hits + batch_hits, total + int(hidden.sum())
+    loss, hits, total = distributed.sum_all(loss, hits, total)
     return {"loss": loss / max(total, 1), "accuracy": hits / max(total, 1), "hidden_positions": int(total)}
 
 
-def train_epoch(model, optimiser, codes: np.ndarray, config: PretrainConfig, rng: np.random.Generator) -> float:
-    """One pass over ``codes`` in shuffled batches, with fresh masks; returns the mean loss."""
-    model.train()
-    order = rng.permutation(len(codes))
-    losses = []
-    for start in range(0, len(codes), config.batch_size):
-        batch = codes[order[start : start + config.batch_size]]
-        loss, _, _ = masked_loss_and_hits(model, batch, mask(batch, config.mask_rate, rng))
-        optimiser.zero_grad(set_to_none=True)
-        loss.backward()
-        optimiser.step()
-        losses.append(float(loss.detach()))
-    return float(np.mean(losses))
+def kmer_baselines(source: MemoryRows | StoreRows, train: np.ndarray, val: np.ndarray, config: PretrainConfig,
+                   max_k: int = MAX_K) -> dict[int, float]:
+    """:func:`kmer_baseline` streamed: tables counted over the training blocks, accuracy on the held-out
+    blocks' fixed masks, each rank its share of both."""
+    from seqcnn import distributed
+
+    shapes = _shapes(max_k)
+    tables = {shape: np.zeros((4 ** sum(shape), 4), np.int64) for shape in shapes}
+    for _, rows in _my_chunks(train, max(1, COUNT_POSITIONS // source.length)):
+        codes = source.read(rows)
+        for shape in shapes:
+            tables[shape] += _context_table(codes, *shape)
+    summed = distributed.sum_array(np.concatenate([tables[s].ravel() for s in shapes]))
+    bounds = np.cumsum([0] + [tables[s].size for s in shapes])
+    tables = {s: summed[a:b].reshape(-1, 4) for s, a, b in zip(shapes, bounds[:-1], bounds[1:])}
+    hits, total = np.zeros(max_k + 1, np.int64), 0
+    for chunk, rows in _my_chunks(val, config.batch_size):
+        codes = source.read(rows)
+        found, n = _kmer_hits(tables, codes, held_out_mask(codes, chunk, config), max_k)
+        hits, total = hits + found, total + n
+    hits = distributed.sum_array(np.append(hits, total))
+    return {k: float(hits[k] / max(hits[-1], 1)) for k in range(max_k + 1)}
 
 
 def kmer_baseline(train: np.ndarray, test: np.ndarray, hidden: np.ndarray, max_k: int = 3) -> dict[int, float]:
@@ -144,12 +381,23 @@ def kmer_baseline(train: np.ndarray, test: np.ndarray, hidden: np.ndarray, max_k
     sequence (no hidden base, no N, inside the sequence) and occurs in ``train``; ``k = 0`` is the
     most frequent base.
     """
-    shapes = [(left, right) for left in range(max_k + 1) for right in range(max_k + 1)]
-    tables = {shape: _context_table(train, *shape) for shape in shapes}
+    tables = {shape: _context_table(train, *shape) for shape in _shapes(max_k)}
+    hits, total = _kmer_hits(tables, test, hidden, max_k)
+    return {k: float(hits[k] / max(total, 1)) for k in range(max_k + 1)}
+
+
+def _shapes(max_k: int) -> list[tuple[int, int]]:
+    """Context shapes ``(left, right)`` of up to ``max_k`` bases a side."""
+    return [(left, right) for left in range(max_k + 1) for right in range(max_k + 1)]
+
+
+def _kmer_hits(tables: dict, codes: np.ndarray, hidden: np.ndarray, max_k: int) -> tuple[np.ndarray, int]:
+    """Hidden bases ``(max_k + 1,)`` each baseline predicts right in ``codes``, and the number hidden."""
     rows, cols = np.nonzero(hidden)
-    truth = test[rows, cols]
-    shown = np.where(hidden, 4, test)
-    return {k: float((_predict(shown, rows, cols, tables, k) == truth).mean()) for k in range(max_k + 1)}
+    truth = codes[rows, cols]
+    shown = np.where(hidden, 4, codes)
+    hits = [int((_predict(shown, rows, cols, tables, k) == truth).sum()) for k in range(max_k + 1)]
+    return np.array(hits, dtype=np.int64), len(truth)
 
 
 def _context_key(codes: np.ndarray, rows: np.ndarray, cols: np.ndarray, left: int, right: int):
@@ -170,9 +418,8 @@ def _context_table(codes: np.ndarray, left: int, right: int) -> np.ndarray:
     """Counts ``(4^(left + right), 4)`` of each centre base after each context in ``codes``."""
     rows, cols = np.nonzero(codes < 4)
     key, ok = _context_key(codes, rows, cols, left, right)
-    table = np.zeros((4 ** (left + right), 4), dtype=np.int64)
-    np.add.at(table, (key[ok], codes[rows[ok], cols[ok]]), 1)
-    return table
+    cells = key[ok] * 4 + codes[rows[ok], cols[ok]]
+    return np.bincount(cells, minlength=4 ** (left + right) * 4).reshape(-1, 4).astype(np.int64)
 
 
 def _predict(shown: np.ndarray, rows: np.ndarray, cols: np.ndarray, tables: dict, k: int) -> np.ndarray:
@@ -198,10 +445,12 @@ def pretrain(
 
     The folder holds ``model.json`` and ``model.safetensors`` (what ``--init-from`` reads),
     ``config.json``, ``history.csv`` and ``metrics.json`` (held-out masked accuracy and the k-mer
-    baselines).
+    baselines). Under ``torchrun`` (gloo on the CPU) every process trains on its slice of each
+    global batch and rank 0 alone writes the folder.
 
     Args:
-        data: a sequence file (FASTA, table, one per line, gzip or not), all of one length.
+        data: a sequence file (FASTA, table, one per line, gzip or not), all of one length, or
+            a store made by ``seqcnn prepare`` (read batch by batch; its labels are ignored).
         out: the run folder; a fresh one under ``runs/`` when None.
         config: the settings; :class:`PretrainConfig`'s defaults when None.
         force: overwrite an existing ``out``.
@@ -211,59 +460,87 @@ def pretrain(
         The run folder.
 
     Raises:
-        InputError: for bad settings or data (too few sequences to hold some out).
+        InputError: for bad settings or data (too few sequences to hold some out, an empty store,
+            a model without 4 outputs per position).
     """
     import torch
 
-    from seqcnn.models.network import build_model  # imports torch
+    from seqcnn import distributed
 
     config = (config or PretrainConfig()).check()
     if config.threads:
         torch.set_num_threads(config.threads)
-    codes = read_codes(data, config.max_sequences, config.seed)
-    n_val = int(round(len(codes) * config.val_fraction))
-    if n_val < 1 or n_val >= len(codes):
-        raise InputError(
-            f"{data}: {len(codes)} sequences are too few to hold out {config.val_fraction:.0%} for testing"
-        )
+    source = open_rows(data, config)
     rng = np.random.default_rng(config.seed)
-    order = rng.permutation(len(codes))
-    val, train = codes[order[:n_val]], codes[order[n_val:]]
-    val_hidden = mask(val, config.mask_rate, np.random.default_rng(config.seed + 1))  # fixed: epochs compare alike
+    train, val = split_blocks(source, config.val_fraction, rng)
+    _note_labels(source)
     torch.manual_seed(config.seed)
-    shape = (4, codes.shape[1])
-    model = build_model(zoo.get(config.model, input_shape=shape), shape)
-    optimiser = torch.optim.Adam(model.parameters(), lr=config.lr)
-    run_dir = new_run_dir(out, f"pretrain-{config.model}", force=force)
+    model = build_trunk(config.model, (4, source.length))
+    distributed.setup("cpu")
+    net = distributed.wrap(model)  # DistributedDataParallel under torchrun (rank 0's weights), else the model
+    optimiser = torch.optim.Adam(net.parameters(), lr=config.lr)
+    run_dir = Path(distributed.broadcast(str(new_run_dir(out, f"pretrain-{config.model}", force=force))
+                                         if distributed.is_main() else None))
     history, started = [], time.time()
     for epoch in range(1, config.epochs + 1):
-        loss = train_epoch(model, optimiser, train, config, rng)
-        held = evaluate(model, val, val_hidden, config.batch_size)
-        history.append(
-            {
-                "epoch": epoch,
-                "loss": loss,
-                "val_loss": held["loss"],
-                "val_accuracy": held["accuracy"],
-                "seconds": round(time.time() - started, 1),
-            }
-        )
-        if progress:
+        loss = train_epoch(net, optimiser, source, train, config, rng)
+        held = evaluate(model, source, val, config)
+        history.append({"epoch": epoch, "loss": loss, "val_loss": held["loss"], "val_accuracy": held["accuracy"],
+                        "seconds": round(time.time() - started, 1)})
+        if progress and distributed.is_main():
             progress(f"epoch {epoch}: loss {loss:.4f}, held-out masked accuracy {held['accuracy']:.4f}")
-    baselines = kmer_baseline(train, val, val_hidden)
+    baselines = kmer_baselines(source, train, val, config)
     best_k = max(baselines, key=baselines.get)
-    metrics = {
-        **evaluate(model, val, val_hidden, config.batch_size),
-        "kmer_baselines": baselines,
-        "best_kmer_k": best_k,
-        "best_kmer_accuracy": baselines[best_k],
-        "train_sequences": len(train),
-        "held_out_sequences": len(val),
-    }
+    metrics = {**held, "kmer_baselines": baselines, "best_kmer_k": best_k, "best_kmer_accuracy": baselines[best_k],
+               "train_sequences": n_rows(train), "held_out_sequences": n_rows(val)}
+    record = distributed.record(net)  # every rank: checks that their weights agree
+    if distributed.is_main():
+        _write_run(run_dir, model, data, source, config, metrics, history, record)
+    distributed.barrier()
+    return run_dir
+
+
+def build_trunk(name: str, shape: tuple[int, int]):
+    """The model to pretrain: a zoo name or a spec file whose output is 4 logits per position ``(4, L)``.
+
+    Raises:
+        InputError: for a model with another output shape.
+        SpecError: for an unknown name or a bad spec file.
+    """
+    from seqcnn.models.network import build_model  # imports torch
+
+    spec = resolve_spec(name, input_shape=shape)
+    out_shape = tuple(spec.analyse(shape)[-1].out_shape)
+    if out_shape != shape:
+        raise InputError(f"--model {name}: its output is {out_shape} for input {shape}, but pretraining needs 4 base "
+                         f"logits per position {shape}: keep every position (no pooling, 'same' padding) and end in "
+                         "Conv1D(4, 1), as mlm-trunk does")
+    return build_model(spec, shape)
+
+
+def _note_labels(source: MemoryRows | StoreRows) -> None:
+    """Say so when a store holds rows of several classes: they are all pretrained on (shuffles included)."""
+    if source.kind != "store":
+        return
+    counts = [int(c) for c in source.store.manifest.get("class_counts", [])]
+    if sum(c > 0 for c in counts) > 1:
+        from seqcnn import distributed
+
+        if distributed.is_main():
+            print(f"note: {source.source} holds {len(source):,} rows of {sum(c > 0 for c in counts)} classes "
+                  f"({', '.join(f'{c:,}' for c in counts)}); pretraining reads every row, labels ignored (shuffled "
+                  "negatives too: `seqcnn prepare FILE --negatives none` makes a store of the file's sequences only)",
+                  file=sys.stderr)
+
+
+def _write_run(run_dir: Path, model, data, source, config: PretrainConfig, metrics: dict, history: list[dict],
+               record: dict | None) -> None:
+    """The run folder's files (rank 0 only)."""
     save_model(run_dir, model.eval())
     atomic_write_json(
         run_dir / "config.json",
-        {"task": "masked-nucleotide pretraining", "data": str(data), "input_shape": list(shape), **asdict(config)},
+        {"task": "masked-nucleotide pretraining", "data": str(data), "data_kind": source.kind,
+         "input_shape": [4, source.length], **asdict(config), "distributed": record},
     )
     atomic_write_json(run_dir / "metrics.json", metrics)
     keys = list(history[0])
@@ -271,4 +548,3 @@ def pretrain(
         run_dir / "history.csv",
         "\n".join([",".join(keys)] + [",".join(str(r[k]) for k in keys) for r in history]) + "\n",
     )
-    return run_dir

@@ -1,7 +1,9 @@
 """Explain a trained run: attributions, first-layer filters as PWMs, and their JASPAR matches.
 
 Writes into the run folder: attributions.npz, plots/saliency/*.png, motifs.meme, motifs.tsv,
-plots/filters/*.png and explain.json. JASPAR comes from the pyjaspar package: no network.
+plots/filters/*.png and explain.json; for a model with a MultiHeadAttention or TransformerEncoder
+layer, the last one's attention weights for the same sequences (attention.npz, plots/attention/*.png).
+JASPAR comes from the pyjaspar package: no network.
 """
 
 from __future__ import annotations
@@ -84,6 +86,10 @@ def run(args: argparse.Namespace) -> int:
         f"attributions for {len(summary['sequences']['ids'])} sequences: {out / 'attributions.npz'}, "
         f"{out / 'plots' / 'saliency'}"
     )
+    if "attention" in summary:
+        a = summary["attention"]
+        print(f"attention weights of layer {a['layer']} ({a['layer_type']}, {a['heads']} heads, {a['positions']} "
+              f"positions): {out / a['file']}, {out / 'plots' / 'attention'}")
     if "filters" in summary:
         f = summary["filters"]
         print(f"{f['with_sites']} of {f['n_filters']} filters as PWMs: {out / 'motifs.meme'}; "

@@ -1,6 +1,10 @@
 """Pretrain a convolution + transformer trunk to predict hidden bases of unlabelled sequences.
 
-Then fine-tune it: `seqcnn train DATA --model mlm-classifier --init-from PRETRAIN_RUN`.
+DATA is a sequence file (read into memory) or a store made by `seqcnn prepare FILE --negatives none
+--out STORE` (read batch by batch, so it may be larger than memory). Runs under torchrun
+(`torchrun --standalone --nproc_per_node 2 -m seqcnn pretrain STORE`): each process reads its
+share of every batch, rank 0 writes the run folder. Then fine-tune it:
+`seqcnn train DATA --model mlm-classifier --init-from PRETRAIN_RUN`.
 """
 
 from __future__ import annotations
@@ -13,10 +17,12 @@ ORDER = 11
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "data", help="unlabelled sequences, all of one length (FASTA, table or one per line; gzip is fine)"
+        "data",
+        help="unlabelled sequences, all of one length (FASTA, table or one per line; gzip is fine), or a store "
+        "from seqcnn prepare (labels ignored)",
     )
     parser.add_argument(
-        "--model", default="mlm-trunk", help="zoo model with 4 outputs per position (default: mlm-trunk)"
+        "--model", default="mlm-trunk", help="zoo model or spec file with 4 outputs per position (default: mlm-trunk)"
     )
     parser.add_argument("--epochs", type=int, default=5, help="passes over the sequences (default: 5)")
     parser.add_argument("--batch-size", type=int, default=128, help="sequences per batch (default: 128)")
@@ -25,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--val-fraction", type=float, default=0.1, help="sequences held out for the accuracy (default: 0.1)"
     )
-    parser.add_argument("--max-sequences", type=int, help="use a random subset of this many sequences")
+    parser.add_argument("--max-sequences", type=int, help="use a random subset of this many sequences (files only)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     parser.add_argument("--threads", type=int, help="torch CPU threads")
     parser.add_argument("--out", help="run folder (default: a new one under runs/)")

@@ -4,8 +4,10 @@ For chosen sequences (by default the highest-scoring correctly classified test p
 the run), three attribution maps -- gradient x input, in-silico saturation mutagenesis and
 DeepLIFT/SHAP -- saved as ``attributions.npz`` and drawn as logos and heatmaps under
 ``plots/saliency/``; the first-layer filters as PWMs (``motifs.meme``, logos under
-``plots/filters/``) with their best Tomtom matches in JASPAR (``motifs.tsv``); and what was run
-in ``explain.json``. Nothing needs the network.
+``plots/filters/``) with their best Tomtom matches in JASPAR (``motifs.tsv``); for a model with
+attention, the last attention layer's weights for the same sequences (``attention.npz``, heatmaps
+under ``plots/attention/``, :mod:`seqcnn.interpret.attention`); and what was run in ``explain.json``.
+Nothing needs the network.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from seqcnn.errors import InputError, RunError
 from seqcnn.files import atomic_write_bytes, atomic_write_json, atomic_write_text, read_json, safe_name
 from seqcnn.inference import predict_tensor
 from seqcnn.interpret import jaspar as jaspar_mod
+from seqcnn.interpret.attention import save_attention
 from seqcnn.interpret.attribution import deep_lift_shap, gradient_x_input, saturation_mutagenesis
 from seqcnn.interpret.filters import consensus, filter_motifs, first_conv, information_content, trim
 from seqcnn.interpret.patterns import PatternOptions, explain_patterns, start_compiling
@@ -240,6 +243,10 @@ def explain_model(
         summary["attributions"] = _attributions(scored, chosen, out, replace(options, target=1))
     else:
         summary["attributions"] = _attributions(model, chosen, out, options)
+    attention = save_attention(model, chosen.ids, chosen.x, out,
+                               lambda items: _progress(items, "attention plots", options.progress))
+    if attention is not None:  # models with a MultiHeadAttention or TransformerEncoder layer
+        summary["attention"] = attention
     if options.filters:
         summary["filters"] = _filters(model, chosen.x if pool is None else pool, targets, out, options)
     summary["seconds"] = round(time.time() - started, 2)

@@ -12,7 +12,8 @@ multilabel, regression; :mod:`seqcnn.report.sections`). Optional sections appear
 files do: a collapse notice needs ``config.json``'s ``"training"``; the motif table needs
 ``motifs.tsv`` (from ``seqcnn explain``, with logos in ``plots/filters/``); the patterns table
 ``patterns.tsv`` (``seqcnn explain --patterns``); variant effects ``variants.json`` (``seqcnn
-variants``); saliency maps come from ``plots/saliency/*.png``.
+variants``); saliency maps come from ``plots/saliency/*.png``, attention heatmaps from
+``plots/attention/*.png`` (``seqcnn explain`` on a model with attention).
 """
 
 from __future__ import annotations
@@ -159,6 +160,7 @@ def run_context(folder: Path) -> dict:
         "patterns": patterns_view(folder, explain),
         "variants": variants_view(folder),
         "saliency": saliency_images(folder),
+        "attention": attention_view(folder, explain),
         "images": image_view(folder),
         "explain": _scalars(explain),
         "environment": {**config.get("versions", {}), **config.get("machine", {})},
@@ -321,6 +323,16 @@ def saliency_images(folder: Path) -> list[dict]:
     """The first :data:`MAX_SALIENCY` saliency maps in ``plots/saliency/``, by file name."""
     files = sorted((folder / "plots" / "saliency").glob("*.png"))[:MAX_SALIENCY]
     return [{"name": f.stem, "uri": image_uri(f)} for f in files]
+
+
+def attention_view(folder: Path, explain: dict | None) -> dict | None:
+    """The first :data:`MAX_SALIENCY` attention heatmaps in ``plots/attention/`` and what they show
+    (``explain.json``'s ``attention`` entry); None without them."""
+    files = sorted((folder / "plots" / "attention").glob("*.png"))[:MAX_SALIENCY]
+    if not files:
+        return None
+    info = (explain or {}).get("attention") if isinstance(explain, dict) else None
+    return {"images": [{"name": f.stem, "uri": image_uri(f)} for f in files], "info": info or {}}
 
 
 def _scalars(info: dict | None) -> dict | None:
