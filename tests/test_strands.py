@@ -61,6 +61,11 @@ def test_a_motif_on_one_strand_is_strand_specific(strand):
     assert "strand-specific" in check.line() and "--augment rc --rc-average" in check.line()
 
 
+def test_one_class_decides_nothing():
+    x, _ = planted(100, 60, "either")
+    assert check_strands(x, np.zeros(len(x), dtype=np.int64)).both_strands is None
+
+
 def test_no_signal_decides_nothing():
     check = check_strands(*planted(600, 60, "either", signal=False))
     assert check.both_strands is None and check.slope is None and "too few" in check.line()

@@ -116,6 +116,8 @@ def check_strands(codes: np.ndarray, labels: np.ndarray) -> StrandCheck:
         labels: class indices ``(N,)``.
     """
     classes = np.unique(labels)
+    if len(classes) < 2:  # nothing to tell apart (a training part with one class)
+        return StrandCheck(None, 0, None)
     per_class = {c: kmer_counts(codes[labels == c]) for c in classes}
     total = sum(per_class.values())
     rc = reverse_complement_index()
