@@ -38,6 +38,8 @@ BASE = dict(
     eps=1e-8,
     label_smoothing=0.0,
     amsgrad=False,
+    beta2=0.999,
+    average=0.0,
 )
 #: Candidate recipes: changes to ``BASE`` ("new": the ``seqcnn`` recipe of this tree as it is).
 CANDIDATES = {
@@ -78,6 +80,25 @@ CANDIDATES = {
     "b64-ep100-ams-ls0": dict(lr=1e-2, label_smoothing=0.0, batch_size=64, epochs=100, amsgrad=True),
     "b64-ep100-lr5e-3": dict(lr=5e-3, label_smoothing=0.1, batch_size=64, epochs=100),
     "b64-rc": dict(lr=1e-2, label_smoothing=0.1, batch_size=64, augment=("rc",)),
+    # third search: the rates that learned best (3e-2) without the collapse; clipping, or a second moment
+    # that forgets faster (beta2), against Adam's huge steps when gradients grow after a long quiet stretch
+    "ls-clip1": dict(label_smoothing=0.1, clip_norm=1.0),
+    "ls-b2.99": dict(label_smoothing=0.1, beta2=0.99),
+    "ls-b2.95": dict(label_smoothing=0.1, beta2=0.95),
+    "ls-clip1-b2.99": dict(label_smoothing=0.1, clip_norm=1.0, beta2=0.99),
+    "b64-lr2e-2-b2.99": dict(lr=2e-2, label_smoothing=0.1, batch_size=64, beta2=0.99),
+    "b64-b2.99": dict(lr=1e-2, label_smoothing=0.1, batch_size=64, beta2=0.99),
+    "b64-ep100-b2.99": dict(lr=1e-2, label_smoothing=0.1, batch_size=64, epochs=100, beta2=0.99),
+    "b32-ep100-lr1e-2-b2.99": dict(lr=1e-2, label_smoothing=0.1, epochs=100, beta2=0.99),
+    "ls-clip0.5": dict(label_smoothing=0.1, clip_norm=0.5),
+    "ls-clip0.25": dict(label_smoothing=0.1, clip_norm=0.25),
+    "ls-clip1-lr2e-2": dict(label_smoothing=0.1, clip_norm=1.0, lr=2e-2),
+    "ls-clip1-b64": dict(label_smoothing=0.1, clip_norm=1.0, batch_size=64),
+    "ls-clip0.5-b64": dict(label_smoothing=0.1, clip_norm=0.5, batch_size=64),
+    # the weights' moving average (TrainConfig.average) on top of clipping: no dip left (the recipe since then)
+    "ls-clip1-avg0.99": dict(label_smoothing=0.1, clip_norm=1.0, average=0.99),
+    "ls-clip1-avg0.995": dict(label_smoothing=0.1, clip_norm=1.0, average=0.995),
+    "ls-avg0.99": dict(label_smoothing=0.1, average=0.99),
 }
 SETS = ("primer-sim", "primer-files")
 

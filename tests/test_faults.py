@@ -225,3 +225,29 @@ def test_a_pickle_file_given_as_a_run_gets_the_pickle_message(tmp_path, cli, ver
     code, _, err = cli(*verb.split(), pt, *extra)
     assert code == 2 and "refusing to read a pickle file" in err and "not found" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_a_run_with_the_weights_average_resumes_to_the_same_weights(monkeypatch, tmp_path, cli, data):
+    """The ``seqcnn`` recipe keeps a moving average of the weights: it is saved with the state and resumed."""
+    from seqcnn.checkpoint import StateSaver
+
+    options = [*OPTIONS, "--recipe", "seqcnn", "--epochs", "4"]
+    code, _, err = cli("train", data, *options, "--out", tmp_path / "whole")
+    assert code == 0, err
+    real = StateSaver.__call__
+
+    def interrupted(self, loop):  # Ctrl-C right after epoch 2 was saved
+        real(self, loop)
+        if loop.epoch == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(StateSaver, "__call__", interrupted)
+    run = tmp_path / "cut"
+    code, _, err = cli("train", data, *options, "--out", run)
+    assert code == 130 and f"--resume {run}" in err
+    state = load_training_state(run / STATE_FILE)
+    assert state["epoch"] == 2 and int(state["average"]["n_averaged"]) > 0
+    monkeypatch.setattr(StateSaver, "__call__", real)
+    code, _, err = cli("train", "--resume", run, "--quiet")
+    assert code == 0, err
+    assert_same_weights(tmp_path / "whole", run)

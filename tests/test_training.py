@@ -254,3 +254,47 @@ def test_fused_adam_resumes_a_state_saved_without_its_group_keys():
         opt.step()
     for p, q in zip(a.parameters(), b.parameters()):
         assert torch.equal(p, q)  # decoupled decay kept: plain Adam's coupled decay would differ
+
+
+def test_weight_average_is_what_is_validated_and_returned(small_sets):
+    """With ``average``, validation scores the moving average, and the model ends with it (no best epoch kept)."""
+    seen = {}
+    config = TrainConfig(epochs=3, seed=1, lr=1e-2, average=0.9, restore_best=False)
+    torch.manual_seed(1)
+    model = build_model(zoo.get("primer"), (4, 50))
+    history = fit(model, small_sets[0], small_sets[1], config, progress=False,
+                  on_epoch_end=lambda loop: seen.update(average=loop.average))
+    average = seen["average"]
+    assert average is not None and int(average.n_averaged) == 3 * 13  # 400 rows in batches of 32: 13 steps an epoch
+    for p, q in zip(model.parameters(), average.module.parameters()):
+        assert torch.equal(p, q)
+    loss, acc, _ = evaluate(model, small_sets[1])
+    assert loss == pytest.approx(history.rows[-1]["val_loss"], abs=1e-6)
+    assert acc == pytest.approx(history.rows[-1]["val_accuracy"])
+    # and it is not the last step's weights: the same run without the average ends elsewhere
+    torch.manual_seed(1)
+    plain = build_model(zoo.get("primer"), (4, 50))
+    fit(plain, small_sets[0], small_sets[1], TrainConfig(epochs=3, seed=1, lr=1e-2, restore_best=False),
+        progress=False)
+    assert not torch.equal(plain.layers[0].weight, model.layers[0].weight)
+
+
+def test_weight_average_follows_torch_ema_step_by_step():
+    """Two steps with decay d: the average is the first step's weights moved (1 - d) toward the second's."""
+    from seqcnn.training import weight_average
+
+    torch.manual_seed(0)
+    net = small_net()
+    average = weight_average(net, TrainConfig(average=0.75))
+    snapshots = []
+    for _ in range(2):
+        with torch.no_grad():
+            for p in net.parameters():
+                p.add_(torch.randn_like(p))
+        average.update_parameters(net)
+        snapshots.append([p.detach().clone() for p in net.parameters()])
+    for first, second, averaged in zip(*snapshots, average.module.parameters()):
+        assert torch.allclose(averaged, 0.75 * first + 0.25 * second)
+    assert weight_average(net, TrainConfig()) is None
+    with pytest.raises(InputError, match="average"):
+        TrainConfig(average=1.0).check()

@@ -486,6 +486,7 @@ def save_training_state(path: str | Path, loop) -> None:
         "history": {"rows": history.rows, "best_epoch": history.best_epoch, "stopped_early": history.stopped_early,
                     "best_loss": history.best_loss, "waited": history.waited},
         "best_state": _flatten(history.best_state, "best", tensors) if history.best_state is not None else None,
+        "average": _flatten(loop.average.state_dict(), "average", tensors) if loop.average is not None else None,
     }
     atomic_write_bytes(path, save(tensors, metadata={"seqcnn": json.dumps(state)}))
 
@@ -538,6 +539,9 @@ def restore_training_state(state: dict, loop) -> None:
     for key, value in state["history"].items():
         setattr(loop.history, key, value)
     loop.history.best_state = state["best_state"]
+    if loop.average is not None and state.get("average") is not None:
+        loop.average.load_state_dict(state["average"])
+    # a state saved without an average (an older seqcnn) restarts it from the resumed weights at the next step
     loop.epoch = int(state["epoch"])
 
 

@@ -519,7 +519,7 @@ def store_bundle(path: str | Path, test: str | Path | None = None):
         raise InputError(
             f"{path}: --test cannot be combined with a store; the store's own blocks are split off for the test"
         )
-    return DataBundle(Store(path).all(), default_model="deepbind")
+    return DataBundle(Store(path).all(), default_model="deepbind", default_recipe=default_recipe())
 
 
 def split_bundle(

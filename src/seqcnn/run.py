@@ -166,6 +166,7 @@ class OutputChoices:
     command: list[str] | None = None
     resume: bool = False
     announce: Callable[[str], object] | None = None
+    reporter: Callable[[Path], object] | None = None
 
 
 @dataclass
@@ -226,6 +227,7 @@ def train(
     input_shape: tuple[int, int, int] | list[int] | None = None,
     dedupe: bool = False,
     announce: Callable[[str], object] | None = None,
+    reporter: Callable[[Path], object] | None = None,
     **overrides,
 ) -> Path:
     """Train and evaluate a model on labelled sequences and write a run folder.
@@ -274,6 +276,8 @@ def train(
         dedupe: drop repeated sequences (or reverse complements) before the split.
         announce: called with the result line (:func:`result_line`) as soon as the test metrics
             are written, before the plots and the report are drawn.
+        reporter: draws the finished run's figures and ``report.html`` (the command line's
+            :mod:`seqcnn.report.workers`); None: :func:`seqcnn.report.html.write_report`, here.
         **overrides: fields of :class:`seqcnn.training.TrainConfig` (epochs, batch_size, lr, seed...).
 
     Returns:
@@ -319,7 +323,7 @@ def train(
         if output.announce is not None and "metrics" in result:
             output.announce(result_line(result))
         write_image_plots(folder.path, parts[2], result)  # image runs: plots/misclassified.png
-        write_report(folder.path)
+        (output.reporter or write_report)(folder.path)
         (folder.path / STATE_FILE).unlink(missing_ok=True)  # the run is complete: nothing left to resume
     distributed.barrier()
     return folder.path
@@ -346,7 +350,7 @@ def scaled_task(parts: tuple) -> tuple[Task, tuple]:
 
 
 #: Arguments of :func:`train` that are not recorded for a rerun (where and how, not what).
-NOT_RECORDED = ("out", "force", "progress", "command", "resume", "trust_pickle", "announce")
+NOT_RECORDED = ("out", "force", "progress", "command", "resume", "trust_pickle", "announce", "reporter")
 
 
 def record_arguments(params: dict) -> dict:
@@ -365,7 +369,8 @@ def record_arguments(params: dict) -> dict:
 
 def rerun(config_file: str | Path, *, out: str | Path | None = None, force: bool = False, resume: bool = False,
           progress: bool = True, trust_pickle: bool = False, command: list[str] | None = None,
-          announce: Callable[[str], object] | None = None) -> Path:
+          announce: Callable[[str], object] | None = None,
+          reporter: Callable[[Path], object] | None = None) -> Path:
     """Train again with the arguments recorded in a run's ``config.json``, or resume that run.
 
     Args:
@@ -379,6 +384,7 @@ def rerun(config_file: str | Path, *, out: str | Path | None = None, force: bool
         trust_pickle: see :func:`train`.
         command: the command line, recorded in the new ``config.json``.
         announce: see :func:`train`.
+        reporter: see :func:`train`.
 
     Returns:
         The run folder.
@@ -402,7 +408,7 @@ def rerun(config_file: str | Path, *, out: str | Path | None = None, force: bool
         out, force, command = run_dir, True, recorded.get("command")
     return train(
         **arguments, out=out, force=force, resume=resume, progress=progress, trust_pickle=trust_pickle, command=command,
-        announce=announce,
+        announce=announce, reporter=reporter,
     )
 
 
@@ -513,10 +519,12 @@ def strand_check(bundle: DataBundle, part: LabelledSet, recipe: str | None, over
                  model: ModelChoices) -> StrandCheck | None:
     """The strand test (:mod:`seqcnn.strands`) of a labelled DNA table's training part, when it is to decide.
 
-    It decides for class-labelled sequence tables trained with their default recipe (``labelled``) when
-    neither ``--augment`` nor ``--rc-average``/``--no-rc-average`` was given; None otherwise.
+    It decides for class-labelled sequence tables held in memory (not a store) and trained with their default
+    recipe (``labelled``) when neither ``--augment`` nor ``--rc-average``/``--no-rc-average`` was given; None
+    otherwise.
     """
-    if (recipe is not None or bundle.default_recipe != "labelled" or part.kind != "sequence" or part.x.ndim != 2
+    if (recipe is not None or bundle.default_recipe != "labelled" or part.kind != "sequence"
+            or getattr(part, "x", None) is None or part.x.ndim != 2  # a store's rows stay on disk: not tested
             or not part.is_classes or overrides.get("augment") is not None or model.rc_average is not None):
         return None
     return check_strands(part.x, part.labels)

@@ -168,13 +168,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from seqcnn.report import workers
+
+    painters = workers.start()  # before torch is imported: they load matplotlib while this process trains
+    try:
+        return _train(args, None if painters is None else painters.write_report)
+    finally:
+        if painters is not None:
+            painters.close()
+
+
+def _train(args: argparse.Namespace, reporter) -> int:
     from seqcnn.errors import SeqcnnError
     from seqcnn.run import train
 
     if args.dataset and args.data:
         raise SeqcnnError(f"give either DATA ({args.data!r}) or --dataset ({args.dataset!r}), not both")
     if args.resume or args.config:
-        return _rerun(args)
+        return _rerun(args, reporter)
     augment = tuple(a.strip() for a in args.augment.split(",") if a.strip()) if args.augment else None
     augment = () if augment == ("none",) else augment  # an explicit "no augmentation" (the strand test's opt-out)
     run_dir = train(
@@ -219,6 +230,7 @@ def run(args: argparse.Namespace) -> int:
         input_shape=parse_shape(args.input_shape),
         dedupe=args.dedupe,
         announce=_announce,
+        reporter=reporter,
     )
     print(f"run folder: {run_dir}")
     return 0
@@ -245,7 +257,7 @@ def _announce(line: str) -> None:
     print(line, flush=True)
 
 
-def _rerun(args: argparse.Namespace) -> int:
+def _rerun(args: argparse.Namespace, reporter) -> int:
     from pathlib import Path
 
     from seqcnn.errors import SeqcnnError
@@ -257,6 +269,7 @@ def _rerun(args: argparse.Namespace) -> int:
     refuse_pickle(args.resume or args.config)  # a .pt/.pth/.pkl is neither a run nor a config
     config = Path(args.resume) / "config.json" if args.resume else Path(args.config)
     run_dir = rerun(config, out=args.out, force=args.force, resume=bool(args.resume), progress=not args.quiet,
-                    trust_pickle=args.trust_pickle, command=["seqcnn", *sys.argv[1:]], announce=_announce)
+                    trust_pickle=args.trust_pickle, command=["seqcnn", *sys.argv[1:]], announce=_announce,
+                    reporter=reporter)
     print(f"run folder: {run_dir}")
     return 0

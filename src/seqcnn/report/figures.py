@@ -31,34 +31,39 @@ MAX_CURVES = 10
 MAX_SCATTER = 6
 
 
-def run_figures(run: RunFolder, task: RunTask | None, metrics: dict | None) -> dict[str, Path | None]:
+def run_figures(run: RunFolder, task: RunTask | None, metrics: dict | None,
+                only: set[str] | None = None) -> dict[str, Path | None]:
     """Draw (when stale) and return the figures of ``run``: ``{name: PNG path or None}``.
 
-    Names: ``history``, ``confusion``, ``roc_pr``, ``calibration``, ``task_auroc``, ``scatter``.
+    Names: ``history``, ``confusion``, ``roc_pr``, ``calibration``, ``task_auroc``, ``scatter``;
+    with ``only``, just those of them are drawn and returned (the report workers' shares).
 
     Raises:
         RunError: for a corrupt ``history.csv`` or ``predictions.tsv``.
     """
+    def _figure(name: str, sources: tuple[str, ...], draw: Draw) -> Path | None:
+        return _stale_figure(run, name, sources, draw) if only is None or name in only else None
+
     outputs = _LazyOutputs(run.path / "predictions.tsv", task)
     kind = task.kind if task else None
-    figures = {"history": _figure(run, "history", ("history.csv", "config.json"), lambda p, s: _history(run, p, s))}
+    figures = {"history": _figure("history", ("history.csv", "config.json"), lambda p, s: _history(run, p, s))}
     if task is not None and task.has_classes and metrics and "confusion_matrix" in metrics:
-        figures["confusion"] = _figure(run, "confusion", ("metrics.json", "config.json"),
+        figures["confusion"] = _figure("confusion", ("metrics.json", "config.json"),
                                        lambda p, s: plots.plot_confusion(metrics["confusion_matrix"], p,
                                                                          list(task.names), stamp=s))
     if task is not None and (task.has_classes or (kind == "multilabel" and len(task.names) <= MAX_CURVES)):
-        figures["roc_pr"] = _figure(run, "roc_pr", ("predictions.tsv", "config.json"),
+        figures["roc_pr"] = _figure("roc_pr", ("predictions.tsv", "config.json"),
                                     lambda p, s: _curves(outputs(), task, p, s))
     if task is not None and task.has_classes:
-        figures["calibration"] = _figure(run, "calibration", ("predictions.tsv", "config.json"),
+        figures["calibration"] = _figure("calibration", ("predictions.tsv", "config.json"),
                                          lambda p, s: _calibration(outputs(), p, s))
     if kind == "multilabel" and metrics and metrics.get("tasks"):
-        figures["task_auroc"] = _figure(run, "task_auroc", ("metrics.json",),
+        figures["task_auroc"] = _figure("task_auroc", ("metrics.json",),
                                         lambda p, s: plots.plot_task_bars(metrics["tasks"], p, stamp=s))
     if kind == "regression":
-        figures["scatter"] = _figure(run, "scatter", ("predictions.tsv", "metrics.json", "config.json"),
+        figures["scatter"] = _figure("scatter", ("predictions.tsv", "metrics.json", "config.json"),
                                      lambda p, s: _scatter(outputs(), task, metrics or {}, p, s))
-    return figures
+    return figures if only is None else {name: path for name, path in figures.items() if name in only}
 
 
 class _LazyOutputs:
@@ -81,7 +86,7 @@ def _calibration(outputs: TestOutputs | None, path: Path, stamp: str) -> Path | 
 Draw = Callable[[Path, str], "Path | None"]
 
 
-def _figure(run: RunFolder, name: str, sources: tuple[str, ...], draw: Draw) -> Path | None:
+def _stale_figure(run: RunFolder, name: str, sources: tuple[str, ...], draw: Draw) -> Path | None:
     """``plots/<name>.png``, drawn by ``draw(path, stamp)`` unless its stamp is current; None without a source."""
     if not run.has(sources[0]):
         return None

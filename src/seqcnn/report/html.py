@@ -18,6 +18,7 @@ variants``); saliency maps come from ``plots/saliency/*.png``, attention heatmap
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import datetime
 from pathlib import Path
@@ -98,8 +99,15 @@ def render_report(folder: str | Path) -> str:
     return _environment().get_template(f"{kind}.html").render(**context, **_page_context(folder))
 
 
+def warm_up() -> None:
+    """Import jinja2 and compile the page templates now (a report worker, before it is asked)."""
+    for kind in ("run", "sweep"):
+        _environment().get_template(f"{kind}.html")
+
+
+@functools.cache
 def _environment():
-    # jinja2: only when a page is rendered
+    # jinja2: only when a page is rendered; the environment keeps its compiled templates (0.1 s each time)
     import jinja2
 
     env = jinja2.Environment(
@@ -141,8 +149,8 @@ def run_context(folder: Path) -> dict:
         RunError: for a missing ``config.json`` or ``model.json``, or corrupt files.
     """
     run = RunFolder(folder)
-    config, metrics = run.config(), run.metrics()
-    task = run_task(config, metrics)
+    config = run.config()
+    task, metrics = run_task_and_metrics(run)
     figures = run_figures(run, task, metrics)
     explain = run.explain_summary()
     return {
@@ -165,6 +173,12 @@ def run_context(folder: Path) -> dict:
         "explain": _scalars(explain),
         "environment": {**config.get("versions", {}), **config.get("machine", {})},
     }
+
+
+def run_task_and_metrics(run: RunFolder) -> tuple:
+    """The run's task (:func:`run_task`) and its ``metrics.json`` (None when absent)."""
+    metrics = run.metrics()
+    return run_task(run.config(), metrics), metrics
 
 
 def _flat(config: dict, sections: tuple[str, ...]) -> dict:

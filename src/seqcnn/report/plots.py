@@ -26,6 +26,20 @@ def _pyplot():
     return plt
 
 
+def warm_up() -> None:
+    """Import matplotlib and Pillow and draw one small figure (fonts loaded): a report worker's
+    preparation while the run trains."""
+    from PIL import Image, PngImagePlugin  # noqa: F401
+
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(2, 2))
+    ax.plot([0, 1], [0, 1], label="x")
+    ax.set(xlabel="x", ylabel="y", title="t")
+    ax.legend()
+    fig.savefig(io.BytesIO(), format="png", dpi=50, bbox_inches="tight")
+    plt.close(fig)
+
+
 def save_figure(fig, path: str | Path, dpi: int = 110, stamp: str | None = None) -> Path:
     """Save ``fig`` as a 256-colour PNG atomically, close it, and return the path.
 
