@@ -202,7 +202,7 @@ class Loop:
     generator: torch.Generator
     history: History
     epoch: int = 0  # the last completed epoch
-    average: torch.optim.swa_utils.AveragedModel | None = None  # ``TrainConfig.average``'s weights
+    average: ExponentialAverage | None = None  # ``TrainConfig.average``'s weights
 
 
 def resolve_device(name: str) -> torch.device:
@@ -361,18 +361,40 @@ def make_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.O
                amsgrad=config.amsgrad)
 
 
-def weight_average(model: torch.nn.Module, config: TrainConfig) -> torch.optim.swa_utils.AveragedModel | None:
-    """The exponential moving average of ``model``'s weights and buffers that ``config.average`` asks for.
+class ExponentialAverage(torch.optim.swa_utils.AveragedModel):
+    """torch's averaged copy of a model (``module``, ``n_averaged``; its state dict), moved
+    ``1 - decay`` of the way to the current weights and buffers at every step.
 
-    Each step moves the average ``1 - decay`` of the way to the current weights (torch's EMA
-    average), so it follows the model over the last ``1 / (1 - decay)`` steps or so and smooths
-    the step-to-step noise of a high learning rate (BENCHMARKS.md, Defaults panel).
+    The tensor pairs are found once: walking the modules for their parameters at every step, as
+    ``AveragedModel`` does, cost a quarter of a primer model's step.
     """
-    if not config.average:
-        return None
-    from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
-    return AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(config.average), use_buffers=True)
+    def __init__(self, model: torch.nn.Module, decay: float):
+        super().__init__(model, use_buffers=True)
+        self.decay = decay
+        self.pairs: list | None = None
+
+    @torch.no_grad()
+    def update_parameters(self, current: torch.nn.Module) -> None:
+        if self.pairs is None:
+            mine = [*self.module.parameters(), *self.module.buffers()]
+            self.pairs = list(zip(mine, [*current.parameters(), *current.buffers()], strict=True))
+        first = int(self.n_averaged) == 0
+        for average, now in self.pairs:
+            if first or not average.is_floating_point():  # integer buffers (batches seen) are copied
+                average.copy_(now)
+            else:
+                average.lerp_(now, 1 - self.decay)
+        self.n_averaged += 1
+
+
+def weight_average(model: torch.nn.Module, config: TrainConfig) -> ExponentialAverage | None:
+    """The moving average of ``model``'s weights that ``config.average`` asks for (its decay per step).
+
+    It follows the model over the last ``1 / (1 - decay)`` steps or so and smooths the
+    step-to-step noise of a high learning rate (BENCHMARKS.md, Defaults panel).
+    """
+    return ExponentialAverage(model, config.average) if config.average else None
 
 
 def autocast(config: TrainConfig, device: torch.device):
@@ -406,7 +428,7 @@ def train_epoch(
     generator: torch.Generator,
     epoch: int,
     on_batch: Callable[[], object] | None = None,
-    average: torch.optim.swa_utils.AveragedModel | None = None,
+    average: ExponentialAverage | None = None,
 ) -> tuple[float, float]:
     """One pass over ``data`` in shuffled batches; returns mean loss and accuracy.
 

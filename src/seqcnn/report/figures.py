@@ -24,7 +24,7 @@ from seqcnn.report import plots
 from seqcnn.report.outputs import RunTask, TestOutputs, read_outputs
 
 #: Part of every stamp; raise it when a figure is drawn differently, so that older ones are redrawn.
-STAMP = "seqcnn report figure v4"
+STAMP = "seqcnn report figure v5"
 #: Classes or tasks drawn as curves at most (a multilabel run with more gets bars only).
 MAX_CURVES = 10
 #: Targets of a regression run drawn as scatter panels at most (all are in the metrics table).

@@ -40,7 +40,7 @@ def warm_up() -> None:
     plt.close(fig)
 
 
-def save_figure(fig, path: str | Path, dpi: int = 110, stamp: str | None = None) -> Path:
+def save_figure(fig, path: str | Path, dpi: int = 110, stamp: str | None = None, tight: bool = True) -> Path:
     """Save ``fig`` as a 256-colour PNG atomically, close it, and return the path.
 
     The figure is reduced to a palette of 256 colours (Pillow's fast octree): a third of the
@@ -52,13 +52,15 @@ def save_figure(fig, path: str | Path, dpi: int = 110, stamp: str | None = None)
         path: the PNG to write.
         dpi: resolution.
         stamp: text kept in the PNG's ``Description`` (the report's record of what it was drawn from).
+        tight: crop to what was drawn (a second layout pass, a third of the figure's time); figures
+            whose tick labels are fixed set their margins instead and pass False.
     """
     from PIL import Image
     from PIL.PngImagePlugin import PngInfo
 
     plt = _pyplot()
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", facecolor="white")
+    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight" if tight else None, facecolor="white")
     plt.close(fig)
     info = PngInfo()
     info.add_text("Software", "seqcnn (matplotlib)")
@@ -97,7 +99,13 @@ def plot_history(rows: list[dict], path: str | Path, collapses: list[dict] | Non
         ax.set_title(title)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-    return save_figure(fig, path, stamp=stamp)
+    # fixed margins (inches) instead of cropping: no axis label on the left, tick labels of up to 7 characters
+    width, height = fig.get_size_inches()
+    left, right, gap = 0.65, 0.15, 0.65
+    panel = (width - left - right - gap * (len(panels) - 1)) / len(panels)
+    fig.subplots_adjust(left=left / width, right=1 - right / width, bottom=0.5 / height, top=1 - 0.35 / height,
+                        wspace=gap / panel)
+    return save_figure(fig, path, stamp=stamp, tight=False)
 
 
 #: Columns of ``history.csv`` that are not a measure of fit.
@@ -176,7 +184,11 @@ def plot_curves(curves: dict, path: str | Path, title: str = "", stamp: str | No
     for ax in axes:
         ax.grid(alpha=0.3)
         ax.legend(loc="lower right", fontsize=8 if len(curves) < 6 else 6)
-    return save_figure(fig, path, stamp=stamp)
+    # both panels span [0, 1] on both axes: the same tick labels every time, so fixed margins (inches) fit
+    width, height = fig.get_size_inches()
+    fig.subplots_adjust(left=0.62 / width, right=1 - 0.15 / width, bottom=0.5 / height, top=1 - 0.35 / height,
+                        wspace=0.25)
+    return save_figure(fig, path, stamp=stamp, tight=False)
 
 
 #: Tasks drawn as bars at most; more are drawn as a histogram of their values.
@@ -302,4 +314,11 @@ def plot_calibration(labels: np.ndarray, probs: np.ndarray, path: str | Path, bi
     top.legend(loc="upper left")
     bottom.hist(score, bins=bins, range=(0, 1), color="grey")
     bottom.set(xlabel=xlabel, ylabel="count")
-    return save_figure(fig, path, stamp=stamp)
+    from matplotlib.ticker import MaxNLocator  # matplotlib is loaded by now (pyplot above)
+
+    bottom.yaxis.set_major_locator(MaxNLocator(3, integer=True))
+    # fixed margins (inches; room for counts of six digits): the other tick labels are those of [0, 1]
+    width, height = fig.get_size_inches()
+    fig.subplots_adjust(left=0.85 / width, right=1 - 0.15 / width, bottom=0.5 / height, top=1 - 0.35 / height,
+                        hspace=0.12)
+    return save_figure(fig, path, stamp=stamp, tight=False)

@@ -183,14 +183,14 @@ def _reap(pid: int) -> None:
     """Wait for a worker; one that has not ended by itself shortly after its pipe closed is killed."""
     import time
 
-    for _ in range(50):
+    for _ in range(250):
         try:
             done, _ = os.waitpid(pid, os.WNOHANG)
         except ChildProcessError:
             return
         if done:
             return
-        time.sleep(0.01)
+        time.sleep(0.002)
     try:
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
