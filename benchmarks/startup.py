@@ -20,6 +20,9 @@ wall seconds and CPU seconds (user + system, which a loaded machine does not str
   in ``benchmarks/.venv-keras`` (in /work/main or this tree), in K alternating pairs;
 - ``--pipe TREE``: the bytes that ``seqcnn train`` (50 epochs, progress shown) writes to stdout and
   stderr when they are pipes, with this tree and with the source tree ``TREE`` (e.g. an older one);
+- ``--report-pairs K``: the 1-epoch ``seqcnn train`` with its report drawn by the report workers
+  (``seqcnn.report.workers``, the default) and in the training process (``SEQCNN_REPORT_WORKERS=0``),
+  in K alternating pairs, so that a machine whose speed drifts hits both alike;
 - ``--seeds S``: median test accuracy of ``seqcnn train`` on the primer's files over seeds
   0..S-1, with ``--recipe primer`` and with the defaults (the split is seqcnn's own).
 
@@ -121,7 +124,7 @@ def first_result(args, tmp: Path) -> dict:
     env = {**os.environ, "PYTHONPATH": str(args.after.resolve()), "MPLBACKEND": "Agg"}
     files = (PRIMER / "sequences.txt", "--labels", PRIMER / "labels.txt")
     out: dict = {"train_epochs_1": [], "predict_2000": [], "seqcnn_50_epochs": [], "keras_50_epochs": [],
-                 "import_torch": []}
+                 "import_torch": [], "report_workers": [], "report_in_process": []}
     for _ in range(args.runs):
         out["import_torch"].append({k: v for k, v in timed([sys.executable, "-c", "import torch"], env).items()
                                     if k != "stdout"})
@@ -130,6 +133,12 @@ def first_result(args, tmp: Path) -> dict:
         pred = timed(seqcnn_cmd("predict", tmp / "run", PRIMER / "sequences.txt", "-o", tmp / "p.tsv"), env)
         out["predict_2000"].append({k: v for k, v in pred.items() if k != "stdout"})
         print("train --epochs 1", out["train_epochs_1"][-1], "predict", out["predict_2000"][-1], flush=True)
+    for i in range(args.report_pairs):
+        for name in ("report_workers", "report_in_process")[:: 1 if i % 2 == 0 else -1]:
+            mode = {**env, "SEQCNN_REPORT_WORKERS": "1" if name == "report_workers" else "0"}
+            run = timed(seqcnn_cmd("train", *files, "--epochs", "1", "--out", tmp / name, "--force", "--quiet"), mode)
+            out[name].append({k: v for k, v in run.items() if k != "stdout"})
+            print(name, out[name][-1], flush=True)
     keras = keras_python()
     for i in range(args.keras_pairs if keras else 0):
         ours = seqcnn_cmd("train", *files, "--model", "primer", "--recipe", "primer", "--out", tmp / "k", "--force",
@@ -159,11 +168,14 @@ def first_result(args, tmp: Path) -> dict:
 def summary(out: dict) -> dict:
     """Medians of each measurement, and seqcnn's 50 epochs as a share of Keras's."""
     med = {}
-    for key in ("import_torch", "train_epochs_1", "predict_2000", "seqcnn_50_epochs", "keras_50_epochs"):
+    for key in ("import_torch", "train_epochs_1", "predict_2000", "seqcnn_50_epochs", "keras_50_epochs",
+                "report_workers", "report_in_process"):
         if out.get(key):
             med[key] = {f: statistics.median(r[f] for r in out[key]) for f in ("wall_s", "cpu_s")}
-            if key == "train_epochs_1":
+            if key in ("train_epochs_1", "report_workers", "report_in_process"):
                 med[key]["first_result_s"] = statistics.median(r["first_result_s"] for r in out[key])
+                med[key]["after_result_s"] = round(statistics.median(r["wall_s"] - r["first_result_s"]
+                                                                     for r in out[key]), 2)
     if "seqcnn_50_epochs" in med and "keras_50_epochs" in med:
         med["ratio_50_epochs"] = {f: round(med["seqcnn_50_epochs"][f] / med["keras_50_epochs"][f], 3)
                                   for f in ("wall_s", "cpu_s")}
@@ -179,6 +191,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="time-to-first-result runs (without --before)")
     parser.add_argument("--keras-pairs", type=int, default=0)
     parser.add_argument("--seeds", type=int, default=0)
+    parser.add_argument("--report-pairs", type=int, default=0, help="report workers against in-process drawing")
     parser.add_argument("--pipe", type=Path, help="a source tree to compare the output into a pipe with")
     args = parser.parse_args()
     if args.before is None:
