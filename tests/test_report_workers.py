@@ -46,6 +46,9 @@ painters = workers.start()
 print("STARTED", painters is not None and len(painters.workers))
 if sys.argv[2] == "kill":
     os.kill(painters.workers[0][0], signal.SIGKILL)
+if sys.argv[2] == "stop":  # stuck workers: the parent waits REPLY_TIMEOUT, then kills them and draws
+    workers.REPLY_TIMEOUT = 1.0
+    os.killpg(painters.workers[0][0], signal.SIGSTOP)
 print("PAGE", painters.write_report(sys.argv[1]))
 print("TORCH", "torch" in sys.modules, "MATPLOTLIB", "matplotlib" in sys.modules)
 try:
@@ -77,14 +80,14 @@ def _alive_with(marker: str) -> list[int]:
     return found
 
 
-@pytest.mark.parametrize("mode", ["draw", "kill"])
+@pytest.mark.parametrize("mode", ["draw", "kill", "stop"])
 def test_workers_draw_the_report_and_leave_no_process(finished_run, tmp_path, mode):
     marker = f"seqcnn-workers-test-{os.getpid()}-{mode}"
     done = _draw(finished_run[0], tmp_path, mode, marker)
     assert done.returncode == 0, done.stderr
     assert "STARTED 2" in done.stdout and "NO CHILD" in done.stdout
     # the parent itself drew nothing unless its workers were killed
-    assert f"MATPLOTLIB {mode == 'kill'}" in done.stdout and "TORCH False" in done.stdout
+    assert f"MATPLOTLIB {mode != 'draw'}" in done.stdout and "TORCH False" in done.stdout
     run = tmp_path / "run"
     page = (run / "report.html").read_text()
     assert page.count('src="data:image/png') >= len(FIGURES)

@@ -12,7 +12,8 @@ figures whose stamp is not current).
 
 Workers are used on Linux with two or more CPUs available to the process, outside ``torchrun``
 and before torch is loaded; ``SEQCNN_REPORT_WORKERS=0`` turns them off. A worker that finds its
-parent gone (the pipe closed) exits.
+parent gone (the pipe closed) exits; workers that do not answer within :data:`REPLY_TIMEOUT` are
+killed with their process group, and the parent draws.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ from pathlib import Path
 SHARES = (("history", "confusion", "task_auroc"), ("roc_pr", "calibration", "scatter"))
 #: Set to 0 to draw in the training process.
 ENV = "SEQCNN_REPORT_WORKERS"
+#: Seconds the parent waits for a worker's answer (the first ever matplotlib import builds a font cache)
+#: before it draws the report itself.
+REPLY_TIMEOUT = 300.0
 
 
 class ReportWorkers:
@@ -75,7 +79,13 @@ class ReportWorkers:
             return False
 
     def _reply(self, i: int) -> bool:
-        line = _read_line(self.workers[i][2])
+        """Whether worker ``i`` did what it was asked; False when it failed, died or is stuck past the timeout."""
+        import select
+
+        fd = self.workers[i][2]
+        if not select.select([fd], [], [], REPLY_TIMEOUT)[0]:
+            return False  # close() kills it; the parent draws
+        line = _read_line(fd)
         return line is not None and json.loads(line).get("ok", False)
 
 
@@ -103,12 +113,17 @@ def start(count: int = len(SHARES)) -> ReportWorkers | None:
     if pid == 0:  # the first worker: never returns
         code = 1
         try:
+            os.setpgid(0, 0)  # the workers' own process group, so that a stuck one is killed with its child
             for (_, to_write), (from_read, _) in pipes:
                 os.close(to_write)
                 os.close(from_read)
             code = _first_worker([(to_read, from_write) for (to_read, _), (_, from_write) in pipes])
         finally:
             os._exit(code)
+    try:
+        os.setpgid(pid, pid)  # also here: whichever of the two runs first
+    except OSError:  # the worker has set it already, or has ended
+        pass
     workers = []
     for (to_read, to_write), (from_read, from_write) in pipes:
         os.close(to_read)
@@ -180,7 +195,8 @@ def _read_line(fd: int) -> str | None:
 
 
 def _reap(pid: int) -> None:
-    """Wait for a worker; one that has not ended by itself shortly after its pipe closed is killed."""
+    """Wait for the first worker; if it has not ended by itself shortly after its pipe closed (still
+    importing, or stuck), its process group, it and the workers it forked, is killed."""
     import time
 
     for _ in range(250):
@@ -192,7 +208,10 @@ def _reap(pid: int) -> None:
             return
         time.sleep(0.002)
     try:
-        os.kill(pid, signal.SIGKILL)
+        os.killpg(pid, signal.SIGKILL)  # the first worker and the ones it forked
+    except (ProcessLookupError, PermissionError):
+        pass
+    try:
         os.waitpid(pid, 0)
-    except (ProcessLookupError, ChildProcessError):
+    except ChildProcessError:
         pass
