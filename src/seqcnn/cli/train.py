@@ -63,7 +63,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--recipe",
-        help="training recipe: seqcnn (default for primer-sim), labelled (default for labelled sequence files), "
+        help="training recipe: seqcnn (default for primer-sim), labelled (default for labelled sequence files and "
+             "stores), "
              "primer (the paper's exact protocol), chipseq (default for positives-only data), chipseq-hybrid "
              "(default for positives-only data with a model that has recurrent or attention layers), fashion "
              "(default for images), fashion-aug or fashion-bn (batch-normalised image CNNs)",
@@ -77,8 +78,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--batch-size",
         type=int,
-        help="examples per batch (default: the recipe's: 32; seqcnn, chipseq, chipseq-hybrid, fashion-aug and "
-             "fashion-bn 64)",
+        help="examples per batch (default: the recipe's: 32; chipseq, chipseq-hybrid, fashion-aug and fashion-bn 64)",
     )
     parser.add_argument("--lr", type=float, help="learning rate")
     parser.add_argument("--optimizer", help="adam, adamw or sgd")
