@@ -251,3 +251,42 @@ def test_a_run_with_the_weights_average_resumes_to_the_same_weights(monkeypatch,
     code, _, err = cli("train", "--resume", run, "--quiet")
     assert code == 0, err
     assert_same_weights(tmp_path / "whole", run)
+
+
+def test_a_state_saved_without_an_average_resumes_with_its_own_weights(tmp_path, data):
+    """A state from before the average (no "average" entry) with no epoch left: the run ends with the saved
+    weights, not with the average's untrained copy of the model made before they were loaded."""
+    from seqcnn.checkpoint import restore_training_state
+    from seqcnn.data import sequence_set
+    from seqcnn.datasets import simulate_primer
+    from seqcnn.labelled import to_labelled
+    from seqcnn.models import zoo
+    from seqcnn.models.network import build_model
+    from seqcnn.training import TrainConfig, fit
+
+    sim = to_labelled(simulate_primer(n=200, seed=2))
+    train = sequence_set(sim.x, sim.labels)
+    torch.manual_seed(0)
+    trained = build_model(zoo.get("primer"), (4, 50))
+    saved = {}
+    fit(trained, train, None, TrainConfig(epochs=2, lr=1e-2), progress=False,
+        on_epoch_end=lambda loop: saved.update(state=_state_of(loop)))
+    state = saved["state"]
+    state.pop("average")  # as an older seqcnn wrote it
+    torch.manual_seed(1)
+    fresh = build_model(zoo.get("primer"), (4, 50))
+    fit(fresh, train, None, TrainConfig(epochs=2, lr=1e-2, average=0.995, restore_best=False), progress=False,
+        resume=lambda loop: restore_training_state(state, loop))
+    for p, q in zip(fresh.parameters(), trained.parameters()):
+        assert torch.equal(p, q)
+
+
+def _state_of(loop) -> dict:
+    """What ``save_training_state`` writes, read back, without a file on disk."""
+    import tempfile
+
+    from seqcnn.checkpoint import save_training_state
+
+    with tempfile.TemporaryDirectory() as tmp:
+        save_training_state(Path(tmp) / "state.safetensors", loop)
+        return load_training_state(Path(tmp) / "state.safetensors")

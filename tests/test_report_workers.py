@@ -131,3 +131,56 @@ def test_seqcnn_train_returns_with_the_report_complete(tmp_path):
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "missing.csv" in bad.stderr
     time.sleep(0.2)
     assert _alive_with(str(out)) == [] and _alive_with(str(tmp_path / "bad-run")) == []
+
+
+def test_a_failed_fork_draws_in_the_parent_and_leaks_no_descriptor(tmp_path):
+    script = (
+        "import os\n"
+        "from seqcnn.report import workers\n"
+        "def no_fork():\n"
+        "    raise BlockingIOError(11, 'Resource temporarily unavailable')\n"
+        "os.fork = no_fork\n"
+        "before = len(os.listdir('/proc/self/fd'))\n"
+        "print('WORKERS', workers.start(), 'LEAKED', len(os.listdir('/proc/self/fd')) - before)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    env.pop(workers.ENV, None)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "WORKERS None LEAKED 0" in done.stdout
+
+
+#: Ctrl-C in the parent while the workers draw (slowed down): the command ends and no worker goes on drawing.
+INTERRUPTED = """
+import os, signal, sys, time
+from seqcnn.report import figures, workers
+real = figures.run_figures
+def slow(*args, **kwargs):
+    time.sleep(2.0)
+    return real(*args, **kwargs)
+figures.run_figures = slow  # the workers are forked with it
+painters = workers.start()
+time.sleep(3.0)  # warmed up, the second worker forked
+def interrupt(*args):
+    raise KeyboardInterrupt
+signal.signal(signal.SIGALRM, interrupt)
+signal.setitimer(signal.ITIMER_REAL, 0.3)
+try:
+    painters.write_report(sys.argv[1])
+except KeyboardInterrupt:
+    print("INTERRUPTED")
+"""
+
+
+def test_ctrl_c_while_the_workers_draw_leaves_no_worker_drawing(finished_run, tmp_path):
+    marker = f"seqcnn-workers-interrupt-{os.getpid()}"
+    copy = tmp_path / "run"
+    shutil.copytree(finished_run[0], copy)
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "MPLBACKEND": "Agg"}
+    env.pop(workers.ENV, None)
+    done = subprocess.run([sys.executable, "-c", INTERRUPTED, str(copy), marker], capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert done.returncode == 0 and "INTERRUPTED" in done.stdout, done.stderr
+    time.sleep(2.5)  # past the slowed figures' end: a worker still alive would have drawn them by now
+    assert _alive_with(marker) == []
+    assert not (copy / "plots").exists() and not (copy / "report.html").exists()

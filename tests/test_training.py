@@ -279,22 +279,28 @@ def test_weight_average_is_what_is_validated_and_returned(small_sets):
     assert not torch.equal(plain.layers[0].weight, model.layers[0].weight)
 
 
-def test_weight_average_follows_torch_ema_step_by_step():
-    """Two steps with decay d: the average is the first step's weights moved (1 - d) toward the second's."""
+def test_weight_average_is_the_bias_corrected_exponential_mean():
+    """After n steps, the weights after step k count decay ** (n - k), normalised: no share is left to the
+    starting weights; a restart begins again from the model."""
     from seqcnn.training import weight_average
 
     torch.manual_seed(0)
     net = small_net()
     average = weight_average(net, TrainConfig(average=0.75))
     snapshots = []
-    for _ in range(2):
+    for n in range(1, 31):
         with torch.no_grad():
             for p in net.parameters():
                 p.add_(torch.randn_like(p))
         average.update_parameters(net)
         snapshots.append([p.detach().clone() for p in net.parameters()])
-    for first, second, averaged in zip(*snapshots, average.module.parameters()):
-        assert torch.allclose(averaged, 0.75 * first + 0.25 * second)
+        weights = [0.75 ** (n - k) for k in range(1, n + 1)]
+        for i, a in enumerate(average.module.parameters()):
+            expected = sum(w * snap[i] for w, snap in zip(weights, snapshots)) / sum(weights)
+            assert torch.allclose(a, expected, atol=1e-5), n
+    average.restart(net)
+    assert int(average.n_averaged) == 0
+    assert all(torch.equal(a, p) for a, p in zip(average.module.parameters(), net.parameters()))
     assert weight_average(net, TrainConfig()) is None
     with pytest.raises(InputError, match="average"):
         TrainConfig(average=1.0).check()

@@ -530,6 +530,10 @@ def restore_training_state(state: dict, loop) -> None:
             raise ValueError("the learning-rate schedule differs")
         if loop.schedule is not None:
             loop.schedule.load_state_dict(state["schedule"])
+        if loop.average is not None and state.get("average") is not None:
+            loop.average.load_state_dict(state["average"])
+        elif loop.average is not None:  # saved by a seqcnn without the average: it starts from the resumed weights
+            loop.average.restart(loop.model)
     except (RuntimeError, ValueError, KeyError) as exc:
         raise RunError(f"{STATE_FILE}: the saved training state does not fit this model and recipe ({exc})") from None
     torch.set_rng_state(state["rng"]["torch"])
@@ -539,9 +543,6 @@ def restore_training_state(state: dict, loop) -> None:
     for key, value in state["history"].items():
         setattr(loop.history, key, value)
     loop.history.best_state = state["best_state"]
-    if loop.average is not None and state.get("average") is not None:
-        loop.average.load_state_dict(state["average"])
-    # a state saved without an average (an older seqcnn) restarts it from the resumed weights at the next step
     loop.epoch = int(state["epoch"])
 
 

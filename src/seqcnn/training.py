@@ -362,11 +362,16 @@ def make_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.O
 
 
 class ExponentialAverage(torch.optim.swa_utils.AveragedModel):
-    """torch's averaged copy of a model (``module``, ``n_averaged``; its state dict), moved
-    ``1 - decay`` of the way to the current weights and buffers at every step.
+    """torch's averaged copy of a model (``module``, ``n_averaged``; its state dict), moved toward
+    the current weights and buffers at every step.
 
-    The tensor pairs are found once: walking the modules for their parameters at every step, as
-    ``AveragedModel`` does, cost a quarter of a primer model's step.
+    After ``n`` steps the average weighs the weights after step ``k`` by ``decay ** (n - k)``, divided
+    by the sum of those weights (the bias correction of Adam's moments): step ``n`` moves it
+    ``(1 - decay) / (1 - decay ** n)`` of the way to the new weights. Without the correction the
+    random starting weights would still count ``decay ** n`` (0.82 after a 40-step epoch at 0.995) and a
+    short run would end near its start; with it a run shorter than ``1 / (1 - decay)`` steps ends with
+    about the mean of its weights so far. The tensor pairs are found once: walking the modules for their
+    parameters at every step, as ``AveragedModel`` does, cost a quarter of a primer model's step.
     """
 
     def __init__(self, model: torch.nn.Module, decay: float):
@@ -379,13 +384,19 @@ class ExponentialAverage(torch.optim.swa_utils.AveragedModel):
         if self.pairs is None:
             mine = [*self.module.parameters(), *self.module.buffers()]
             self.pairs = list(zip(mine, [*current.parameters(), *current.buffers()], strict=True))
-        first = int(self.n_averaged) == 0
+        n = int(self.n_averaged) + 1  # steps averaged, this one included
+        share = (1 - self.decay) / (1 - self.decay**n)  # 1 at the first step
         for average, now in self.pairs:
-            if first or not average.is_floating_point():  # integer buffers (batches seen) are copied
+            if n == 1 or not average.is_floating_point():  # integer buffers (batches seen) are copied
                 average.copy_(now)
             else:
-                average.lerp_(now, 1 - self.decay)
+                average.lerp_(now, share)
         self.n_averaged += 1
+
+    def restart(self, model: torch.nn.Module) -> None:
+        """Start again from ``model``'s weights (a resumed state saved without an average)."""
+        self.module.load_state_dict(model.state_dict())
+        self.n_averaged.zero_()
 
 
 def weight_average(model: torch.nn.Module, config: TrainConfig) -> ExponentialAverage | None:
@@ -581,6 +592,7 @@ def fit(
     steps = math.ceil(len(train) / config.batch_size)
     batch_bar = _progress(steps, progress and distributed.is_main(), "batches", "batch", position=1)
     last = loop.epoch if history.stopped_early else config.epochs  # a resumed run that had stopped early stays stopped
+    judged_any = False
     for epoch in range(loop.epoch + 1, last + 1):
         start = time.perf_counter()
         batch_bar.reset(total=steps)
@@ -599,6 +611,7 @@ def fit(
         row = {"epoch": epoch, "loss": loss, "accuracy": acc, "lr": optimizer.param_groups[0]["lr"]}
         if val is not None and len(val):
             row["val_loss"], row["val_accuracy"], _ = evaluate(judged, val, config=config)
+            judged_any = True
         row["seconds"] = time.perf_counter() - start
         history.rows.append(row)
         bar.update(1)
@@ -629,6 +642,8 @@ def fit(
         model.load_state_dict(history.best_state)
     elif loop.average is not None:
         model.load_state_dict(loop.average.module.state_dict())
+    if loop.average is not None and judged_any:
+        model.eval()  # as a model that was validated itself ends
     kept = history.best_epoch if history.best_state is not None else loop.epoch
     history.collapses = [{**event, "kept_epoch": kept} for event in find_collapses(history.rows)]
     if config.channels_last:
@@ -692,10 +707,11 @@ def _collapse_message(event: dict, history: History, config: TrainConfig) -> str
     what = f"training loss {event['best_loss']:.4f} -> {event['loss']:.4f}"
     if event["val_accuracy"] is not None:
         what += f", validation accuracy {event['best_val_accuracy']:.3f} -> {event['val_accuracy']:.3f}"
+    averaged = "moving average of the " if config.average else ""
     if config.restore_best and history.best_epoch is not None:
-        kept = f"the weights of the best validation epoch are kept (epoch {history.best_epoch} so far)"
+        kept = f"the {averaged}weights of the best validation epoch are kept (epoch {history.best_epoch} so far)"
     else:
-        kept = "the last epoch's weights are kept"
+        kept = f"the last epoch's {averaged}weights are kept"
     return f"seqcnn: warning: training collapsed at epoch {event['epoch']} ({what}); {kept}; a lower --lr may avoid it"
 
 

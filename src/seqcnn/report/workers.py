@@ -29,8 +29,8 @@ from pathlib import Path
 SHARES = (("history", "confusion", "task_auroc"), ("roc_pr", "calibration", "scatter"))
 #: Set to 0 to draw in the training process.
 ENV = "SEQCNN_REPORT_WORKERS"
-#: Seconds the parent waits for a worker's answer (the first ever matplotlib import builds a font cache)
-#: before it draws the report itself.
+#: Seconds the parent waits for the workers' whole report (the first ever matplotlib import builds a font
+#: cache) before it kills them and draws the report itself.
 REPLY_TIMEOUT = 300.0
 
 
@@ -46,14 +46,19 @@ class ReportWorkers:
         Whatever a worker could not do is done here, so the result is the same as
         :func:`seqcnn.report.html.write_report`'s (and its errors are raised from here).
         """
+        import time
+
         from seqcnn.report.html import write_report
 
         folder = str(Path(folder).resolve())
+        if not self.workers:  # used already
+            return write_report(folder)
+        deadline = time.monotonic() + REPLY_TIMEOUT
         try:
             asked = [self._send(i, {"figures": list(share), "run": folder})
                      for i, share in enumerate(SHARES[: len(self.workers)])]
-            drawn = all([self._reply(i) for i, sent in enumerate(asked) if sent])
-            if drawn and all(asked) and self._send(0, {"page": folder}) and self._reply(0):
+            drawn = all([self._reply(i, deadline) for i, sent in enumerate(asked) if sent])
+            if drawn and all(asked) and self._send(0, {"page": folder}) and self._reply(0, deadline):
                 return Path(folder) / "report.html"
         finally:
             self.close()
@@ -78,12 +83,13 @@ class ReportWorkers:
         except OSError:  # the worker died
             return False
 
-    def _reply(self, i: int) -> bool:
-        """Whether worker ``i`` did what it was asked; False when it failed, died or is stuck past the timeout."""
+    def _reply(self, i: int, deadline: float) -> bool:
+        """Whether worker ``i`` did what it was asked; False when it failed, died or is stuck past ``deadline``."""
         import select
+        import time
 
         fd = self.workers[i][2]
-        if not select.select([fd], [], [], REPLY_TIMEOUT)[0]:
+        if not select.select([fd], [], [], max(0.0, deadline - time.monotonic()))[0]:
             return False  # close() kills it; the parent draws
         line = _read_line(fd)
         return line is not None and json.loads(line).get("ok", False)
@@ -106,10 +112,18 @@ def start(count: int = len(SHARES)) -> ReportWorkers | None:
         or len(os.sched_getaffinity(0)) < 2
     ):
         return None
-    pipes = [(os.pipe(), os.pipe()) for _ in range(count)]  # ((to_read, to_write), (from_read, from_write))
-    sys.stdout.flush()
-    sys.stderr.flush()
-    pid = os.fork()
+    pipes: list = []
+    try:
+        for _ in range(count):
+            pipes.append((os.pipe(), os.pipe()))  # ((to_read, to_write), (from_read, from_write))
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+    except OSError:  # out of descriptors or processes: draw in this process
+        for pair in pipes:
+            for fd in (*pair[0], *pair[1]):
+                os.close(fd)
+        return None
     if pid == 0:  # the first worker: never returns
         code = 1
         try:
@@ -135,6 +149,8 @@ def start(count: int = len(SHARES)) -> ReportWorkers | None:
 def _first_worker(ends: list[tuple[int, int]]) -> int:
     """Warm up, fork the other workers (already warm), serve the first share, reap the others."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it closes the pipes
+    signal.signal(signal.SIGTTOU, signal.SIG_IGN)  # a warning to the terminal from this process group is written
+    signal.signal(signal.SIGTERM, _stop)  # unwinds: a lock file matplotlib holds while it builds its cache is removed
     from seqcnn.report import html, plots
 
     plots.warm_up()
@@ -178,8 +194,15 @@ def _serve(commands: int, replies: int) -> int:
             answer = {"ok": True}
         except Exception as exc:  # the parent draws it again and raises what it finds itself
             answer = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
-        os.write(replies, (json.dumps(answer) + "\n").encode())
+        try:
+            os.write(replies, (json.dumps(answer) + "\n").encode())
+        except OSError:  # the parent has closed the pipe (interrupted): stop
+            return 1
     return 0
+
+
+def _stop(signum, frame) -> None:
+    raise SystemExit(1)
 
 
 def _read_line(fd: int) -> str | None:
@@ -195,23 +218,29 @@ def _read_line(fd: int) -> str | None:
 
 
 def _reap(pid: int) -> None:
-    """Wait for the first worker; if it has not ended by itself shortly after its pipe closed (still
-    importing, or stuck), its process group, it and the workers it forked, is killed."""
+    """Wait for the first worker, then make sure its process group (the workers it forked) is gone.
+
+    A worker that has not ended by itself shortly after its pipe closed (still importing, or stuck) is
+    asked to stop (SIGTERM: it unwinds, so matplotlib's cache lock is released), then killed.
+    """
     import time
 
-    for _ in range(250):
-        try:
-            done, _ = os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if done:
-            return
-        time.sleep(0.002)
+    for stop in (None, signal.SIGTERM, signal.SIGKILL):
+        if stop is not None:
+            _signal_group(pid, stop)
+        for _ in range(250):
+            try:
+                done, _ = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                done = pid
+            if done:
+                _signal_group(pid, signal.SIGKILL)  # a worker the first one forked and left (it was interrupted)
+                return
+            time.sleep(0.002)
+
+
+def _signal_group(pid: int, signum: int) -> None:
     try:
-        os.killpg(pid, signal.SIGKILL)  # the first worker and the ones it forked
-    except (ProcessLookupError, PermissionError):
-        pass
-    try:
-        os.waitpid(pid, 0)
-    except ChildProcessError:
+        os.killpg(pid, signum)
+    except (ProcessLookupError, PermissionError):  # the group is gone
         pass
