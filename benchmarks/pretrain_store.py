@@ -36,8 +36,9 @@ SPEC = [{"Conv1D": {"filters": 16, "kernel_size": 9, "padding": "same", "activat
 CHUNK = 50_000
 
 
-def write_data(n: int, length: int, folder: Path) -> tuple[Path, Path]:
-    """The same ``n`` random sequences as a store and as a FASTA file, written chunk by chunk."""
+def write_data(n: int, length: int, folder: Path, labelled: bool = False) -> tuple[Path, Path]:
+    """The same ``n`` random sequences as a store and as a FASTA file, written chunk by chunk; with
+    ``labelled``, random 0/1 labels (in the store, and as ``label=`` in the FASTA headers)."""
     from seqcnn.store import StoreWriter
 
     rng = np.random.default_rng(0)
@@ -46,9 +47,12 @@ def write_data(n: int, length: int, folder: Path) -> tuple[Path, Path]:
     with StoreWriter(store, length, ids=False) as writer, open(fasta, "wb") as handle:
         for start in range(0, n, CHUNK):
             codes = rng.integers(0, 4, (min(CHUNK, n - start), length), dtype=np.uint8)
-            writer.add(codes, np.ones(len(codes), np.int64))
+            labels = rng.integers(0, 2, len(codes)) if labelled else np.ones(len(codes), np.int64)
+            writer.add(codes, labels)
             text = letters[codes]
-            handle.write(b"".join(b">r%d\n%s\n" % (start + i, row.tobytes()) for i, row in enumerate(text)))
+            tags = [b" label=%d" % y if labelled else b"" for y in labels]
+            handle.write(b"".join(b">r%d%s\n%s\n" % (start + i, tag, row.tobytes())
+                                  for i, (tag, row) in enumerate(zip(tags, text))))
     return store, fasta
 
 

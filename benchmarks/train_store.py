@@ -1,0 +1,77 @@
+"""Peak memory of ``seqcnn train`` from a store against the same sequences from a FASTA file.
+
+    OMP_NUM_THREADS=1 PYTHONPATH=src .venv/bin/python benchmarks/train_store.py --sizes 100000,400000,1600000
+
+For each size N, N random 200 bp sequences with random 0/1 labels are written once as a store and
+once as a FASTA file (``label=`` in the headers; ``benchmarks/pretrain_store.py``'s writer), then
+``seqcnn train`` runs one epoch of the ``deepbind`` model on each in its own process (one torch
+thread, batch 256), and the parent reads the peak resident set size of the child and the processes
+it waited for (``ru_maxrss`` from ``os.wait4``: the largest of them) and the CPU time. The labels are
+noise: this measures the data path, not learning. A store's rows are read through memory maps;
+the file's pages that a process has touched count in its resident set while they stay cached,
+although the kernel can drop them (they are not copies).
+
+Results: ``benchmarks/results/train-store.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from pretrain_store import ROOT, write_data
+
+
+def measure(data: Path, out: Path) -> dict:
+    """Run ``seqcnn train`` on ``data`` in a child process; its peak RSS (MiB), CPU and wall seconds."""
+    command = [sys.executable, "-m", "seqcnn", "train", str(data), "--model", "deepbind", "--epochs", "1",
+               "--batch-size", "256", "--out", str(out), "--force", "--quiet"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT / "src")}
+    started = time.time()
+    child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    _, status, usage = os.wait4(child.pid, 0)
+    output = child.stdout.read().decode()
+    if status != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{output}")
+    config = json.loads((out / "config.json").read_text())
+    return {"peak_rss_mib": round(usage.ru_maxrss / 1024, 1), "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
+            "wall_s": round(time.time() - started, 1), "split": config["data"]["split"]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100000,400000", help="numbers of sequences, comma-separated")
+    parser.add_argument("--length", type=int, default=200)
+    parser.add_argument("--inputs", default="store,fasta", help="store, fasta or both (default)")
+    args = parser.parse_args()
+    result = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+              "machine": f"{platform.machine()} {platform.processor()}, {os.cpu_count()} cores",
+              "load_average": os.getloadavg(), "args": vars(args), "rows": []}
+    out_file = ROOT / "benchmarks" / "results" / "train-store.json"
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        for n in [int(s) for s in args.sizes.split(",")]:
+            store, fasta = write_data(n, args.length, tmp, labelled=True)
+            for kind, data in (("store", store), ("fasta", fasta)):
+                if kind not in args.inputs.split(","):
+                    continue
+                row = {"sequences": n, "length": args.length, "input": kind,
+                       "data_mib": round(n * args.length / 2**20, 1), **measure(data, tmp / f"run-{kind}-{n}")}
+                print(row, flush=True)
+                result["rows"].append(row)
+                out_file.write_text(json.dumps(result, indent=1) + "\n")
+            for path in (store, fasta):
+                subprocess.run(["rm", "-rf", str(path)], check=True)
+    print(f"results: {out_file}")
+
+
+if __name__ == "__main__":
+    main()
