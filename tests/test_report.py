@@ -237,3 +237,15 @@ def test_receptive_field_is_global_after_a_recurrent_layer():
     convolution = resolve_spec("chipseq", input_shape=(4, 101), classes=2)
     assert _last_field(recurrent.analyse((4, 101))) == "global"
     assert _last_field(convolution.analyse((4, 101))) == "101"
+
+
+def test_training_section_says_when_validation_scored_the_weight_average(run_copy):
+    from seqcnn.report.html import write_report
+
+    config = json.loads((run_copy / "config.json").read_text())
+    for average in (0.0, 0.995):
+        config["train"]["average"] = average
+        (run_copy / "config.json").write_text(json.dumps(config))
+        html = write_report(run_copy).read_text()
+        said = "The validation columns score the moving average of the weights (decay 0.995 per step)" in html
+        assert said == bool(average)
