@@ -58,19 +58,24 @@ def write_data(n: int, length: int, folder: Path, labelled: bool = False) -> tup
 
 def measure(data: Path, spec: Path, out: Path, epochs: int) -> dict:
     """Run ``seqcnn pretrain`` on ``data`` in a child process; its peak RSS (MiB), CPU and wall seconds."""
-    command = [sys.executable, "-m", "seqcnn", "pretrain", str(data), "--model", str(spec), "--epochs", str(epochs),
-               "--batch-size", "256", "--out", str(out), "--force", "--quiet"]
+    used = run_seqcnn("pretrain", data, "--model", spec, "--epochs", epochs, "--batch-size", 256, "--out", out)
+    metrics = json.loads((out / "metrics.json").read_text())
+    return {**used, "held_out_accuracy": round(metrics["accuracy"], 4), "train_sequences": metrics["train_sequences"]}
+
+
+def run_seqcnn(*args) -> dict:
+    """``python -m seqcnn ARGS --force --quiet`` in a child process on one torch thread: its peak RSS (MiB; of
+    it and the processes it waited for, ``ru_maxrss`` from ``os.wait4``), CPU and wall seconds."""
+    command = [sys.executable, "-m", "seqcnn", *map(str, args), "--force", "--quiet"]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT / "src")}
     started = time.time()
     child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    output = child.stdout.read().decode()  # before waiting: a full pipe would block the child
     _, status, usage = os.wait4(child.pid, 0)
-    output = child.stdout.read().decode()
     if status != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{output}")
-    metrics = json.loads((out / "metrics.json").read_text())
     return {"peak_rss_mib": round(usage.ru_maxrss / 1024, 1), "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
-            "wall_s": round(time.time() - started, 1), "held_out_accuracy": round(metrics["accuracy"], 4),
-            "train_sequences": metrics["train_sequences"]}
+            "wall_s": round(time.time() - started, 1)}
 
 
 def main() -> None:

@@ -21,29 +21,17 @@ import json
 import os
 import platform
 import subprocess
-import sys
 import tempfile
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from pretrain_store import ROOT, write_data
+from pretrain_store import ROOT, run_seqcnn, write_data
 
 
 def measure(data: Path, out: Path) -> dict:
-    """Run ``seqcnn train`` on ``data`` in a child process; its peak RSS (MiB), CPU and wall seconds."""
-    command = [sys.executable, "-m", "seqcnn", "train", str(data), "--model", "deepbind", "--epochs", "1",
-               "--batch-size", "256", "--out", str(out), "--force", "--quiet"]
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT / "src")}
-    started = time.time()
-    child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    _, status, usage = os.wait4(child.pid, 0)
-    output = child.stdout.read().decode()
-    if status != 0:
-        raise SystemExit(f"{' '.join(command)} failed:\n{output}")
-    config = json.loads((out / "config.json").read_text())
-    return {"peak_rss_mib": round(usage.ru_maxrss / 1024, 1), "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
-            "wall_s": round(time.time() - started, 1), "split": config["data"]["split"]}
+    """Run ``seqcnn train`` on ``data`` in a child process; its peak RSS (MiB), CPU and wall seconds, the split."""
+    used = run_seqcnn("train", data, "--model", "deepbind", "--epochs", 1, "--batch-size", 256, "--out", out)
+    return {**used, "split": json.loads((out / "config.json").read_text())["data"]["split"]}
 
 
 def main() -> None:

@@ -40,6 +40,18 @@ def warm_up() -> None:
     plt.close(fig)
 
 
+def _fixed_margins(fig, path: str | Path, stamp: str | None, left: float, **space) -> Path:
+    """Save a figure whose tick labels are known in advance with margins in inches (``left``; 0.15 right,
+    0.5 below for the x label, 0.35 above for the title) instead of :func:`save_figure`'s crop.
+
+    ``space``: ``wspace``/``hspace`` between panels, as fractions of a panel (matplotlib's).
+    """
+    width, height = fig.get_size_inches()
+    fig.subplots_adjust(left=left / width, right=1 - 0.15 / width, bottom=0.5 / height, top=1 - 0.35 / height,
+                        **space)
+    return save_figure(fig, path, stamp=stamp, tight=False)
+
+
 def save_figure(fig, path: str | Path, dpi: int = 110, stamp: str | None = None, tight: bool = True) -> Path:
     """Save ``fig`` as a 256-colour PNG atomically, close it, and return the path.
 
@@ -99,13 +111,10 @@ def plot_history(rows: list[dict], path: str | Path, collapses: list[dict] | Non
         ax.set_title(title)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-    # fixed margins (inches) instead of cropping: no axis label on the left, tick labels of up to 7 characters
-    width, height = fig.get_size_inches()
-    left, right, gap = 0.65, 0.15, 0.65
-    panel = (width - left - right - gap * (len(panels) - 1)) / len(panels)
-    fig.subplots_adjust(left=left / width, right=1 - right / width, bottom=0.5 / height, top=1 - 0.35 / height,
-                        wspace=gap / panel)
-    return save_figure(fig, path, stamp=stamp, tight=False)
+    # no axis label on the left, tick labels of up to 7 characters; as much room between the panels
+    width = fig.get_size_inches()[0]
+    panel = (width - 0.65 - 0.15 - 0.65 * (len(panels) - 1)) / len(panels)
+    return _fixed_margins(fig, path, stamp, left=0.65, wspace=0.65 / panel)
 
 
 #: Columns of ``history.csv`` that are not a measure of fit.
@@ -184,11 +193,7 @@ def plot_curves(curves: dict, path: str | Path, title: str = "", stamp: str | No
     for ax in axes:
         ax.grid(alpha=0.3)
         ax.legend(loc="lower right", fontsize=8 if len(curves) < 6 else 6)
-    # both panels span [0, 1] on both axes: the same tick labels every time, so fixed margins (inches) fit
-    width, height = fig.get_size_inches()
-    fig.subplots_adjust(left=0.62 / width, right=1 - 0.15 / width, bottom=0.5 / height, top=1 - 0.35 / height,
-                        wspace=0.25)
-    return save_figure(fig, path, stamp=stamp, tight=False)
+    return _fixed_margins(fig, path, stamp, left=0.62, wspace=0.25)  # both panels span [0, 1] on both axes
 
 
 #: Tasks drawn as bars at most; more are drawn as a histogram of their values.
@@ -317,8 +322,5 @@ def plot_calibration(labels: np.ndarray, probs: np.ndarray, path: str | Path, bi
     from matplotlib.ticker import MaxNLocator  # matplotlib is loaded by now (pyplot above)
 
     bottom.yaxis.set_major_locator(MaxNLocator(3, integer=True))
-    # fixed margins (inches; room for counts of six digits): the other tick labels are those of [0, 1]
-    width, height = fig.get_size_inches()
-    fig.subplots_adjust(left=0.85 / width, right=1 - 0.15 / width, bottom=0.5 / height, top=1 - 0.35 / height,
-                        hspace=0.12)
-    return save_figure(fig, path, stamp=stamp, tight=False)
+    # room for counts of six digits on the left: the other tick labels are those of [0, 1]
+    return _fixed_margins(fig, path, stamp, left=0.85, hspace=0.12)
