@@ -21,6 +21,7 @@ import torch
 from safetensors.torch import load_file
 
 from seqcnn.checkpoint import STATE_FILE, load_training_state
+from seqcnn.version import version
 
 EPOCHS = "8"
 OPTIONS = ["--model", "primer", "--epochs", EPOCHS, "--seed", "3", "--threads", "1", "--quiet"]
@@ -121,6 +122,7 @@ def test_config_rerun_is_identical(reference, tmp_path):
     config = json.loads((again / "config.json").read_text())
     assert config["arguments"]["seed"] == 3 and config["arguments"]["epochs"] == int(EPOCHS)
     assert {"seqcnn", "torch", "numpy", "python"} <= set(config["versions"])
+    assert config["versions"]["seqcnn"] == version()  # the run names the code that made it (the same checkout)
 
 
 def test_ctrl_c_saves_a_resumable_checkpoint_and_says_how_to_resume(data, tmp_path):

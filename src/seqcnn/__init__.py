@@ -7,12 +7,11 @@ The public API mirrors the command line::
     run = seqcnn.load_run(run_dir)                          # model, config, metrics
     probs = seqcnn.predict(run.model, seqcnn.encode(["ACGT" * 12 + "AC"]))
 
-torch is imported only when one of these is first used, so ``import seqcnn`` is quick.
+torch is imported only when one of these is first used, so ``import seqcnn`` is quick. ``seqcnn.__version__``
+names the commit of the code (``seqcnn.version``).
 """
 
 from __future__ import annotations
-
-__version__ = "0.1.0"
 
 _LAZY = {
     "train": ("seqcnn.run", "train"),
@@ -29,6 +28,10 @@ __all__ = ["__version__", *_LAZY]
 
 
 def __getattr__(name: str):
+    if name == "__version__":  # read from git in a checkout (seqcnn.version), once
+        from seqcnn.version import version
+
+        return version()
     if name in _LAZY:
         import importlib
 
