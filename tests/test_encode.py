@@ -118,6 +118,36 @@ def test_recipe_choice_for_labelled_data_is_the_data_default():
     assert RecipeChoices("primer").choose(chip, spec) == ("primer", None)
 
 
+def test_a_named_zoo_model_gets_its_own_recipe_over_the_generic_one():
+    from seqcnn.labelled import DataBundle
+    from seqcnn.models.spec import ModelSpec
+    from seqcnn.run import RecipeChoices
+
+    spec = ModelSpec.from_obj([{"Conv1D": {"filters": 4, "kernel_size": 3}}], name="primer")
+    table = DataBundle(None, default_model="chipseq", default_recipe="labelled")
+    name, line = RecipeChoices().choose(table, spec, "primer")
+    assert name == "seqcnn" and "model 'primer' has a recipe tuned for it: seqcnn" in line
+    assert RecipeChoices("labelled").choose(table, spec, "primer") == ("labelled", None)  # the user's recipe wins
+    assert RecipeChoices().choose(table, spec, "deepbind") == ("labelled", None)  # no recipe of its own
+    assert RecipeChoices().choose(table, spec, "specs/primer.json") == ("labelled", None)  # a file, not the zoo's
+    chip = DataBundle(None, default_model="chipseq", default_recipe="chipseq")
+    assert RecipeChoices().choose(chip, spec, "primer") == ("chipseq", None)  # positives-only data keep theirs
+    builtin = DataBundle(None, default_model="primer", default_recipe="seqcnn")
+    assert RecipeChoices().choose(builtin, spec, "primer") == ("seqcnn", None)  # already the data's: nothing said
+
+
+def test_primer_model_on_the_primers_files_trains_with_its_recipe(cli, primer_files, tmp_path):
+    sequences, labels = primer_files
+    out = tmp_path / "run"
+    code, _, err = cli("train", sequences, "--labels", labels, "--model", "primer", "--epochs", "1", "--quiet",
+                       "--out", out)
+    assert code == 0, err
+    config = json.loads((out / "config.json").read_text())
+    assert config["recipe"] == "seqcnn" and config["recipe_chosen"].startswith("model 'primer' has a recipe")
+    assert config["train"]["clip_norm"] == 1.0 and config["train"]["average"] > 0  # the seqcnn recipe's fields
+    assert "recipe tuned for it: seqcnn" in err
+
+
 def test_init_from_copies_and_freezes_layers(cli, tmp_path, tiny_spec):
     from safetensors.torch import load_file
 

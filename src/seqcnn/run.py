@@ -30,6 +30,7 @@ from seqcnn.labelled import DataBundle, LabelledSet
 from seqcnn.loading import input_kind, load_data, split_bundle, warn_shared
 from seqcnn.machine import device_name, use_machine
 from seqcnn.metrics import format_metrics, task_metrics
+from seqcnn.models import zoo
 from seqcnn.models.lookup import resolve_spec
 from seqcnn.models.network import build_model
 from seqcnn.models.spec import MIXING_LAYERS, ModelSpec
@@ -122,8 +123,17 @@ class ModelChoices:
 #: labelled sequence file) already trains 20 epochs on a one-cycle schedule without early stopping.
 MIXING_RECIPES = {"chipseq": "chipseq-hybrid"}
 
-#: What the printed line says of each recipe in :data:`MIXING_RECIPES`.
-MIXING_RECIPE_NOTES = {"chipseq-hybrid": "AdamW, one-cycle to 3e-3, 20 epochs without early stopping"}
+#: The data's default recipes that a named zoo model's own recipe (``ZooEntry.recipe``) replaces: ``labelled``
+#: is the recipe every model of the defaults panel was compared with, generic for labelled sequences, while
+#: ``chipseq`` (positives-only data with shuffled negatives) and ``fashion`` (images) were made for their data.
+GENERIC_RECIPES = ("labelled",)
+
+#: What the printed line says of each recipe chosen for a model rather than for the data.
+RECIPE_NOTES = {
+    "chipseq-hybrid": "AdamW, one-cycle to 3e-3, 20 epochs without early stopping",
+    "seqcnn": "AdamW, one-cycle to 3e-2, 50 epochs, clipped gradients, a moving average of the weights",
+    "fashion": "Adam, one-cycle to 2e-3, 15 epochs",
+}
 
 
 @dataclass
@@ -133,27 +143,39 @@ class RecipeChoices:
     recipe: str | None = None
     overrides: dict = field(default_factory=dict)
 
-    def config(self, bundle: DataBundle, spec: ModelSpec | None = None) -> tuple[str, TrainConfig]:
+    def config(self, bundle: DataBundle, spec: ModelSpec | None = None, named: str | None = None
+               ) -> tuple[str, TrainConfig]:
         """The recipe's name (when none is named, the data's default for ``spec``, see :meth:`choose`) and its
         checked configuration."""
-        name = self.recipe or self.choose(bundle, spec)[0]
+        name = self.recipe or self.choose(bundle, spec, named)[0]
         if name not in RECIPES:
             raise InputError(f"--recipe must be one of {list(RECIPES)}, but got {name!r}")
         return name, replace(RECIPES[name], **{k: v for k, v in self.overrides.items() if v is not None}).check()
 
-    def choose(self, bundle: DataBundle, spec: ModelSpec | None) -> tuple[str, str | None]:
+    def choose(self, bundle: DataBundle, spec: ModelSpec | None, named: str | None = None
+               ) -> tuple[str, str | None]:
         """The recipe when none is named, and the line that says so when the model changed it (else None).
 
-        The data's default recipe, except that a model with recurrent or attention layers gets the
-        recipe of :data:`MIXING_RECIPES` made for them, where there is one.
+        The data's default recipe, except that
+        - a zoo model named by the user (``named``) that has a recipe tuned for it gets that recipe in place of a
+          generic one (:data:`GENERIC_RECIPES`): the primer model trains with ``seqcnn``, which does not collapse
+          at the primer's high rate where ``labelled`` did;
+        - a model with recurrent or attention layers gets the recipe of :data:`MIXING_RECIPES` made for them,
+          where there is one.
         """
         default = bundle.default_recipe
+        if self.recipe is not None:
+            return self.recipe, None
+        own = zoo.ZOO[named].recipe if named in zoo.ZOO else ""
+        if own and own != default and default in GENERIC_RECIPES:
+            return own, (f"seqcnn: model '{named}' has a recipe tuned for it: {own} ({RECIPE_NOTES[own]}) "
+                         f"instead of {default}; --recipe chooses another")
         mixing = sorted({layer.type for layer in spec.layers if layer.type in MIXING_LAYERS}) if spec else []
-        if self.recipe is not None or not mixing or default not in MIXING_RECIPES:
-            return self.recipe or default, None
+        if not mixing or default not in MIXING_RECIPES:
+            return default, None
         name = MIXING_RECIPES[default]
         return name, (f"seqcnn: model '{spec.name}' has recurrent or attention layers ({', '.join(mixing)}): "
-                      f"recipe {name} ({MIXING_RECIPE_NOTES[name]}) instead of {default}; --recipe chooses another")
+                      f"recipe {name} ({RECIPE_NOTES[name]}) instead of {default}; --recipe chooses another")
 
 
 @dataclass
@@ -184,7 +206,7 @@ class Plan:
     arguments: dict
     task: Task
     distributed: dict | None = None
-    recipe_note: str | None = None  # why the recipe is not the data's default (a model with attention layers)
+    recipe_note: str | None = None  # why the recipe is not the data's default (the model's own, or attention layers)
     training: dict | None = None  # best and kept epochs and the collapses, when training collapsed
     strands: dict | None = None  # the strand test of a labelled DNA table (seqcnn.strands), when it decided
 
@@ -296,8 +318,8 @@ def train(
     learnt, parts = scaled_task(parts)
     spec = model.spec(bundle, learnt)
     recipes = RecipeChoices(recipe, overrides)
-    recipe_name, config = recipes.config(bundle, spec)
-    note = recipes.choose(bundle, spec)[1]
+    recipe_name, config = recipes.config(bundle, spec, model.model)
+    note = recipes.choose(bundle, spec, model.model)[1]
     if note:
         bundle.notes.append(note)
     strands = strand_check(bundle, parts[0], recipe, overrides, model)

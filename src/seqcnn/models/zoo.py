@@ -25,12 +25,14 @@ class ZooEntry:
     default_input: tuple[int, ...]  # channels first
     summary: str
     family: str = ""
+    recipe: str = ""  # the training recipe tuned for this model (seqcnn.training.RECIPES), or "" for none
 
 
 ZOO: dict[str, ZooEntry] = {}
 
 
-def register(name: str, kind: str, default_input: tuple[int, ...], summary: str, family: str | None = None):
+def register(name: str, kind: str, default_input: tuple[int, ...], summary: str, family: str | None = None,
+             recipe: str = ""):
     """Decorator that adds a spec builder to the zoo under ``name``.
 
     Args:
@@ -40,10 +42,12 @@ def register(name: str, kind: str, default_input: tuple[int, ...], summary: str,
         summary: one line about the model and its source.
         family: the group the model belongs to; by default the part of ``name`` before the
             first ``-`` (``zeng2016-2layer`` -> ``zeng2016``).
+        recipe: the name of the training recipe tuned for this model, which ``seqcnn train --model NAME``
+            uses on data without a recipe of their own (see ``seqcnn.run.RecipeChoices``).
     """
 
     def wrap(fn: Callable[..., ModelSpec]) -> Callable[..., ModelSpec]:
-        ZOO[name] = ZooEntry(fn, kind, default_input, summary, family or name.split("-")[0])
+        ZOO[name] = ZooEntry(fn, kind, default_input, summary, family or name.split("-")[0], recipe)
         return fn
 
     return wrap
@@ -113,7 +117,8 @@ def _head(classes: int) -> dict:
     return {"Dense": {"units": classes, "activation": "softmax"}}
 
 
-@register("primer", "sequence", (4, 50), "Zou et al. 2019 primer: Conv1D(32, 12) -> MaxPool(4) -> Dense(16) -> output")
+@register("primer", "sequence", (4, 50), "Zou et al. 2019 primer: Conv1D(32, 12) -> MaxPool(4) -> Dense(16) -> output",
+          recipe="seqcnn")
 def primer(classes: int = 2, input_shape: tuple[int, ...] = (4, 50)) -> ModelSpec:
     """The model of Zou et al. 2019, "A primer on deep learning in genomics" (Nat. Genet. 51:12).
 
@@ -184,7 +189,8 @@ def fashion_dense(classes: int = 10, input_shape: tuple[int, ...] = (1, 28, 28))
     )
 
 
-@register("fashion-cnn", "image", (1, 28, 28), "Geron 2022 ch. 14: the lecture's Fashion-MNIST CNN (64-128-256)")
+@register("fashion-cnn", "image", (1, 28, 28), "Geron 2022 ch. 14: the lecture's Fashion-MNIST CNN (64-128-256)",
+          recipe="fashion")
 def fashion_cnn(classes: int = 10, input_shape: tuple[int, ...] = (1, 28, 28)) -> ModelSpec:
     """The Fashion-MNIST CNN of Geron (2022), "Hands-On Machine Learning", ch. 14.
 
