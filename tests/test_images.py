@@ -13,6 +13,7 @@ from seqcnn.errors import InputError
 from seqcnn.images import FASHION_CLASSES, fashion_mnist, read_images
 from seqcnn.io.idx import write_idx
 from seqcnn.io.images import is_image_source, read_image_folder, read_npz
+from seqcnn.machine import bf16_support
 
 FASHION = Path(__file__).resolve().parents[2] / "shared" / "data" / "fashion-mnist"
 
@@ -158,7 +159,9 @@ def test_train_cli_on_idx_files_uses_the_books_split(cli, tmp_path):
                             "--epochs", "1", "--no-channels-last", "--out", out, "--quiet")
     assert code == 0, err
     config = json.loads((out / "config.json").read_text())
-    assert config["recipe"] == "fashion" and config["train"]["precision"] == "bf16"  # the recipe's
+    native = bf16_support(torch.device("cpu"))[0]  # the recipe's bf16 where this CPU computes it, else float32
+    assert config["recipe"] == "fashion" and config["precision"]["asked"] == "bf16"
+    assert config["train"]["precision"] == config["precision"]["used"] == ("bf16" if native else "fp32")
     assert config["train"]["channels_last"] is False  # the flag's
     assert (
         config["data"]["split"]["train"],
@@ -167,6 +170,49 @@ def test_train_cli_on_idx_files_uses_the_books_split(cli, tmp_path):
     ) == (40, 5000, 30)
     assert config["data"]["class_names"] == FASHION_CLASSES
     assert len(json.loads((out / "metrics.json").read_text())["confusion_matrix"]) == 10
+
+
+@pytest.mark.parametrize("native", [False, True])
+def test_a_recipes_bf16_is_kept_only_where_the_cpu_computes_it(cli, tmp_path, monkeypatch, native):
+    import seqcnn.machine
+
+    monkeypatch.setattr(seqcnn.machine, "bf16_support", lambda device: (native, "the test's CPU"))
+    rng = np.random.default_rng(3)
+    np.savez(tmp_path / "x.npz", x=rng.integers(0, 256, (24, 8, 8), dtype=np.uint8), y=np.arange(24) % 2)
+    for extra, expected in (([], "bf16" if native else "fp32"), (["--precision", "bf16"], "bf16")):
+        out = tmp_path / f"run{len(extra)}"
+        code, _, err = cli("train", tmp_path / "x.npz", "--model", "fashion-dense", "--epochs", "1", "--out", out,
+                           "--quiet", *extra)
+        assert code == 0, err
+        config = json.loads((out / "config.json").read_text())
+        assert config["recipe"] == "fashion" and config["train"]["precision"] == expected
+        if extra:  # the user's precision is not second-guessed: nothing chosen, nothing said
+            assert "precision" not in config and "seqcnn: precision" not in err
+        else:
+            assert config["precision"] == {"asked": "bf16", "used": expected, "evidence": "the test's CPU"}
+            assert ("instead of the recipe's bf16" in err) is not native
+
+
+def test_cpu_bf16_reads_flags_capability_and_the_onednn_cap(tmp_path):
+    from seqcnn.machine import cpu_bf16, cpu_flags
+
+    ice_lake = {"avx2", "avx512f", "avx512bw", "avx512_vnni"}  # AVX-512 without BF16: bf16 emulated
+    sapphire = ice_lake | {"avx512_bf16", "amx_bf16", "amx_tile"}
+    assert cpu_bf16("x86_64", "AVX512", ice_lake, None)[0] is False
+    native = (True, "this CPU computes bf16 natively (avx512_bf16, amx_bf16)")
+    assert cpu_bf16("x86_64", "AVX512", sapphire, None) == native
+    assert cpu_bf16("x86_64", "AVX2", sapphire, None)[0] is False  # ATEN_CPU_CAPABILITY=avx2
+    assert cpu_bf16("x86_64", "AVX512", sapphire, "AVX2")[0] is False  # ONEDNN_MAX_CPU_ISA=AVX2
+    assert cpu_bf16("x86_64", "AVX512", sapphire, "AVX512_CORE_AMX")[0] is True
+    assert cpu_bf16("aarch64", "DEFAULT", {"fp", "asimd", "sve", "bf16"}, None)[0] is True  # Neoverse V1
+    assert cpu_bf16("aarch64", "DEFAULT", {"fp", "asimd"}, None)[0] is False  # Neoverse N1
+    assert cpu_bf16("riscv64", "DEFAULT", set(), None)[0] is False
+    info = tmp_path / "cpuinfo"
+    info.write_text("processor\t: 0\nvendor_id\t: AuthenticAMD\nflags\t\t: fpu avx2 fma\n\nprocessor\t: 1\n")
+    assert cpu_flags(info) == {"fpu", "avx2", "fma"}
+    info.write_text("processor\t: 0\nFeatures\t: fp asimd bf16\n")
+    assert cpu_flags(info) == {"fp", "asimd", "bf16"}
+    assert cpu_flags(tmp_path / "absent") == set()
 
 
 @pytest.fixture(scope="module")

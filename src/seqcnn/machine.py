@@ -1,6 +1,10 @@
-"""The machine a run trains on: the device and the number of torch CPU threads."""
+"""The machine a run trains on: the device, the number of torch CPU threads, and the precision it runs natively."""
 
 from __future__ import annotations
+
+import os
+import platform
+from pathlib import Path
 
 import torch
 
@@ -48,3 +52,81 @@ def device_name(device_choice: str, threads: int | None, spec: ModelSpec, input_
         return f"{device} ({torch.cuda.get_device_name(device)})"
     count = cpu_threads(threads, spec, input_shape, device)
     return f"{device.type} ({count} thread{'s' if count > 1 else ''})"
+
+
+#: CPU flags (``/proc/cpuinfo``) of instructions that compute in bfloat16: AVX-512 BF16 and AMX on x86-64,
+#: the BF16 extension on Arm. Without them torch and oneDNN emulate bf16, slower than float32.
+BF16_FLAGS = {"x86": ("avx512_bf16", "amx_bf16"), "arm": ("bf16",)}
+
+
+def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> set[str]:
+    """The instruction-set flags of the first CPU in ``cpuinfo`` (x86 ``flags``, Arm ``Features``); empty where
+    there is no such file (macOS, Windows)."""
+    try:
+        text = cpuinfo.read_text(errors="replace")
+    except OSError:
+        return set()
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip().lower() in ("flags", "features"):
+            return set(value.split())
+    return set()
+
+
+def cpu_bf16(machine: str, capability: str, flags: set[str], onednn_isa: str | None) -> tuple[bool, str]:
+    """Whether a CPU computes bfloat16 natively, and the evidence in words.
+
+    Args:
+        machine: ``platform.machine()`` (``x86_64``, ``AMD64``, ``aarch64``, ``arm64``).
+        capability: ``torch.backends.cpu.get_cpu_capability()``, the vector kernels torch dispatches to
+            (``AVX512``, ``AVX2``...; lowered by ``ATEN_CPU_CAPABILITY``).
+        flags: the CPU's flags (:func:`cpu_flags`).
+        onednn_isa: the ``ONEDNN_MAX_CPU_ISA`` cap on oneDNN's kernels, when set.
+    """
+    arch = "x86" if machine.lower() in ("x86_64", "amd64", "i686", "x86") else "arm" if machine.lower() in (
+        "aarch64", "arm64") else ""
+    if not arch:
+        return False, f"no bf16 instructions known for a {machine or 'unknown'} CPU"
+    found = [f for f in BF16_FLAGS[arch] if f in flags]
+    if not found:
+        wanted = " or ".join(BF16_FLAGS[arch])
+        return False, f"this CPU has no bf16 instructions ({wanted} not among its flags)"
+    if arch == "x86" and not capability.upper().startswith("AVX512"):
+        return False, f"torch runs this CPU's {capability} kernels, which emulate bf16"
+    if onednn_isa and onednn_isa.upper() != "ALL" and not any(k in onednn_isa.upper() for k in ("BF16", "AMX")):
+        return False, f"ONEDNN_MAX_CPU_ISA={onednn_isa} keeps oneDNN below its bf16 kernels"
+    return True, f"this CPU computes bf16 natively ({', '.join(found)})"
+
+
+def bf16_support(device: torch.device) -> tuple[bool, str]:
+    """Whether ``device`` computes bfloat16 natively, and the evidence in words."""
+    if device.type == "cuda":
+        native = torch.cuda.is_bf16_supported()
+        name = torch.cuda.get_device_name(device)
+        return native, f"{name} {'computes bf16 natively' if native else 'has no bf16 units'}"
+    if device.type != "cpu":
+        return False, f"bf16 on {device.type} is not known to be native"
+    return cpu_bf16(platform.machine(), torch.backends.cpu.get_cpu_capability(), cpu_flags(),
+                    os.environ.get("ONEDNN_MAX_CPU_ISA"))
+
+
+def fit_precision(asked: str, by_user: bool, device: torch.device) -> tuple[str, dict | None]:
+    """The precision a run trains in, and the record of the choice (None when there was none to make).
+
+    A recipe's bf16 is kept only where the device computes bf16 natively: on a CPU that emulates it, a training
+    step of the Fashion-MNIST CNN takes 3x (AVX-512 without BF16) to 15x (AVX2) as long as in float32
+    (BENCHMARKS.md, Any machine). A precision the user named (``--precision``) is kept as it is.
+    """
+    if asked != "bf16" or by_user:
+        return asked, None
+    native, evidence = bf16_support(device)
+    used = "bf16" if native else "fp32"
+    return used, {"asked": asked, "used": used, "evidence": evidence}
+
+
+def precision_line(record: dict) -> str:
+    """The line that says which precision a run trains in and why."""
+    if record["used"] == record["asked"]:
+        return f"seqcnn: precision: {record['used']}, the recipe's ({record['evidence']})"
+    return (f"seqcnn: precision: {record['used']} instead of the recipe's {record['asked']}: {record['evidence']}, "
+            f"so {record['asked']} would be emulated and slower; --precision {record['asked']} forces it")

@@ -28,7 +28,7 @@ from seqcnn.files import file_sha256
 from seqcnn.inference import predict_tensor
 from seqcnn.labelled import DataBundle, LabelledSet
 from seqcnn.loading import input_kind, load_data, split_bundle, warn_shared
-from seqcnn.machine import device_name, use_machine
+from seqcnn.machine import device_name, fit_precision, precision_line, use_machine
 from seqcnn.metrics import format_metrics, task_metrics
 from seqcnn.models import zoo
 from seqcnn.models.lookup import resolve_spec
@@ -38,7 +38,7 @@ from seqcnn.report.html import write_report
 from seqcnn.report.images import write_image_plots
 from seqcnn.strands import StrandCheck, check_strands
 from seqcnn.targets import Task, fit_scale
-from seqcnn.training import RECIPES, TrainConfig, fit
+from seqcnn.training import RECIPES, TrainConfig, fit, resolve_device
 
 
 @dataclass
@@ -209,6 +209,7 @@ class Plan:
     recipe_note: str | None = None  # why the recipe is not the data's default (the model's own, or attention layers)
     training: dict | None = None  # best and kept epochs and the collapses, when training collapsed
     strands: dict | None = None  # the strand test of a labelled DNA table (seqcnn.strands), when it decided
+    precision: dict | None = None  # the recipe's precision against what the device runs natively (seqcnn.machine)
 
 
 def _group(cls, params: dict):
@@ -328,8 +329,13 @@ def train(
         config = replace(config, augment=("rc",) if both else ()).check()
         model.rc_average = both
         bundle.notes.append(strands.line())
+    precision, chosen = fit_precision(config.precision, overrides.get("precision") is not None,
+                                      resolve_device(config.device))
+    if chosen is not None:  # a recipe's bf16 where the device would emulate it: float32
+        config = replace(config, precision=precision).check()
+        bundle.notes.append(precision_line(chosen))
     plan = Plan(data, model, output, bundle, recipe_name, config, parts, spec, record_arguments(params), learnt,
-                recipe_note=note, strands=None if strands is None else strands.record())
+                recipe_note=note, strands=None if strands is None else strands.record(), precision=chosen)
     if distributed.is_main() and not output.resume:  # what was inferred (said once, not again on resuming)
         for line in bundle.notes:
             print(line, file=sys.stderr)
@@ -577,6 +583,7 @@ def config_record(plan: Plan, seconds: float) -> dict:
         "distributed": plan.distributed,
         **({"training": plan.training} if plan.training else {}),
         **({"strands": plan.strands} if plan.strands else {}),
+        **({"precision": plan.precision} if plan.precision else {}),
         "seconds": round(seconds, 3),
         "versions": {"seqcnn": __version__, "torch": torch.__version__, "numpy": np.__version__,
                      "python": platform.python_version()},

@@ -58,7 +58,7 @@ class TrainConfig:
     device: str = "auto"
     threads: int | None = None
     augment: tuple[str, ...] = ()
-    precision: str = "fp32"  # "bf16": autocast matmuls and convolutions (AMX/AVX-512 BF16 on CPU)
+    precision: str = "fp32"  # "bf16": autocast matmuls and convolutions (where native: seqcnn.machine)
     channels_last: bool = False  # NHWC memory format for 2D convolutions (oneDNN's fast path)
     clip_norm: float | None = None  # clip the gradients' global L2 norm to this before each step
     eps: float = 1e-8  # Adam's epsilon: the floor of the gradient scale it divides by
@@ -124,7 +124,9 @@ RECIPES: dict[str, TrainConfig] = {
     "labelled": TrainConfig(
         epochs=20, batch_size=32, lr=3e-3, optimizer="adamw", weight_decay=0.1, schedule="onecycle", restore_best=True
     ),
-    # Fashion-MNIST (BENCHMARKS.md, ## Fashion-MNIST): bf16 autocast + NHWC run 3x faster than float32 on an AMX CPU.
+    # Fashion-MNIST (BENCHMARKS.md, ## Fashion-MNIST): bf16 autocast + NHWC run 3x faster than float32 on an AMX CPU;
+    # where bf16 is emulated (no AVX-512 BF16 or AMX) it is 3-15x slower, and seqcnn.machine.fit_precision trains
+    # in float32 instead (BENCHMARKS.md, Any machine).
     # The last epoch's weights, as in the book: with one-cycle annealing the last epoch has the best
     # validation accuracy, while the validation loss bottoms out two epochs earlier (measured).
     "fashion": TrainConfig(
