@@ -118,9 +118,10 @@ def main() -> None:
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "precision.json").write_text(json.dumps(result, indent=1) + "\n")
     print(f"\n{result['machine']}, {result['cpus']} CPUs, {result['date']}")
-    print("| kernels | bf16 native? | fp32 step (s) | bf16 step (s) | bf16 / fp32 | `train --epochs 2` (s) | precision |")
+    print("| kernels | bf16 native? | fp32 step (s) | bf16 step (s) | bf16 / fp32 | `train --epochs 2` (s) "
+          "| precision |")
     print("|---|---|---|---|---|---|---|")
-    for name, row in result["settings"].items():
+    for row in result["settings"].values():
         steps, command = row["steps"], row.get("command", {})
         print(f"| {steps['capability']} | {'yes' if steps['bf16_native'][0] else 'no'} | {steps['fp32']:.3f} | "
               f"{steps['bf16']:.3f} | {steps['bf16'] / steps['fp32']:.1f} | {command.get('seconds', '')} | "

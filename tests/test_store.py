@@ -162,7 +162,9 @@ def test_train_cli_reads_a_store(cli, tmp_path):
         config["data"]["split"]["train"] + config["data"]["split"]["validation"] + config["data"]["split"]["test"]
         == 400
     )
-    assert config["recipe"] == "labelled"  # a store is a labelled table on disk: the defaults panel's recipe
+    # a store is a labelled table on disk: the defaults panel's recipe, which the named primer model's own replaces
+    assert config["recipe"] == "seqcnn" and config["recipe_chosen"].endswith("instead of labelled; --recipe chooses "
+                                                                             "another")
     predictions = (tmp_path / "run" / "predictions.tsv").read_text().splitlines()
     assert len(predictions) == 1 + config["data"]["split"]["test"] and predictions[1].split("\t")[0].startswith("s")
 
