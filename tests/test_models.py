@@ -1,4 +1,5 @@
 
+import numpy as np
 import pytest
 import torch
 
@@ -92,6 +93,47 @@ def test_output_activation_is_folded_out_of_forward():
     assert model.output_activation == "softmax"
     out = model(torch.randn(3, 4, 50))
     assert not torch.allclose(out.sum(1), torch.ones(3))  # logits, not probabilities
+
+
+@pytest.mark.parametrize("activation", ["relu", "linear"])
+def test_conv_then_global_max_in_one_step_equals_the_layers_one_by_one(activation, monkeypatch):
+    """Training on the CPU runs Conv1D -> GlobalMaxPooling1D as one step whose backward pass reads only the winning
+    windows (network._WindowsGlobalMax); outputs and gradients are those of the two layers run one by one."""
+    from seqcnn.models import network
+    from seqcnn.sequence import onehot_strings
+
+    torch.manual_seed(0)
+    layers = [{"Conv1D": {"filters": 8, "kernel_size": 5, "activation": activation}}, {"GlobalMaxPooling1D": {}},
+              {"Dense": {"units": 3}}]
+    model = build_model(ModelSpec.from_obj(layers), (4, 40))
+    rng = np.random.default_rng(0)
+    seqs = ["ACGTA" * 8, "A" * 40] + ["".join(rng.choice(list("ACGT"), 40)) for _ in range(14)]  # repeats tie
+    x = torch.from_numpy(onehot_strings(seqs))
+    calls = []
+    apply = network._WindowsGlobalMax.apply
+    monkeypatch.setattr(network._WindowsGlobalMax, "apply", lambda *a: calls.append(1) or apply(*a))
+    model.train()
+    results = []
+    for run in (model, model.layers):  # SpecModel.forward takes the joint step; the Sequential runs each layer
+        model.zero_grad()
+        out = run(x)
+        out.square().sum().backward()
+        results.append((out.detach(), [p.grad.clone() for p in model.parameters()]))
+    assert len(calls) == 1  # the joint step ran once, for the model, not for the layers one by one
+    (out_joint, grads_joint), (out_layers, grads_layers) = results
+    # The same matrix product and an exact maximum: the outputs are equal bit for bit (an activation that
+    # never decreases commutes with the maximum).
+    assert torch.equal(out_joint, out_layers)
+    # A gradient element sums at most 16 non-zero products (one winning window per example; ties among identical
+    # windows add up to the same total), in another order than the matrix product's: float32 rounding of such a
+    # sum stays far below 1e-5 of the largest element.
+    for g_joint, g_layers in zip(grads_joint, grads_layers):
+        assert (g_joint - g_layers).abs().max() <= 1e-5 * g_layers.abs().max()
+    model.eval()
+    model(x)
+    with torch.no_grad():
+        model.train()(x)
+    assert len(calls) == 1  # evaluation and inference keep the layers one by one
 
 
 @pytest.mark.parametrize(

@@ -76,6 +76,18 @@ class Conv1D(_Padded, nn.Conv1d):
         out = torch.addmm(bias, windows, w) if bias is not None else windows @ w
         return out.view(n, -1, self.out_channels).transpose(1, 2)
 
+    def global_max(self, x: torch.Tensor) -> torch.Tensor | None:
+        """This layer followed by global max pooling, ``(N, C_in, L)`` -> ``(N, filters)``, in training on the CPU
+        (:class:`_WindowsGlobalMax`); None where that path does not apply (the caller runs both layers)."""
+        if any(self.pad):
+            x = F.pad(x, self.pad, value=self.pad_value)
+        if x.requires_grad or self.activation not in _MONOTONE or not _windows_matmul(self, x):
+            return None
+        n, c, _ = x.shape
+        k = self.kernel_size[0]
+        windows = x.unfold(2, k, 1).transpose(1, 2).reshape(-1, c * k)
+        return _activate(_WindowsGlobalMax.apply(windows, self.weight, self.bias, n), self.activation)
+
 
 def _windows_matmul(conv: nn.Conv1d, x: torch.Tensor) -> bool:
     """Whether ``conv`` on ``x`` takes the sliding-window matrix product (see :class:`Conv1D`)."""
@@ -98,6 +110,44 @@ def _windows_matmul(conv: nn.Conv1d, x: torch.Tensor) -> bool:
 
 #: Switch for Conv1D's CPU matrix-product path (``benchmarks/conv_paths.py`` and the tests compare both ways).
 FAST_CPU_PATHS = True
+
+#: Activations that never decrease, so that they commute with a maximum: ``max(f(z)) == f(max(z))``.
+_MONOTONE = (None, "linear", "relu", "sigmoid", "tanh", "elu", "exponential")
+
+
+class _WindowsGlobalMax(torch.autograd.Function):
+    """A Conv1D as one matrix product over its input windows, then the maximum over positions.
+
+    The backward pass touches only the winning window of each (example, filter): the weight gradient is a sum
+    over examples of the gradient times that window, ``N * filters * C_in * k`` multiply-adds instead of the
+    full ``N * L_out * filters * C_in * k`` of the matrix product's backward (for the ``chipseq`` model on 50 bp,
+    1/39th). The input is not differentiated (a first layer over one-hot DNA). Where several positions tie for
+    the maximum the first takes the gradient, while ``amax`` shares it among them: ties come from identical
+    windows (a repeat), whose weight gradients are the same either way.
+    """
+
+    @staticmethod
+    def forward(ctx, windows: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, n: int):
+        filters = weight.shape[0]
+        flat = weight.reshape(filters, -1).t()
+        out = torch.addmm(bias, windows, flat) if bias is not None else windows @ flat
+        # (N, filters, L_out) with the filters innermost: max_pool1d keeps the winners' positions vectorised along
+        # the filters, where Tensor.max(dim) with indices took 15x as long (benchmarks/conv_paths.py)
+        by_position = out.view(n, -1, filters).transpose(1, 2)
+        values, where = F.max_pool1d(by_position, by_position.shape[2], return_indices=True)
+        values, where = values.squeeze(2), where.squeeze(2)
+        ctx.save_for_backward(windows, where)
+        ctx.weight_shape, ctx.has_bias = weight.shape, bias is not None
+        return values
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        windows, where = ctx.saved_tensors
+        n, filters = grad.shape
+        rows = where + torch.arange(n, device=where.device).unsqueeze(1) * (windows.shape[0] // n)
+        won = windows.index_select(0, rows.reshape(-1)).view(n, filters, -1)  # (N, filters, C_in * k)
+        grad_weight = (grad.unsqueeze(2) * won).sum(0).reshape(ctx.weight_shape)
+        return None, grad_weight, grad.sum(0) if ctx.has_bias else None, None
 
 
 class Conv2D(_Padded, nn.Conv2d):
@@ -181,11 +231,22 @@ class SpecModel(nn.Module):
         self.output_activation = spec.output_activation()
         last = len(self.infos) - 1
         self.layers = nn.Sequential(*(_build_layer(info, i == last) for i, info in enumerate(self.infos)))
+        # Conv1D -> GlobalMaxPooling1D pairs, which training on the CPU runs as one step (Conv1D.global_max)
+        self.conv_global_max = tuple(
+            i for i, (a, b) in enumerate(zip(self.layers, self.layers[1:]))
+            if isinstance(a, Conv1D) and isinstance(b, GlobalPool) and b.mode == "max"
+        )
         _keras_init(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Shape: ``(N, *input_shape)`` -> ``(N, outputs)`` logits."""
-        return self.layers(x)
+        if not (self.conv_global_max and self.training and torch.is_grad_enabled()):
+            return self.layers(x)
+        i = 0
+        while i < len(self.layers):
+            pooled = self.layers[i].global_max(x) if i in self.conv_global_max else None
+            x, i = (self.layers[i](x), i + 1) if pooled is None else (pooled, i + 2)
+        return x
 
 
 def build_model(spec: ModelSpec, input_shape: tuple[int, ...]) -> SpecModel:
