@@ -2,7 +2,11 @@
 
 Tolerance: with plain SGD the two runs differ only by the order of float32 additions (the
 gradient of a global batch as two all-reduced halves instead of one sum); after 2 epochs of
-36 steps the weights agree to 1e-5 (measured: under 1e-6). With Adam the rounding differences of
+36 steps the weights agree to 1e-4. Measured: under 1e-6 with torch 2.13; with torch 2.4 (the
+floor in constraints-min.txt) 1e-7 after the first epoch, then a rounding difference tips one
+ReLU or max-pool choice in the second and 21 weights of 4 first-layer filters move by 5e-5.
+A fault moves them by far more: gradients summed instead of averaged (as lr 0.1) or each rank
+stepping on its own half (as batch 16) end 0.3 to 0.6 away. With Adam the rounding differences of
 near-zero gradients are divided by their tiny running norms, so Adam runs agree to about 2e-4
 only (docs/scale.md); the test therefore uses SGD for a tight check.
 """
@@ -77,7 +81,7 @@ def test_two_processes_train_the_same_model_as_one(tmp_path):
     a, b = _weights(single), _weights(multi)
     assert a.keys() == b.keys()
     for name in a:
-        assert np.abs(a[name] - b[name]).max() < 1e-5, name
+        assert np.abs(a[name] - b[name]).max() < 1e-4, name
     assert not np.allclose(a["layers.0.weight"], _initial_conv_weight(), atol=1e-3)  # they did train
     h1 = (single / "history.csv").read_text().splitlines()[1:]
     h2 = (multi / "history.csv").read_text().splitlines()[1:]

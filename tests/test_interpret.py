@@ -110,11 +110,37 @@ def test_deep_lift_shap_converges_on_spec_models():
     model = _spec_model(PRIMER_LIKE, 24)
     x = onehot_strings(random_dna(3, 24, seed=2))
     with warnings.catch_warnings():
-        warnings.simplefilter("error")  # tangermeme warns when attributions do not add up
+        # tangermeme warns (RuntimeWarning) when attributions do not add up; tangermeme < 1.6 also makes numba
+        # warn, on import, of an ignored option (a DeprecationWarning that Python hides from users)
+        warnings.simplefilter("error", RuntimeWarning)
         attr = attribution.deep_lift_shap(model, x, n_shuffles=4)
     assert attr.shape == x.shape and np.all(attr[x == 0] == 0) and np.abs(attr).max() > 0
     with pytest.raises(InputError, match="A, C, G and T only"):
         attribution.deep_lift_shap(model, onehot_strings(["N" * 24]))
+
+
+def test_deep_lift_shap_rescales_an_exponential_activation():
+    """seqcnn's own rule for ``exp`` (tangermeme has none): without it the sums miss and tangermeme warns."""
+    exp_head = [{"Conv1D": {"filters": 4, "kernel_size": 5, "activation": "exponential"}},
+                {"GlobalMaxPooling1D": {}}] + HEAD
+    model = _spec_model(exp_head, 24)
+    _, extra_ops = attribution.deeplift_module(model)
+    assert extra_ops == {attribution.Exp: attribution.rescale_rule}
+    x = onehot_strings(random_dna(3, 24, seed=3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # tangermeme's warning that the sums miss
+        attr = attribution.deep_lift_shap(model, x, n_shuffles=4)
+    assert np.abs(attr).max() > 0
+
+
+def test_rescale_rule_is_the_secant_with_the_gradient_where_the_input_stays():
+    layer = attribution.Exp()
+    layer.input = torch.tensor([[1.0, 0.5], [0.0, 0.5]])  # one sequence's input, then its reference's
+    layer.output = torch.exp(layer.input)
+    grad_in, grad_out = torch.tensor([[7.0, 8.0], [9.0, 10.0]]), torch.tensor([[2.0, 3.0], [4.0, 5.0]])
+    (got,) = attribution.rescale_rule(layer, (grad_in,), (grad_out,))
+    secant = np.e - 1.0  # (e^1 - e^0) / (1 - 0); the second input does not move: its gradient stays
+    torch.testing.assert_close(got, torch.tensor([[2.0 * secant, 8.0], [4.0 * secant, 10.0]]))
 
 
 def test_attributions_check_the_length():

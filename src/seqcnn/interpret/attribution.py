@@ -403,6 +403,36 @@ class Exp(nn.Module):
         return torch.exp(x)
 
 
+def rescale_rule(module: nn.Module, grad_input: tuple, grad_output: tuple) -> tuple[torch.Tensor]:
+    """DeepLIFT's rescale rule for an element-wise non-linearity, as a tangermeme rule.
+
+    The gradient through the layer becomes the secant ``delta_out / delta_in`` between each
+    sequence's activation and its reference's, times the gradient from above; where the input
+    barely moves (``|delta_in| < 1e-6``) the secant is unstable and the layer's own gradient is
+    kept. These are tangermeme's numbers for its built-in activations, written here so that seqcnn
+    depends only on tangermeme's documented rule interface: ``rule(module, grad_input,
+    grad_output)`` called with ``module.input``/``module.output`` set to the sequences' batch
+    followed by the references' batch (as its ``integrated_gradients_op`` reads them).
+
+    Args:
+        module: the activation module, carrying ``input`` and ``output`` of shape ``(2 * N, ...)``.
+        grad_input: the layer's ordinary input gradient, one tensor ``(2 * N, ...)``.
+        grad_output: the gradient with respect to the layer's output, one tensor ``(2 * N, ...)``.
+
+    Returns:
+        The replacement input gradient, one tensor ``(2 * N, ...)``.
+    """
+    delta_in = torch.sub(*module.input.chunk(2))  # (N, ...): sequences minus references
+    delta_out = torch.sub(*module.output.chunk(2))
+    shape = (2, *delta_in.shape)  # the same secant serves both halves of the batch
+    grad = torch.where(
+        torch.abs(delta_in) < 1e-6,
+        grad_input[0].reshape(shape),
+        grad_output[0].reshape(shape) * (delta_out / delta_in),
+    )
+    return (grad.reshape(grad_input[0].shape),)
+
+
 def _activation_module(name: str | None) -> list[nn.Module]:
     table = {
         "relu": nn.ReLU,
@@ -430,14 +460,12 @@ def deeplift_module(model: nn.Module) -> tuple[nn.Module, dict]:
     Returns:
         ``(module, additional_nonlinear_ops)`` for :func:`tangermeme.deep_lift_shap.deep_lift_shap`.
     """
-    from tangermeme._deep_lift_utils import _nonlinear
-
     if not isinstance(model, SpecModel):
         return model, {}
     layers: list[nn.Module] = []
     for layer, info in zip(model.layers, model.infos):
         layers += _plain_layers(layer, info)
-    return nn.Sequential(*layers).eval(), {Exp: _nonlinear}
+    return nn.Sequential(*layers).eval(), {Exp: rescale_rule}
 
 
 def _plain_layers(layer: nn.Module, info) -> list[nn.Module]:
