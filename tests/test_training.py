@@ -189,6 +189,15 @@ def test_fused_adam_matches_torch_and_its_state_dict(decoupled, amsgrad):
     assert torch.equal(fresh.state_dict()["state"][0]["exp_avg"], state["exp_avg"])
 
 
+def test_without_the_private_fused_kernels_torch_optim_takes_over(monkeypatch):
+    from seqcnn import training
+
+    config = training.TrainConfig(optimizer="adamw", lr=1e-2, weight_decay=0.1)
+    assert isinstance(training.make_optimizer(small_net(), config), training.FusedAdam) is training.FUSED_KERNELS
+    monkeypatch.setattr(training, "FUSED_KERNELS", False)  # a torch release without torch._fused_adamw_
+    assert type(training.make_optimizer(small_net(), config)) is torch.optim.AdamW
+
+
 def build_twin(model):
     twin = small_net()
     twin.load_state_dict(model.state_dict())

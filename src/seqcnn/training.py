@@ -343,6 +343,13 @@ class FusedAdam(torch.optim.Optimizer):
             )
 
 
+#: torch's fused Adam kernels are private operators (``torch._fused_adam_``, ``torch._fused_adamw_``,
+#: ``torch._foreach_add_``), used because torch.optim's public Adam imports torch._dynamo on its first step
+#: (0.7-1.6 s of a small run). They exist from torch 2.4 (the declared floor, tested by ``make test-min``) to
+#: 2.13; a release without them gets torch.optim's Adam(W), the same updates.
+FUSED_KERNELS = all(hasattr(torch, name) for name in ("_fused_adam_", "_fused_adamw_", "_foreach_add_"))
+
+
 def make_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
     """The optimiser named in ``config``.
 
@@ -354,7 +361,8 @@ def make_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.O
     if config.optimizer == "sgd":
         return torch.optim.SGD(params, lr=config.lr, momentum=0.9, weight_decay=config.weight_decay)
     devices, dtypes = {p.device.type for p in params}, {p.dtype for p in params}
-    if len(devices) == 1 and devices <= {"cpu", "cuda"} and len(dtypes) == 1 and next(iter(dtypes)).is_floating_point:
+    if (FUSED_KERNELS and len(devices) == 1 and devices <= {"cpu", "cuda"} and len(dtypes) == 1
+            and next(iter(dtypes)).is_floating_point):
         decoupled = config.optimizer == "adamw"
         return FusedAdam(params, lr=config.lr, betas=(0.9, config.beta2), eps=config.eps,
                          weight_decay=config.weight_decay, decoupled=decoupled, amsgrad=config.amsgrad)
