@@ -18,13 +18,13 @@ from pathlib import Path
 import torch
 from sklearn.metrics import roc_auc_score
 
-from seqcnn.data import tensor_set
-from seqcnn.datasets import split
-from seqcnn.inference import predict_tensor
-from seqcnn.loading import load_data
+from seqcnn.data.batches import tensor_set
+from seqcnn.data.builtin import split
+from seqcnn.data.sequence_sets import load_data
+from seqcnn.jobs.inference import predict_tensor
 from seqcnn.models.lookup import resolve_spec
 from seqcnn.models.network import build_model
-from seqcnn.training import RECIPES, evaluate, make_optimizer, train_epoch
+from seqcnn.training.loop import RECIPES, evaluate, make_optimizer, train_epoch
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "encode-deepbind"
 

@@ -109,5 +109,5 @@ def test_no_import_cycle():
 
 def test_the_checker_sees_function_local_imports(tmp_path):
     module = tmp_path / "m.py"
-    module.write_text("def f():\n    from seqcnn.run import train\n    return train\n")
-    assert imports_of("seqcnn.x", module, module_names()) == {"seqcnn.run"}
+    module.write_text("def f():\n    from seqcnn.jobs.train import train\n    return train\n")
+    assert imports_of("seqcnn.x", module, module_names()) == {"seqcnn.jobs.train"}

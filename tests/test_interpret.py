@@ -217,10 +217,10 @@ def _sample_sites(motif: jaspar.Motif, n: int, rng) -> list[str]:
 def test_planted_ctcf_and_gata1_are_each_some_filters_top_match():
     """Train on sequences with CTCF or GATA1 sites drawn from their JASPAR matrices; the
     filters' best Tomtom matches must include both planted motifs."""
-    from seqcnn.data import sequence_set
+    from seqcnn.data.batches import sequence_set
     from seqcnn.interpret.explain import _trimmed
     from seqcnn.sequence import encode_batch
-    from seqcnn.training import TrainConfig, fit
+    from seqcnn.training.loop import TrainConfig, fit
 
     motifs = jaspar.load_jaspar()
     planted = {m.id.split(".")[0]: m for m in motifs if m.id.split(".")[0] in ("MA0139", "MA0035")}
@@ -322,7 +322,7 @@ def test_explain_a_file_with_hostile_ids(cli, run_copy, tmp_path):
 
 
 def _dense_run(run_copy):
-    from seqcnn.checkpoint import save_model
+    from seqcnn.runs.folder import save_model
 
     save_model(run_copy, _spec_model([{"Flatten": {}}, {"Dense": {"units": 2, "activation": "softmax"}}], 50))
     return run_copy

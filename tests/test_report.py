@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from seqcnn.checkpoint import read_predictions
 from seqcnn.errors import RunError
 from seqcnn.report.html import data_summary, write_report
+from seqcnn.runs.folder import read_predictions
 
 CHROMIUM_FLAGS = [
     "--headless",
@@ -84,7 +84,7 @@ def test_report_cli_and_data_summary(cli, run_copy, tmp_path):
     config = json.loads((run_copy / "config.json").read_text())
     split = config["data"]["split"]
     assert f'{split["train"]:,} / {split["validation"]:,} / {split["test"]:,}' in html
-    from seqcnn.datasets import simulate_primer
+    from seqcnn.data.builtin import simulate_primer
     from seqcnn.sequence import encode, gc_content
 
     sim = simulate_primer()
@@ -216,7 +216,7 @@ def test_sweep_table_sorts_in_a_real_browser(tmp_path):
 def test_multiclass_predictions_and_calibration(tmp_path):
     from PIL import Image
 
-    from seqcnn.inference import write_predictions
+    from seqcnn.jobs.inference import write_predictions
     from seqcnn.report.plots import plot_calibration
 
     rng = np.random.default_rng(0)

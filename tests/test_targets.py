@@ -6,9 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from seqcnn.errors import InputError
-from seqcnn.io import Records, read_sequences
-from seqcnn.targets import (
+from seqcnn.data.targets import (
     Task,
     choose_targets,
     encode_targets,
@@ -19,6 +17,8 @@ from seqcnn.targets import (
     prepare_targets,
     task_loss,
 )
+from seqcnn.errors import InputError
+from seqcnn.io import Records, read_sequences
 
 RNG = np.random.default_rng(3)
 
@@ -271,7 +271,7 @@ def test_cross_entropy_and_poisson_losses_match_torch():
 
 
 def test_prediction_table_per_task():
-    from seqcnn.targets import positives_task, prediction_header, prediction_rows
+    from seqcnn.data.targets import positives_task, prediction_header, prediction_rows
 
     binary = positives_task("Bound")
     assert prediction_header(binary, True) == ["id", "label", "probability", "predicted"]

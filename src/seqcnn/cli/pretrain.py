@@ -40,8 +40,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from seqcnn.checkpoint import read_json
-    from seqcnn.pretrain import PretrainConfig, pretrain
+    from seqcnn.runs.folder import read_json
+    from seqcnn.training.pretrain import PretrainConfig, pretrain
 
     config = PretrainConfig(
         model=args.model,

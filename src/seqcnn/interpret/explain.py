@@ -20,11 +20,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from seqcnn.checkpoint import RunFolder, recorded_data
-from seqcnn.data import sequence_set
+from seqcnn.data.batches import sequence_set
+from seqcnn.data.targets import Task, prediction_header
 from seqcnn.errors import InputError, RunError
 from seqcnn.files import atomic_write_bytes, atomic_write_json, atomic_write_text, read_json, safe_name
-from seqcnn.inference import predict_tensor
 from seqcnn.interpret import jaspar as jaspar_mod
 from seqcnn.interpret.attention import save_attention
 from seqcnn.interpret.attribution import deep_lift_shap, gradient_x_input, saturation_mutagenesis
@@ -32,10 +31,11 @@ from seqcnn.interpret.filters import consensus, filter_motifs, first_conv, infor
 from seqcnn.interpret.patterns import PatternOptions, explain_patterns, start_compiling
 from seqcnn.io import read_sequences
 from seqcnn.io.meme import MemeMotif, read_meme, write_meme
+from seqcnn.jobs.inference import predict_tensor
 from seqcnn.report.html import write_report
 from seqcnn.report.logos import plot_attributions, plot_pwm_logo
+from seqcnn.runs.folder import RunFolder, recorded_data
 from seqcnn.sequence import encode_batch, onehot
-from seqcnn.targets import Task, prediction_header
 
 TSV_COLUMNS = [
     "filter",

@@ -6,7 +6,7 @@ with even kernels or strides) is applied explicitly with :func:`torch.nn.functio
 Weights start as Keras's do (Glorot uniform, zero bias), which the primer's results assume.
 
 The model returns logits: a final softmax or sigmoid is not applied in ``forward`` but recorded
-in ``model.output_activation`` and applied by :func:`seqcnn.inference.predict` (and folded into
+in ``model.output_activation`` and applied by :func:`seqcnn.jobs.inference.predict` (and folded into
 the loss by the trainer), which is both faster and numerically safer.
 """
 

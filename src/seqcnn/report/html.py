@@ -26,7 +26,6 @@ from pathlib import Path
 import numpy as np
 
 from seqcnn import __version__
-from seqcnn.checkpoint import RunFolder, read_json, read_tsv, recorded_data, refuse_pickle
 from seqcnn.errors import RunError, SeqcnnError
 from seqcnn.files import atomic_write_text
 from seqcnn.models.spec import ModelSpec
@@ -42,6 +41,7 @@ from seqcnn.report.sections import (
     training_view,
     variants_view,
 )
+from seqcnn.runs.folder import RunFolder, read_json, read_tsv, recorded_data, refuse_pickle
 from seqcnn.sequence import encode, gc_content
 
 MAX_SALIENCY = 4  # saliency maps shown; the rest stay in plots/saliency/

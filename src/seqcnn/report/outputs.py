@@ -1,9 +1,9 @@
 """A run's task and its test outputs, read back from the run folder's files for the report.
 
-The task comes from ``config.json`` (``"task"``, :meth:`seqcnn.targets.Task.to_json`); a run
+The task comes from ``config.json`` (``"task"``, :meth:`seqcnn.data.targets.Task.to_json`); a run
 written before tasks existed is a binary or multiclass run with numbered classes, its class
 count taken from ``metrics.json``. The test outputs come from ``predictions.tsv``, whose
-columns :func:`seqcnn.targets.prediction_header` names for every task kind.
+columns :func:`seqcnn.data.targets.prediction_header` names for every task kind.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from seqcnn.checkpoint import read_tsv
+from seqcnn.data.targets import Task, prediction_header
 from seqcnn.errors import RunError
-from seqcnn.targets import Task, prediction_header
+from seqcnn.runs.folder import read_tsv
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,9 @@ import base64
 from dataclasses import replace
 from pathlib import Path
 
-from seqcnn.checkpoint import read_json, read_tsv
 from seqcnn.errors import RunError
 from seqcnn.report.outputs import RunTask
+from seqcnn.runs.folder import read_json, read_tsv
 
 MAX_VARIANTS = 20  # top variants listed (variants.json holds 10 by default)
 MAX_VARIANT_PLOTS = 10  # of them with their figure inlined

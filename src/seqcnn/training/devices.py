@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 
 from seqcnn.models.spec import ModelSpec
-from seqcnn.training import resolve_device
+from seqcnn.training.loop import resolve_device
 
 #: Below this many multiply-adds per example a model trains fastest on one CPU thread (BENCHMARKS.md).
 SMALL_MODEL_MACS = 5_000_000

@@ -4,7 +4,7 @@ Sequences travel as uint8 base codes ``(N, L)`` (1 byte per base) and are one-ho
 the device, batch by batch, into ``(B, 4, L)`` float32; small sets are encoded once up front.
 Images travel as float tensors ``(N, C, H, W)``.
 
-A :class:`StoreSet` reads its batches from a memory-mapped :mod:`seqcnn.store` instead: only
+A :class:`StoreSet` reads its batches from a memory-mapped :mod:`seqcnn.data.store` instead: only
 the codes of one batch are copied (into pinned memory on a GPU, then sent without blocking),
 so a data set larger than RAM trains in bounded memory.
 
@@ -23,10 +23,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from seqcnn.labelled import LabelledSet
+from seqcnn.data.sets import LabelledSet
+from seqcnn.data.store import StorePart
+from seqcnn.data.targets import Task
 from seqcnn.sequence import onehot_table
-from seqcnn.store import StorePart
-from seqcnn.targets import Task
 
 #: Below this many one-hot bytes a set is encoded once instead of per batch. Small: a one-hot copy
 #: is 16 times the codes (and twice that while it is made), and encoding a batch costs little

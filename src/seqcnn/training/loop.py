@@ -1,6 +1,6 @@
 """Training: the epoch loop, early stopping, determinism and the recipes.
 
-``fit`` trains a module on tensors and knows nothing of files; :func:`seqcnn.run.train` loads
+``fit`` trains a module on tensors and knows nothing of files; :func:`seqcnn.jobs.train.train` loads
 data, splits it, builds the model from its spec, calls ``fit``, evaluates on the test part and
 writes the run folder (see ``docs/design.md``).
 
@@ -32,10 +32,11 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
-from seqcnn import augment, distributed
-from seqcnn.data import TensorSet, batches
+from seqcnn.data import augment
+from seqcnn.data.batches import TensorSet, batches
+from seqcnn.data.targets import Task, predictions, task_loss
 from seqcnn.errors import DivergedError, InputError
-from seqcnn.targets import Task, predictions, task_loss
+from seqcnn.training import distributed
 
 OPTIMIZERS = ("adam", "adamw", "sgd")
 SCHEDULES = ("constant", "onecycle", "cosine")
@@ -58,7 +59,7 @@ class TrainConfig:
     device: str = "auto"
     threads: int | None = None
     augment: tuple[str, ...] = ()
-    precision: str = "fp32"  # "bf16": autocast matmuls and convolutions (where native: seqcnn.machine)
+    precision: str = "fp32"  # "bf16": autocast matmuls and convolutions (where native: seqcnn.training.devices)
     channels_last: bool = False  # NHWC memory format for 2D convolutions (oneDNN's fast path)
     clip_norm: float | None = None  # clip the gradients' global L2 norm to this before each step
     eps: float = 1e-8  # Adam's epsilon: the floor of the gradient scale it divides by
@@ -125,8 +126,8 @@ RECIPES: dict[str, TrainConfig] = {
         epochs=20, batch_size=32, lr=3e-3, optimizer="adamw", weight_decay=0.1, schedule="onecycle", restore_best=True
     ),
     # Fashion-MNIST (BENCHMARKS.md, ## Fashion-MNIST): bf16 autocast + NHWC run 3x faster than float32 on an AMX CPU;
-    # where bf16 is emulated (no AVX-512 BF16 or AMX) it is 3-15x slower, and seqcnn.machine.fit_precision trains
-    # in float32 instead (BENCHMARKS.md, Any machine).
+    # where bf16 is emulated (no AVX-512 BF16 or AMX) it is 3-15x slower, and
+    # seqcnn.training.devices.fit_precision trains in float32 instead (BENCHMARKS.md, Any machine).
     # The last epoch's weights, as in the book: with one-cycle annealing the last epoch has the best
     # validation accuracy, while the validation loss bottoms out two epochs earlier (measured).
     "fashion": TrainConfig(
@@ -160,7 +161,7 @@ RECIPES: dict[str, TrainConfig] = {
     "chipseq": TrainConfig(
         epochs=20, batch_size=64, lr=5e-3, optimizer="adam", patience=3, restore_best=True, augment=("rc",)
     ),
-    # The same data with attention or recurrent layers (seqcnn.run picks it for such models): a CNN +
+    # The same data with attention or recurrent layers (seqcnn.jobs.train picks it for such models): a CNN +
     # self-attention spec sat at the class prior for 8 to 15 epochs on MYC with 1,000 positives before it learned,
     # so ``chipseq``'s patience of 3 stopped it at chance (AUROC 0.54); trained for 20 epochs it reached 0.84 to
     # 0.89. The one-cycle warm-up and gradient clipping keep the attention's early steps small (BENCHMARKS.md,
@@ -195,8 +196,8 @@ class History:
 @dataclass
 class Loop:
     """The live objects of a training loop: what ``fit`` hands to ``on_epoch_end`` (to save a
-    resumable checkpoint, see :func:`seqcnn.checkpoint.save_training_state`) and what
-    ``resume`` fills in (see :func:`seqcnn.checkpoint.restore_training_state`)."""
+    resumable checkpoint, see :func:`seqcnn.runs.folder.save_training_state`) and what
+    ``resume`` fills in (see :func:`seqcnn.runs.folder.restore_training_state`)."""
 
     model: torch.nn.Module
     optimizer: torch.optim.Optimizer
@@ -225,7 +226,7 @@ def loss_fn(
     task: Task | None = None,
 ) -> torch.Tensor:
     """Cross-entropy on logits for softmax outputs, binary cross-entropy for sigmoid ones; for float
-    targets ``(B, T)`` (multilabel, regression) the task's masked loss (:func:`seqcnn.targets.task_loss`),
+    targets ``(B, T)`` (multilabel, regression) the task's masked loss (:func:`seqcnn.data.targets.task_loss`),
     NaN cells being missing labels.
 
     ``smoothing`` moves the class targets from 1 and 0 to ``1 - s + s/K`` and ``s/K`` (K classes; 2 for a
@@ -509,7 +510,7 @@ def train_step(
     """One optimiser step on a batch ``(B, C, ...)``; returns the logits ``(B, K)`` and the loss.
 
     ``weight`` scales the loss before ``backward`` (a rank's share of a distributed global
-    batch, :func:`seqcnn.distributed.loss_weight`); the loss returned is unscaled. ``task`` gives
+    batch, :func:`seqcnn.training.distributed.loss_weight`); the loss returned is unscaled. ``task`` gives
     the loss of float targets (multilabel, regression).
     """
     with autocast(config, xb.device):

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from seqcnn.datasets import BUILTIN, load_builtin
+from seqcnn.data.builtin import BUILTIN, load_builtin
 from seqcnn.errors import InputError, RunError, SeqcnnError
 from seqcnn.files import (
     PICKLE_SUFFIXES,
@@ -32,9 +32,9 @@ from seqcnn.io import Records, read_sequences
 from seqcnn.io.labels import read_label_file
 from seqcnn.models.spec import ModelSpec
 from seqcnn.sequence import decode
-from seqcnn.targets import Task, encode_targets, positives_task
-from seqcnn.targets import prediction_header as task_header
-from seqcnn.targets import prediction_rows as task_rows
+from seqcnn.data.targets import Task, encode_targets, positives_task
+from seqcnn.data.targets import prediction_header as task_header
+from seqcnn.data.targets import prediction_rows as task_rows
 
 RUN_FILES = ("config.json", "model.json", "model.safetensors")
 
@@ -169,7 +169,7 @@ def load_model(path: str | Path):
 
 
 def load_run(path: str | Path) -> Run:
-    """Load a run folder written by :func:`seqcnn.run.train`."""
+    """Load a run folder written by :func:`seqcnn.jobs.train.train`."""
     path = Path(path)
     model = load_model(path)
     config = read_json(path / "config.json")
@@ -264,13 +264,13 @@ class RunFolder:
         write_predictions(self.path / "predictions.tsv", ids, probs, labels)
 
     def write_task_predictions(self, task, ids: list[str], outputs: np.ndarray, y: np.ndarray | None = None) -> None:
-        """Write ``predictions.tsv`` for any task (:func:`seqcnn.targets.prediction_header`; for
+        """Write ``predictions.tsv`` for any task (:func:`seqcnn.data.targets.prediction_header`; for
         classes numbered 0, 1, ... the same bytes as :func:`write_predictions`)."""
         lines = ["\t".join(task_header(task, y is not None))] + task_rows(task, ids, outputs, y)
         atomic_write_text(self.path / "predictions.tsv", "\n".join(lines) + "\n")
 
     def task(self):
-        """The run's :class:`seqcnn.targets.Task` from ``config.json``, or None for a run written
+        """The run's :class:`seqcnn.data.targets.Task` from ``config.json``, or None for a run written
         before tasks were recorded (classes 0, 1, ...)."""
         path = self.path / "config.json"
         data = read_json(path).get("task") if path.is_file() else None
@@ -467,7 +467,7 @@ def save_training_state(path: str | Path, loop) -> None:
 
     Args:
         path: the file to write, normally ``RUN/checkpoint.safetensors``.
-        loop: a :class:`seqcnn.training.Loop` at the end of an epoch.
+        loop: a :class:`seqcnn.training.loop.Loop` at the end of an epoch.
     """
     # torch takes seconds to import: only when tensors are needed
     import torch

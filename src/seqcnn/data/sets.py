@@ -12,10 +12,10 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from seqcnn.data.targets import Task
 from seqcnn.errors import InputError
 from seqcnn.io.records import Records
 from seqcnn.sequence import encode_batch
-from seqcnn.targets import Task
 
 
 def check_fractions(test_size: float, val_size: float) -> None:
@@ -42,7 +42,7 @@ class LabelledSet:
         source: where the data came from (a path or a built-in name).
         kind: ``"sequence"`` or ``"image"``.
         class_names: a name per class, when known.
-        task: what is learnt (:class:`seqcnn.targets.Task`); None means classes indexed 0, 1, ...
+        task: what is learnt (:class:`seqcnn.data.targets.Task`); None means classes indexed 0, 1, ...
     """
 
     x: np.ndarray

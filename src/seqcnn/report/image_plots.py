@@ -102,7 +102,7 @@ def plot_saliency(image: np.ndarray, saliency: np.ndarray, path: str | Path, tit
 
 
 def write_image_plots(run_dir: str | Path, test_set, result: dict) -> list[Path]:
-    """The image-run figures of :func:`seqcnn.run.train`: ``plots/misclassified.png``.
+    """The image-run figures of :func:`seqcnn.jobs.train.train`: ``plots/misclassified.png``.
 
     Does nothing (returns ``[]``) for sequence runs or runs without test predictions.
     """

@@ -8,7 +8,7 @@ convolution, sine positions and transformer encoders (the trunk) and a width-1 c
 with four outputs per position (the base head). ``mlm-classifier`` has the same trunk as its
 first layers, then global average pooling and the output layer, so
 ``seqcnn train ... --model mlm-classifier --init-from PRETRAIN_RUN`` starts from the pretrained
-trunk (tensors are copied by layer index and shape, :func:`seqcnn.run.transfer`).
+trunk (tensors are copied by layer index and shape, :func:`seqcnn.jobs.train.transfer`).
 
 Held-out accuracy is compared with the best k-mer baseline: the most frequent base in the
 training sequences after the longest shown context of up to ``k`` bases on each side
@@ -34,13 +34,13 @@ from pathlib import Path
 
 import numpy as np
 
-from seqcnn.checkpoint import new_run_dir, save_model
+from seqcnn.data.store import Store, is_store, whole_blocks
 from seqcnn.errors import InputError
 from seqcnn.files import atomic_write_json, atomic_write_text
 from seqcnn.io.sniff import read_sequences
 from seqcnn.models.lookup import resolve_spec
+from seqcnn.runs.folder import new_run_dir, save_model
 from seqcnn.sequence import N_CODE, encode_batch, onehot
-from seqcnn.store import Store, is_store, whole_blocks
 
 MASK_RATE = 0.15
 #: Rows of a store mixed together in a shuffled pass.
@@ -110,7 +110,7 @@ class MemoryRows:
 
 
 class StoreRows:
-    """The rows of a store (:mod:`seqcnn.store`), read from its shard files when asked for.
+    """The rows of a store (:mod:`seqcnn.data.store`), read from its shard files when asked for.
 
     Rows are read from the files into the batch, not through the store's memory maps: a mapped
     page stays in the process's resident set until released, and on file systems with large
@@ -297,7 +297,7 @@ def train_epoch(net, optimiser, source: MemoryRows | StoreRows, blocks: np.ndarr
     ``world / hidden positions of the global batch``: DDP's average of the ranks' gradients is then
     the gradient of the global batch's mean, as in one process.
     """
-    from seqcnn import distributed  # imports torch
+    from seqcnn.training import distributed  # imports torch
 
     net.train()
     rank, world = distributed.shard()
@@ -323,7 +323,7 @@ def train_epoch(net, optimiser, source: MemoryRows | StoreRows, blocks: np.ndarr
 
 def _my_chunks(blocks: np.ndarray, size: int) -> Iterator[tuple[int, np.ndarray]]:
     """``(number, rows)`` of the in-order batches of ``blocks`` that are this rank's (every world-th)."""
-    from seqcnn import distributed
+    from seqcnn.training import distributed
 
     rank, world = distributed.shard()
     for chunk, rows in enumerate(row_batches(blocks, size)):
@@ -335,7 +335,7 @@ def evaluate(model, source: MemoryRows | StoreRows, blocks: np.ndarray, config: 
     """Masked-nucleotide loss and accuracy over the held-out ``blocks`` (fixed masks, summed over ranks)."""
     import torch
 
-    from seqcnn import distributed
+    from seqcnn.training import distributed
 
     model.eval()
     loss = hits = total = 0.0
@@ -353,7 +353,7 @@ def kmer_baselines(source: MemoryRows | StoreRows, train: np.ndarray, val: np.nd
                    max_k: int = MAX_K) -> dict[int, float]:
     """:func:`kmer_baseline` streamed: tables counted over the training blocks, accuracy on the held-out
     blocks' fixed masks, each rank its share of both."""
-    from seqcnn import distributed
+    from seqcnn.training import distributed
 
     shapes = _shapes(max_k)
     tables = {shape: np.zeros((4 ** sum(shape), 4), np.int64) for shape in shapes}
@@ -465,7 +465,7 @@ def pretrain(
     """
     import torch
 
-    from seqcnn import distributed
+    from seqcnn.training import distributed
 
     config = (config or PretrainConfig()).check()
     if config.threads:
@@ -524,7 +524,7 @@ def _note_labels(source: MemoryRows | StoreRows) -> None:
         return
     counts = [int(c) for c in source.store.manifest.get("class_counts", [])]
     if sum(c > 0 for c in counts) > 1:
-        from seqcnn import distributed
+        from seqcnn.training import distributed
 
         if distributed.is_main():
             print(f"note: {source.source} holds {len(source):,} rows of {sum(c > 0 for c in counts)} classes "

@@ -1,8 +1,8 @@
 """Preparing an on-disk store (``seqcnn prepare``): sequence files or BED peaks, chunk by chunk.
 
-Inputs are read and assembled as for training (:mod:`seqcnn.loading`: negatives for positives-only
-files, windows around BED peaks) or tiled along a genome (:func:`seqcnn.store.tile_genome`), and
-appended to a :class:`seqcnn.store.StoreWriter`.
+Inputs are read and assembled as for training (:mod:`seqcnn.data.sequence_sets`: negatives for positives-only
+files, windows around BED peaks) or tiled along a genome (:func:`seqcnn.data.store.tile_genome`), and
+appended to a :class:`seqcnn.data.store.StoreWriter`.
 """
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ from pathlib import Path
 
 import numpy as np
 
+from seqcnn.data.sequence_sets import parse_negatives, peak_bundle, training_set
+from seqcnn.data.store import CHUNK_ROWS, SHARD_ROWS, StoreWriter, tile_genome
+from seqcnn.data.targets import choose_targets, infer_task
 from seqcnn.errors import InputError
 from seqcnn.io import read_sequences
-from seqcnn.loading import parse_negatives, peak_bundle, training_set
 from seqcnn.sequence import encode_batch
-from seqcnn.store import CHUNK_ROWS, SHARD_ROWS, StoreWriter, tile_genome
-from seqcnn.targets import choose_targets, infer_task
 
 
 def prepare(inputs: list[str | Path], out: str | Path, *, labels: str | Path | None = None, fit: str = "error",
@@ -27,9 +27,9 @@ def prepare(inputs: list[str | Path], out: str | Path, *, labels: str | Path | N
 
     Each input is read with the readers of :mod:`seqcnn.io` (FASTA, tables including DeepBind's
     ``.seq.gz``, one sequence per line), one file at a time, and appended in chunks; positives-only
-    files get negatives as in training (:func:`seqcnn.loading.training_set`). With ``genome``,
+    files get negatives as in training (:func:`seqcnn.data.sequence_sets.training_set`). With ``genome``,
     inputs are BED files: windows of ``width`` around each peak with negatives
-    (:func:`seqcnn.loading.peak_bundle`), or, with ``tile``, every window of ``width`` at a
+    (:func:`seqcnn.data.sequence_sets.peak_bundle`), or, with ``tile``, every window of ``width`` at a
     step of ``tile`` along every chromosome, labelled 1 where it overlaps a peak; tiling streams
     the genome chromosome by chromosome, so the store may be far larger than memory.
 
@@ -39,7 +39,7 @@ def prepare(inputs: list[str | Path], out: str | Path, *, labels: str | Path | N
         labels: a label file for a single sequence input.
         fit: length handling (see :func:`seqcnn.sequence.encode_batch`).
         length: the sequence length (default: the first sequence's).
-        negatives: for positives-only input (see :func:`seqcnn.loading.parse_negatives`).
+        negatives: for positives-only input (see :func:`seqcnn.data.sequence_sets.parse_negatives`).
         genome: a genome FASTA for BED inputs.
         width: window width for BED inputs.
         summit_column: 1-based BED column with the summit offset.

@@ -4,9 +4,9 @@
 an on-disk store, BED peaks on a genome, images, or a sequence file), then follows a straight
 line for that kind: read -> records -> negatives if the data are positives only -> encode.
 :func:`split_bundle` then splits it into training, validation and test parts (stratified, by
-:func:`seqcnn.datasets.split`, or by blocks of a store).
+:func:`seqcnn.data.builtin.split`, or by blocks of a store).
 The assembly of positives-only training sets (:func:`training_set`) and of BED peak bundles
-(:func:`peak_bundle`) lives here; the algorithms they use live in :mod:`seqcnn.negatives`.
+(:func:`peak_bundle`) lives here; the algorithms they use live in :mod:`seqcnn.data.negatives`.
 """
 
 from __future__ import annotations
@@ -18,17 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
-from seqcnn import leakage
-from seqcnn.datasets import BUILTIN, load_builtin, split
-from seqcnn.errors import InputError
-from seqcnn.images import image_bundle, read_images
-from seqcnn.io import Records, read_sequences
-from seqcnn.io.bed import Genome, check_no_overlap, chromosome_split, peak_windows, read_bed
-from seqcnn.io.images import is_image_source
-from seqcnn.labelled import DataBundle, LabelledSet, concat, to_labelled
-from seqcnn.sequence import decode, encode_batch
-from seqcnn.store import Store, StorePart, is_store
-from seqcnn.targets import (
+from seqcnn.data import leakage
+from seqcnn.data.builtin import BUILTIN, load_builtin, split
+from seqcnn.data.image_sets import image_bundle, read_images
+from seqcnn.data.sets import DataBundle, LabelledSet, concat, to_labelled
+from seqcnn.data.store import Store, StorePart, is_store
+from seqcnn.data.targets import (
     MISSING,
     TASK_CHOICES,
     Task,
@@ -38,6 +33,11 @@ from seqcnn.targets import (
     label_like,
     positives_task,
 )
+from seqcnn.errors import InputError
+from seqcnn.io import Records, read_sequences
+from seqcnn.io.bed import Genome, check_no_overlap, chromosome_split, peak_windows, read_bed
+from seqcnn.io.images import is_image_source
+from seqcnn.sequence import decode, encode_batch
 
 #: The zoo model that ``seqcnn train`` picks for positives-only (ChIP-seq style) data; chosen
 #: by measurement, see BENCHMARKS.md (## ENCODE).
@@ -140,8 +140,8 @@ def load_data(
         summit_column: 1-based BED column with the summit offset (BED input).
         test_chroms: chromosomes held out as the test set (BED input).
         target: the target column(s) of a sequence file (``--target``); None chooses (see
-            :func:`seqcnn.targets.choose_targets`).
-        task: the task kind (``--task``, one of :data:`seqcnn.targets.TASK_CHOICES`); None infers it.
+            :func:`seqcnn.data.targets.choose_targets`).
+        task: the task kind (``--task``, one of :data:`seqcnn.data.targets.TASK_CHOICES`); None infers it.
         input_shape: ``(H, W, C)`` for a ``.npz`` of flat image rows (``--input-shape``).
         dedupe: drop repeated sequences (or reverse complements) before the split (``--dedupe``).
 
@@ -199,7 +199,7 @@ def sequence_bundle(
 ) -> DataBundle:
     """A sequence file as a bundle: read -> choose targets -> task -> negatives if positives only -> encode.
 
-    The target columns and the task are chosen by :mod:`seqcnn.targets`; the lines that say so
+    The target columns and the task are chosen by :mod:`seqcnn.data.targets`; the lines that say so
     are the bundle's ``notes``.
     Positives-only data (ChIP-seq peaks) get the ChIP-seq model and recipe as defaults.
 
@@ -261,7 +261,7 @@ def labelled_set(records: Records, task: Task, codes: np.ndarray | None = None, 
 
     Args:
         records: the records, with the task's target columns.
-        task: the task (:func:`seqcnn.targets.infer_task`).
+        task: the task (:func:`seqcnn.data.targets.infer_task`).
         codes: the records' sequences already encoded, or None to encode them here.
         negatives: ``--negatives``: for a binary task, shuffled negatives are added (see
             :func:`training_set`); refused for other tasks.
@@ -292,7 +292,7 @@ def labelled_set(records: Records, task: Task, codes: np.ndarray | None = None, 
 
 
 def simulated_bundle(records: Records) -> DataBundle:
-    """A simulated set (:mod:`seqcnn.simulate`) as a bundle, its targets and task chosen and printed
+    """A simulated set (:mod:`seqcnn.data.simulate`) as a bundle, its targets and task chosen and printed
     as a file's would be."""
     choice = choose_targets(records)
     learnt = infer_task(records, choice.names)
@@ -302,22 +302,22 @@ def simulated_bundle(records: Records) -> DataBundle:
 
 
 def multiclass_sim(seed: int = 0, data_dir: str | None = None) -> DataBundle:
-    """The built-in ``multiclass-sim`` set (:func:`seqcnn.simulate.simulate_multiclass`)."""
-    from seqcnn.simulate import simulate_multiclass  # reads JASPAR's matrices: only when asked for
+    """The built-in ``multiclass-sim`` set (:func:`seqcnn.data.simulate.simulate_multiclass`)."""
+    from seqcnn.data.simulate import simulate_multiclass  # reads JASPAR's matrices: only when asked for
 
     return simulated_bundle(simulate_multiclass(seed=seed))
 
 
 def multilabel_sim(seed: int = 0, data_dir: str | None = None) -> DataBundle:
-    """The built-in ``multilabel-sim`` set (:func:`seqcnn.simulate.simulate_multilabel`)."""
-    from seqcnn.simulate import simulate_multilabel
+    """The built-in ``multilabel-sim`` set (:func:`seqcnn.data.simulate.simulate_multilabel`)."""
+    from seqcnn.data.simulate import simulate_multilabel
 
     return simulated_bundle(simulate_multilabel(seed=seed))
 
 
 def regression_sim(seed: int = 0, data_dir: str | None = None) -> DataBundle:
-    """The built-in ``regression-sim`` set (:func:`seqcnn.simulate.simulate_regression`)."""
-    from seqcnn.simulate import simulate_regression
+    """The built-in ``regression-sim`` set (:func:`seqcnn.data.simulate.simulate_regression`)."""
+    from seqcnn.data.simulate import simulate_regression
 
     return simulated_bundle(simulate_regression(seed=seed))
 
@@ -399,7 +399,7 @@ def training_set(
         note: where the one-line note goes (stderr by default).
 
     Returns:
-        A :class:`seqcnn.labelled.LabelledSet`; negatives have ids ``<id>_shuf<c>``.
+        A :class:`seqcnn.data.sets.LabelledSet`; negatives have ids ``<id>_shuf<c>``.
 
     Raises:
         InputError: for bad records or options.
@@ -413,7 +413,7 @@ def training_set(
     if records.labels is None:
         records.labels = np.ones(len(records))
     # negatives compiles its shuffle with numba (about a second): only for positives-only data
-    from seqcnn.negatives import shuffled_negatives
+    from seqcnn.data.negatives import shuffled_negatives
 
     pos = to_labelled(records, fit=fit, length=length, min_classes=1)
     if negatives_file is not None:
@@ -460,7 +460,7 @@ def peak_bundle(
     test set, and no training window may overlap a test window.
 
     Returns:
-        A :class:`seqcnn.labelled.DataBundle` whose default model and recipe are ChIP-seq's.
+        A :class:`seqcnn.data.sets.DataBundle` whose default model and recipe are ChIP-seq's.
 
     Raises:
         InputError: for bad BED records, chromosomes absent from the genome, intervals outside
@@ -500,7 +500,7 @@ def _other_chroms(genome, test_chroms: Sequence[str]) -> list[str]:
 
 def _peak_negatives(pos, method: str, copies: int, genome, peaks, chroms, seed: int):
     # negatives compiles its shuffle with numba (about a second): only for positives-only data
-    from seqcnn.negatives import gc_matched_background, shuffled_negatives
+    from seqcnn.data.negatives import gc_matched_background, shuffled_negatives
 
     if method != "gc":
         neg = shuffled_negatives(pos, copies, seed)
@@ -509,7 +509,7 @@ def _peak_negatives(pos, method: str, copies: int, genome, peaks, chroms, seed: 
     ids = [f"bg:{c}:{s}-{e}#{i}" for i, (c, s, e) in enumerate(where)]
     return replace(pos, x=codes, labels=np.zeros(len(codes), dtype=np.int64), ids=ids), where
 def store_bundle(path: str | Path, test: str | Path | None = None):
-    """A :class:`seqcnn.labelled.DataBundle` whose training data is a whole store (nothing loaded).
+    """A :class:`seqcnn.data.sets.DataBundle` whose training data is a whole store (nothing loaded).
 
     Raises:
         InputError: for a separate ``test`` file (a store is split into its own test part;

@@ -8,19 +8,19 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from seqcnn.checkpoint import RunFolder, prediction_header, prediction_rows, write_predictions
-from seqcnn.data import StoreSet, TensorSet, batches, sequence_set
+from seqcnn.data.batches import StoreSet, TensorSet, batches, sequence_set
+from seqcnn.data.sets import to_labelled
+from seqcnn.data.store import Store, StorePart, is_store
+from seqcnn.data.targets import Task, encode_targets, positives_task, predictions
+from seqcnn.data.targets import prediction_header as task_header
+from seqcnn.data.targets import prediction_rows as task_rows
 from seqcnn.errors import InputError
 from seqcnn.files import atomic_open, atomic_write_text
 from seqcnn.io import read_sequences
-from seqcnn.labelled import to_labelled
 from seqcnn.metrics import classification_metrics, task_metrics
+from seqcnn.runs.folder import RunFolder, prediction_header, prediction_rows, write_predictions
 from seqcnn.sequence import encode_batch
-from seqcnn.store import Store, StorePart, is_store
-from seqcnn.targets import Task, encode_targets, positives_task, predictions
-from seqcnn.targets import prediction_header as task_header
-from seqcnn.targets import prediction_rows as task_rows
-from seqcnn.training import probabilities
+from seqcnn.training.loop import probabilities
 
 
 @torch.inference_mode()
@@ -31,7 +31,7 @@ def predict_tensor(
 
     A model with ``output_activation`` (a spec model) gets it applied to its logits; a plain
     module's outputs are returned as they are. For a multilabel or regression ``task``, the
-    outputs are :func:`seqcnn.targets.predictions` (per-target probabilities, or values on the
+    outputs are :func:`seqcnn.data.targets.predictions` (per-target probabilities, or values on the
     original scale).
 
     Args:

@@ -19,7 +19,7 @@ the manifest is complete, so an interrupted ``prepare`` never leaves a store tha
 Reading maps each shard with :class:`numpy.memmap` (read-only, shared by every process on
 the machine); :class:`StorePart` is a set of row ranges of a store (the whole store, or the
 training, validation or test part of a split) that stands where a
-:class:`seqcnn.labelled.LabelledSet` stands.
+:class:`seqcnn.data.sets.LabelledSet` stands.
 """
 
 from __future__ import annotations
@@ -35,10 +35,10 @@ from pathlib import Path
 
 import numpy as np
 
+from seqcnn.data.sets import check_fractions
 from seqcnn.errors import InputError
 from seqcnn.files import atomic_write_json, file_sha256, move_into_place
 from seqcnn.io.bed import Genome, overlaps_any, read_bed
-from seqcnn.labelled import check_fractions
 from seqcnn.sequence import N_CODE
 
 #: Rows per chunk while tiling a genome (and while preparing a store).
@@ -444,7 +444,7 @@ class StorePart:
             yield codes, np.asarray(self.store.labels[s][lo:hi], dtype=np.int64)
 
     def split(self, test_size: float, val_size: float, seed: int = 0) -> tuple[StorePart, StorePart, StorePart]:
-        """Train, validation and test parts by whole blocks, as in :func:`seqcnn.datasets.split`.
+        """Train, validation and test parts by whole blocks, as in :func:`seqcnn.data.builtin.split`.
 
         Blocks (not rows) are drawn, so overlapping neighbouring windows of a genome stay on one
         side; the split is not stratified. ``test_size`` of the blocks go to the test part, then

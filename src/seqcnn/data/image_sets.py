@@ -19,11 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
+from seqcnn.data.sets import DataBundle, LabelledSet
 from seqcnn.errors import InputError
 from seqcnn.files import atomic_write_bytes
 from seqcnn.io.idx import is_idx, read_idx
 from seqcnn.io.images import read_image_folder, read_npz
-from seqcnn.labelled import DataBundle, LabelledSet
 
 FASHION_CLASSES = [
     "T-shirt/top",

@@ -7,7 +7,7 @@ same on uint8 codes (compiled with numba: about a million 101 bp sequences a sec
 :func:`gc_matched_background` draws genome windows whose GC content follows the positives'.
 
 The training sets built from them (a positives-only file, BED peaks) are assembled in
-:mod:`seqcnn.loading`.
+:mod:`seqcnn.data.sequence_sets`.
 """
 
 from __future__ import annotations

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from seqcnn.data.image_sets import fashion_mnist
+from seqcnn.data.sets import DataBundle, check_fractions, to_labelled
 from seqcnn.errors import InputError
-from seqcnn.images import fashion_mnist
 from seqcnn.io import Records
-from seqcnn.labelled import DataBundle, check_fractions, to_labelled
 from seqcnn.sequence import ALPHABET
 
 PRIMER_MOTIF = "CGACCGAACTCC"
@@ -89,15 +89,15 @@ BUILTIN: dict[str, Builtin] = {
         fashion_mnist, "Fashion-MNIST: 60,000 + 10,000 images of 28 x 28, ten classes (Xiao et al. 2017)"
     ),
     "multiclass-sim": Builtin(
-        "seqcnn.loading:multiclass_sim",
+        "seqcnn.data.sequence_sets:multiclass_sim",
         "2,000 simulated 100 bp sequences in 4 named classes: a JASPAR CTCF, REST or TP53 site, or background",
     ),
     "multilabel-sim": Builtin(
-        "seqcnn.loading:multilabel_sim",
+        "seqcnn.data.sequence_sets:multilabel_sim",
         "2,000 simulated 200 bp sequences, 4 0/1 tasks: CTCF, CEBPB, HNF1A, NR3C1 sites each planted with chance 0.3",
     ),
     "regression-sim": Builtin(
-        "seqcnn.loading:regression_sim",
+        "seqcnn.data.sequence_sets:regression_sim",
         "2,000 simulated 200 bp sequences; 'activity' = CEBPB sites + 0.5 x TP53 sites (0-3 each) + noise (sd 0.3)",
     ),
 }

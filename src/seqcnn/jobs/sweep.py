@@ -32,7 +32,6 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
-from seqcnn.checkpoint import RunFolder
 from seqcnn.errors import InputError, SpecError
 from seqcnn.files import atomic_write_json, atomic_write_text
 from seqcnn.models import zoo
@@ -40,6 +39,7 @@ from seqcnn.models.lookup import is_spec_file
 from seqcnn.models.spec import ModelSpec
 from seqcnn.report.plots import _pyplot, save_figure
 from seqcnn.report.references import ZENG2016_MEDIAN_AUROC, zeng_name
+from seqcnn.runs.folder import RunFolder
 
 RESULT_COLUMNS = ("experiment", "model", "auroc", "auprc", "accuracy", "epochs", "seconds", "params", "task", "pearson")
 
@@ -252,7 +252,7 @@ def sweep(
         workers: processes training cells at the same time.
         threads: torch threads per worker (default: cores // workers).
         progress: show the overall progress bar with an ETA.
-        **train_options: passed to :func:`seqcnn.run.train` for every cell (epochs, recipe...).
+        **train_options: passed to :func:`seqcnn.jobs.train.train` for every cell (epochs, recipe...).
 
     Returns:
         The sweep folder.
@@ -364,7 +364,7 @@ def train_cell(cell: Cell, threads: int, options: dict) -> dict:
     import torch
 
     # the main job imports the whole stack (torch, models, report): only in the worker that trains
-    from seqcnn.run import train
+    from seqcnn.jobs.train import train
 
     torch.set_num_threads(threads)
     if cell.folder.exists():

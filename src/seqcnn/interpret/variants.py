@@ -466,8 +466,8 @@ def score_variants(
         InputError: for a bad variant file, a missing contig, or (``strict_ref``/``strict``) a
             REF mismatch or a window off the chromosome; RunError for a bad run folder.
     """
-    from seqcnn.checkpoint import load_model
-    from seqcnn.inference import run_rc_average
+    from seqcnn.jobs.inference import run_rc_average
+    from seqcnn.runs.folder import load_model
 
     if (vcf is None) == (table is None):
         raise InputError("give exactly one of --vcf FILE and --variants TABLE")
@@ -496,7 +496,7 @@ def _device(name: str) -> torch.device:
     Raises:
         InputError: for an unknown name or a GPU that this machine does not have.
     """
-    from seqcnn.training import resolve_device
+    from seqcnn.training.loop import resolve_device
 
     dev = resolve_device(name)
     if dev.type == "cuda" and not torch.cuda.is_available():
@@ -558,9 +558,9 @@ def write_top_variants(
     Returns:
         The path of ``variants.json``.
     """
-    from seqcnn.checkpoint import load_model
     from seqcnn.files import atomic_write_json
     from seqcnn.interpret.attribution import gradient_x_input
+    from seqcnn.runs.folder import load_model
 
     run = Path(run)
     order = np.argsort(-np.abs(result.delta[:, 0]), kind="stable")[:top] if len(result.variants) else np.zeros(0, int)

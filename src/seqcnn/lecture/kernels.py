@@ -8,7 +8,7 @@ the patch it covers::
 
 :func:`correlate` does exactly this with plain loops, as a reference that can be read line by
 line; :func:`correlate_torch` does it with ``torch.nn.functional.conv2d``, and the tests check
-that the two agree. Sizes, padding and placements come from :mod:`seqcnn.arith`.
+that the two agree. Sizes, padding and placements come from :mod:`seqcnn.lecture.arithmetic`.
 
 The figures (matrices with their numbers in the cells, the kernel's placements, padding and
 stride, image filters, max-pool routing) are drawn with matplotlib, imported only when a
@@ -22,9 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from seqcnn.arith import window
 from seqcnn.errors import InputError
 from seqcnn.files import atomic_write_bytes
+from seqcnn.lecture.arithmetic import window
 
 #: The lecture's vertical-edge kernel.
 VERTICAL_EDGE = np.array([[1, 0, -1], [1, 0, -1], [1, 0, -1]], dtype=float)
@@ -68,7 +68,7 @@ def correlate(
         padding: zeros around ``x``: an integer, or ``"valid"``, ``"same"``, ``"half"``, ``"full"``.
 
     Returns:
-        The feature map, shape ``(H_out, W_out)`` as :func:`seqcnn.arith.window` gives.
+        The feature map, shape ``(H_out, W_out)`` as :func:`seqcnn.lecture.arithmetic.window` gives.
 
     Raises:
         InputError: when ``x`` or ``kernel`` is not a non-empty matrix.

@@ -20,25 +20,26 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from seqcnn import __version__, distributed
-from seqcnn.checkpoint import STATE_FILE, RunFolder, StateSaver, new_run_dir, read_json, refuse_pickle, transfer
-from seqcnn.data import tensor_set
+from seqcnn import __version__
+from seqcnn.data.batches import tensor_set
+from seqcnn.data.sequence_sets import input_kind, load_data, split_bundle, warn_shared
+from seqcnn.data.sets import DataBundle, LabelledSet
+from seqcnn.data.strands import StrandCheck, check_strands
+from seqcnn.data.targets import Task, fit_scale
 from seqcnn.errors import DivergedError, InputError, RunError
 from seqcnn.files import file_sha256
-from seqcnn.inference import predict_tensor
-from seqcnn.labelled import DataBundle, LabelledSet
-from seqcnn.loading import input_kind, load_data, split_bundle, warn_shared
-from seqcnn.machine import device_name, fit_precision, precision_line, use_machine
+from seqcnn.jobs.inference import predict_tensor
 from seqcnn.metrics import format_metrics, task_metrics
 from seqcnn.models import zoo
 from seqcnn.models.lookup import resolve_spec
 from seqcnn.models.network import build_model
 from seqcnn.models.spec import MIXING_LAYERS, ModelSpec
 from seqcnn.report.html import write_report
-from seqcnn.report.images import write_image_plots
-from seqcnn.strands import StrandCheck, check_strands
-from seqcnn.targets import Task, fit_scale
-from seqcnn.training import RECIPES, TrainConfig, fit, resolve_device
+from seqcnn.report.image_plots import write_image_plots
+from seqcnn.runs.folder import STATE_FILE, RunFolder, StateSaver, new_run_dir, read_json, refuse_pickle, transfer
+from seqcnn.training import distributed
+from seqcnn.training.devices import device_name, fit_precision, precision_line, use_machine
+from seqcnn.training.loop import RECIPES, TrainConfig, fit, resolve_device
 
 
 @dataclass
@@ -66,7 +67,7 @@ class DataChoices:
     dedupe: bool = False
 
     def load(self, seed: int) -> DataBundle:
-        """The data as a bundle (see :func:`seqcnn.loading.load_data`)."""
+        """The data as a bundle (see :func:`seqcnn.data.sequence_sets.load_data`)."""
         shape = tuple(self.input_shape) if self.input_shape is not None else None
         return load_data(self.data, self.labels, test=self.test, test_labels=self.test_labels, fit=self.fit_length,
                          length=self.length, seed=seed, data_dir=self.data_dir, negatives=self.negatives,
@@ -138,7 +139,7 @@ RECIPE_NOTES = {
 
 @dataclass
 class RecipeChoices:
-    """The training recipe and the fields of :class:`seqcnn.training.TrainConfig` overridden."""
+    """The training recipe and the fields of :class:`seqcnn.training.loop.TrainConfig` overridden."""
 
     recipe: str | None = None
     overrides: dict = field(default_factory=dict)
@@ -208,8 +209,9 @@ class Plan:
     distributed: dict | None = None
     recipe_note: str | None = None  # why the recipe is not the data's default (the model's own, or attention layers)
     training: dict | None = None  # best and kept epochs and the collapses, when training collapsed
-    strands: dict | None = None  # the strand test of a labelled DNA table (seqcnn.strands), when it decided
-    precision: dict | None = None  # the recipe's precision against what the device runs natively (seqcnn.machine)
+    strands: dict | None = None  # the strand test of a labelled DNA table (seqcnn.data.strands), when it decided
+    # the recipe's precision against what the device runs natively (seqcnn.training.devices)
+    precision: dict | None = None
 
 
 def _group(cls, params: dict):
@@ -262,7 +264,7 @@ def train(
         test: a separate labelled test file; without it the test part is split off ``data``.
         test_labels: an optional label file for ``test``.
         model: a zoo name or a spec ``.json`` file; None picks the data set's default.
-        recipe: ``"seqcnn"``, ``"primer"`` or ``"chipseq"`` (see :data:`seqcnn.training.RECIPES`);
+        recipe: ``"seqcnn"``, ``"primer"`` or ``"chipseq"`` (see :data:`seqcnn.training.loop.RECIPES`);
             None picks the data's default (``chipseq`` for positives-only data, ``chipseq-hybrid`` for
             such data with a model that has recurrent or attention layers, ``labelled`` for other
             sequence files, else ``seqcnn``).
@@ -277,14 +279,14 @@ def train(
         command: the command line, recorded in ``config.json``.
         data_dir: where a named data set's files are (e.g. Fashion-MNIST's IDX files).
         negatives: for positives-only data: ``"shuffle"`` (default), a number of shuffled
-            copies per positive, or ``"none"`` (see :mod:`seqcnn.negatives`).
+            copies per positive, or ``"none"`` (see :mod:`seqcnn.data.negatives`).
         negatives_file: negative sequences for positives-only data.
         rc_average: average both strands at prediction (recorded in ``config.json`` for
             predict and evaluate); None: on for positives-only data, else off.
         init_from: a run folder whose weights start the model (tensors whose shapes fit).
         freeze: with ``init_from``, keep the first ``freeze`` spec layers fixed.
         genome: a genome FASTA; ``data`` is then a BED file of peaks (see
-            :func:`seqcnn.loading.peak_bundle`).
+            :func:`seqcnn.data.sequence_sets.peak_bundle`).
         width: window width around each peak (BED input).
         summit_column: 1-based BED column with the summit offset (10 for narrowPeak).
         test_chroms: chromosomes held out as the test set (BED input).
@@ -292,7 +294,7 @@ def train(
             ``checkpoint.safetensors``); see :func:`rerun`.
         trust_pickle: allow ``init_from`` to be a ``.pt``/``.pth``/``.pkl`` file (pickle can run code).
         target: the target column(s) of a sequence file, a list or one comma-separated string;
-            None uses the one column that could be a label (see :mod:`seqcnn.targets`).
+            None uses the one column that could be a label (see :mod:`seqcnn.data.targets`).
         task: ``binary``, ``multiclass``, ``multilabel``, ``regression`` or ``poisson``; None
             infers it from the values (printed).
         input_shape: ``(H, W, C)`` for a ``.npz`` of flat image rows.
@@ -301,7 +303,7 @@ def train(
             are written, before the plots and the report are drawn.
         reporter: draws the finished run's figures and ``report.html`` (the command line's
             :mod:`seqcnn.report.workers`); None: :func:`seqcnn.report.html.write_report`, here.
-        **overrides: fields of :class:`seqcnn.training.TrainConfig` (epochs, batch_size, lr, seed...).
+        **overrides: fields of :class:`seqcnn.training.loop.TrainConfig` (epochs, batch_size, lr, seed...).
 
     Returns:
         The run folder.
@@ -545,7 +547,7 @@ def chance_warning(rows: list[dict], labels: np.ndarray) -> str | None:
 
 def strand_check(bundle: DataBundle, part: LabelledSet, recipe: str | None, overrides: dict,
                  model: ModelChoices) -> StrandCheck | None:
-    """The strand test (:mod:`seqcnn.strands`) of a labelled DNA table's training part, when it is to decide.
+    """The strand test (:mod:`seqcnn.data.strands`) of a labelled DNA table's training part, when it is to decide.
 
     It decides for class-labelled sequence tables held in memory (not a store) and trained with their default
     recipe (``labelled``) when neither ``--augment`` nor ``--rc-average``/``--no-rc-average`` was given; None

@@ -6,9 +6,9 @@ Run any training command under ``torchrun`` (``docs/scale.md``)::
 
 ``torchrun`` starts one process per GPU (or per CPU worker) and sets ``RANK``, ``WORLD_SIZE``
 and ``LOCAL_RANK``; :func:`setup` finds them and joins the process group, with NCCL when the
-model runs on CUDA and gloo on the CPU. :func:`seqcnn.training.fit` then wraps the model in
+model runs on CUDA and gloo on the CPU. :func:`seqcnn.training.loop.fit` then wraps the model in
 ``DistributedDataParallel`` (gradients all-reduced after every backward pass), each rank
-trains on its slice of every global batch (:func:`seqcnn.data.batches`), losses and
+trains on its slice of every global batch (:func:`seqcnn.data.batches.batches`), losses and
 accuracies are summed across ranks, and only rank 0 shows progress and writes the run folder.
 
 Without ``torchrun`` (``WORLD_SIZE`` unset or 1) every function here is a no-op, so the
@@ -58,7 +58,7 @@ def active() -> bool:
 
 
 def shard() -> tuple[int, int]:
-    """``(rank, world_size)``, the ``shard`` argument of :func:`seqcnn.data.batches`."""
+    """``(rank, world_size)``, the ``shard`` argument of :func:`seqcnn.data.batches.batches`."""
     return rank(), world_size()
 
 
