@@ -19,8 +19,8 @@ import torch
 from sklearn.metrics import roc_auc_score
 
 from seqcnn.data.batches import tensor_set
-from seqcnn.data.builtin import split
-from seqcnn.data.sequence_sets import load_data
+from seqcnn.data.load import load_data
+from seqcnn.data.split import split
 from seqcnn.jobs.inference import predict_tensor
 from seqcnn.models.lookup import resolve_spec
 from seqcnn.models.network import build_model

@@ -61,7 +61,7 @@ ENCODE = {"encode-GABPA": ("GABPA_GM12878_GABP_HudsonAlpha", 3000), "encode-MYC"
 
 def jaspar_motifs(names=MOTIF_NAMES) -> list:
     """The JASPAR 2024 CORE vertebrate motifs of these names (first id of each)."""
-    from seqcnn.interpret.jaspar import load_jaspar
+    from seqcnn.io.jaspar import load_jaspar
 
     by_name: dict = {}
     for motif in load_jaspar():

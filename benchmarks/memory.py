@@ -70,7 +70,8 @@ def stages(name: str) -> None:
     import torch
 
     from seqcnn.data.batches import TensorSet, tensor_set
-    from seqcnn.data.sequence_sets import load_data, split_bundle
+    from seqcnn.data.load import load_data
+    from seqcnn.data.split import split_bundle
     from seqcnn.models.lookup import resolve_spec
     from seqcnn.models.network import build_model
     from seqcnn.training.loop import RECIPES, evaluate, make_optimizer, train_epoch

@@ -39,7 +39,7 @@ def primer_split():
     import numpy as np
     from sklearn.model_selection import train_test_split
 
-    from seqcnn.data.sequence_sets import load_data
+    from seqcnn.data.load import load_data
 
     data = load_data(DATA / "sequences.txt", DATA / "labels.txt").train
     index = np.arange(len(data))

@@ -61,8 +61,8 @@ def sets(primer_split: bool):
     from sklearn.model_selection import train_test_split
 
     from seqcnn.data.batches import sequence_set
-    from seqcnn.data.builtin import split
-    from seqcnn.data.sequence_sets import load_data
+    from seqcnn.data.load import load_data
+    from seqcnn.data.split import split
 
     data = load_data(DATA / "sequences.txt", DATA / "labels.txt").train
     if primer_split:

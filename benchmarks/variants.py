@@ -39,7 +39,7 @@ COMPLEMENT = str.maketrans("ACGT", "TGCA")
 
 
 def pick_motifs() -> list:
-    from seqcnn.interpret.jaspar import load_jaspar
+    from seqcnn.io.jaspar import load_jaspar
 
     return [next(m for m in load_jaspar() if m.id.startswith(prefix)) for prefix in MOTIFS]
 

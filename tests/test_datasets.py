@@ -1,9 +1,10 @@
 import numpy as np
 import pytest
 
-from seqcnn.data.builtin import PRIMER_MOTIF, simulate_primer, split
-from seqcnn.data.sequence_sets import load_data
+from seqcnn.data.builtin import PRIMER_MOTIF, simulate_primer
+from seqcnn.data.load import load_data
 from seqcnn.data.sets import to_labelled
+from seqcnn.data.split import split
 from seqcnn.errors import InputError
 from seqcnn.io import Records
 

@@ -30,7 +30,7 @@ def _planted(n, length, seed, motif=True):
 
 
 def test_real_deepbind_files_read_as_positives_and_test(tmp_path):
-    from seqcnn.data.sequence_sets import load_data
+    from seqcnn.data.load import load_data
 
     train, test = ENCODE / "MYC_H1-hESC_c-Myc_Stanford_AC.seq.gz", ENCODE / "MYC_H1-hESC_c-Myc_Stanford_B.seq.gz"
     if not train.is_file():

@@ -13,7 +13,8 @@ from torch import nn
 
 from conftest import random_dna
 from seqcnn.errors import InputError, SpecError
-from seqcnn.interpret import attribution, filters, jaspar
+from seqcnn.interpret import attribution, filters, motif_matching
+from seqcnn.io import jaspar
 from seqcnn.models.network import build_model
 from seqcnn.models.spec import ModelSpec
 from seqcnn.sequence import onehot, onehot_strings
@@ -198,13 +199,13 @@ def test_unknown_jaspar_choices_list_the_valid_ones(args, expected):
 def test_benjamini_hochberg():
     p = np.array([[0.01, 0.04, 0.03, 0.5]])
     # sorted 0.01, 0.03, 0.04, 0.5 -> 0.04, 0.06, 0.0533, 0.5 -> monotone 0.04, 0.0533, 0.0533, 0.5
-    np.testing.assert_allclose(jaspar.benjamini_hochberg(p), [[0.04, 0.16 / 3, 0.16 / 3, 0.5]])
+    np.testing.assert_allclose(motif_matching.benjamini_hochberg(p), [[0.04, 0.16 / 3, 0.16 / 3, 0.5]])
 
 
 def test_a_jaspar_motif_matches_itself_first():
     motifs = jaspar.load_jaspar()
     gata1 = next(m for m in motifs if m.id.startswith("MA0035"))
-    (best, *_), = jaspar.match([gata1.pwm[::-1, ::-1].copy()], motifs)  # its reverse complement
+    (best, *_), = motif_matching.match([gata1.pwm[::-1, ::-1].copy()], motifs)  # its reverse complement
     assert motifs[best.target].id == gata1.id and best.orientation == "-" and best.q_value < 1e-3
 
 
@@ -250,7 +251,7 @@ def test_planted_ctcf_and_gata1_are_each_some_filters_top_match():
         TrainConfig(epochs=20, batch_size=64, lr=1e-2, threads=2).check(), progress=False)
     found = filters.filter_motifs(model.eval(), onehot(codes))
     pwms = [_trimmed(p) for p, k in zip(found.pwms(), found.n_sites) if k > 0]
-    tops = {motifs[m[0].target].id.split(".")[0] for m in jaspar.match(pwms, motifs)}
+    tops = {motifs[m[0].target].id.split(".")[0] for m in motif_matching.match(pwms, motifs)}
     assert {"MA0139", "MA0035"} <= tops
 
 

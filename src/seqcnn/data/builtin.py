@@ -1,4 +1,4 @@
-"""Named built-in data sets and the train/validation/test split.
+"""Named built-in data sets: ``primer-sim``, ``fashion-mnist`` and the simulated sets of each task kind.
 
 The default data set, ``primer-sim``, re-creates the recipe of Zou et al. 2019 ("A primer on
 deep learning in genomics"): 2,000 random 50 bp sequences, about half of them carrying the
@@ -14,7 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from seqcnn.data.image_sets import fashion_mnist
-from seqcnn.data.sets import DataBundle, check_fractions, to_labelled
+from seqcnn.data.sequence_sets import default_model, default_recipe, labelled_set
+from seqcnn.data.sets import DataBundle, to_labelled
+from seqcnn.data.simulate import simulate_multiclass, simulate_multilabel, simulate_regression
+from seqcnn.data.targets import choose_targets, infer_task
 from seqcnn.errors import InputError
 from seqcnn.io import Records
 from seqcnn.sequence import ALPHABET
@@ -24,23 +27,13 @@ PRIMER_MOTIF = "CGACCGAACTCC"
 
 @dataclass(frozen=True)
 class Builtin:
-    """A named data set: ``load(seed, data_dir) -> DataBundle`` and a one-line description.
+    """A named data set: ``load(seed, data_dir) -> DataBundle`` and a one-line description."""
 
-    ``load`` may be a callable or ``"module:function"``, imported on first use so that data
-    sets with heavy readers cost nothing until asked for.
-    """
-
-    load: Callable[[int, str | None], DataBundle] | str
+    load: Callable[[int, str | None], DataBundle]
     description: str
 
     def __call__(self, seed: int, data_dir: str | None) -> DataBundle:
-        fn = self.load
-        if isinstance(fn, str):
-            import importlib
-
-            module, name = fn.split(":")
-            fn = getattr(importlib.import_module(module), name)
-        return fn(seed, data_dir)
+        return self.load(seed, data_dir)
 
 
 def simulate_primer(n: int = 2000, length: int = 50, motif: str = PRIMER_MOTIF, seed: int = 0) -> Records:
@@ -80,6 +73,31 @@ def _primer_sim(seed: int, data_dir: str | None = None) -> DataBundle:
     return DataBundle(to_labelled(simulate_primer()), None, "primer")
 
 
+def simulated_bundle(records: Records) -> DataBundle:
+    """A simulated set (:mod:`seqcnn.data.simulate`) as a bundle, its targets and task chosen and printed
+    as a file's would be."""
+    choice = choose_targets(records)
+    learnt = infer_task(records, choice.names)
+    return DataBundle(labelled_set(records, learnt), default_model=default_model(False, learnt),
+                      default_recipe=default_recipe(learnt),
+                      notes=[f"seqcnn: {learnt.describe()}"])
+
+
+def multiclass_sim(seed: int = 0, data_dir: str | None = None) -> DataBundle:
+    """The built-in ``multiclass-sim`` set (:func:`seqcnn.data.simulate.simulate_multiclass`)."""
+    return simulated_bundle(simulate_multiclass(seed=seed))
+
+
+def multilabel_sim(seed: int = 0, data_dir: str | None = None) -> DataBundle:
+    """The built-in ``multilabel-sim`` set (:func:`seqcnn.data.simulate.simulate_multilabel`)."""
+    return simulated_bundle(simulate_multilabel(seed=seed))
+
+
+def regression_sim(seed: int = 0, data_dir: str | None = None) -> DataBundle:
+    """The built-in ``regression-sim`` set (:func:`seqcnn.data.simulate.simulate_regression`)."""
+    return simulated_bundle(simulate_regression(seed=seed))
+
+
 #: Named data sets; other modules add theirs with :func:`register`.
 BUILTIN: dict[str, Builtin] = {
     "primer-sim": Builtin(
@@ -89,21 +107,21 @@ BUILTIN: dict[str, Builtin] = {
         fashion_mnist, "Fashion-MNIST: 60,000 + 10,000 images of 28 x 28, ten classes (Xiao et al. 2017)"
     ),
     "multiclass-sim": Builtin(
-        "seqcnn.data.sequence_sets:multiclass_sim",
+        multiclass_sim,
         "2,000 simulated 100 bp sequences in 4 named classes: a JASPAR CTCF, REST or TP53 site, or background",
     ),
     "multilabel-sim": Builtin(
-        "seqcnn.data.sequence_sets:multilabel_sim",
+        multilabel_sim,
         "2,000 simulated 200 bp sequences, 4 0/1 tasks: CTCF, CEBPB, HNF1A, NR3C1 sites each planted with chance 0.3",
     ),
     "regression-sim": Builtin(
-        "seqcnn.data.sequence_sets:regression_sim",
+        regression_sim,
         "2,000 simulated 200 bp sequences; 'activity' = CEBPB sites + 0.5 x TP53 sites (0-3 each) + noise (sd 0.3)",
     ),
 }
 
 
-def register(name: str, load: Callable[[int, str | None], DataBundle] | str, description: str) -> None:
+def register(name: str, load: Callable[[int, str | None], DataBundle], description: str) -> None:
     """Add a named data set."""
     BUILTIN[name] = Builtin(load, description)
 
@@ -117,46 +135,3 @@ def load_builtin(name: str, seed: int = 0, data_dir: str | None = None) -> DataB
     if name not in BUILTIN:
         raise InputError(f"unknown data set {name!r}; valid names: {', '.join(BUILTIN)}")
     return BUILTIN[name](seed, data_dir)
-
-
-def split(
-    labels: np.ndarray, test_size: float = 0.25, val_size: float = 0.25, seed: int = 0, stratify: bool = True
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Split indices into train, validation and test parts.
-
-    As in the primer: ``test_size`` of all examples go to test (rounded up), then ``val_size`` of
-    the rest to validation. Splits are stratified by class when every class has at least two
-    members: each class gives its share, rounded so that the part has its exact size.
-
-    Returns:
-        ``(train_index, val_index, test_index)``, each sorted.
-    """
-    check_fractions(test_size, val_size)
-    labels = np.asarray(labels)
-    counts = np.bincount(labels) if len(labels) else np.zeros(0, np.int64)
-    strat = bool(stratify and len(labels) and counts[counts > 0].min() >= 2)
-    rng = np.random.default_rng(seed)
-    rest, test = _hold_out(np.arange(len(labels)), labels if strat else None, test_size, rng)
-    train, val = _hold_out(rest, labels[rest] if strat else None, val_size, rng)
-    return np.sort(train), np.sort(val), np.sort(test)
-
-
-def _hold_out(
-    index: np.ndarray, labels: np.ndarray | None, fraction: float, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
-    """``(kept, held)``: ``ceil(fraction * n)`` of ``index`` held out at random, in proportion to ``labels``."""
-    n_held = int(np.ceil(fraction * len(index)))
-    order = rng.permutation(len(index))
-    if labels is None or n_held == 0:
-        return index[order[n_held:]], index[order[:n_held]]
-    order = order[np.argsort(labels[order], kind="stable")]  # grouped by class, in random order within each
-    classes, counts = np.unique(labels, return_counts=True)
-    share = counts * n_held / len(index)
-    take = np.floor(share).astype(np.int64)
-    by_remainder = np.argsort(-(share - take), kind="stable")  # the largest remainders get one more
-    take[by_remainder[: n_held - take.sum()]] += 1
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    held = np.zeros(len(index), dtype=bool)
-    for start, k in zip(starts, take):
-        held[order[start : start + k]] = True
-    return index[~held], index[held]

@@ -1,12 +1,11 @@
-"""Loading: a training run's data from its input, whatever its kind, as a :class:`DataBundle`.
+"""Sequence files, BED peaks on a genome and stores as labelled sets and bundles.
 
-:func:`load_data` makes one decision, the input's kind (:func:`input_kind`: a built-in data set,
-an on-disk store, BED peaks on a genome, images, or a sequence file), then follows a straight
-line for that kind: read -> records -> negatives if the data are positives only -> encode.
-:func:`split_bundle` then splits it into training, validation and test parts (stratified, by
-:func:`seqcnn.data.builtin.split`, or by blocks of a store).
-The assembly of positives-only training sets (:func:`training_set`) and of BED peak bundles
-(:func:`peak_bundle`) lives here; the algorithms they use live in :mod:`seqcnn.data.negatives`.
+A sequence file follows a straight line (:func:`sequence_bundle`): read -> choose targets -> task ->
+negatives if the data are positives only -> encode. The assembly of positives-only training sets
+(:func:`training_set`) and of BED peak bundles (:func:`peak_bundle`) lives here; the algorithms they
+use live in :mod:`seqcnn.data.negatives`. :func:`default_model` is the one place the default zoo
+model of sequences is chosen. :func:`seqcnn.data.load.load_data` picks the kind of input and calls
+these.
 """
 
 from __future__ import annotations
@@ -19,13 +18,10 @@ from pathlib import Path
 import numpy as np
 
 from seqcnn.data import leakage
-from seqcnn.data.builtin import BUILTIN, load_builtin, split
-from seqcnn.data.image_sets import image_bundle, read_images
 from seqcnn.data.sets import DataBundle, LabelledSet, concat, to_labelled
-from seqcnn.data.store import Store, StorePart, is_store
+from seqcnn.data.store import Store
 from seqcnn.data.targets import (
     MISSING,
-    TASK_CHOICES,
     Task,
     choose_targets,
     encode_targets,
@@ -36,8 +32,7 @@ from seqcnn.data.targets import (
 from seqcnn.errors import InputError
 from seqcnn.io import Records, read_sequences
 from seqcnn.io.bed import Genome, check_no_overlap, chromosome_split, peak_windows, read_bed
-from seqcnn.io.images import is_image_source
-from seqcnn.sequence import decode, encode_batch
+from seqcnn.sequence import encode_batch
 
 #: The zoo model that ``seqcnn train`` picks for positives-only (ChIP-seq style) data; chosen
 #: by measurement, see BENCHMARKS.md (## ENCODE).
@@ -76,112 +71,6 @@ def default_model(positives: bool, task: Task | None = None) -> str:
 def default_recipe(task: Task | None = None) -> str:
     """The recipe that goes with :func:`default_model` for labelled sequences of ``task``."""
     return TASK_RECIPE  # the defaults panel's recipe for the model with global max pooling, every task kind
-
-
-#: The kinds of training input :func:`load_data` tells apart.
-KINDS = ("builtin", "store", "peaks", "images", "sequences")
-
-
-def input_kind(data: str | Path | None, genome: str | Path | None = None) -> str:
-    """The kind of a training input, one of :data:`KINDS`.
-
-    Raises:
-        InputError: for a path that does not exist and is not a built-in name.
-    """
-    if genome is not None:
-        return "peaks"
-    if data is None or (str(data) in BUILTIN and not Path(data).exists()):
-        return "builtin"
-    if not Path(data).exists():
-        raise InputError(f"{data}: file not found, and not a built-in data set (valid names: {', '.join(BUILTIN)})")
-    if is_store(data):
-        return "store"
-    return "images" if is_image_source(data) else "sequences"
-
-
-def load_data(
-    data: str | Path | None = None,
-    labels: str | Path | None = None,
-    *,
-    test: str | Path | None = None,
-    test_labels: str | Path | None = None,
-    fit: str = "error",
-    length: int | None = None,
-    seed: int = 0,
-    data_dir: str | None = None,
-    negatives: str | int | None = None,
-    negatives_file: str | Path | None = None,
-    genome: str | Path | None = None,
-    width: int = 101,
-    summit_column: int | None = None,
-    test_chroms: Sequence[str] = (),
-    target: str | Sequence[str] | None = None,
-    task: str | None = None,
-    input_shape: tuple[int, int, int] | None = None,
-    dedupe: bool = False,
-) -> DataBundle:
-    """Load training data (and an optional separate test set) from files or a built-in name.
-
-    Args:
-        data: a sequence file, an image source, a store folder, a BED file (with ``genome``) or
-            a built-in name; None gives ``primer-sim``.
-        labels: optional label file for ``data``.
-        test: optional separate test file (labelled); not for stores or BED peaks.
-        test_labels: optional label file for ``test``.
-        fit: length handling (see :func:`seqcnn.sequence.encode_batch`).
-        length: target length for ``fit``.
-        seed: seed for simulated data and shuffled negatives.
-        data_dir: where a named data set's files are (for those read from disk).
-        negatives: for positives-only data: ``"shuffle"``, a number of shuffled copies, ``"gc"``
-            (BED peaks only) or ``"none"``; see :func:`parse_negatives`.
-        negatives_file: a file of negative sequences for a positives-only ``data``.
-        genome: a genome FASTA; ``data`` is then a BED file of peaks (see :func:`peak_bundle`).
-        width: window width around each peak (BED input).
-        summit_column: 1-based BED column with the summit offset (BED input).
-        test_chroms: chromosomes held out as the test set (BED input).
-        target: the target column(s) of a sequence file (``--target``); None chooses (see
-            :func:`seqcnn.data.targets.choose_targets`).
-        task: the task kind (``--task``, one of :data:`seqcnn.data.targets.TASK_CHOICES`); None infers it.
-        input_shape: ``(H, W, C)`` for a ``.npz`` of flat image rows (``--input-shape``).
-        dedupe: drop repeated sequences (or reverse complements) before the split (``--dedupe``).
-
-    Raises:
-        InputError: for unreadable or inconsistent data.
-    """
-    if task is not None and task not in TASK_CHOICES:
-        raise InputError(f"--task must be one of {list(TASK_CHOICES)}, but got {task!r}")
-    kind = input_kind(data, genome)
-    _refuse_options(kind, target, task, input_shape, dedupe)
-    if kind == "peaks":
-        return peak_bundle(data, genome, width=width, summit_column=summit_column, test_chroms=test_chroms or (),
-                           negatives=negatives, seed=seed)
-    if kind == "store":  # read batch by batch during training, never loaded
-        return store_bundle(data, test)
-    if kind == "builtin":
-        bundle = load_builtin(str(data or "primer-sim"), seed, data_dir)
-    elif kind == "images":  # a folder of class sub-folders, .npz, or IDX images
-        bundle = image_bundle(data, labels, input_shape=input_shape)
-    else:
-        bundle = sequence_bundle(data, labels, fit=fit, length=length, seed=seed, negatives=negatives,
-                                 negatives_file=negatives_file, target=target, task=task, dedupe=dedupe)
-    if test is not None:
-        bundle.test = _test_set(bundle.train, test, test_labels, fit, input_shape)
-    return bundle
-
-
-def _refuse_options(kind: str, target, task: str | None, input_shape, dedupe: bool) -> None:
-    """Refuse the target options on inputs that have no columns to choose from."""
-    if kind in ("sequences",):
-        if input_shape is not None:
-            raise InputError("--input-shape reshapes flat image rows of a .npz file; the input is a sequence file")
-        return
-    if target is not None or dedupe:
-        flag = "--target" if target is not None else "--dedupe"
-        raise InputError(f"{flag} applies to sequence files (tables, FASTA, label files); the input is {kind} data")
-    if task is not None and task != "multiclass" and not (task == "binary" and kind != "images"):
-        raise InputError(f"--task {task} needs a sequence file with target columns; {kind} data are classes")
-    if input_shape is not None and kind != "images":
-        raise InputError(f"--input-shape reshapes flat image rows of a .npz file; the input is {kind} data")
 
 
 def sequence_bundle(
@@ -291,49 +180,6 @@ def labelled_set(records: Records, task: Task, codes: np.ndarray | None = None, 
     return LabelledSet(codes, encoded.y, list(records.ids), str(records.source), class_names=names, task=task)
 
 
-def simulated_bundle(records: Records) -> DataBundle:
-    """A simulated set (:mod:`seqcnn.data.simulate`) as a bundle, its targets and task chosen and printed
-    as a file's would be."""
-    choice = choose_targets(records)
-    learnt = infer_task(records, choice.names)
-    return DataBundle(labelled_set(records, learnt), default_model=default_model(False, learnt),
-                      default_recipe=default_recipe(learnt),
-                      notes=[f"seqcnn: {learnt.describe()}"])
-
-
-def multiclass_sim(seed: int = 0, data_dir: str | None = None) -> DataBundle:
-    """The built-in ``multiclass-sim`` set (:func:`seqcnn.data.simulate.simulate_multiclass`)."""
-    from seqcnn.data.simulate import simulate_multiclass  # reads JASPAR's matrices: only when asked for
-
-    return simulated_bundle(simulate_multiclass(seed=seed))
-
-
-def multilabel_sim(seed: int = 0, data_dir: str | None = None) -> DataBundle:
-    """The built-in ``multilabel-sim`` set (:func:`seqcnn.data.simulate.simulate_multilabel`)."""
-    from seqcnn.data.simulate import simulate_multilabel
-
-    return simulated_bundle(simulate_multilabel(seed=seed))
-
-
-def regression_sim(seed: int = 0, data_dir: str | None = None) -> DataBundle:
-    """The built-in ``regression-sim`` set (:func:`seqcnn.data.simulate.simulate_regression`)."""
-    from seqcnn.data.simulate import simulate_regression
-
-    return simulated_bundle(simulate_regression(seed=seed))
-
-
-def _test_set(train: LabelledSet, test: str | Path, test_labels: str | Path | None, fit: str,
-              input_shape: tuple[int, int, int] | None = None) -> LabelledSet:
-    """The separate test file, read like the training data (sequences fitted to the training length,
-    targets encoded for the training set's task)."""
-    if train.kind == "image":
-        return read_images(test, test_labels, input_shape=input_shape, classes=train.class_names)
-    target = train.x.shape[1] if train.kind == "sequence" else None
-    if train.task is None or train.task == positives_task():  # made negatives: the test file labels 0/1
-        return to_labelled(read_sequences(test, test_labels), fit=fit, length=target, min_classes=1)
-    return test_records_set(read_sequences(test, test_labels, legacy_labels=False), train.task, fit=fit, length=target)
-
-
 def test_records_set(records: Records, task: Task, *, fit: str = "error", length: int | None = None) -> LabelledSet:
     """Labelled test records encoded for a trained ``task`` (its target columns must be there)."""
     encoded = encode_targets(records, task)
@@ -423,11 +269,12 @@ def training_set(
         neg = shuffled_negatives(pos, copies, seed)
         what = f"{len(neg)} dinucleotide-shuffled negatives ({copies} per positive, --negatives)"
     if positives_only(records.labels):
-        _emit(note, f"seqcnn: {records.source}: all {len(pos)} training sequences are positives; adding {what}")
+        emit_note(note, f"seqcnn: {records.source}: all {len(pos)} training sequences are positives; adding {what}")
     return concat(pos, neg)
 
 
-def _emit(note, text: str) -> None:
+def emit_note(note, text: str) -> None:
+    """Give one line to ``note``: ``print`` writes it to stderr, None drops it, else ``note(text)``."""
     if note is print:
         print(text, file=sys.stderr)
     elif note is not None:
@@ -486,7 +333,7 @@ def peak_bundle(
         places.append(where + neg_where)
     if len(sets) == 2:
         check_no_overlap(places[0], places[1], bed)
-    _emit(
+    emit_note(
         note,
         f"seqcnn: {bed}: {len(windows)} peaks as {width} bp windows; adding "
         f"{'GC-matched genome' if method == 'gc' else 'dinucleotide-shuffled'} negatives",
@@ -520,37 +367,3 @@ def store_bundle(path: str | Path, test: str | Path | None = None):
             f"{path}: --test cannot be combined with a store; the store's own blocks are split off for the test"
         )
     return DataBundle(Store(path).all(), default_model="deepbind", default_recipe=default_recipe())
-
-
-def split_bundle(
-    bundle: DataBundle, test_size: float, val_size: float, seed: int
-) -> tuple[LabelledSet, LabelledSet, LabelledSet]:
-    """Train, validation and test sets: the test (and validation) set is the bundle's own when it has one.
-
-    Class labels are split stratified; float targets (multilabel, regression) at random.
-    """
-    if bundle.val is not None and bundle.test is not None:  # a fixed split (Fashion-MNIST); val_size does not apply
-        return bundle.train, bundle.val, bundle.test
-    whole = bundle.train
-    if isinstance(whole, StorePart):  # by blocks of neighbouring rows, without loading the labels
-        return whole.split(test_size, val_size, seed)
-    strata = whole.labels if whole.is_classes else np.zeros(len(whole), dtype=np.int64)
-    if bundle.test is not None:
-        train_idx, val_idx, _ = split(strata, 0.0, val_size, seed=seed, stratify=whole.is_classes)
-        return whole.subset(train_idx), whole.subset(val_idx), bundle.test
-    train_idx, val_idx, test_idx = split(strata, test_size, val_size, seed=seed, stratify=whole.is_classes)
-    return whole.subset(train_idx), whole.subset(val_idx), whole.subset(test_idx)
-
-
-def warn_shared(parts: tuple[LabelledSet, LabelledSet, LabelledSet], note=print) -> int:
-    """Warn when test sequences also occur (identical or reverse complement) in training; returns the count.
-
-    Training here is the training and validation parts together: both shape the model.
-    """
-    train, val, test = parts
-    if isinstance(train, StorePart) or train.kind != "sequence" or not len(test):
-        return 0
-    found = leakage.shared(decode(train.x) + decode(val.x), decode(test.x))
-    if found.n_shared:
-        _emit(note, f"seqcnn: {test.source}: {found.message}")
-    return found.n_shared

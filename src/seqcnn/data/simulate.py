@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from seqcnn.errors import InputError
+from seqcnn.io.jaspar import open_database
 from seqcnn.io.records import Records
 
 LETTERS = np.frombuffer(b"ACGT", dtype=np.uint8)
@@ -49,9 +50,7 @@ def jaspar_motif(name: str, release: str = "JASPAR2024") -> PlantedMotif:
     Raises:
         InputError: for a name or id not in the release.
     """
-    from seqcnn.interpret.jaspar import _database
-
-    with _database(release) as db:
+    with open_database(release) as db:
         if "." in name and name.upper().startswith("MA"):
             base, version = name.upper().split(".", 1)
             rows = db.execute("SELECT ID, BASE_ID, VERSION, NAME FROM MATRIX WHERE BASE_ID = ? AND VERSION = ?",

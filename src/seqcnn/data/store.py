@@ -444,7 +444,7 @@ class StorePart:
             yield codes, np.asarray(self.store.labels[s][lo:hi], dtype=np.int64)
 
     def split(self, test_size: float, val_size: float, seed: int = 0) -> tuple[StorePart, StorePart, StorePart]:
-        """Train, validation and test parts by whole blocks, as in :func:`seqcnn.data.builtin.split`.
+        """Train, validation and test parts by whole blocks, as in :func:`seqcnn.data.split.split`.
 
         Blocks (not rows) are drawn, so overlapping neighbouring windows of a genome stay on one
         side; the split is not stratified. ``test_size`` of the blocks go to the test part, then

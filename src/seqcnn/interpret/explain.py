@@ -24,12 +24,12 @@ from seqcnn.data.batches import sequence_set
 from seqcnn.data.targets import Task, prediction_header
 from seqcnn.errors import InputError, RunError
 from seqcnn.files import atomic_write_bytes, atomic_write_json, atomic_write_text, read_json, safe_name
-from seqcnn.interpret import jaspar as jaspar_mod
+from seqcnn.interpret import motif_matching
 from seqcnn.interpret.attention import save_attention
 from seqcnn.interpret.attribution import deep_lift_shap, gradient_x_input, saturation_mutagenesis
 from seqcnn.interpret.filters import consensus, filter_motifs, first_conv, information_content, trim
 from seqcnn.interpret.patterns import PatternOptions, explain_patterns, start_compiling
-from seqcnn.io import read_sequences
+from seqcnn.io import jaspar, read_sequences
 from seqcnn.io.meme import MemeMotif, read_meme, write_meme
 from seqcnn.jobs.inference import predict_tensor
 from seqcnn.report.html import write_report
@@ -79,9 +79,9 @@ class ExplainOptions:
     target_class: str | None = None
     task_name: str | None = None
     threshold: float = 0.5
-    release: str = jaspar_mod.DEFAULT_RELEASE
-    collection: str = jaspar_mod.DEFAULT_COLLECTION
-    tax_group: str = jaspar_mod.DEFAULT_TAX_GROUP
+    release: str = jaspar.DEFAULT_RELEASE
+    collection: str = jaspar.DEFAULT_COLLECTION
+    tax_group: str = jaspar.DEFAULT_TAX_GROUP
     extra_motifs: list[str] = field(default_factory=list)
     top: int = 5
     min_bits: float = 5.0
@@ -418,9 +418,9 @@ def _patterns(model, run: Path, pool: np.ndarray | None, options: ExplainOptions
 
 def _targets(options: ExplainOptions) -> tuple:
 
-    targets = list(jaspar_mod.load_jaspar(options.release, options.collection, options.tax_group))
+    targets = list(jaspar.load_jaspar(options.release, options.collection, options.tax_group))
     for path in options.extra_motifs:
-        targets += [jaspar_mod.Motif(m.name, m.alt_name or m.name, m.pwm) for m in read_meme(path)]
+        targets += [jaspar.Motif(m.name, m.alt_name or m.name, m.pwm) for m in read_meme(path)]
     return tuple(targets)
 
 
@@ -432,7 +432,7 @@ def _filters(model, pool: np.ndarray, targets: tuple, out: Path, options: Explai
     trimmed = [_trimmed(pwms[i]) for i in range(len(motifs))]
     live = [i for i in range(len(motifs)) if motifs.n_sites[i] > 0]
     informative = [i for i in live if information_content(trimmed[i]).sum() >= options.min_bits]
-    matches = dict(zip(informative, jaspar_mod.match([trimmed[i] for i in informative], targets, options.top)))
+    matches = dict(zip(informative, motif_matching.match([trimmed[i] for i in informative], targets, options.top)))
     _write_meme(out / "motifs.meme", names, trimmed, motifs.n_sites, live)
     _write_tsv(out / "motifs.tsv", names, trimmed, motifs.n_sites, matches, targets)
     _filter_logos(out / "plots" / "filters", names, trimmed, matches, targets, live, options.progress)
@@ -474,7 +474,7 @@ def _write_tsv(path: Path, names, pwms, n_sites, matches: dict, targets) -> None
     for i, name in enumerate(names):
         head = [name, f"{information_content(pwms[i]).sum() if n_sites[i] else 0.0:.3f}", str(int(n_sites[i]))]
         for m in matches.get(i) or [None]:
-            lines.append("	".join(head + jaspar_mod.match_columns(m, targets)))
+            lines.append("	".join(head + motif_matching.match_columns(m, targets)))
     atomic_write_text(path, "\n".join(lines) + "\n")
 
 

@@ -22,8 +22,9 @@ import torch
 
 from seqcnn import __version__
 from seqcnn.data.batches import tensor_set
-from seqcnn.data.sequence_sets import input_kind, load_data, split_bundle, warn_shared
+from seqcnn.data.load import input_kind, load_data, warn_shared
 from seqcnn.data.sets import DataBundle, LabelledSet
+from seqcnn.data.split import split_bundle
 from seqcnn.data.strands import StrandCheck, check_strands
 from seqcnn.data.targets import Task, fit_scale
 from seqcnn.errors import DivergedError, InputError, RunError
@@ -67,7 +68,7 @@ class DataChoices:
     dedupe: bool = False
 
     def load(self, seed: int) -> DataBundle:
-        """The data as a bundle (see :func:`seqcnn.data.sequence_sets.load_data`)."""
+        """The data as a bundle (see :func:`seqcnn.data.load.load_data`)."""
         shape = tuple(self.input_shape) if self.input_shape is not None else None
         return load_data(self.data, self.labels, test=self.test, test_labels=self.test_labels, fit=self.fit_length,
                          length=self.length, seed=seed, data_dir=self.data_dir, negatives=self.negatives,
