@@ -60,7 +60,8 @@ def primer_fit(fast: bool) -> float:
     sys.path.insert(0, str(ROOT / "benchmarks"))
     from primer import primer_split
     from seqcnn.data.batches import tensor_set
-    from seqcnn.training.loop import RECIPES, fit
+    from seqcnn.training.loop import fit
+    from seqcnn.training.recipes import RECIPES
 
     train, val, _ = primer_split()
     sets = [tensor_set(s, "cpu") for s in (train, val)]

@@ -24,7 +24,9 @@ from seqcnn.data.split import split
 from seqcnn.jobs.inference import predict_tensor
 from seqcnn.models.lookup import resolve_spec
 from seqcnn.models.network import build_model
-from seqcnn.training.loop import RECIPES, evaluate, make_optimizer, train_epoch
+from seqcnn.training.loop import evaluate, train_epoch
+from seqcnn.training.optimizers import make_optimizer
+from seqcnn.training.recipes import RECIPES
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "encode-deepbind"
 

@@ -239,7 +239,9 @@ def options(args) -> None:
     from seqcnn.data.batches import image_set
     from seqcnn.models import zoo
     from seqcnn.models.network import build_model
-    from seqcnn.training.loop import TrainConfig, make_optimizer, train_epoch
+    from seqcnn.training.loop import train_epoch
+    from seqcnn.training.optimizers import make_optimizer
+    from seqcnn.training.recipes import TrainConfig
 
     torch.set_num_threads(1)
     rng = np.random.default_rng(0)
@@ -280,7 +282,9 @@ def _seqcnn_worker(args) -> None:
     from seqcnn.data.batches import image_set
     from seqcnn.models.network import build_model
     from seqcnn.models.spec import ModelSpec
-    from seqcnn.training.loop import RECIPES, make_optimizer, train_epoch
+    from seqcnn.training.loop import train_epoch
+    from seqcnn.training.optimizers import make_optimizer
+    from seqcnn.training.recipes import RECIPES
 
     torch.set_num_threads(args.threads)
     spec = ModelSpec.from_obj(json.loads(Path(args.spec).read_text()))

@@ -157,7 +157,9 @@ def bench_model(name: str, args, device, work: Path, out: Path) -> dict:
 
     from seqcnn.data.batches import batches, store_set
     from seqcnn.data.store import Store
-    from seqcnn.training.loop import TrainConfig, make_optimizer, train_step
+    from seqcnn.training.loop import train_step
+    from seqcnn.training.optimizers import make_optimizer
+    from seqcnn.training.recipes import TrainConfig
 
     torch.manual_seed(0)
     model, length, classes = build(name)

@@ -62,7 +62,8 @@ def fit_once(recipe: str, seed: int, threads: int | None = None) -> dict:
     from seqcnn.models import zoo
     from seqcnn.models.network import build_model
     from seqcnn.training.devices import cpu_threads
-    from seqcnn.training.loop import RECIPES, evaluate, fit
+    from seqcnn.training.loop import evaluate, fit
+    from seqcnn.training.recipes import RECIPES
 
     train, val, test = primer_split()
     config = replace(RECIPES[recipe], seed=seed)

@@ -77,7 +77,8 @@ def sets(primer_split: bool):
 def main() -> None:
     from seqcnn.models import zoo
     from seqcnn.models.network import build_model
-    from seqcnn.training.loop import RECIPES, evaluate, fit
+    from seqcnn.training.loop import evaluate, fit
+    from seqcnn.training.recipes import RECIPES
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("names", nargs="*", help=f"candidates (default: all): {', '.join(CANDIDATES)}")

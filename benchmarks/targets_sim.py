@@ -43,7 +43,7 @@ def split(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def train(task, x: torch.Tensor, y: torch.Tensor, mask: torch.Tensor, epochs: int) -> torch.nn.Module:
-    from seqcnn.data.targets import task_loss
+    from seqcnn.training.losses import task_loss
 
     torch.manual_seed(0)
     net = model(task.n_outputs)

@@ -113,7 +113,9 @@ def step_rate(batch_size: int, n: int) -> float:
     """Batches/s of ``train_step`` alone on one batch already in memory."""
     import torch
 
-    from seqcnn.training.loop import TrainConfig, make_optimizer, train_step
+    from seqcnn.training.loop import train_step
+    from seqcnn.training.optimizers import make_optimizer
+    from seqcnn.training.recipes import TrainConfig
 
     model, config = deepbind(), TrainConfig(batch_size=batch_size)
     optimizer = make_optimizer(model, config)
@@ -133,7 +135,9 @@ def train_from_store(store: Path, batch_size: int, n: int | None, seconds: float
 
     from seqcnn.data.batches import batches, store_set
     from seqcnn.data.store import Store
-    from seqcnn.training.loop import TrainConfig, make_optimizer, train_step
+    from seqcnn.training.loop import train_step
+    from seqcnn.training.optimizers import make_optimizer
+    from seqcnn.training.recipes import TrainConfig
 
     model, config = deepbind(), TrainConfig(batch_size=batch_size)
     optimizer = make_optimizer(model, config)

@@ -144,9 +144,9 @@ def test_ctrl_c_saves_a_resumable_checkpoint_and_says_how_to_resume(data, tmp_pa
 def test_nan_loss_names_epoch_and_batch_and_keeps_the_last_good_checkpoint(monkeypatch, tmp_path, cli, data):
     import math
 
-    import seqcnn.training.loop as training
+    import seqcnn.training.loop as training  # the loop calls batch_loss by this name
 
-    real, calls = training.loss_fn, []
+    real, calls = training.batch_loss, []
     per_epoch = math.ceil(600 * 0.75 * 0.75 / 100)  # training batches of 100 in an epoch
 
     def poisoned(logits, y, act, *rest):  # the 3rd training batch of epoch 2 gives NaN
@@ -157,7 +157,7 @@ def test_nan_loss_names_epoch_and_batch_and_keeps_the_last_good_checkpoint(monke
                 return loss * float("nan")
         return loss
 
-    monkeypatch.setattr(training, "loss_fn", poisoned)
+    monkeypatch.setattr(training, "batch_loss", poisoned)
     run = tmp_path / "nan"
     code, _, err = cli("train", data, *OPTIONS, "--batch-size", "100", "--out", run)
     assert code == 2
@@ -265,7 +265,8 @@ def test_a_state_saved_without_an_average_resumes_with_its_own_weights(tmp_path,
     from seqcnn.models import zoo
     from seqcnn.models.network import build_model
     from seqcnn.runs.folder import restore_training_state
-    from seqcnn.training.loop import TrainConfig, fit
+    from seqcnn.training.loop import fit
+    from seqcnn.training.recipes import TrainConfig
 
     sim = to_labelled(simulate_primer(n=200, seed=2))
     train = sequence_set(sim.x, sim.labels)

@@ -126,7 +126,8 @@ def test_fast_image_path_learns_and_leaves_the_model_standard():
     from seqcnn.data.batches import image_set
     from seqcnn.models import zoo
     from seqcnn.models.network import build_model
-    from seqcnn.training.loop import TrainConfig, evaluate, fit
+    from seqcnn.training.loop import evaluate, fit
+    from seqcnn.training.recipes import TrainConfig
 
     rng = np.random.default_rng(0)
     labels = rng.integers(0, 2, 256)
@@ -143,7 +144,7 @@ def test_fast_image_path_learns_and_leaves_the_model_standard():
 
 
 def test_precision_is_checked():
-    from seqcnn.training.loop import TrainConfig
+    from seqcnn.training.recipes import TrainConfig
 
     with pytest.raises(InputError, match=r"--precision must be one of \['fp32', 'bf16'\], but got 'fp16'"):
         TrainConfig(precision="fp16").check()

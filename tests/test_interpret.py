@@ -221,7 +221,8 @@ def test_planted_ctcf_and_gata1_are_each_some_filters_top_match():
     from seqcnn.data.batches import sequence_set
     from seqcnn.interpret.explain import _trimmed
     from seqcnn.sequence import encode_batch
-    from seqcnn.training.loop import TrainConfig, fit
+    from seqcnn.training.loop import fit
+    from seqcnn.training.recipes import TrainConfig
 
     motifs = jaspar.load_jaspar()
     planted = {m.id.split(".")[0]: m for m in motifs if m.id.split(".")[0] in ("MA0139", "MA0035")}

@@ -10,7 +10,8 @@ from seqcnn.data.sets import to_labelled
 from seqcnn.errors import InputError, SeqcnnError
 from seqcnn.models import zoo
 from seqcnn.models.network import build_model
-from seqcnn.training.loop import RECIPES, TrainConfig, evaluate, fit
+from seqcnn.training.loop import evaluate, fit
+from seqcnn.training.recipes import RECIPES, TrainConfig
 
 
 @pytest.fixture(scope="module")
@@ -162,7 +163,7 @@ def test_a_clean_run_reports_no_collapse(small_sets, capsys):
 
 @pytest.mark.parametrize(("decoupled", "amsgrad"), [(False, False), (True, False), (True, True)])
 def test_fused_adam_matches_torch_and_its_state_dict(decoupled, amsgrad):
-    from seqcnn.training.loop import FusedAdam
+    from seqcnn.training.optimizers import FusedAdam
 
     torch.manual_seed(0)
     a = small_net()
@@ -233,7 +234,7 @@ def test_clip_norm_bounds_the_gradient_and_is_checked(small_sets):
 
 def test_fused_adam_resumes_a_state_saved_without_its_group_keys():
     """A checkpoint whose optimiser groups lack ``decoupled``/``amsgrad`` (torch's AdamW wrote those) still steps."""
-    from seqcnn.training.loop import FusedAdam
+    from seqcnn.training.optimizers import FusedAdam
 
     torch.manual_seed(0)
     a = small_net()
@@ -282,7 +283,7 @@ def test_weight_average_is_what_is_validated_and_returned(small_sets):
 def test_weight_average_is_the_bias_corrected_exponential_mean():
     """After n steps, the weights after step k count decay ** (n - k), normalised: no share is left to the
     starting weights; a restart begins again from the model."""
-    from seqcnn.training.loop import weight_average
+    from seqcnn.training.optimizers import weight_average
 
     torch.manual_seed(0)
     net = small_net()

@@ -12,25 +12,20 @@ decides, and says, what is learnt:
    error on standardised targets, or Poisson for counts). ``--task`` overrides the inference.
 3. :func:`encode_targets` gives the label arrays: int64 class indices ``(N,)``, or float32
    ``(N, T)`` with NaN where a value is missing, with the mask of present values.
-4. :func:`task_loss` and :func:`predictions` are the training loss and the outputs on the
-   original scale (class probabilities, per-task probabilities, measured values).
+4. :func:`predictions` gives the outputs on the original scale (class probabilities, per-task
+   probabilities, measured values); the losses are :mod:`seqcnn.training.losses`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from seqcnn.errors import InputError, RunError
 from seqcnn.io.labels import is_number
 from seqcnn.io.records import Records
-
-if TYPE_CHECKING:
-    import torch
 
 TASK_KINDS = ("binary", "multiclass", "multilabel", "regression")
 TASK_CHOICES = TASK_KINDS + ("poisson",)  # "poisson": regression of counts with the Poisson loss
@@ -633,50 +628,7 @@ def prepare_targets(
     return choice, inferred, encode_targets(records, inferred)
 
 
-# --- loss and outputs ------------------------------------------------------------------------
-
-
-def task_loss(task: Task, logits: torch.Tensor, y: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-    """The training loss of a batch: mean over the labelled cells.
-
-    Args:
-        task: the task.
-        logits: raw outputs ``(B, K)`` (classes) or ``(B, T)`` (targets), before any activation.
-        y: int64 classes ``(B,)``, or float targets ``(B, T)`` on the original scale (NaN missing).
-        mask: bool ``(B, T)`` of labelled cells; None derives it from the NaNs of ``y``.
-
-    Returns:
-        A scalar: cross-entropy (classes), masked binary cross-entropy with logits (multilabel),
-        masked mean squared error on standardised targets, or masked Poisson NLL with
-        log-rate inputs. A batch without any labelled cell gives 0 (with a gradient path).
-    """
-    import torch
-    import torch.nn.functional as F
-
-    if task.loss == "cross_entropy":
-        return F.cross_entropy(logits, y.long())
-    y = y.to(logits.dtype).reshape(logits.shape)
-    mask = ~torch.isnan(y) if mask is None else mask.to(torch.bool).reshape(logits.shape) & ~torch.isnan(y)
-    y = torch.where(mask, y, torch.zeros_like(y))  # NaN * 0 is NaN: remove them before any arithmetic
-    if task.loss == "bce":
-        cells = F.binary_cross_entropy_with_logits(logits, y, reduction="none")
-    elif task.loss == "poisson":
-        cells = F.poisson_nll_loss(logits, y, log_input=True, full=False, reduction="none")
-    else:
-        mean = torch.tensor(task.mean or [0.0] * y.shape[1], dtype=y.dtype, device=y.device)
-        std = torch.tensor(task.std or [1.0] * y.shape[1], dtype=y.dtype, device=y.device)
-        cells = (logits - (y - mean) / std) ** 2
-    cells = torch.where(mask, cells, torch.zeros_like(cells))
-    return cells.sum() / mask.sum().clamp(min=1)
-
-
-def loss_fn(task: Task) -> Callable[..., torch.Tensor]:
-    """``task_loss`` bound to ``task``: a callable ``(logits, y, mask=None) -> loss``."""
-
-    def loss(logits, y, mask=None):
-        return task_loss(task, logits, y, mask)
-
-    return loss
+# --- outputs ----------------------------------------------------------------------------------
 
 
 def predictions(task: Task, logits) -> np.ndarray:

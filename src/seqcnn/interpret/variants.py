@@ -496,7 +496,7 @@ def _device(name: str) -> torch.device:
     Raises:
         InputError: for an unknown name or a GPU that this machine does not have.
     """
-    from seqcnn.training.loop import resolve_device
+    from seqcnn.training.devices import resolve_device
 
     dev = resolve_device(name)
     if dev.type == "cuda" and not torch.cuda.is_available():

@@ -20,7 +20,7 @@ from seqcnn.io import read_sequences
 from seqcnn.metrics import classification_metrics, task_metrics
 from seqcnn.runs.folder import RunFolder, prediction_header, prediction_rows, write_predictions
 from seqcnn.sequence import encode_batch
-from seqcnn.training.loop import probabilities
+from seqcnn.training.losses import probabilities
 
 
 @torch.inference_mode()

@@ -39,8 +39,9 @@ from seqcnn.report.html import write_report
 from seqcnn.report.image_plots import write_image_plots
 from seqcnn.runs.folder import STATE_FILE, RunFolder, StateSaver, new_run_dir, read_json, refuse_pickle, transfer
 from seqcnn.training import distributed
-from seqcnn.training.devices import device_name, fit_precision, precision_line, use_machine
-from seqcnn.training.loop import RECIPES, TrainConfig, fit, resolve_device
+from seqcnn.training.devices import device_name, fit_precision, precision_line, resolve_device, use_machine
+from seqcnn.training.loop import fit
+from seqcnn.training.recipes import RECIPES, TrainConfig
 
 
 @dataclass
@@ -140,7 +141,7 @@ RECIPE_NOTES = {
 
 @dataclass
 class RecipeChoices:
-    """The training recipe and the fields of :class:`seqcnn.training.loop.TrainConfig` overridden."""
+    """The training recipe and the fields of :class:`seqcnn.training.recipes.TrainConfig` overridden."""
 
     recipe: str | None = None
     overrides: dict = field(default_factory=dict)
@@ -265,7 +266,7 @@ def train(
         test: a separate labelled test file; without it the test part is split off ``data``.
         test_labels: an optional label file for ``test``.
         model: a zoo name or a spec ``.json`` file; None picks the data set's default.
-        recipe: ``"seqcnn"``, ``"primer"`` or ``"chipseq"`` (see :data:`seqcnn.training.loop.RECIPES`);
+        recipe: ``"seqcnn"``, ``"primer"`` or ``"chipseq"`` (see :data:`seqcnn.training.recipes.RECIPES`);
             None picks the data's default (``chipseq`` for positives-only data, ``chipseq-hybrid`` for
             such data with a model that has recurrent or attention layers, ``labelled`` for other
             sequence files, else ``seqcnn``).
@@ -304,7 +305,7 @@ def train(
             are written, before the plots and the report are drawn.
         reporter: draws the finished run's figures and ``report.html`` (the command line's
             :mod:`seqcnn.report.workers`); None: :func:`seqcnn.report.html.write_report`, here.
-        **overrides: fields of :class:`seqcnn.training.loop.TrainConfig` (epochs, batch_size, lr, seed...).
+        **overrides: fields of :class:`seqcnn.training.recipes.TrainConfig` (epochs, batch_size, lr, seed...).
 
     Returns:
         The run folder.

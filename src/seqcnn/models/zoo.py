@@ -25,7 +25,7 @@ class ZooEntry:
     default_input: tuple[int, ...]  # channels first
     summary: str
     family: str = ""
-    recipe: str = ""  # the training recipe tuned for this model (seqcnn.training.loop.RECIPES), or "" for none
+    recipe: str = ""  # the training recipe tuned for this model (seqcnn.training.recipes.RECIPES), or "" for none
 
 
 ZOO: dict[str, ZooEntry] = {}

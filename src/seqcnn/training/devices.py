@@ -8,8 +8,20 @@ from pathlib import Path
 
 import torch
 
+from seqcnn.errors import InputError
 from seqcnn.models.spec import ModelSpec
-from seqcnn.training.loop import resolve_device
+from seqcnn.training import distributed
+
+
+def resolve_device(name: str) -> torch.device:
+    """``"auto"`` gives CUDA when available, else the CPU; under ``torchrun``, ``cuda`` is this rank's GPU."""
+    if name == "auto":
+        return distributed.local_device(torch.device("cuda" if torch.cuda.is_available() else "cpu"))
+    try:
+        return distributed.local_device(torch.device(name))
+    except RuntimeError:
+        raise InputError(f"--device must be 'auto', 'cpu' or 'cuda[:N]', but got {name!r}") from None
+
 
 #: Below this many multiply-adds per example a model trains fastest on one CPU thread (BENCHMARKS.md).
 SMALL_MODEL_MACS = 5_000_000
