@@ -26,9 +26,10 @@ from pathlib import Path
 
 import numpy as np
 
-from seqcnn.data.targets import Task, prediction_header, prediction_rows
+from seqcnn.data.targets import Task
 from seqcnn.metrics import task_metrics
 from seqcnn.report.html import write_report
+from seqcnn.runs.predictions import prediction_header, prediction_rows
 
 N = 2000  # test examples of every run
 

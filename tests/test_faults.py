@@ -20,7 +20,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from seqcnn.runs.folder import STATE_FILE, load_training_state
+from seqcnn.runs.training_state import STATE_FILE, load_training_state
 from seqcnn.version import version
 
 EPOCHS = "8"
@@ -196,7 +196,8 @@ def test_full_disk_leaves_previous_files_intact(monkeypatch, tmp_path, cli, data
 def test_pickle_weights_are_refused_unless_trusted(tmp_path, cli, data):
     from seqcnn.models import zoo
     from seqcnn.models.network import build_model
-    from seqcnn.runs.folder import load_state_dict_file, save_model
+    from seqcnn.runs.folder import save_model
+    from seqcnn.training.transfer import load_state_dict_file
 
     pt = tmp_path / "model.pt"
     pt.write_bytes(b"not even a pickle")
@@ -232,7 +233,7 @@ def test_a_pickle_file_given_as_a_run_gets_the_pickle_message(tmp_path, cli, ver
 
 def test_a_run_with_the_weights_average_resumes_to_the_same_weights(monkeypatch, tmp_path, cli, data):
     """The ``seqcnn`` recipe keeps a moving average of the weights: it is saved with the state and resumed."""
-    from seqcnn.runs.folder import StateSaver
+    from seqcnn.runs.training_state import StateSaver
 
     options = [*OPTIONS, "--recipe", "seqcnn", "--epochs", "4"]
     code, _, err = cli("train", data, *options, "--out", tmp_path / "whole")
@@ -264,7 +265,7 @@ def test_a_state_saved_without_an_average_resumes_with_its_own_weights(tmp_path,
     from seqcnn.data.sets import to_labelled
     from seqcnn.models import zoo
     from seqcnn.models.network import build_model
-    from seqcnn.runs.folder import restore_training_state
+    from seqcnn.runs.training_state import restore_training_state
     from seqcnn.training.loop import fit
     from seqcnn.training.recipes import TrainConfig
 
@@ -289,7 +290,7 @@ def _state_of(loop) -> dict:
     """What ``save_training_state`` writes, read back, without a file on disk."""
     import tempfile
 
-    from seqcnn.runs.folder import save_training_state
+    from seqcnn.runs.training_state import save_training_state
 
     with tempfile.TemporaryDirectory() as tmp:
         save_training_state(Path(tmp) / "state.safetensors", loop)

@@ -63,7 +63,7 @@ def test_an_old_run_predicts_evaluates_and_reports_through_the_cli(cli, tmp_path
 
 
 def test_an_old_run_is_a_start_for_transfer(tmp_path):
-    from seqcnn.runs.folder import load_state_dict_file
+    from seqcnn.training.transfer import load_state_dict_file
 
     state = load_state_dict_file(OLD_RUN)
     assert state["layers.0.weight"].shape == (32, 4, 12)

@@ -216,13 +216,14 @@ def test_sweep_table_sorts_in_a_real_browser(tmp_path):
 def test_multiclass_predictions_and_calibration(tmp_path):
     from PIL import Image
 
-    from seqcnn.jobs.inference import write_predictions
+    from seqcnn.data.targets import numbered_task
     from seqcnn.report.plots import plot_calibration
+    from seqcnn.runs.predictions import write_predictions
 
     rng = np.random.default_rng(0)
     probs = rng.dirichlet(np.ones(3), size=60)
     labels = rng.integers(0, 3, size=60)
-    write_predictions(tmp_path / "predictions.tsv", [f"s{i}" for i in range(60)], probs, labels)
+    write_predictions(tmp_path / "predictions.tsv", numbered_task(3), [f"s{i}" for i in range(60)], probs, labels)
     got_labels, got_probs = read_predictions(tmp_path / "predictions.tsv")
     assert np.array_equal(got_labels, labels) and np.allclose(got_probs, probs, atol=1e-5)
     image = Image.open(plot_calibration(got_labels, got_probs, tmp_path / "calibration.png"))

@@ -656,48 +656,7 @@ def positives_task(target: str = "label") -> Task:
     return Task("binary", (target,), ("0", "1"), "numeric", "cross_entropy")
 
 
-# --- predictions.tsv -------------------------------------------------------------------------
-
-
-def _class_column(name: str) -> str:
-    """``p0`` for a numbered class (today's header), ``p_EI`` for a named one."""
-    return f"p{name}" if is_number(name) else f"p_{name}"
-
-
-def prediction_header(task: Task, labelled: bool) -> list[str]:
-    """The columns of ``predictions.tsv`` for ``task``.
-
-    Binary: ``id [label] probability predicted`` (probability of the second class, as before);
-    multiclass: ``id [label] p<class>... predicted``; multilabel: ``id [<target>...]
-    p_<target>...``; regression: ``id [<target>...] pred_<target>...``. Labels and predicted
-    classes are class names.
-    """
-    if task.classes is not None:
-        probs = ["probability"] if len(task.classes) == 2 else [_class_column(c) for c in task.classes]
-        return ["id"] + (["label"] if labelled else []) + probs + ["predicted"]
-    prefix = "p_" if task.kind == "multilabel" else "pred_"
-    return ["id"] + (list(task.targets) if labelled else []) + [prefix + t for t in task.targets]
-
-
-def prediction_rows(task: Task, ids: list[str], outputs: np.ndarray, y: np.ndarray | None = None) -> list[str]:
-    """Tab-separated lines of ``predictions.tsv`` (no header) matching :func:`prediction_header`.
-
-    Args:
-        task: the task.
-        ids: record ids ``(N,)``.
-        outputs: :func:`predictions` ``(N, K)`` or ``(N, T)``.
-        y: encoded labels (:func:`encode_targets`), or None; missing cells are written empty.
-    """
-    lines = []
-    for i, rec in enumerate(ids):
-        cells = [rec]
-        if task.classes is not None:
-            cells += [task.classes[int(y[i])]] if y is not None else []
-            row = outputs[i]
-            cells += [f"{row[1]:.6g}"] if len(task.classes) == 2 else [f"{p:.6g}" for p in row]
-            cells.append(task.classes[int(row.argmax())])
-        else:
-            cells += ["" if np.isnan(v) else f"{v:g}" for v in y[i]] if y is not None else []
-            cells += [f"{v:.6g}" for v in outputs[i]]
-        lines.append("\t".join(cells))
-    return lines
+def numbered_task(k: int) -> Task:
+    """The task of ``k`` classes numbered ``0``, ``1``, ... (a run written before tasks were recorded, a plain
+    module's outputs, a store's 0/1 labels)."""
+    return Task("binary" if k == 2 else "multiclass", ("label",), tuple(str(i) for i in range(k)), "numeric")

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from seqcnn.data.batches import sequence_set
-from seqcnn.data.targets import Task, prediction_header
+from seqcnn.data.targets import Task
 from seqcnn.errors import InputError, RunError
 from seqcnn.files import atomic_write_bytes, atomic_write_json, atomic_write_text, read_json, safe_name
 from seqcnn.interpret import motif_matching
@@ -35,6 +35,7 @@ from seqcnn.jobs.inference import predict_tensor
 from seqcnn.report.html import write_report
 from seqcnn.report.logos import plot_attributions, plot_pwm_logo
 from seqcnn.runs.folder import RunFolder, recorded_data
+from seqcnn.runs.predictions import prediction_header
 from seqcnn.sequence import encode_batch, onehot
 
 TSV_COLUMNS = [

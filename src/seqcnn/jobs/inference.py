@@ -11,14 +11,12 @@ import torch
 from seqcnn.data.batches import StoreSet, TensorSet, batches, sequence_set
 from seqcnn.data.sets import to_labelled
 from seqcnn.data.store import Store, StorePart, is_store
-from seqcnn.data.targets import Task, encode_targets, positives_task, predictions
-from seqcnn.data.targets import prediction_header as task_header
-from seqcnn.data.targets import prediction_rows as task_rows
+from seqcnn.data.targets import Task, encode_targets, numbered_task, positives_task, predictions
 from seqcnn.errors import InputError
-from seqcnn.files import atomic_open, atomic_write_text
 from seqcnn.io import read_sequences
 from seqcnn.metrics import classification_metrics, task_metrics
-from seqcnn.runs.folder import RunFolder, prediction_header, prediction_rows, write_predictions
+from seqcnn.runs.folder import RunFolder
+from seqcnn.runs.predictions import write_prediction_chunks, write_predictions
 from seqcnn.sequence import encode_batch
 from seqcnn.training.losses import probabilities
 
@@ -139,14 +137,15 @@ def predict_store(
     check_length(model, opened.length, "prepare the store with --length {expected}", where=f"{store}: ")
     dev = torch.device(device) if device else next(model.parameters()).device
     model = model.to(dev)
-    with atomic_open(output, "w") as handle:  # removed, not left behind, when a prediction raises
+
+    def chunks():
         for first in range(0, len(opened), chunk):
             rows = np.array([[first, min(first + chunk, len(opened))]], dtype=np.int64)
-            probs = predict_tensor(model, StoreSet(StorePart(opened, rows), dev), batch_size, rc_average)
-            if first == 0:
-                handle.write(prediction_header(probs.shape[1], False) + "\n")
-            handle.write("\n".join(prediction_rows(opened.ids(np.arange(*rows[0])), probs)) + "\n")
-    return len(opened)
+            yield opened.ids(np.arange(*rows[0])), predict_tensor(model, StoreSet(StorePart(opened, rows), dev),
+                                                                  batch_size, rc_average)
+
+    # a store's labels are numbered classes; the file is removed, not left behind, when a prediction raises
+    return write_prediction_chunks(output, chunks())
 
 
 def predict_file(
@@ -187,11 +186,7 @@ def predict_file(
         records.seqs, length=length or model.input_shape[-1], fit=fit, ids=records.ids, source=records.source
     )
     outputs = _predict_task(model, codes, batch_size, folder.rc_average(), task)
-    if task is None:
-        write_predictions(output, records.ids, outputs)
-    else:
-        lines = ["\t".join(task_header(task, False))] + task_rows(task, records.ids, outputs)
-        atomic_write_text(output, "\n".join(lines) + "\n")
+    write_predictions(output, task or numbered_task(outputs.shape[1]), records.ids, outputs)
     return len(records)
 
 

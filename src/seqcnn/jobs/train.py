@@ -28,7 +28,7 @@ from seqcnn.data.split import split_bundle
 from seqcnn.data.strands import StrandCheck, check_strands
 from seqcnn.data.targets import Task, fit_scale
 from seqcnn.errors import DivergedError, InputError, RunError
-from seqcnn.files import file_sha256
+from seqcnn.files import file_sha256, refuse_pickle
 from seqcnn.jobs.inference import predict_tensor
 from seqcnn.metrics import format_metrics, task_metrics
 from seqcnn.models import zoo
@@ -37,11 +37,13 @@ from seqcnn.models.network import build_model
 from seqcnn.models.spec import MIXING_LAYERS, ModelSpec
 from seqcnn.report.html import write_report
 from seqcnn.report.image_plots import write_image_plots
-from seqcnn.runs.folder import STATE_FILE, RunFolder, StateSaver, new_run_dir, read_json, refuse_pickle, transfer
+from seqcnn.runs.folder import RunFolder, new_run_dir, read_run_json
+from seqcnn.runs.training_state import STATE_FILE, StateSaver
 from seqcnn.training import distributed
 from seqcnn.training.devices import device_name, fit_precision, precision_line, resolve_device, use_machine
 from seqcnn.training.loop import fit
 from seqcnn.training.recipes import RECIPES, TrainConfig
+from seqcnn.training.transfer import transfer
 
 
 @dataclass
@@ -425,7 +427,7 @@ def rerun(config_file: str | Path, *, out: str | Path | None = None, force: bool
         RunError: for a config without recorded arguments, or a run that is already complete.
     """
     config_file = Path(config_file)
-    recorded = read_json(config_file)
+    recorded = read_run_json(config_file)
     arguments = recorded.get("arguments") if isinstance(recorded, dict) else None
     if not isinstance(arguments, dict):
         raise RunError(
@@ -498,7 +500,7 @@ def _fit_and_evaluate(plan: Plan, folder: RunFolder) -> dict:
         mask = None if plan.task.classes is not None else ~np.isnan(labels)
         metrics = task_metrics(plan.task, labels, probs, mask)
         folder.write_metrics(metrics)
-        folder.write_task_predictions(plan.task, test_set.ids, probs, labels)
+        folder.write_predictions(plan.task, test_set.ids, probs, labels)
         result.update(metrics=metrics, probs=probs, labels=labels)
     return result
 

@@ -1,5 +1,6 @@
 """The run folder: :class:`RunFolder` reads and writes every file of a run; weights as safetensors,
-spec and config as JSON, history and predictions as text; the resumable training state.
+spec and config as JSON, history as CSV, predictions (:mod:`seqcnn.runs.predictions`) as TSV; the
+resumable training state is :mod:`seqcnn.runs.training_state`.
 
 Nothing here pickles: a model is rebuilt from ``model.json`` (its spec and input shape) and
 its weights are read from ``model.safetensors``, which cannot run code when loaded.
@@ -8,7 +9,6 @@ its weights are read from ``model.safetensors``, which cannot run code when load
 from __future__ import annotations
 
 import csv
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from seqcnn.data.builtin import BUILTIN, load_builtin
+from seqcnn.data.targets import Task, encode_targets, positives_task
 from seqcnn.errors import InputError, RunError, SeqcnnError
 from seqcnn.files import (
     PICKLE_SUFFIXES,
@@ -24,23 +25,21 @@ from seqcnn.files import (
     atomic_write_json,
     atomic_write_text,
     file_sha256,
+    read_json,
     refuse_pickle,
     safe_name,
 )
-from seqcnn.files import read_json as read_json_file
 from seqcnn.io import Records, read_sequences
 from seqcnn.io.labels import read_label_file
 from seqcnn.models.spec import ModelSpec
+from seqcnn.runs.predictions import write_predictions
 from seqcnn.sequence import decode
-from seqcnn.data.targets import Task, encode_targets, positives_task
-from seqcnn.data.targets import prediction_header as task_header
-from seqcnn.data.targets import prediction_rows as task_rows
 
 RUN_FILES = ("config.json", "model.json", "model.safetensors")
 
 
-def read_json(path: str | Path) -> Any:
-    """Read a JSON file of a run folder.
+def read_run_json(path: str | Path) -> Any:
+    """Read a JSON file of a run folder (:func:`seqcnn.files.read_json` reads the user's).
 
     Raises:
         RunError: for a missing or unreadable file, naming it.
@@ -49,7 +48,7 @@ def read_json(path: str | Path) -> Any:
     if not path.is_file():
         raise RunError(f"{path}: missing; is {path.parent} a seqcnn run folder?")
     try:
-        return read_json_file(path)
+        return read_json(path)
     except InputError as exc:  # a run's file, not the user's input: a run error
         raise RunError(str(exc)) from None
 
@@ -129,8 +128,9 @@ def load_weights(model, path: str | Path) -> None:
 
 
 @dataclass
-class Run:
-    """A loaded run folder: its model (ready for inference), spec, config and metrics."""
+class LoadedRun:
+    """A run folder loaded into memory (what :func:`load_run` returns): its model (ready for inference),
+    config and metrics; :class:`RunFolder` reads and writes the folder's files."""
 
     path: Path
     model: Any
@@ -158,7 +158,7 @@ def load_model(path: str | Path):
     path = Path(path)
     if not path.is_dir():
         raise RunError(f"{path}: run folder not found")
-    info = read_json(path / "model.json")
+    info = read_run_json(path / "model.json")
     if not isinstance(info, dict) or "spec" not in info or "input_shape" not in info:
         raise RunError(f"{path / 'model.json'}: expected keys 'spec' and 'input_shape'")
     spec = ModelSpec.from_obj(info["spec"], source=str(path / "model.json"))
@@ -168,13 +168,13 @@ def load_model(path: str | Path):
     return model
 
 
-def load_run(path: str | Path) -> Run:
+def load_run(path: str | Path) -> LoadedRun:
     """Load a run folder written by :func:`seqcnn.jobs.train.train`."""
     path = Path(path)
     model = load_model(path)
-    config = read_json(path / "config.json")
-    metrics = read_json(path / "metrics.json") if (path / "metrics.json").is_file() else None
-    return Run(path, model, config, metrics)
+    config = read_run_json(path / "config.json")
+    metrics = read_run_json(path / "metrics.json") if (path / "metrics.json").is_file() else None
+    return LoadedRun(path, model, config, metrics)
 
 
 # --- The run folder as one object -------------------------------------------------------------
@@ -212,7 +212,7 @@ class RunFolder:
 
     def config(self) -> dict:
         """``config.json``."""
-        return read_json(self.path / "config.json")
+        return read_run_json(self.path / "config.json")
 
     def save_model(self, model) -> None:
         """Write ``model.json`` and ``model.safetensors``."""
@@ -224,7 +224,7 @@ class RunFolder:
 
     def model_info(self) -> dict:
         """``model.json``: the spec and the input shape."""
-        return read_json(self.path / "model.json")
+        return read_run_json(self.path / "model.json")
 
     def write_history(self, rows: list[dict]) -> None:
         """Write ``history.csv``: one row per epoch, floats with 6 significant digits."""
@@ -257,23 +257,17 @@ class RunFolder:
     def metrics(self) -> dict | None:
         """``metrics.json``, or None for a run without a test part."""
         path = self.path / "metrics.json"
-        return read_json(path) if path.is_file() else None
+        return read_run_json(path) if path.is_file() else None
 
-    def write_predictions(self, ids: list[str], probs, labels=None) -> None:
-        """Write ``predictions.tsv`` (see :func:`write_predictions`)."""
-        write_predictions(self.path / "predictions.tsv", ids, probs, labels)
-
-    def write_task_predictions(self, task, ids: list[str], outputs: np.ndarray, y: np.ndarray | None = None) -> None:
-        """Write ``predictions.tsv`` for any task (:func:`seqcnn.data.targets.prediction_header`; for
-        classes numbered 0, 1, ... the same bytes as :func:`write_predictions`)."""
-        lines = ["\t".join(task_header(task, y is not None))] + task_rows(task, ids, outputs, y)
-        atomic_write_text(self.path / "predictions.tsv", "\n".join(lines) + "\n")
+    def write_predictions(self, task: Task, ids: list[str], outputs: np.ndarray, y: np.ndarray | None = None) -> None:
+        """Write ``predictions.tsv`` (:func:`seqcnn.runs.predictions.write_predictions`)."""
+        write_predictions(self.path / "predictions.tsv", task, ids, outputs, y)
 
     def task(self):
         """The run's :class:`seqcnn.data.targets.Task` from ``config.json``, or None for a run written
         before tasks were recorded (classes 0, 1, ...)."""
         path = self.path / "config.json"
-        data = read_json(path).get("task") if path.is_file() else None
+        data = read_run_json(path).get("task") if path.is_file() else None
         return None if data is None else Task.from_json(data, str(path))
 
     def predictions(self) -> list[dict[str, str]]:
@@ -290,12 +284,12 @@ class RunFolder:
     def explain_summary(self) -> dict | None:
         """``explain.json`` (what ``seqcnn explain`` ran and found), or None before it has run."""
         path = self.path / "explain.json"
-        return read_json(path) if path.is_file() else None
+        return read_run_json(path) if path.is_file() else None
 
     def rc_average(self) -> bool:
         """Whether the run asks for strand averaging at prediction (``config.json``; False without one)."""
         path = self.path / "config.json"
-        return bool(path.is_file() and read_json(path).get("predict", {}).get("rc_average", False))
+        return bool(path.is_file() and read_run_json(path).get("predict", {}).get("rc_average", False))
 
     def data_records(self) -> list[tuple[str, Records]]:
         """This run's data read again (see :func:`recorded_data`)."""
@@ -374,37 +368,6 @@ def _is_label_file(path: str) -> bool:
     return True
 
 
-def write_predictions(path: str | Path, ids: list[str], probs: np.ndarray, labels: np.ndarray | None = None) -> None:
-    """Write ``id [label] probability predicted`` rows (TSV, atomically).
-
-    ``probability`` is that of class 1 for two classes; with more classes, one ``p<k>`` column
-    per class is written instead.
-    """
-    lines = [prediction_header(probs.shape[1], labels is not None)] + prediction_rows(ids, probs, labels)
-    atomic_write_text(path, "\n".join(lines) + "\n")
-
-
-def prediction_header(k: int, labelled: bool) -> str:
-    """The header line of ``predictions.tsv`` for ``k`` classes."""
-    return "\t".join(
-        ["id"]
-        + (["label"] if labelled else [])
-        + (["probability"] if k == 2 else [f"p{c}" for c in range(k)])
-        + ["predicted"]
-    )
-
-
-def prediction_rows(ids: list[str], probs: np.ndarray, labels: np.ndarray | None = None) -> list[str]:
-    """The lines of ``predictions.tsv`` (without the header) for ``probs`` ``(N, K)``."""
-    k, pred, lines = probs.shape[1], probs.argmax(1), []
-    for i, rec in enumerate(ids):
-        cells = [rec] + ([str(int(labels[i]))] if labels is not None else [])
-        cells += [f"{probs[i, 1]:.6g}"] if k == 2 else [f"{p:.6g}" for p in probs[i]]
-        cells.append(str(int(pred[i])))
-        lines.append("\t".join(cells))
-    return lines
-
-
 def read_tsv(path: str | Path) -> list[dict[str, str]]:
     """Rows of a tab-separated file with a header, as dicts.
 
@@ -452,230 +415,3 @@ def read_predictions(path: str | Path) -> tuple[np.ndarray, np.ndarray] | None:
 
 
 # --- Resumable training state ----------------------------------------------------------------
-
-#: The resumable state of an unfinished run, inside its run folder. Removed when the run ends.
-STATE_FILE = "checkpoint.safetensors"
-
-
-def save_training_state(path: str | Path, loop) -> None:
-    """Write everything a training loop needs to continue, as one safetensors file (atomically).
-
-    Tensors (model weights, optimiser moments, RNG states, the best weights so far) are the
-    file's tensors; the rest (epoch, history, early-stopping counters, optimiser settings,
-    schedule) is JSON in the file's metadata, so one rename publishes the whole state.
-    Nothing is pickled.
-
-    Args:
-        path: the file to write, normally ``RUN/checkpoint.safetensors``.
-        loop: a :class:`seqcnn.training.loop.Loop` at the end of an epoch.
-    """
-    # torch takes seconds to import: only when tensors are needed
-    import torch
-    from safetensors.torch import save
-
-    tensors: dict[str, Any] = {}
-    history = loop.history
-    state = {
-        "format": "seqcnn-training-state/1",
-        "epoch": loop.epoch,
-        "model": _flatten(loop.model.state_dict(), "model", tensors),
-        "optimizer": _flatten(loop.optimizer.state_dict(), "optimizer", tensors),
-        "schedule": _flatten(loop.schedule.state_dict(), "schedule", tensors) if loop.schedule is not None else None,
-        "rng": _flatten({"torch": torch.get_rng_state(), "generator": loop.generator.get_state(),
-                         "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []}, "rng", tensors),
-        "history": {"rows": history.rows, "best_epoch": history.best_epoch, "stopped_early": history.stopped_early,
-                    "best_loss": history.best_loss, "waited": history.waited},
-        "best_state": _flatten(history.best_state, "best", tensors) if history.best_state is not None else None,
-        "average": _flatten(loop.average.state_dict(), "average", tensors) if loop.average is not None else None,
-    }
-    atomic_write_bytes(path, save(tensors, metadata={"seqcnn": json.dumps(state)}))
-
-
-def load_training_state(path: str | Path) -> dict:
-    """Read a file written by :func:`save_training_state`: the JSON state with its tensors in place.
-
-    Raises:
-        RunError: for an unreadable, truncated or foreign file, naming it.
-    """
-    # safetensors.torch imports torch: only when weights are read or written
-    from safetensors import SafetensorError
-    from safetensors.torch import load
-
-    path = Path(path)
-    try:
-        raw = path.read_bytes()
-        tensors = load(raw)
-        state = json.loads(_safetensors_metadata(raw)["seqcnn"])
-        if state.get("format") != "seqcnn-training-state/1":
-            raise KeyError("format")
-        return _unflatten(state, tensors)
-    except (SafetensorError, ValueError, KeyError, TypeError, OSError) as exc:
-        raise RunError(f"{path}: not a seqcnn training state ({type(exc).__name__}: {exc}); "
-                       f"delete it to restart the run from its first epoch") from None
-
-
-def restore_training_state(state: dict, loop) -> None:
-    """Put a state read by :func:`load_training_state` into a freshly built training loop.
-
-    Raises:
-        RunError: when the state does not fit the loop (another model, optimiser or schedule).
-    """
-    # torch takes seconds to import: only when tensors are needed
-    import torch
-
-    try:
-        loop.model.load_state_dict(state["model"])
-        loop.optimizer.load_state_dict(state["optimizer"])
-        if (state["schedule"] is None) != (loop.schedule is None):
-            raise ValueError("the learning-rate schedule differs")
-        if loop.schedule is not None:
-            loop.schedule.load_state_dict(state["schedule"])
-        if loop.average is not None and state.get("average") is not None:
-            loop.average.load_state_dict(state["average"])
-        elif loop.average is not None:  # saved by a seqcnn without the average: it starts from the resumed weights
-            loop.average.restart(loop.model)
-    except (RuntimeError, ValueError, KeyError) as exc:
-        raise RunError(f"{STATE_FILE}: the saved training state does not fit this model and recipe ({exc})") from None
-    torch.set_rng_state(state["rng"]["torch"])
-    loop.generator.set_state(state["rng"]["generator"])
-    if state["rng"]["cuda"] and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["rng"]["cuda"])
-    for key, value in state["history"].items():
-        setattr(loop.history, key, value)
-    loop.history.best_state = state["best_state"]
-    loop.epoch = int(state["epoch"])
-
-
-class StateSaver:
-    """Saves a run's training state after every epoch (``fit``'s ``on_epoch_end``) and resumes from it.
-
-    Args:
-        run_dir: the run folder; the state is ``run_dir/checkpoint.safetensors``.
-        resume: read the state there (when present) for ``fit``'s ``resume``.
-
-    Raises:
-        RunError: with ``resume``, for a state file that cannot be read.
-    """
-
-    def __init__(self, run_dir: str | Path, resume: bool = False):
-        self.run_dir = Path(run_dir)
-        self.path = self.run_dir / STATE_FILE
-        self.epoch: int | None = None  # the last epoch on disk
-        self.state = load_training_state(self.path) if resume and self.path.is_file() else None
-        if self.state is not None:
-            self.epoch = int(self.state["epoch"])
-
-    def __call__(self, loop) -> None:
-        save_training_state(self.path, loop)
-        self.epoch = loop.epoch
-
-    @property
-    def resume(self):
-        """``fit``'s ``resume`` argument: restores the state read at start, or None."""
-        return None if self.state is None else lambda loop: restore_training_state(self.state, loop)
-
-    def note(self) -> str:
-        """One line on what is kept and how to continue."""
-        if self.epoch is None:
-            return f"no epoch was completed; seqcnn train --resume {self.run_dir} starts it again"
-        return f"epoch {self.epoch} is saved in {self.path}; continue with: seqcnn train --resume {self.run_dir}"
-
-
-def _flatten(obj: Any, prefix: str, tensors: dict) -> Any:
-    """JSON-ready copy of ``obj`` with every tensor moved into ``tensors`` under a dotted name."""
-    # torch takes seconds to import: only when tensors are needed
-    import torch
-
-    if isinstance(obj, torch.Tensor):
-        tensors[prefix] = obj.detach().cpu().contiguous().clone()
-        return {"__tensor__": prefix}
-    if isinstance(obj, dict):
-        pairs = [[k, _flatten(v, f"{prefix}.{k}", tensors)] for k, v in obj.items()]
-        return {"__dict__": pairs}  # pairs keep int keys (optimiser state) ints
-    if isinstance(obj, (list, tuple)):
-        items = [_flatten(v, f"{prefix}.{i}", tensors) for i, v in enumerate(obj)]
-        return {"__tuple__": items} if isinstance(obj, tuple) else items
-    if obj is None or isinstance(obj, (bool, int, float, str)):
-        return obj
-    raise TypeError(f"cannot save {type(obj).__name__} at {prefix} in a training state")
-
-
-def _unflatten(obj: Any, tensors: dict) -> Any:
-    if isinstance(obj, dict):
-        if "__tensor__" in obj:
-            return tensors[obj["__tensor__"]]
-        if "__tuple__" in obj:
-            return tuple(_unflatten(v, tensors) for v in obj["__tuple__"])
-        if "__dict__" in obj:
-            return {k: _unflatten(v, tensors) for k, v in obj["__dict__"]}
-        return {k: _unflatten(v, tensors) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_unflatten(v, tensors) for v in obj]
-    return obj
-
-
-def _safetensors_metadata(raw: bytes) -> dict:
-    """The ``__metadata__`` of safetensors bytes (an 8-byte little-endian header size, then JSON)."""
-    size = int.from_bytes(raw[:8], "little")
-    if len(raw) < 8 or size > len(raw) - 8:
-        raise ValueError("truncated header")
-    return json.loads(raw[8 : 8 + size]).get("__metadata__") or {}
-
-
-def load_state_dict_file(path: str | Path, trust_pickle: bool = False) -> dict:
-    """Weights from a run folder, a ``.safetensors`` file or (with ``trust_pickle``) a torch pickle.
-
-    Raises:
-        RunError: for a pickle file without ``trust_pickle``, or an unreadable file.
-    """
-    path = Path(path)
-    if path.is_dir():
-        return load_model(path).state_dict()
-    if refuse_pickle(path, trust_pickle):
-        import torch
-
-        try:
-            obj = torch.load(path, map_location="cpu", weights_only=False)  # the user vouched for this file
-        except Exception as exc:  # noqa: BLE001 (any failure of an arbitrary pickle is the file's fault)
-            raise RunError(f"{path}: cannot read this torch file ({type(exc).__name__}: {exc})") from None
-        obj = obj.state_dict() if hasattr(obj, "state_dict") else obj
-        if not isinstance(obj, dict):
-            raise RunError(f"{path}: expected a state dict or a module, found {type(obj).__name__}")
-        return obj
-    # safetensors.torch imports torch: only when weights are read or written
-    from safetensors import SafetensorError
-    from safetensors.torch import load
-
-    if not path.is_file():
-        raise RunError(f"{path}: weights not found; expected a run folder or a .safetensors file")
-    try:
-        return load(path.read_bytes())
-    except (SafetensorError, ValueError) as exc:
-        raise RunError(f"{path}: not a readable safetensors file ({exc})") from None
-
-
-def transfer(net, run: str | Path, freeze: int = 0, trust_pickle: bool = False) -> list[str]:
-    """Start ``net`` from a trained run's weights and freeze its first ``freeze`` spec layers.
-
-    Tensors are copied by name (``layers.<i>.weight``) where the shapes agree, so a model
-    that shares its bottom layers with the run's keeps them and trains the rest afresh.
-
-    Returns:
-        The names of the copied tensors.
-
-    Raises:
-        InputError: when no tensor fits, or ``freeze`` is not between 0 and the layer count.
-        RunError: for a ``.pt``/``.pth``/``.pkl`` file without ``trust_pickle``.
-    """
-    if not 0 <= freeze <= len(net.layers):
-        raise InputError(f"--freeze must be between 0 and the model's {len(net.layers)} layers, got {freeze}")
-    source = load_state_dict_file(run, trust_pickle)
-    state = net.state_dict()
-    copied = [k for k, v in source.items() if k in state and tuple(state[k].shape) == tuple(v.shape)]
-    if not copied:
-        raise InputError(f"{run}: no layer's weights fit the new model (compare `seqcnn summary` of both)")
-    net.load_state_dict({**state, **{k: source[k] for k in copied}})
-    for layer in list(net.layers)[:freeze]:
-        for param in layer.parameters():
-            param.requires_grad_(False)
-    return copied

@@ -43,8 +43,8 @@ class History:
 @dataclass
 class Loop:
     """The live objects of a training loop: what ``fit`` hands to ``on_epoch_end`` (to save a
-    resumable checkpoint, see :func:`seqcnn.runs.folder.save_training_state`) and what
-    ``resume`` fills in (see :func:`seqcnn.runs.folder.restore_training_state`)."""
+    resumable checkpoint, see :func:`seqcnn.runs.training_state.save_training_state`) and what
+    ``resume`` fills in (see :func:`seqcnn.runs.training_state.restore_training_state`)."""
 
     model: torch.nn.Module
     optimizer: torch.optim.Optimizer

@@ -48,7 +48,7 @@ def batch_loss(
     task: Task | None = None,
 ) -> torch.Tensor:
     """Cross-entropy on logits for softmax outputs, binary cross-entropy for sigmoid ones; for float
-    targets ``(B, T)`` (multilabel, regression) the task's masked loss (:func:`seqcnn.data.targets.task_loss`),
+    targets ``(B, T)`` (multilabel, regression) the task's masked loss (:func:`task_loss`),
     NaN cells being missing labels.
 
     ``smoothing`` moves the class targets from 1 and 0 to ``1 - s + s/K`` and ``s/K`` (K classes; 2 for a
