@@ -654,9 +654,9 @@ def plot_variant(
 ) -> Path:
     """Reference and alternative attribution logos ``PLOT_FLANK`` bases around the variant, one above the other."""
     from seqcnn.report.logos import draw_logo
-    from seqcnn.report.plots import _pyplot, save_figure
+    from seqcnn.report.plots import pyplot, save_figure
 
-    plt = _pyplot()
+    plt = pyplot()
     lo = max(0, offset - PLOT_FLANK)
     hi = min(len(ref), offset + max(len(variant.ref), len(variant.alt)) + PLOT_FLANK)
     fig, axes = plt.subplots(2, 1, figsize=(max(6.0, 0.16 * (hi - lo)), 3.2), sharex=True)

@@ -37,7 +37,7 @@ from seqcnn.files import atomic_write_json, atomic_write_text
 from seqcnn.models import zoo
 from seqcnn.models.lookup import is_spec_file
 from seqcnn.models.spec import ModelSpec
-from seqcnn.report.plots import _pyplot, save_figure
+from seqcnn.report.plots import pyplot, save_figure
 from seqcnn.report.references import ZENG2016_MEDIAN_AUROC, zeng_name
 from seqcnn.runs.folder import RunFolder
 
@@ -491,7 +491,7 @@ def ranking_note(medians: list[tuple[str, float]]) -> str:
 def plot_auroc_boxplot(aurocs: dict[str, list[float]], path: Path) -> Path:
     """Box plot of test AUROC per model (best median first), with the points, as Zeng et al.'s Fig. 2."""
 
-    plt = _pyplot()
+    plt = pyplot()
     order = sorted(aurocs, key=lambda m: -statistics.median(aurocs[m]))
     fig, ax = plt.subplots(figsize=(max(4.0, 0.9 * len(order) + 1.5), 4.2))
     ax.boxplot([aurocs[m] for m in order], showfliers=False)

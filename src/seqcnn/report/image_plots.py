@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from seqcnn.report.plots import _pyplot, save_figure
+from seqcnn.report.plots import pyplot, save_figure
 
 
 def _show(ax, image: np.ndarray, inverted: bool = True) -> None:
@@ -35,7 +35,7 @@ def plot_misclassified(images: np.ndarray, labels: np.ndarray, probs: np.ndarray
         class_names: a name per class.
         count: how many images to show at most.
     """
-    plt = _pyplot()
+    plt = pyplot()
     names = class_names or [str(k) for k in range(probs.shape[1])]
     predicted = probs.argmax(1)
     wrong = np.flatnonzero(predicted != labels)
@@ -55,7 +55,7 @@ def plot_misclassified(images: np.ndarray, labels: np.ndarray, probs: np.ndarray
 
 def plot_kernels(kernels: np.ndarray, path: str | Path) -> Path:
     """First-layer kernels ``(F, C, kh, kw)``, each scaled to its own range (blue < 0 < red)."""
-    plt = _pyplot()
+    plt = pyplot()
     n = kernels.shape[0]
     cols = min(16, n)
     rows = math.ceil(n / cols)
@@ -72,7 +72,7 @@ def plot_kernels(kernels: np.ndarray, path: str | Path) -> Path:
 
 def plot_feature_maps(maps: np.ndarray, path: str | Path, title: str = "", limit: int = 64) -> Path:
     """Feature maps ``(F, H, W)`` of one layer for one image (the first ``limit`` of them)."""
-    plt = _pyplot()
+    plt = pyplot()
     shown = maps[:limit]
     cols = min(16, len(shown))
     rows = math.ceil(len(shown) / cols)
@@ -87,7 +87,7 @@ def plot_feature_maps(maps: np.ndarray, path: str | Path, title: str = "", limit
 
 def plot_saliency(image: np.ndarray, saliency: np.ndarray, path: str | Path, title: str = "") -> Path:
     """The image ``(C, H, W)`` beside its saliency map ``(H, W)`` and the two overlaid."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, axes = plt.subplots(1, 3, figsize=(7.5, 2.9))
     _show(axes[0], image)
     axes[0].set_title("image", fontsize=8)
