@@ -558,15 +558,14 @@ def write_top_variants(
     Returns:
         The path of ``variants.json``.
     """
-    from seqcnn.files import atomic_write_json
     from seqcnn.interpret.attribution import gradient_x_input
-    from seqcnn.runs.folder import load_model
+    from seqcnn.runs.folder import RunFolder
 
     run = Path(run)
     order = np.argsort(-np.abs(result.delta[:, 0]), kind="stable")[:top] if len(result.variants) else np.zeros(0, int)
-    model = load_model(run)
-    for stale in (run / "plots" / "variants").glob("*.png"):  # figures of an earlier call would look current
-        stale.unlink()
+    folder = RunFolder(run)
+    model = folder.model()
+    folder.plot_folder("variants")  # emptied: figures of an earlier call would look current
     w = result.windows
     target = _attribution_target(model, int(result.tasks[0] or 0) if result.tasks[0] else None)
     maps = {}
@@ -586,7 +585,7 @@ def write_top_variants(
         "attribution": "gradient x input of the first task's score, forward strand, at the observed base",
         "top": rows,
     }
-    atomic_write_json(run / "variants.json", info)
+    folder.write_variants_summary(info)
     return run / "variants.json"
 
 

@@ -9,6 +9,8 @@ its weights are read from ``model.safetensors``, which cannot run code when load
 from __future__ import annotations
 
 import csv
+import io
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -31,6 +33,7 @@ from seqcnn.files import (
 )
 from seqcnn.io import Records, read_sequences
 from seqcnn.io.labels import read_label_file
+from seqcnn.io.meme import MemeMotif, write_meme
 from seqcnn.models.spec import ModelSpec
 from seqcnn.runs.predictions import write_predictions
 from seqcnn.sequence import decode
@@ -285,6 +288,38 @@ class RunFolder:
         """``explain.json`` (what ``seqcnn explain`` ran and found), or None before it has run."""
         path = self.path / "explain.json"
         return read_run_json(path) if path.is_file() else None
+
+    def write_explain_summary(self, summary: dict) -> None:
+        """Write ``explain.json``."""
+        atomic_write_json(self.path / "explain.json", summary)
+
+    def write_variants_summary(self, summary: dict) -> None:
+        """Write ``variants.json`` (what ``seqcnn variants`` scored and skipped, and its top variants)."""
+        atomic_write_json(self.path / "variants.json", summary)
+
+    def write_arrays(self, name: str, **arrays: np.ndarray) -> None:
+        """Write named arrays as one compressed ``.npz`` file (``attributions.npz``, ``attention.npz``)."""
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, **arrays)
+        atomic_write_bytes(self.path / name, buffer.getvalue())
+
+    def write_table(self, name: str, columns: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
+        """Write a tab-separated table with a header row (``motifs.tsv``, ``patterns.tsv``; :func:`read_tsv`)."""
+        lines = ["\t".join(columns)] + ["\t".join(row) for row in rows]
+        atomic_write_text(self.path / name, "\n".join(lines) + "\n")
+
+    def write_motifs(self, name: str, motifs: list[MemeMotif]) -> None:
+        """Write motifs in MEME format (``motifs.meme``, ``patterns.meme``; :func:`seqcnn.io.meme.write_meme`)."""
+        write_meme(self.path / name, motifs)
+
+    def plot_folder(self, name: str) -> Path:
+        """``plots/<name>/``, emptied of the PNGs an earlier call drew there, so that stale figures never
+        sit beside new ones (the plotting functions create it)."""
+        folder = self.path / "plots" / name
+        if folder.is_dir():
+            for old in folder.glob("*.png"):
+                old.unlink()
+        return folder
 
     def rc_average(self) -> bool:
         """Whether the run asks for strand averaging at prediction (``config.json``; False without one)."""

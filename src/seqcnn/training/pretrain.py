@@ -36,10 +36,9 @@ import numpy as np
 
 from seqcnn.data.store import Store, is_store, whole_blocks
 from seqcnn.errors import InputError
-from seqcnn.files import atomic_write_json, atomic_write_text
 from seqcnn.io.sniff import read_sequences
 from seqcnn.models.lookup import resolve_spec
-from seqcnn.runs.folder import new_run_dir, save_model
+from seqcnn.runs.folder import RunFolder, new_run_dir
 from seqcnn.sequence import N_CODE, encode_batch, onehot
 
 MASK_RATE = 0.15
@@ -536,15 +535,9 @@ def _note_labels(source: MemoryRows | StoreRows) -> None:
 def _write_run(run_dir: Path, model, data, source, config: PretrainConfig, metrics: dict, history: list[dict],
                record: dict | None) -> None:
     """The run folder's files (rank 0 only)."""
-    save_model(run_dir, model.eval())
-    atomic_write_json(
-        run_dir / "config.json",
-        {"task": "masked-nucleotide pretraining", "data": str(data), "data_kind": source.kind,
-         "input_shape": [4, source.length], **asdict(config), "distributed": record},
-    )
-    atomic_write_json(run_dir / "metrics.json", metrics)
-    keys = list(history[0])
-    atomic_write_text(
-        run_dir / "history.csv",
-        "\n".join([",".join(keys)] + [",".join(str(r[k]) for k in keys) for r in history]) + "\n",
-    )
+    folder = RunFolder(run_dir)
+    folder.save_model(model.eval())
+    folder.write_config({"task": "masked-nucleotide pretraining", "data": str(data), "data_kind": source.kind,
+                         "input_shape": [4, source.length], **asdict(config), "distributed": record})
+    folder.write_metrics(metrics)
+    folder.write_history(history)
