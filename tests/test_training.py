@@ -207,7 +207,8 @@ def test_fit_does_not_import_torch_dynamo():
 
     code = ("import sys, torch\n"
             "from seqcnn.models import zoo\nfrom seqcnn.models.network import build_model\n"
-            "from seqcnn.data.batches import TensorSet\nfrom seqcnn.training.loop import TrainConfig, fit\n"
+            "from seqcnn.data.batches import TensorSet\nfrom seqcnn.training.loop import fit\n"
+            "from seqcnn.training.recipes import TrainConfig\n"
             "x = torch.nn.functional.one_hot(torch.randint(0, 4, (64, 50)), 4).float().transpose(1, 2)\n"
             "y = torch.randint(0, 2, (64,))\n"
             "data = TensorSet(x, y)\n"
