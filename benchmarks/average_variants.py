@@ -43,7 +43,7 @@ def patched(rule: str):
 
 def main() -> None:
     import seqcnn
-    from seqcnn.training import ExponentialAverage
+    from seqcnn.training.optimizers import ExponentialAverage
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", default="1,3,10", help="comma-separated; 0: the recipe's own (50)")

@@ -117,7 +117,7 @@ def issue_collapses(val_acc: list[float], reached: float = 0.95, fall: float = 0
 def run_one(name: str, data_set: str, seed: int, work: Path, model: str = "primer") -> tuple[dict, list[dict]]:
     """Train once; the summary row and the per-epoch curve."""
     import seqcnn
-    from seqcnn.training import RECIPES
+    from seqcnn.training.recipes import RECIPES
 
     fields = RECIPES["seqcnn"].__dataclass_fields__
     overrides = {**(BASE if name != "new" else {}), **CANDIDATES[name], "seed": seed}

@@ -59,8 +59,9 @@ def step_times(name: str, length: int, batch: int, repeats: int) -> dict:
 def primer_fit(fast: bool) -> float:
     sys.path.insert(0, str(ROOT / "benchmarks"))
     from primer import primer_split
-    from seqcnn.data import tensor_set
-    from seqcnn.training import RECIPES, fit
+    from seqcnn.data.batches import tensor_set
+    from seqcnn.training.loop import fit
+    from seqcnn.training.recipes import RECIPES
 
     train, val, _ = primer_split()
     sets = [tensor_set(s, "cpu") for s in (train, val)]

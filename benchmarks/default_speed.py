@@ -42,7 +42,8 @@ STEPS = r"""
 import json, statistics, sys, time, torch
 from seqcnn.models.lookup import resolve_spec
 from seqcnn.models.network import build_model
-from seqcnn.training import TrainConfig, make_optimizer
+from seqcnn.training.optimizers import make_optimizer
+from seqcnn.training.recipes import TrainConfig
 torch.set_num_threads(1)
 torch.manual_seed(0)
 repeats = int(sys.argv[1])

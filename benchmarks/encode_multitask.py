@@ -46,7 +46,7 @@ def subsample(rows: list[dict], n: int | None, seed: int = 0) -> list[dict]:
 
 def with_shuffles(rows: list[dict]) -> list[tuple[str, str, int]]:
     """(id, sequence, label) for the positives and ``COPIES`` dinucleotide shuffles of each."""
-    from seqcnn.negatives import dinucleotide_shuffle
+    from seqcnn.data.negatives import dinucleotide_shuffle
     from seqcnn.sequence import decode, encode_batch
 
     seqs = [r["seq"] for r in rows]
@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
 def run_multi(work: Path, columns: list[str], epochs: int | None) -> tuple[dict[str, float], float]:
     """Train the multilabel model; per-column AUROC on the sparse test table (empty cells skipped)."""
     import seqcnn
-    from seqcnn.inference import evaluate_file
+    from seqcnn.jobs.inference import evaluate_file
 
     started = time.time()
     extra = {"epochs": epochs} if epochs else {}

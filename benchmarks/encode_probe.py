@@ -18,13 +18,15 @@ from pathlib import Path
 import torch
 from sklearn.metrics import roc_auc_score
 
-from seqcnn.data import tensor_set
-from seqcnn.datasets import split
-from seqcnn.inference import predict_tensor
-from seqcnn.loading import load_data
+from seqcnn.data.batches import tensor_set
+from seqcnn.data.load import load_data
+from seqcnn.data.split import split
+from seqcnn.jobs.inference import predict_tensor
 from seqcnn.models.lookup import resolve_spec
 from seqcnn.models.network import build_model
-from seqcnn.training import RECIPES, evaluate, make_optimizer, train_epoch
+from seqcnn.training.loop import evaluate, train_epoch
+from seqcnn.training.optimizers import make_optimizer
+from seqcnn.training.recipes import RECIPES
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "encode-deepbind"
 

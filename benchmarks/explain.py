@@ -65,7 +65,7 @@ def primer(args) -> dict:
     import seqcnn
     from seqcnn.interpret.attribution import best_window, gradient_x_input
     from seqcnn.interpret.explain import ExplainOptions, explain
-    from seqcnn.interpret.jaspar import consensus_motif
+    from seqcnn.interpret.motif_matching import consensus_motif
     from seqcnn.io.meme import MemeMotif, write_meme
 
     run = RUNS / "primer"

@@ -236,10 +236,12 @@ def options(args) -> None:
     import numpy as np
     import torch
 
-    from seqcnn.data import image_set
+    from seqcnn.data.batches import image_set
     from seqcnn.models import zoo
     from seqcnn.models.network import build_model
-    from seqcnn.training import TrainConfig, make_optimizer, train_epoch
+    from seqcnn.training.loop import train_epoch
+    from seqcnn.training.optimizers import make_optimizer
+    from seqcnn.training.recipes import TrainConfig
 
     torch.set_num_threads(1)
     rng = np.random.default_rng(0)
@@ -277,10 +279,12 @@ def _seqcnn_worker(args) -> None:
     import numpy as np
     import torch
 
-    from seqcnn.data import image_set
+    from seqcnn.data.batches import image_set
     from seqcnn.models.network import build_model
     from seqcnn.models.spec import ModelSpec
-    from seqcnn.training import RECIPES, make_optimizer, train_epoch
+    from seqcnn.training.loop import train_epoch
+    from seqcnn.training.optimizers import make_optimizer
+    from seqcnn.training.recipes import RECIPES
 
     torch.set_num_threads(args.threads)
     spec = ModelSpec.from_obj(json.loads(Path(args.spec).read_text()))

@@ -78,7 +78,7 @@ def build(name: str):
 
 def make_store(path: Path, rows: int, length: int, classes: int) -> Path:
     """A store of random sequences and labels (made once, kept in ``--work``)."""
-    from seqcnn.store import StoreWriter
+    from seqcnn.data.store import StoreWriter
 
     if (path / "manifest.json").is_file():
         return path
@@ -155,9 +155,11 @@ def timed(fn, device, seconds: float, warmup: int = 10) -> tuple[int, float]:
 def bench_model(name: str, args, device, work: Path, out: Path) -> dict:
     import torch
 
-    from seqcnn.data import batches, store_set
-    from seqcnn.store import Store
-    from seqcnn.training import TrainConfig, make_optimizer, train_step
+    from seqcnn.data.batches import batches, store_set
+    from seqcnn.data.store import Store
+    from seqcnn.training.loop import train_step
+    from seqcnn.training.optimizers import make_optimizer
+    from seqcnn.training.recipes import TrainConfig
 
     torch.manual_seed(0)
     model, length, classes = build(name)

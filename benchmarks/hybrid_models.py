@@ -46,7 +46,7 @@ MODELS = ("chipseq", "cnn-bilstm", "cnn-transformer")
 
 
 def _spec(name: str):
-    from seqcnn.run import resolve_spec
+    from seqcnn.jobs.train import resolve_spec
 
     return resolve_spec(name, classes=2, input_shape=(4, 101))
 

@@ -23,7 +23,7 @@ DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "encode-
 
 
 def synthetic(n: int) -> str:
-    from seqcnn.leakage import shared
+    from seqcnn.data.leakage import shared
     from seqcnn.sequence import reverse_complement
 
     rng = np.random.default_rng(0)
@@ -43,8 +43,8 @@ def synthetic(n: int) -> str:
 
 
 def encode() -> list[str]:
+    from seqcnn.data.leakage import shared
     from seqcnn.io import read_sequences
-    from seqcnn.leakage import shared
 
     rows = []
     for train_file in sorted(DATA.glob("*_AC.seq.gz")):

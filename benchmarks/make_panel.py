@@ -61,7 +61,7 @@ ENCODE = {"encode-GABPA": ("GABPA_GM12878_GABP_HudsonAlpha", 3000), "encode-MYC"
 
 def jaspar_motifs(names=MOTIF_NAMES) -> list:
     """The JASPAR 2024 CORE vertebrate motifs of these names (first id of each)."""
-    from seqcnn.interpret.jaspar import load_jaspar
+    from seqcnn.io.jaspar import load_jaspar
 
     by_name: dict = {}
     for motif in load_jaspar():
@@ -134,7 +134,7 @@ def read_deepbind(path: Path) -> tuple[list[str], list[str], list[int]]:
 
 def encode_set(prefix: str, keep: int, out: Path, name: str, seed: int = 0) -> dict:
     """Training table (subsampled positives + one dinucleotide shuffle each) and the B file as the test table."""
-    from seqcnn.negatives import dinucleotide_shuffle
+    from seqcnn.data.negatives import dinucleotide_shuffle
     from seqcnn.sequence import CODE_OF_BYTE, LETTER_OF_CODE
 
     ids, seqs, _ = read_deepbind(DATA / "encode-deepbind" / f"{prefix}_AC.seq.gz")

@@ -69,11 +69,14 @@ def stages(name: str) -> None:
 
     import torch
 
-    from seqcnn.data import TensorSet, tensor_set
-    from seqcnn.loading import load_data, split_bundle
+    from seqcnn.data.batches import TensorSet, tensor_set
+    from seqcnn.data.load import load_data
+    from seqcnn.data.split import split_bundle
     from seqcnn.models.lookup import resolve_spec
     from seqcnn.models.network import build_model
-    from seqcnn.training import RECIPES, evaluate, make_optimizer, train_epoch
+    from seqcnn.training.loop import evaluate, train_epoch
+    from seqcnn.training.optimizers import make_optimizer
+    from seqcnn.training.recipes import RECIPES
 
     def show(step: str) -> None:
         status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())

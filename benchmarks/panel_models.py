@@ -181,7 +181,7 @@ def main() -> None:
 def run_cell(data_set: dict, name: str, overrides: dict, tmp: Path) -> list:
     """Train model ``name`` on one panel set with the base recipe and ``overrides``; the results row."""
     import seqcnn
-    from seqcnn.training import find_collapses
+    from seqcnn.training.loop import find_collapses
 
     data = data_set["file"] if data_set["file"] == "primer-sim" else str(PANEL / data_set["file"])
     test = str(PANEL / data_set["test"]) if data_set.get("test") else None

@@ -112,7 +112,7 @@ def pattern_matches(run: Path, top: int = 3) -> dict[str, list[tuple[str, float]
 
 def planted(args) -> dict:
     import seqcnn
-    from seqcnn.interpret.jaspar import load_jaspar
+    from seqcnn.io.jaspar import load_jaspar
 
     motifs = {m.id: m for m in load_jaspar()}
     chosen = [motifs[motif_id] for motif_id in args.motifs.split(",")]
@@ -193,7 +193,7 @@ def family_rule(factor: str, targets) -> tuple[str, callable]:
 def encode(args) -> dict:
     import seqcnn
     from explain import FAMILY
-    from seqcnn.interpret.jaspar import load_jaspar
+    from seqcnn.io.jaspar import load_jaspar
 
     targets = load_jaspar()
     names = sorted(p.name[: -len("_AC.seq.gz")] for p in ENCODE.glob("*_AC.seq.gz"))

@@ -32,7 +32,7 @@ SETTINGS = {"native": {}, "avx2": {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CP
 
 STEP = r"""
 import json, statistics, sys, time, torch
-from seqcnn.machine import bf16_support
+from seqcnn.training.devices import bf16_support
 from seqcnn.models.lookup import resolve_spec
 from seqcnn.models.network import build_model
 torch.set_num_threads(1)

@@ -100,7 +100,7 @@ def main() -> None:
     parser.add_argument("--tag", default="small")
     args = parser.parse_args()
 
-    from seqcnn.pretrain import PretrainConfig, pretrain
+    from seqcnn.training.pretrain import PretrainConfig, pretrain
 
     names = sorted(p.name[: -len("_AC.seq.gz")] for p in DATA.glob("*_AC.seq.gz"))
     if not args.all:

@@ -39,7 +39,7 @@ CHUNK = 50_000
 def write_data(n: int, length: int, folder: Path, labelled: bool = False) -> tuple[Path, Path]:
     """The same ``n`` random sequences as a store and as a FASTA file, written chunk by chunk; with
     ``labelled``, random 0/1 labels (in the store, and as ``label=`` in the FASTA headers)."""
-    from seqcnn.store import StoreWriter
+    from seqcnn.data.store import StoreWriter
 
     rng = np.random.default_rng(0)
     letters = np.frombuffer(b"ACGT", dtype=np.uint8)

@@ -39,7 +39,7 @@ def primer_split():
     import numpy as np
     from sklearn.model_selection import train_test_split
 
-    from seqcnn.loading import load_data
+    from seqcnn.data.load import load_data
 
     data = load_data(DATA / "sequences.txt", DATA / "labels.txt").train
     index = np.arange(len(data))
@@ -57,12 +57,13 @@ def fit_once(recipe: str, seed: int, threads: int | None = None) -> dict:
 
     import torch
 
-    from seqcnn.data import tensor_set
-    from seqcnn.machine import cpu_threads
+    from seqcnn.data.batches import tensor_set
     from seqcnn.metrics import classification_metrics
     from seqcnn.models import zoo
     from seqcnn.models.network import build_model
-    from seqcnn.training import RECIPES, evaluate, fit
+    from seqcnn.training.devices import cpu_threads
+    from seqcnn.training.loop import evaluate, fit
+    from seqcnn.training.recipes import RECIPES
 
     train, val, test = primer_split()
     config = replace(RECIPES[recipe], seed=seed)

@@ -60,9 +60,9 @@ CANDIDATES = {
 def sets(primer_split: bool):
     from sklearn.model_selection import train_test_split
 
-    from seqcnn.data import sequence_set
-    from seqcnn.datasets import split
-    from seqcnn.loading import load_data
+    from seqcnn.data.batches import sequence_set
+    from seqcnn.data.load import load_data
+    from seqcnn.data.split import split
 
     data = load_data(DATA / "sequences.txt", DATA / "labels.txt").train
     if primer_split:
@@ -77,7 +77,8 @@ def sets(primer_split: bool):
 def main() -> None:
     from seqcnn.models import zoo
     from seqcnn.models.network import build_model
-    from seqcnn.training import RECIPES, evaluate, fit
+    from seqcnn.training.loop import evaluate, fit
+    from seqcnn.training.recipes import RECIPES
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("names", nargs="*", help=f"candidates (default: all): {', '.join(CANDIDATES)}")

@@ -24,7 +24,7 @@ BEFORE = dict(lr=1e-2, batch_size=64, clip_norm=None, average=0.0)
 def main() -> None:
     import seqcnn
     from seqcnn.interpret.explain import ExplainOptions, explain
-    from seqcnn.interpret.jaspar import consensus_motif
+    from seqcnn.interpret.motif_matching import consensus_motif
     from seqcnn.io.meme import MemeMotif, write_meme
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -25,10 +25,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
+from seqcnn.runs.predictions import prediction_header, prediction_rows
 
+from seqcnn.data.targets import Task
 from seqcnn.metrics import task_metrics
 from seqcnn.report.html import write_report
-from seqcnn.targets import Task, prediction_header, prediction_rows
 
 N = 2000  # test examples of every run
 

@@ -9,7 +9,7 @@ set -euo pipefail
 old=$1 new=$2 python=${3:-python3}
 out=$(mktemp -d)
 PYTHONPATH=$new "$python" -c "
-from seqcnn.datasets import simulate_primer
+from seqcnn.data.builtin import simulate_primer
 r = simulate_primer(n=600, seed=5)
 open('$out/positives.fa', 'w').write(''.join(f'>{i}\n{s}\n' for i, s, l in zip(r.ids, r.seqs, r.labels) if l == 1))"
 declare -A cases=([builtin]="--epochs 5" [positives-only]="$out/positives.fa --epochs 2")

@@ -17,7 +17,7 @@ import torch
 
 
 def main() -> int:
-    from seqcnn.negatives import dinucleotide_counts, dinucleotide_shuffle
+    from seqcnn.data.negatives import dinucleotide_counts, dinucleotide_shuffle
     from seqcnn.sequence import onehot
 
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000

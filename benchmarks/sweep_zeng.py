@@ -29,7 +29,7 @@ def files(only: str | None) -> str:
 
 
 def threads() -> None:
-    from seqcnn.sweep import sweep
+    from seqcnn.jobs.sweep import sweep
 
     data = files("MYC,ELK1")
     for workers, per in ((2, 1), (1, 2)):
@@ -41,7 +41,7 @@ def threads() -> None:
 
 
 def zeng(only: str | None, epochs: int | None, workers: int) -> None:
-    from seqcnn.sweep import sweep
+    from seqcnn.jobs.sweep import sweep
 
     out = ROOT / "runs" / ("sweep-zeng2016" + (f"-{only.replace(',', '-')}" if only else ""))
     start = time.perf_counter()

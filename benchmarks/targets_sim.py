@@ -43,7 +43,7 @@ def split(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def train(task, x: torch.Tensor, y: torch.Tensor, mask: torch.Tensor, epochs: int) -> torch.nn.Module:
-    from seqcnn.targets import task_loss
+    from seqcnn.training.losses import task_loss
 
     torch.manual_seed(0)
     net = model(task.n_outputs)
@@ -58,10 +58,10 @@ def train(task, x: torch.Tensor, y: torch.Tensor, mask: torch.Tensor, epochs: in
 
 
 def run(name: str, records, epochs: int, task_name: str | None = None, ceiling=None) -> dict:
-    from seqcnn.leakage import shared
+    from seqcnn.data.leakage import shared
+    from seqcnn.data.targets import choose_targets, encode_targets, fit_scale, infer_task, predictions
     from seqcnn.metrics import task_metrics
     from seqcnn.sequence import onehot_strings
-    from seqcnn.targets import choose_targets, encode_targets, fit_scale, infer_task, predictions
 
     start = time.perf_counter()
     choice = choose_targets(records)
@@ -90,8 +90,8 @@ def scan_oracle(records, motifs: tuple[str, ...]) -> float:
     """Test accuracy of logistic regression on each true PWM's best log-odds score (either strand)."""
     from sklearn.linear_model import LogisticRegression
 
-    from seqcnn.simulate import jaspar_motif
-    from seqcnn.targets import prepare_targets
+    from seqcnn.data.simulate import jaspar_motif
+    from seqcnn.data.targets import prepare_targets
 
     codes = np.array([["ACGT".index(c) for c in s] for s in records.seqs])  # (N, L)
     features = []
@@ -114,7 +114,7 @@ def noise_ceiling(records, noiseless) -> float:
 
 
 def main() -> int:
-    from seqcnn.simulate import MULTICLASS_MOTIFS, simulate_multiclass, simulate_multilabel, simulate_regression
+    from seqcnn.data.simulate import MULTICLASS_MOTIFS, simulate_multiclass, simulate_multilabel, simulate_regression
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=4000)
@@ -140,7 +140,7 @@ def main() -> int:
 
 def poisson_ceiling(n: int) -> float:
     """r of Poisson counts with their own true rate (the best any model can do)."""
-    from seqcnn.simulate import simulate_regression
+    from seqcnn.data.simulate import simulate_regression
 
     signal = np.array([float(v) for v in simulate_regression(n, noise=0.0, seed=2).columns["activity"]])
     counts = np.array([float(v) for v in simulate_regression(n, poisson=True, seed=2).columns["activity"]])

@@ -44,7 +44,7 @@ LENGTH = 101
 
 def make_store(path: Path, rows: int, seed: int = 0) -> Path:
     """A store of ``rows`` random 101 bp sequences with random 0/1 labels, written in chunks."""
-    from seqcnn.store import StoreWriter
+    from seqcnn.data.store import StoreWriter
 
     if (path / "manifest.json").is_file():
         return path
@@ -71,8 +71,8 @@ def loader_rate(store: Path, batch_size: int, n: int) -> float:
     """Batches/s of a shuffled pass (read + one-hot), first ``n`` batches."""
     import torch
 
-    from seqcnn.data import batches, store_set
-    from seqcnn.store import Store
+    from seqcnn.data.batches import batches, store_set
+    from seqcnn.data.store import Store
 
     data = store_set(Store(store).all())
     it = batches(data, batch_size, shuffle=True, generator=torch.Generator().manual_seed(0))
@@ -113,7 +113,9 @@ def step_rate(batch_size: int, n: int) -> float:
     """Batches/s of ``train_step`` alone on one batch already in memory."""
     import torch
 
-    from seqcnn.training import TrainConfig, make_optimizer, train_step
+    from seqcnn.training.loop import train_step
+    from seqcnn.training.optimizers import make_optimizer
+    from seqcnn.training.recipes import TrainConfig
 
     model, config = deepbind(), TrainConfig(batch_size=batch_size)
     optimizer = make_optimizer(model, config)
@@ -131,9 +133,11 @@ def train_from_store(store: Path, batch_size: int, n: int | None, seconds: float
     """Train ``deepbind`` from the store for ``n`` batches (or ``seconds``); rows/s and batches done."""
     import torch
 
-    from seqcnn.data import batches, store_set
-    from seqcnn.store import Store
-    from seqcnn.training import TrainConfig, make_optimizer, train_step
+    from seqcnn.data.batches import batches, store_set
+    from seqcnn.data.store import Store
+    from seqcnn.training.loop import train_step
+    from seqcnn.training.optimizers import make_optimizer
+    from seqcnn.training.recipes import TrainConfig
 
     model, config = deepbind(), TrainConfig(batch_size=batch_size)
     optimizer = make_optimizer(model, config)
@@ -181,8 +185,8 @@ def child(
     resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
     import torch
 
-    from seqcnn.data import batches, store_set
-    from seqcnn.store import Store
+    from seqcnn.data.batches import batches, store_set
+    from seqcnn.data.store import Store
 
     if keep_pages:  # for comparison: pages read stay mapped in the process (counted in its RSS)
         Store.release = lambda self: None

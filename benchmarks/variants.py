@@ -39,7 +39,7 @@ COMPLEMENT = str.maketrans("ACGT", "TGCA")
 
 
 def pick_motifs() -> list:
-    from seqcnn.interpret.jaspar import load_jaspar
+    from seqcnn.io.jaspar import load_jaspar
 
     return [next(m for m in load_jaspar() if m.id.startswith(prefix)) for prefix in MOTIFS]
 
@@ -137,7 +137,7 @@ def write_vcf(path: Path, rows: list[tuple], chroms: dict[str, str]) -> None:
 def accuracy(work: Path, run: Path, genome: Path, rng, chroms, sites, motifs, n_mismatch: int) -> dict:
     from sklearn.metrics import roc_auc_score
 
-    from seqcnn.variants import score_variants, write_scores
+    from seqcnn.interpret.variants import score_variants, write_scores
 
     rows, group = test_variants(rng, chroms, sites, motifs, n_mismatch)
     write_vcf(work / "test.vcf", rows, chroms)
@@ -165,8 +165,8 @@ def timed(fn):
 
 def throughput(work: Path, run: Path, genome: Path, rng, chroms, n: int, n_slow: int) -> dict:
     """SNVs per second: the whole job, the scoring paths, tangermeme's substitution_effect."""
-    from seqcnn.checkpoint import load_model
-    from seqcnn.variants import Scorer, score_variants
+    from seqcnn.interpret.variants import Scorer, score_variants
+    from seqcnn.runs.folder import load_model
 
     names = list(chroms)
     rows = []

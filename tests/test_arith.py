@@ -9,8 +9,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from seqcnn.arith import Field, output_size, padding_amounts, window
 from seqcnn.errors import SpecError
+from seqcnn.lecture.arithmetic import Field, output_size, padding_amounts, window
 from seqcnn.models.network import build_model
 from seqcnn.models.spec import ModelSpec
 

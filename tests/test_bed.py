@@ -5,9 +5,9 @@ import json
 import numpy as np
 import pytest
 
+from seqcnn.data.negatives import gc_matched_background
 from seqcnn.errors import InputError
 from seqcnn.io.bed import Genome, check_no_overlap, chromosome_split, overlaps_any, peak_windows, read_bed
-from seqcnn.negatives import gc_matched_background
 from seqcnn.sequence import gc_fraction
 
 MOTIF = "TTGACGTCAA"

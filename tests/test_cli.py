@@ -54,7 +54,7 @@ def test_train_cli_on_primer_files_and_refuses_to_overwrite(cli, primer_files, t
 
 
 def test_predict_and_evaluate(cli, trained_run, tmp_path):
-    from seqcnn.datasets import simulate_primer
+    from seqcnn.data.builtin import simulate_primer
 
     sim = simulate_primer(n=50, seed=9)
     fasta = tmp_path / "new.fa"

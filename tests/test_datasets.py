@@ -1,11 +1,12 @@
 import numpy as np
 import pytest
 
-from seqcnn.datasets import PRIMER_MOTIF, simulate_primer, split
+from seqcnn.data.builtin import PRIMER_MOTIF, simulate_primer
+from seqcnn.data.load import load_data
+from seqcnn.data.sets import to_labelled
+from seqcnn.data.split import split
 from seqcnn.errors import InputError
 from seqcnn.io import Records
-from seqcnn.labelled import to_labelled
-from seqcnn.loading import load_data
 
 
 def test_simulation_is_seeded_and_planted():

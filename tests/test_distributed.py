@@ -22,8 +22,8 @@ import numpy as np
 import pytest
 import torch
 
-from seqcnn import distributed
-from seqcnn.data import batches, sequence_set
+from seqcnn.data.batches import batches, sequence_set
+from seqcnn.training import distributed
 
 TRAIN = ["train", "primer-sim", "--model", "primer", "--recipe", "primer", "--optimizer", "sgd", "--lr", "0.05",
          "--epochs", "2", "--batch-size", "32", "--quiet", "--force"]

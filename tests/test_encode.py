@@ -30,7 +30,7 @@ def _planted(n, length, seed, motif=True):
 
 
 def test_real_deepbind_files_read_as_positives_and_test(tmp_path):
-    from seqcnn.loading import load_data
+    from seqcnn.data.load import load_data
 
     train, test = ENCODE / "MYC_H1-hESC_c-Myc_Stanford_AC.seq.gz", ENCODE / "MYC_H1-hESC_c-Myc_Stanford_B.seq.gz"
     if not train.is_file():
@@ -106,9 +106,9 @@ def test_a_named_recipe_or_a_plain_cnn_keeps_the_chipseq_recipe(cli, tmp_path, t
 
 
 def test_recipe_choice_for_labelled_data_is_the_data_default():
-    from seqcnn.labelled import DataBundle
+    from seqcnn.data.sets import DataBundle
+    from seqcnn.jobs.train import RecipeChoices
     from seqcnn.models.spec import ModelSpec
-    from seqcnn.run import RecipeChoices
 
     spec = ModelSpec.from_obj(ATTENTION_SPEC, name="attention")
     bundle = DataBundle(None, default_model="chipseq", default_recipe="labelled")
@@ -119,9 +119,9 @@ def test_recipe_choice_for_labelled_data_is_the_data_default():
 
 
 def test_a_named_zoo_model_gets_its_own_recipe_over_the_generic_one():
-    from seqcnn.labelled import DataBundle
+    from seqcnn.data.sets import DataBundle
+    from seqcnn.jobs.train import RecipeChoices
     from seqcnn.models.spec import ModelSpec
-    from seqcnn.run import RecipeChoices
 
     spec = ModelSpec.from_obj([{"Conv1D": {"filters": 4, "kernel_size": 3}}], name="primer")
     table = DataBundle(None, default_model="chipseq", default_recipe="labelled")

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 import torch
 from safetensors.torch import load_file
+from seqcnn.runs.training_state import STATE_FILE, load_training_state
 
-from seqcnn.checkpoint import STATE_FILE, load_training_state
 from seqcnn.version import version
 
 EPOCHS = "8"
@@ -38,7 +38,7 @@ def failure_lines(err: str) -> list[str]:
 @pytest.fixture(scope="module")
 def data(tmp_path_factory) -> Path:
     """600 labelled 50 bp sequences (the primer recipe) as FASTA."""
-    from seqcnn.datasets import simulate_primer
+    from seqcnn.data.builtin import simulate_primer
 
     sim = simulate_primer(n=600, seed=11)
     path = tmp_path_factory.mktemp("data") / "sim.fa"
@@ -144,9 +144,9 @@ def test_ctrl_c_saves_a_resumable_checkpoint_and_says_how_to_resume(data, tmp_pa
 def test_nan_loss_names_epoch_and_batch_and_keeps_the_last_good_checkpoint(monkeypatch, tmp_path, cli, data):
     import math
 
-    import seqcnn.training as training
+    import seqcnn.training.loop as training  # the loop calls batch_loss by this name
 
-    real, calls = training.loss_fn, []
+    real, calls = training.batch_loss, []
     per_epoch = math.ceil(600 * 0.75 * 0.75 / 100)  # training batches of 100 in an epoch
 
     def poisoned(logits, y, act, *rest):  # the 3rd training batch of epoch 2 gives NaN
@@ -157,7 +157,7 @@ def test_nan_loss_names_epoch_and_batch_and_keeps_the_last_good_checkpoint(monke
                 return loss * float("nan")
         return loss
 
-    monkeypatch.setattr(training, "loss_fn", poisoned)
+    monkeypatch.setattr(training, "batch_loss", poisoned)
     run = tmp_path / "nan"
     code, _, err = cli("train", data, *OPTIONS, "--batch-size", "100", "--out", run)
     assert code == 2
@@ -194,9 +194,10 @@ def test_full_disk_leaves_previous_files_intact(monkeypatch, tmp_path, cli, data
 
 
 def test_pickle_weights_are_refused_unless_trusted(tmp_path, cli, data):
-    from seqcnn.checkpoint import load_state_dict_file, save_model
     from seqcnn.models import zoo
     from seqcnn.models.network import build_model
+    from seqcnn.runs.folder import save_model
+    from seqcnn.training.transfer import load_state_dict_file
 
     pt = tmp_path / "model.pt"
     pt.write_bytes(b"not even a pickle")
@@ -232,7 +233,7 @@ def test_a_pickle_file_given_as_a_run_gets_the_pickle_message(tmp_path, cli, ver
 
 def test_a_run_with_the_weights_average_resumes_to_the_same_weights(monkeypatch, tmp_path, cli, data):
     """The ``seqcnn`` recipe keeps a moving average of the weights: it is saved with the state and resumed."""
-    from seqcnn.checkpoint import StateSaver
+    from seqcnn.runs.training_state import StateSaver
 
     options = [*OPTIONS, "--recipe", "seqcnn", "--epochs", "4"]
     code, _, err = cli("train", data, *options, "--out", tmp_path / "whole")
@@ -259,13 +260,15 @@ def test_a_run_with_the_weights_average_resumes_to_the_same_weights(monkeypatch,
 def test_a_state_saved_without_an_average_resumes_with_its_own_weights(tmp_path, data):
     """A state from before the average (no "average" entry) with no epoch left: the run ends with the saved
     weights, not with the average's untrained copy of the model made before they were loaded."""
-    from seqcnn.checkpoint import restore_training_state
-    from seqcnn.data import sequence_set
-    from seqcnn.datasets import simulate_primer
-    from seqcnn.labelled import to_labelled
+    from seqcnn.runs.training_state import restore_training_state
+
+    from seqcnn.data.batches import sequence_set
+    from seqcnn.data.builtin import simulate_primer
+    from seqcnn.data.sets import to_labelled
     from seqcnn.models import zoo
     from seqcnn.models.network import build_model
-    from seqcnn.training import TrainConfig, fit
+    from seqcnn.training.loop import fit
+    from seqcnn.training.recipes import TrainConfig
 
     sim = to_labelled(simulate_primer(n=200, seed=2))
     train = sequence_set(sim.x, sim.labels)
@@ -288,7 +291,7 @@ def _state_of(loop) -> dict:
     """What ``save_training_state`` writes, read back, without a file on disk."""
     import tempfile
 
-    from seqcnn.checkpoint import save_training_state
+    from seqcnn.runs.training_state import save_training_state
 
     with tempfile.TemporaryDirectory() as tmp:
         save_training_state(Path(tmp) / "state.safetensors", loop)

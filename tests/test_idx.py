@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from seqcnn import images
+from seqcnn.data import image_sets
 from seqcnn.errors import InputError
 from seqcnn.io.idx import idx_bytes, is_idx, read_idx, write_idx
 
@@ -123,15 +123,15 @@ def test_fashion_mnist_downloads_missing_files_and_checks_them(tmp_path, server,
     url, root, requests = server
     (root / "data").mkdir()
     sums = small_fashion(root / "data")
-    monkeypatch.setattr(images, "FASHION_FILES", sums)
+    monkeypatch.setattr(image_sets, "FASHION_FILES", sums)
     monkeypatch.setenv("SEQCNN_FASHION_MNIST_URL", url)
     folder = tmp_path / "cache"
-    bundle = images.fashion_mnist(0, str(folder))
+    bundle = image_sets.fashion_mnist(0, str(folder))
     assert sorted(p.name for p in folder.iterdir()) == sorted(sums)
     assert len(requests) == 4
     assert (len(bundle.train), len(bundle.val), len(bundle.test)) == (10, 5000, 20)
     assert bundle.train.class_names[9] == "Ankle boot" and bundle.default_model == "fashion-cnn"
-    images.fashion_mnist(0, str(folder))  # present now: no second download
+    image_sets.fashion_mnist(0, str(folder))  # present now: no second download
     assert len(requests) == 4
 
 
@@ -141,9 +141,9 @@ def test_checksum_mismatch_keeps_nothing(tmp_path, server):
     sums = small_fashion(root / "data")
     name = "t10k-labels-idx1-ubyte.gz"
     with pytest.raises(InputError, match="checksum mismatch"):
-        images.fetch(tmp_path / "cache", {name: "0" * 32}, urls=(url,), progress=False)
+        image_sets.fetch(tmp_path / "cache", {name: "0" * 32}, urls=(url,), progress=False)
     assert not (tmp_path / "cache" / name).exists()
-    assert images.fetch(tmp_path / "cache", {name: sums[name]}, urls=(url,), progress=False)[name].is_file()
+    assert image_sets.fetch(tmp_path / "cache", {name: sums[name]}, urls=(url,), progress=False)[name].is_file()
 
 
 def test_unreachable_source_says_what_to_put_where(tmp_path, monkeypatch):
@@ -153,10 +153,10 @@ def test_unreachable_source_says_what_to_put_where(tmp_path, monkeypatch):
     monkeypatch.setenv("SEQCNN_FASHION_MNIST_URL", f"http://127.0.0.1:{port}/")
     folder = tmp_path / "empty"
     with pytest.raises(InputError) as info:
-        images.fashion_mnist(0, str(folder))
+        image_sets.fashion_mnist(0, str(folder))
     message = str(info.value)
     assert "\n" not in message and str(folder) in message and "--data-dir" in message
-    assert all(name in message for name in images.FASHION_FILES)
+    assert all(name in message for name in image_sets.FASHION_FILES)
 
 
 def test_uncompressed_files_are_found_without_download(tmp_path, monkeypatch):
@@ -166,6 +166,6 @@ def test_uncompressed_files_are_found_without_download(tmp_path, monkeypatch):
         path.with_suffix("").write_bytes(gzip.decompress(path.read_bytes()))
         path.unlink()
     monkeypatch.setenv("SEQCNN_FASHION_MNIST_URL", "http://127.0.0.1:9/")  # would fail if used
-    train, test = images.read_fashion(tmp_path)
+    train, test = image_sets.read_fashion(tmp_path)
     assert train.x.shape == (5003, 1, 28, 28) and test.labels.tolist() == [0, 1, 2, 3]
     assert train.x.dtype == np.float32 and 0 <= train.x.min() and train.x.max() <= 1

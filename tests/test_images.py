@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import torch
 
+from seqcnn.data.image_sets import FASHION_CLASSES, fashion_mnist, read_images
 from seqcnn.errors import InputError
-from seqcnn.images import FASHION_CLASSES, fashion_mnist, read_images
 from seqcnn.io.idx import write_idx
 from seqcnn.io.images import is_image_source, read_image_folder, read_npz
-from seqcnn.machine import bf16_support
+from seqcnn.training.devices import bf16_support
 
 FASHION = Path(__file__).resolve().parents[2] / "shared" / "data" / "fashion-mnist"
 
@@ -111,7 +111,7 @@ def test_fashion_mnist_bundle_holds_out_the_books_5000():
 def test_shift_matches_a_per_image_crop():
     import torch.nn.functional as F
 
-    from seqcnn.augment import shift
+    from seqcnn.data.augment import shift
 
     x = torch.rand(16, 2, 9, 7)
     out = shift(x, torch.Generator().manual_seed(3))
@@ -123,10 +123,11 @@ def test_shift_matches_a_per_image_crop():
 
 
 def test_fast_image_path_learns_and_leaves_the_model_standard():
-    from seqcnn.data import image_set
+    from seqcnn.data.batches import image_set
     from seqcnn.models import zoo
     from seqcnn.models.network import build_model
-    from seqcnn.training import TrainConfig, evaluate, fit
+    from seqcnn.training.loop import evaluate, fit
+    from seqcnn.training.recipes import TrainConfig
 
     rng = np.random.default_rng(0)
     labels = rng.integers(0, 2, 256)
@@ -143,7 +144,7 @@ def test_fast_image_path_learns_and_leaves_the_model_standard():
 
 
 def test_precision_is_checked():
-    from seqcnn.training import TrainConfig
+    from seqcnn.training.recipes import TrainConfig
 
     with pytest.raises(InputError, match=r"--precision must be one of \['fp32', 'bf16'\], but got 'fp16'"):
         TrainConfig(precision="fp16").check()
@@ -174,9 +175,9 @@ def test_train_cli_on_idx_files_uses_the_books_split(cli, tmp_path):
 
 @pytest.mark.parametrize("native", [False, True])
 def test_a_recipes_bf16_is_kept_only_where_the_cpu_computes_it(cli, tmp_path, monkeypatch, native):
-    import seqcnn.machine
+    import seqcnn.training.devices
 
-    monkeypatch.setattr(seqcnn.machine, "bf16_support", lambda device: (native, "the test's CPU"))
+    monkeypatch.setattr(seqcnn.training.devices, "bf16_support", lambda device: (native, "the test's CPU"))
     rng = np.random.default_rng(3)
     np.savez(tmp_path / "x.npz", x=rng.integers(0, 256, (24, 8, 8), dtype=np.uint8), y=np.arange(24) % 2)
     for extra, expected in (([], "bf16" if native else "fp32"), (["--precision", "bf16"], "bf16")):
@@ -194,7 +195,7 @@ def test_a_recipes_bf16_is_kept_only_where_the_cpu_computes_it(cli, tmp_path, mo
 
 
 def test_cpu_bf16_reads_flags_capability_and_the_onednn_cap(tmp_path):
-    from seqcnn.machine import cpu_bf16, cpu_flags
+    from seqcnn.training.devices import cpu_bf16, cpu_flags
 
     ice_lake = {"avx2", "avx512f", "avx512bw", "avx512_vnni"}  # AVX-512 without BF16: bf16 emulated
     sapphire = ice_lake | {"avx512_bf16", "amx_bf16", "amx_tile"}
@@ -254,8 +255,8 @@ def test_image_run_draws_misclassified_examples(image_run):
 
 
 def test_feature_maps_shapes_and_saliency(image_run):
-    from seqcnn.checkpoint import load_model
     from seqcnn.interpret.feature_maps import feature_maps, first_kernels, saliency
+    from seqcnn.runs.folder import load_model
 
     run, _ = image_run
     model = load_model(run)

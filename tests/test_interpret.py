@@ -13,7 +13,8 @@ from torch import nn
 
 from conftest import random_dna
 from seqcnn.errors import InputError, SpecError
-from seqcnn.interpret import attribution, filters, jaspar
+from seqcnn.interpret import attribution, filters, motif_matching
+from seqcnn.io import jaspar
 from seqcnn.models.network import build_model
 from seqcnn.models.spec import ModelSpec
 from seqcnn.sequence import onehot, onehot_strings
@@ -224,13 +225,13 @@ def test_unknown_jaspar_choices_list_the_valid_ones(args, expected):
 def test_benjamini_hochberg():
     p = np.array([[0.01, 0.04, 0.03, 0.5]])
     # sorted 0.01, 0.03, 0.04, 0.5 -> 0.04, 0.06, 0.0533, 0.5 -> monotone 0.04, 0.0533, 0.0533, 0.5
-    np.testing.assert_allclose(jaspar.benjamini_hochberg(p), [[0.04, 0.16 / 3, 0.16 / 3, 0.5]])
+    np.testing.assert_allclose(motif_matching.benjamini_hochberg(p), [[0.04, 0.16 / 3, 0.16 / 3, 0.5]])
 
 
 def test_a_jaspar_motif_matches_itself_first():
     motifs = jaspar.load_jaspar()
     gata1 = next(m for m in motifs if m.id.startswith("MA0035"))
-    (best, *_), = jaspar.match([gata1.pwm[::-1, ::-1].copy()], motifs)  # its reverse complement
+    (best, *_), = motif_matching.match([gata1.pwm[::-1, ::-1].copy()], motifs)  # its reverse complement
     assert motifs[best.target].id == gata1.id and best.orientation == "-" and best.q_value < 1e-3
 
 
@@ -243,10 +244,11 @@ def _sample_sites(motif: jaspar.Motif, n: int, rng) -> list[str]:
 def test_planted_ctcf_and_gata1_are_each_some_filters_top_match():
     """Train on sequences with CTCF or GATA1 sites drawn from their JASPAR matrices; the
     filters' best Tomtom matches must include both planted motifs."""
-    from seqcnn.data import sequence_set
+    from seqcnn.data.batches import sequence_set
     from seqcnn.interpret.explain import _trimmed
     from seqcnn.sequence import encode_batch
-    from seqcnn.training import TrainConfig, fit
+    from seqcnn.training.loop import fit
+    from seqcnn.training.recipes import TrainConfig
 
     motifs = jaspar.load_jaspar()
     planted = {m.id.split(".")[0]: m for m in motifs if m.id.split(".")[0] in ("MA0139", "MA0035")}
@@ -276,7 +278,7 @@ def test_planted_ctcf_and_gata1_are_each_some_filters_top_match():
         TrainConfig(epochs=20, batch_size=64, lr=1e-2, threads=2).check(), progress=False)
     found = filters.filter_motifs(model.eval(), onehot(codes))
     pwms = [_trimmed(p) for p, k in zip(found.pwms(), found.n_sites) if k > 0]
-    tops = {motifs[m[0].target].id.split(".")[0] for m in jaspar.match(pwms, motifs)}
+    tops = {motifs[m[0].target].id.split(".")[0] for m in motif_matching.match(pwms, motifs)}
     assert {"MA0139", "MA0035"} <= tops
 
 
@@ -348,7 +350,7 @@ def test_explain_a_file_with_hostile_ids(cli, run_copy, tmp_path):
 
 
 def _dense_run(run_copy):
-    from seqcnn.checkpoint import save_model
+    from seqcnn.runs.folder import save_model
 
     save_model(run_copy, _spec_model([{"Flatten": {}}, {"Dense": {"units": 2, "activation": "softmax"}}], 50))
     return run_copy

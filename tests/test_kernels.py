@@ -11,8 +11,8 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from seqcnn import kernels
 from seqcnn.errors import InputError, SpecError
+from seqcnn.lecture import kernels
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 

@@ -268,7 +268,7 @@ def test_attention_dropout_acts_only_in_training():
 
 
 def test_new_layers_save_and_load_through_safetensors(tmp_path):
-    from seqcnn.checkpoint import load_model, save_model
+    from seqcnn.runs.folder import load_model, save_model
 
     spec = ModelSpec.from_obj(
         [

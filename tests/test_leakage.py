@@ -2,8 +2,8 @@
 
 import numpy as np
 
+from seqcnn.data.leakage import canonical, dedupe, shared
 from seqcnn.io import Records
-from seqcnn.leakage import canonical, dedupe, shared
 
 
 def test_canonical_joins_a_sequence_and_its_reverse_complement():

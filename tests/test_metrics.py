@@ -5,6 +5,7 @@ import pytest
 from scipy.stats import pearsonr, spearmanr
 from sklearn.metrics import average_precision_score, confusion_matrix, r2_score, roc_auc_score
 
+from seqcnn.data.targets import Task
 from seqcnn.metrics import (
     auprc,
     auroc,
@@ -16,7 +17,6 @@ from seqcnn.metrics import (
     regression_metrics,
     task_metrics,
 )
-from seqcnn.targets import Task
 
 RNG = np.random.default_rng(11)
 
@@ -107,6 +107,6 @@ def test_metrics_and_targets_do_not_import_scikit_learn():
     import subprocess
     import sys
 
-    code = "import sys, seqcnn.metrics, seqcnn.targets, seqcnn.leakage; print('sklearn' in sys.modules)"
+    code = "import sys, seqcnn.metrics, seqcnn.data.targets, seqcnn.data.leakage; print('sklearn' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"

@@ -5,10 +5,10 @@ from collections import Counter
 import numpy as np
 import pytest
 
+from seqcnn.data.negatives import dinucleotide_counts, dinucleotide_shuffle, shared_sequences
+from seqcnn.data.sequence_sets import parse_negatives, training_set
 from seqcnn.errors import InputError
 from seqcnn.io import Records
-from seqcnn.loading import parse_negatives, training_set
-from seqcnn.negatives import dinucleotide_counts, dinucleotide_shuffle, shared_sequences
 from seqcnn.sequence import encode_batch
 
 

@@ -11,8 +11,9 @@ import pytest
 import torch
 
 from seqcnn.errors import InputError
-from seqcnn.interpret import jaspar
+from seqcnn.interpret import motif_matching
 from seqcnn.interpret.patterns import TSV_COLUMNS, PatternOptions, explain_patterns, find_patterns, trim_span
+from seqcnn.io import jaspar
 
 FAST = {"n_shuffles": 4, "n_leiden_runs": 2}
 
@@ -133,7 +134,7 @@ def test_explain_patterns_on_a_run(cli, run_copy, tmp_path):
     from seqcnn.io.meme import MemeMotif, write_meme
 
     planted = tmp_path / "planted.meme"
-    write_meme(planted, [MemeMotif("planted", jaspar.consensus_motif("CGACCGAACTCC").pwm, "CGACCGAACTCC")])
+    write_meme(planted, [MemeMotif("planted", motif_matching.consensus_motif("CGACCGAACTCC").pwm, "CGACCGAACTCC")])
     code, out, err = cli(
         "explain",
         run_copy,

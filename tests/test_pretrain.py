@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from seqcnn.errors import InputError
-from seqcnn.pretrain import PretrainConfig, kmer_baseline, mask, masked_onehot, pretrain
+from seqcnn.training.pretrain import PretrainConfig, kmer_baseline, mask, masked_onehot, pretrain
 
 
 def _periodic(n: int, length: int, seed: int = 0) -> np.ndarray:
@@ -40,10 +40,10 @@ def test_kmer_baseline_predicts_periodic_bases_from_one_neighbour():
 def test_pretrain_writes_a_run_that_fine_tuning_starts_from(tmp_path):
     import torch
 
-    from seqcnn.checkpoint import load_model
+    from seqcnn.jobs.train import transfer
     from seqcnn.models import zoo
     from seqcnn.models.network import build_model
-    from seqcnn.run import transfer
+    from seqcnn.runs.folder import load_model
 
     letters = np.array(list("ACGT"))
     data = tmp_path / "seqs.txt"
@@ -96,7 +96,7 @@ def _tiny(tmp_path) -> str:
 
 def _fasta_and_store(tmp_path, n: int = 120, length: int = 30):
     """The same random sequences as a FASTA file and as a store of several shards (``--negatives none``)."""
-    from seqcnn.prepare import prepare
+    from seqcnn.data.prepare import prepare
 
     letters = np.array(list("ACGT"))
     rows = np.random.default_rng(3).integers(0, 4, (n, length))
@@ -128,9 +128,9 @@ def test_pretraining_from_a_store_equals_pretraining_from_its_file(tmp_path):
 
 
 def test_store_pretraining_reads_batch_by_batch_never_the_whole_store(tmp_path, monkeypatch):
-    import seqcnn.pretrain as pretrain_module
-    from seqcnn.pretrain import StoreRows
-    from seqcnn.store import Store
+    import seqcnn.training.pretrain as pretrain_module
+    from seqcnn.data.store import Store
+    from seqcnn.training.pretrain import StoreRows
 
     _, store = _fasta_and_store(tmp_path)
     reads = []
@@ -152,8 +152,8 @@ def test_store_pretraining_reads_batch_by_batch_never_the_whole_store(tmp_path, 
 
 
 def test_store_rows_are_read_across_shards_in_the_order_asked(tmp_path):
-    from seqcnn.pretrain import StoreRows
-    from seqcnn.store import Store, StoreWriter
+    from seqcnn.data.store import Store, StoreWriter
+    from seqcnn.training.pretrain import StoreRows
 
     codes = np.random.default_rng(5).integers(0, 5, (50, 7)).astype(np.uint8)
     with StoreWriter(tmp_path / "s", 7, shard_rows=8, ids=False) as writer:
@@ -164,9 +164,9 @@ def test_store_rows_are_read_across_shards_in_the_order_asked(tmp_path):
 
 
 def test_a_shuffled_pass_over_blocks_of_rows_reads_each_row_once(tmp_path, monkeypatch):
-    import seqcnn.pretrain as pretrain_module
-    from seqcnn.pretrain import StoreRows, row_batches
-    from seqcnn.store import Store, StoreWriter
+    import seqcnn.training.pretrain as pretrain_module
+    from seqcnn.data.store import Store, StoreWriter
+    from seqcnn.training.pretrain import StoreRows, row_batches
 
     with StoreWriter(tmp_path / "s", 4, shard_rows=3000, ids=False) as writer:
         writer.add(np.zeros((9000, 4), np.uint8), np.zeros(9000, np.int64))
@@ -208,7 +208,7 @@ def test_bad_stores_and_models_are_refused_in_one_line(tmp_path, capsys):
 
 
 def test_a_store_with_shuffled_negatives_is_pretrained_whole_with_a_note(tmp_path, capsys):
-    from seqcnn.prepare import prepare
+    from seqcnn.data.prepare import prepare
 
     fasta, _ = _fasta_and_store(tmp_path)
     store = prepare([fasta], tmp_path / "with-negatives", progress=False)  # adds shuffled copies (label 0)
@@ -258,7 +258,7 @@ def test_two_processes_pretrain_the_model_one_process_pretrains(tmp_path, monkey
 def _initial(spec: str) -> dict:
     import torch
 
-    from seqcnn.pretrain import build_trunk
+    from seqcnn.training.pretrain import build_trunk
 
     torch.manual_seed(0)
     return {k: v.numpy() for k, v in build_trunk(spec, (4, 30)).state_dict().items()}

@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from seqcnn.checkpoint import read_predictions
 from seqcnn.errors import RunError
 from seqcnn.report.html import data_summary, write_report
+from seqcnn.runs.folder import read_predictions
 
 CHROMIUM_FLAGS = [
     "--headless",
@@ -84,7 +84,7 @@ def test_report_cli_and_data_summary(cli, run_copy, tmp_path):
     config = json.loads((run_copy / "config.json").read_text())
     split = config["data"]["split"]
     assert f'{split["train"]:,} / {split["validation"]:,} / {split["test"]:,}' in html
-    from seqcnn.datasets import simulate_primer
+    from seqcnn.data.builtin import simulate_primer
     from seqcnn.sequence import encode, gc_content
 
     sim = simulate_primer()
@@ -215,14 +215,15 @@ def test_sweep_table_sorts_in_a_real_browser(tmp_path):
 
 def test_multiclass_predictions_and_calibration(tmp_path):
     from PIL import Image
+    from seqcnn.runs.predictions import write_predictions
 
-    from seqcnn.inference import write_predictions
+    from seqcnn.data.targets import numbered_task
     from seqcnn.report.plots import plot_calibration
 
     rng = np.random.default_rng(0)
     probs = rng.dirichlet(np.ones(3), size=60)
     labels = rng.integers(0, 3, size=60)
-    write_predictions(tmp_path / "predictions.tsv", [f"s{i}" for i in range(60)], probs, labels)
+    write_predictions(tmp_path / "predictions.tsv", numbered_task(3), [f"s{i}" for i in range(60)], probs, labels)
     got_labels, got_probs = read_predictions(tmp_path / "predictions.tsv")
     assert np.array_equal(got_labels, labels) and np.allclose(got_probs, probs, atol=1e-5)
     image = Image.open(plot_calibration(got_labels, got_probs, tmp_path / "calibration.png"))

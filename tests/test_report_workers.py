@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-import seqcnn.run
+import seqcnn.jobs.train
 from conftest import ROOT, random_dna
 from seqcnn.report import workers
 from seqcnn.report.figures import _stamp_of
@@ -30,7 +30,7 @@ def finished_run(tmp_path_factory) -> tuple[Path, dict]:
     rows = [(s[:10] + "CGACCGAACT" + s[20:], 1) if i % 2 else (s, 0) for i, s in enumerate(seqs)]
     data = tmp / "data.csv"
     data.write_text("id,sequence,label\n" + "".join(f"s{i},{s},{y}\n" for i, (s, y) in enumerate(rows)))
-    run = seqcnn.run.train(data, epochs=2, out=tmp / "run", progress=False)
+    run = seqcnn.jobs.train.train(data, epochs=2, out=tmp / "run", progress=False)
     stamps = {name: _stamp_of(run / "plots" / f"{name}.png") for name in FIGURES}
     assert all(stamps.values())
     shutil.rmtree(run / "plots")

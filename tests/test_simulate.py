@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
+from seqcnn.data.simulate import jaspar_motif, simulate_multiclass, simulate_multilabel, simulate_regression
+from seqcnn.data.targets import encode_targets, infer_task, prepare_targets
 from seqcnn.errors import InputError
-from seqcnn.simulate import jaspar_motif, simulate_multiclass, simulate_multilabel, simulate_regression
-from seqcnn.targets import encode_targets, infer_task, prepare_targets
 
 
 def best_match(seq, pwm):

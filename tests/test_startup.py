@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import seqcnn.run
+import seqcnn.jobs.train
 from conftest import ROOT, random_dna
 
 #: Modules that cost seconds to import and that a small train or predict does not need.
@@ -57,7 +57,7 @@ def test_result_line_comes_before_the_plots(tmp_path):
     def announce(line: str) -> None:
         seen.append((line, (tmp_path / "run" / "metrics.json").is_file(), (tmp_path / "run" / "plots").exists()))
 
-    seqcnn.run.train(_labelled_file(tmp_path / "data.csv"), epochs=2, out=tmp_path / "run", progress=False,
+    seqcnn.jobs.train.train(_labelled_file(tmp_path / "data.csv"), epochs=2, out=tmp_path / "run", progress=False,
                      announce=announce)
     assert len(seen) == 1 and seen[0][0].startswith("test: accuracy")
     assert seen[0][1:] == (True, False)  # metrics written, no plot drawn yet
@@ -65,7 +65,7 @@ def test_result_line_comes_before_the_plots(tmp_path):
 
 
 def test_a_collapse_is_recorded_in_config_and_named_in_the_result_line(tmp_path, monkeypatch):
-    real_fit = seqcnn.run.fit
+    real_fit = seqcnn.jobs.train.fit
 
     def collapsing_fit(*args, **kwargs):  # the real training, then a collapse at epoch 3 as fit reports one
         history = real_fit(*args, **kwargs)
@@ -73,9 +73,9 @@ def test_a_collapse_is_recorded_in_config_and_named_in_the_result_line(tmp_path,
                               "best_val_accuracy": 0.99, "recovered": None, "kept_epoch": 2}]
         return history
 
-    monkeypatch.setattr(seqcnn.run, "fit", collapsing_fit)
+    monkeypatch.setattr(seqcnn.jobs.train, "fit", collapsing_fit)
     lines = []
-    run = seqcnn.run.train(_labelled_file(tmp_path / "data.csv"), epochs=3, out=tmp_path / "run", progress=False,
+    run = seqcnn.jobs.train.train(_labelled_file(tmp_path / "data.csv"), epochs=3, out=tmp_path / "run", progress=False,
                            announce=lines.append)
     training = json.loads((run / "config.json").read_text())["training"]
     assert training["kept_epoch"] == 2 and [c["epoch"] for c in training["collapses"]] == [3]
@@ -84,7 +84,7 @@ def test_a_collapse_is_recorded_in_config_and_named_in_the_result_line(tmp_path,
 
 
 def test_no_training_record_without_a_collapse(tmp_path):
-    run = seqcnn.run.train(_labelled_file(tmp_path / "data.csv"), epochs=1, out=tmp_path / "run", progress=False)
+    run = seqcnn.jobs.train.train(_labelled_file(tmp_path / "data.csv"), epochs=1, out=tmp_path / "run", progress=False)
     assert "training" not in json.loads((run / "config.json").read_text())
 
 

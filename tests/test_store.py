@@ -10,11 +10,11 @@ import pytest
 import torch
 
 from conftest import random_dna
-from seqcnn.data import batches, store_set
+from seqcnn.data.batches import batches, store_set
+from seqcnn.data.prepare import prepare
+from seqcnn.data.store import Store, StoreWriter, tile_genome, verify
 from seqcnn.errors import InputError
-from seqcnn.prepare import prepare
 from seqcnn.sequence import encode_batch
-from seqcnn.store import Store, StoreWriter, tile_genome, verify
 
 
 def make_store(path, n=1000, length=20, shard_rows=300, seed=0):
@@ -181,8 +181,8 @@ def test_predict_cli_streams_a_store_like_a_file(cli, tmp_path, trained_run):
     seqs = random_dna(70, 50, seed=6)
     (tmp_path / "d.fa").write_text("".join(f">q{i} label={i % 2}\n{s}\n" for i, s in enumerate(seqs)))
     prepare([tmp_path / "d.fa"], tmp_path / "s", shard_rows=16, progress=False)
-    from seqcnn.checkpoint import load_model
-    from seqcnn.inference import predict_store
+    from seqcnn.jobs.inference import predict_store
+    from seqcnn.runs.folder import load_model
 
     predict_store(load_model(trained_run), tmp_path / "s", tmp_path / "chunked.tsv", batch_size=8, chunk=32)
     assert cli("predict", trained_run, tmp_path / "s", "-o", tmp_path / "store.tsv")[0] == 0

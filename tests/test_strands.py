@@ -1,4 +1,4 @@
-"""The strand test of labelled DNA tables (seqcnn.strands) and what `seqcnn train` does with it."""
+"""The strand test of labelled DNA tables (seqcnn.data.strands) and what `seqcnn train` does with it."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
+from seqcnn.data.strands import K, check_strands, kmer_counts, reverse_complement_index
 from seqcnn.sequence import encode
-from seqcnn.strands import K, check_strands, kmer_counts, reverse_complement_index
 
 MOTIF = "CGACCGAACTCC"
 

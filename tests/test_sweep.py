@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from seqcnn.errors import InputError, SpecError
-from seqcnn.sweep import find_experiments, grid_specs, parse_grid, ranking_note
+from seqcnn.jobs.sweep import find_experiments, grid_specs, parse_grid, ranking_note
 
 MOTIF = "CACGTGAC"
 
@@ -103,7 +103,7 @@ def test_ranking_note_compares_with_the_paper():
 def test_pool_workers_are_pinned_round_robin_to_the_visible_gpus(monkeypatch):
     import multiprocessing
 
-    from seqcnn.sweep import pin_worker, visible_gpus
+    from seqcnn.jobs.sweep import pin_worker, visible_gpus
 
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "3,5,6")
     assert visible_gpus() == ["3", "5", "6"]
@@ -145,7 +145,7 @@ def test_sweep_in_a_process_pool_gives_the_in_process_results(cli, encode_dir, t
 
 
 def test_results_of_a_multi_target_cell_are_written_per_target(tmp_path):
-    from seqcnn.sweep import write_results
+    from seqcnn.jobs.sweep import write_results
 
     per_task = {"CTCF": {"auroc": 0.91, "auprc": 0.88}, "REST": {"auroc": 0.75, "auprc": 0.70}}
     rows = [{"experiment": "chip", "model": "chipseq", "auroc": 0.83, "auprc": 0.79, "accuracy": None, "epochs": 3,

@@ -6,19 +6,18 @@ import numpy as np
 import pytest
 import torch
 
-from seqcnn.errors import InputError
-from seqcnn.io import Records, read_sequences
-from seqcnn.targets import (
+from seqcnn.data.targets import (
     Task,
     choose_targets,
     encode_targets,
     fit_scale,
     infer_task,
-    loss_fn,
     predictions,
     prepare_targets,
-    task_loss,
 )
+from seqcnn.errors import InputError
+from seqcnn.io import Records, read_sequences
+from seqcnn.training.losses import task_loss
 
 RNG = np.random.default_rng(3)
 
@@ -253,7 +252,7 @@ def test_mse_on_standardised_targets_and_predictions_undo_it():
     assert task.mean == (3.0,) and task.std[0] == pytest.approx(np.std([1, 3, 5]))
     y = torch.tensor([[5.0]])
     z = (5.0 - 3.0) / task.std[0]
-    assert loss_fn(task)(torch.tensor([[z]]), y).item() == pytest.approx(0.0, abs=1e-10)
+    assert task_loss(task, torch.tensor([[z]]), y).item() == pytest.approx(0.0, abs=1e-10)
     assert predictions(task, np.array([[z]]))[0, 0] == pytest.approx(5.0)
 
 
@@ -271,7 +270,9 @@ def test_cross_entropy_and_poisson_losses_match_torch():
 
 
 def test_prediction_table_per_task():
-    from seqcnn.targets import positives_task, prediction_header, prediction_rows
+    from seqcnn.runs.predictions import prediction_header, prediction_rows
+
+    from seqcnn.data.targets import positives_task
 
     binary = positives_task("Bound")
     assert prediction_header(binary, True) == ["id", "label", "probability", "predicted"]

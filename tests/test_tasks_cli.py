@@ -196,9 +196,9 @@ def test_poisson_and_task_override(tmp_path, cli, tiny_zoo):
 
 
 def test_explain_chooses_a_class_by_name_or_a_task(tmp_path):
+    from seqcnn.data.targets import Task
     from seqcnn.errors import InputError
     from seqcnn.interpret.explain import ExplainOptions, output_index
-    from seqcnn.targets import Task
 
     classes = Task("multiclass", ("Class",), ("EI", "IE", "N"), "name")
     assert output_index(classes, ExplainOptions(target_class="IE")) == 1

@@ -4,13 +4,14 @@ import numpy as np
 import pytest
 import torch
 
-from seqcnn.data import sequence_set
-from seqcnn.datasets import simulate_primer
+from seqcnn.data.batches import sequence_set
+from seqcnn.data.builtin import simulate_primer
+from seqcnn.data.sets import to_labelled
 from seqcnn.errors import InputError, SeqcnnError
-from seqcnn.labelled import to_labelled
 from seqcnn.models import zoo
 from seqcnn.models.network import build_model
-from seqcnn.training import RECIPES, TrainConfig, evaluate, fit
+from seqcnn.training.loop import evaluate, fit
+from seqcnn.training.recipes import RECIPES, TrainConfig
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +77,7 @@ def test_bad_options_rejected():
 
 
 def test_chance_warning_compares_the_best_validation_loss_with_the_label_entropy():
-    from seqcnn.run import chance_warning
+    from seqcnn.jobs.train import chance_warning
 
     balanced, skewed = np.array([0, 1] * 50), np.array([0] * 80 + [1] * 20)
     assert "0.6950 against 0.6931" in chance_warning([{"val_loss": 0.71}, {"val_loss": 0.695}], balanced)
@@ -117,7 +118,7 @@ def test_progress_shows_epochs_and_the_batches_of_each_epoch(small_sets, capsys,
 
 
 def test_find_collapses_names_the_first_collapsed_epoch_and_the_recovery():
-    from seqcnn.training import find_collapses
+    from seqcnn.training.loop import find_collapses
 
     def rows(losses, accs):
         return [{"epoch": i + 1, "loss": lo, "val_accuracy": a} for i, (lo, a) in enumerate(zip(losses, accs))]
@@ -162,7 +163,7 @@ def test_a_clean_run_reports_no_collapse(small_sets, capsys):
 
 @pytest.mark.parametrize(("decoupled", "amsgrad"), [(False, False), (True, False), (True, True)])
 def test_fused_adam_matches_torch_and_its_state_dict(decoupled, amsgrad):
-    from seqcnn.training import FusedAdam
+    from seqcnn.training.optimizers import FusedAdam
 
     torch.manual_seed(0)
     a = small_net()
@@ -190,12 +191,13 @@ def test_fused_adam_matches_torch_and_its_state_dict(decoupled, amsgrad):
 
 
 def test_without_the_private_fused_kernels_torch_optim_takes_over(monkeypatch):
-    from seqcnn import training
+    from seqcnn.training import optimizers
+    from seqcnn.training.recipes import TrainConfig
 
-    config = training.TrainConfig(optimizer="adamw", lr=1e-2, weight_decay=0.1)
-    assert isinstance(training.make_optimizer(small_net(), config), training.FusedAdam) is training.FUSED_KERNELS
-    monkeypatch.setattr(training, "FUSED_KERNELS", False)  # a torch release without torch._fused_adamw_
-    assert type(training.make_optimizer(small_net(), config)) is torch.optim.AdamW
+    config = TrainConfig(optimizer="adamw", lr=1e-2, weight_decay=0.1)
+    assert isinstance(optimizers.make_optimizer(small_net(), config), optimizers.FusedAdam) is optimizers.FUSED_KERNELS
+    monkeypatch.setattr(optimizers, "FUSED_KERNELS", False)  # a torch release without torch._fused_adamw_
+    assert type(optimizers.make_optimizer(small_net(), config)) is torch.optim.AdamW
 
 
 def build_twin(model):
@@ -215,7 +217,8 @@ def test_fit_does_not_import_torch_dynamo():
 
     code = ("import sys, torch\n"
             "from seqcnn.models import zoo\nfrom seqcnn.models.network import build_model\n"
-            "from seqcnn.data import TensorSet\nfrom seqcnn.training import TrainConfig, fit\n"
+            "from seqcnn.data.batches import TensorSet\nfrom seqcnn.training.loop import fit\n"
+            "from seqcnn.training.recipes import TrainConfig\n"
             "x = torch.nn.functional.one_hot(torch.randint(0, 4, (64, 50)), 4).float().transpose(1, 2)\n"
             "y = torch.randint(0, 2, (64,))\n"
             "data = TensorSet(x, y)\n"
@@ -242,7 +245,7 @@ def test_clip_norm_bounds_the_gradient_and_is_checked(small_sets):
 
 def test_fused_adam_resumes_a_state_saved_without_its_group_keys():
     """A checkpoint whose optimiser groups lack ``decoupled``/``amsgrad`` (torch's AdamW wrote those) still steps."""
-    from seqcnn.training import FusedAdam
+    from seqcnn.training.optimizers import FusedAdam
 
     torch.manual_seed(0)
     a = small_net()
@@ -291,7 +294,7 @@ def test_weight_average_is_what_is_validated_and_returned(small_sets):
 def test_weight_average_is_the_bias_corrected_exponential_mean():
     """After n steps, the weights after step k count decay ** (n - k), normalised: no share is left to the
     starting weights; a restart begins again from the model."""
-    from seqcnn.training import weight_average
+    from seqcnn.training.optimizers import weight_average
 
     torch.manual_seed(0)
     net = small_net()

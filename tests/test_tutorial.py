@@ -122,12 +122,12 @@ def test_every_figure_is_committed_and_small():
 
 @pytest.mark.parametrize("page", PAGES, ids=[p.stem for p in PAGES])
 def test_page_runs_and_shows_its_real_output(page, workspace, monkeypatch):
-    import seqcnn.images
+    import seqcnn.data.image_sets
 
     clone, reduced = workspace
     monkeypatch.chdir(clone)
     # Reduced settings: validate on 500 images instead of the book's 5,000 (most of the CPU time).
-    monkeypatch.setattr(seqcnn.images, "FASHION_VALIDATION", 500)
+    monkeypatch.setattr(seqcnn.data.image_sets, "FASHION_VALIDATION", 500)
     for block in tutorial.parse_page(page):
         code, output = tutorial.run_block(block, reduced)
         assert code == 0, f"{block.name} failed:\n{output[-2000:]}"

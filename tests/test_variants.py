@@ -1,4 +1,4 @@
-"""Variant scoring (seqcnn.variants, seqcnn.io.vcf, `seqcnn variants`): windows, skips, scores, the CLI."""
+"""Variant scoring (seqcnn.interpret.variants, seqcnn.io.vcf, `seqcnn variants`): windows, skips, scores, the CLI."""
 
 from __future__ import annotations
 
@@ -48,10 +48,10 @@ def genome(tmp_path) -> tuple[Path, dict[str, str]]:
 
 def save_run(path: Path, spec: list, length: int, rc_average: bool, weights=None, seed: int = 0) -> Path:
     """A run folder made by hand: model.json, model.safetensors, config.json."""
-    from seqcnn.checkpoint import save_model
     from seqcnn.files import atomic_write_json
     from seqcnn.models.network import build_model
     from seqcnn.models.spec import ModelSpec
+    from seqcnn.runs.folder import save_model
 
     torch.manual_seed(seed)
     model = build_model(ModelSpec.from_obj(spec), (4, length))
@@ -146,10 +146,10 @@ def test_table_with_header_ids_and_comma_separated_alts(tmp_path):
 
 
 def windows_of(genome_path, rows, length=11, **kwargs):
+    from seqcnn.interpret.variants import make_windows
     from seqcnn.io.bed import Genome
     from seqcnn.io.vcf import Skips, Variant
     from seqcnn.sequence import decode
-    from seqcnn.variants import make_windows
 
     skips = Skips()
     variants = [Variant(c, p, ".", r, a, i + 1) for i, (c, p, r, a) in enumerate(rows)]
@@ -211,8 +211,8 @@ def test_windows_off_the_chromosome_are_skipped_or_an_error_with_strict(genome):
 
 
 def test_contigs_differing_by_chr_are_mapped_and_others_refused(genome):
+    from seqcnn.interpret.variants import map_contigs
     from seqcnn.io.bed import Genome
-    from seqcnn.variants import map_contigs
 
     g = Genome(genome[0])
     assert map_contigs(["1", "2", "1"], g, "v.vcf") == {"1": "chr1", "2": "chr2"}
@@ -229,8 +229,8 @@ def test_contigs_differing_by_chr_are_mapped_and_others_refused(genome):
 
 @pytest.mark.parametrize("rc_average", [False, True])
 def test_the_fast_first_layer_path_gives_the_whole_model_scores(tmp_path, rc_average):
-    from seqcnn.checkpoint import load_model
-    from seqcnn.variants import Scorer
+    from seqcnn.interpret.variants import Scorer
+    from seqcnn.runs.folder import load_model
 
     run = save_run(tmp_path / "r", deepbind_spec(filters=16, kernel=9), 31, rc_average, seed=3)
     model = load_model(run)
@@ -250,8 +250,8 @@ def test_the_fast_first_layer_path_gives_the_whole_model_scores(tmp_path, rc_ave
 
 def test_scores_are_the_log_odds_of_what_predict_reports(tmp_path):
     import seqcnn
-    from seqcnn.checkpoint import load_model
-    from seqcnn.variants import Scorer
+    from seqcnn.interpret.variants import Scorer
+    from seqcnn.runs.folder import load_model
 
     spec = [
         {"Conv1D": {"filters": 8, "kernel_size": 5, "activation": "relu"}},
@@ -268,8 +268,8 @@ def test_scores_are_the_log_odds_of_what_predict_reports(tmp_path):
 
 
 def test_multi_class_scores_the_last_class_unless_told(tmp_path):
-    from seqcnn.checkpoint import load_model
-    from seqcnn.variants import Scorer
+    from seqcnn.interpret.variants import Scorer
+    from seqcnn.runs.folder import load_model
 
     model = load_model(save_run(tmp_path / "r", deepbind_spec(classes=3), 20, False, seed=2))
     codes = np.random.default_rng(2).integers(0, 4, (5, 20)).astype(np.uint8)
@@ -391,7 +391,7 @@ def test_cli_table_input(cli, tmp_path, genome, motif_run):
 
 
 def test_multi_task_runs_get_one_set_of_columns_per_task(tmp_path, genome):
-    from seqcnn.variants import score_variants, write_scores
+    from seqcnn.interpret.variants import score_variants, write_scores
 
     spec = deepbind_spec(classes=3)
     spec[-1]["Dense"]["activation"] = "sigmoid"  # three independent tasks
@@ -409,11 +409,11 @@ def test_multi_task_runs_get_one_set_of_columns_per_task(tmp_path, genome):
 
 
 def test_a_run_that_is_not_a_dna_model_is_refused(tmp_path, genome):
-    from seqcnn.checkpoint import save_model
     from seqcnn.files import atomic_write_json
+    from seqcnn.interpret.variants import score_variants
     from seqcnn.models.network import build_model
     from seqcnn.models.spec import ModelSpec
-    from seqcnn.variants import score_variants
+    from seqcnn.runs.folder import save_model
 
     spec = [
         {"Conv2D": {"filters": 2, "kernel_size": 3}},

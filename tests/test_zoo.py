@@ -206,7 +206,7 @@ def test_cli_models_lists_every_model_with_its_parameter_count(cli):
 
 
 def test_chipseq_is_a_zoo_model_for_summary_and_sweep(cli, tmp_path):
-    from seqcnn.sweep import resolve_models
+    from seqcnn.jobs.sweep import resolve_models
 
     code, out, _ = cli("summary", "chipseq", "--length", "101")
     assert code == 0 and "Total params: 13,058" in out

@@ -14,9 +14,9 @@ names the commit of the code (``seqcnn.version``).
 from __future__ import annotations
 
 _LAZY = {
-    "train": ("seqcnn.run", "train"),
-    "load_run": ("seqcnn.checkpoint", "load_run"),
-    "predict": ("seqcnn.inference", "predict"),
+    "train": ("seqcnn.jobs.train", "train"),
+    "load_run": ("seqcnn.runs.folder", "load_run"),
+    "predict": ("seqcnn.jobs.inference", "predict"),
     "encode": ("seqcnn.sequence", "encode_batch"),
     "onehot": ("seqcnn.sequence", "onehot"),
     "read_sequences": ("seqcnn.io", "read_sequences"),

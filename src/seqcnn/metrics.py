@@ -302,12 +302,12 @@ def regression_metrics(y: np.ndarray, pred: np.ndarray, names: list[str], mask: 
 
 
 def task_metrics(task, y: np.ndarray, outputs: np.ndarray, mask: np.ndarray | None = None) -> dict:
-    """The metrics of any :class:`seqcnn.targets.Task`.
+    """The metrics of any :class:`seqcnn.data.targets.Task`.
 
     Args:
         task: the task.
-        y: encoded labels (:func:`seqcnn.targets.encode_targets`).
-        outputs: :func:`seqcnn.targets.predictions` (probabilities or original-scale values).
+        y: encoded labels (:func:`seqcnn.data.targets.encode_targets`).
+        outputs: :func:`seqcnn.data.targets.predictions` (probabilities or original-scale values).
         mask: labelled cells, for multilabel and regression.
 
     Returns:

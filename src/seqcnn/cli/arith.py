@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _window_text(args: argparse.Namespace) -> str:
-    from seqcnn.arith import parse_sizes, window
+    from seqcnn.lecture.arithmetic import parse_sizes, window
 
     size = parse_sizes(args.input, "--input")
     kernel = parse_sizes(args.kernel, "--kernel")

@@ -20,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from seqcnn.inference import evaluate_file
+    from seqcnn.jobs.inference import evaluate_file
     from seqcnn.metrics import format_metrics
 
     metrics = evaluate_file(args.run, args.file, args.labels, fit=fit_mode(args), length=args.length)

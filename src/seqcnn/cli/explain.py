@@ -59,8 +59,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from seqcnn.checkpoint import RunFolder
     from seqcnn.interpret.explain import ExplainOptions, explain
+    from seqcnn.runs.folder import RunFolder
 
     options = ExplainOptions(
         n_sequences=args.sequences,

@@ -20,8 +20,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from seqcnn import kernels
     from seqcnn.errors import InputError
+    from seqcnn.lecture import kernels
 
     if args.image and not args.out:
         raise InputError("--image needs --out FOLDER: the filtered image is written as a figure")

@@ -19,7 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from seqcnn.inference import predict_file
+    from seqcnn.jobs.inference import predict_file
 
     n = predict_file(
         args.run, args.file, args.output, fit=fit_mode(args), length=args.length, batch_size=args.batch_size

@@ -41,8 +41,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from seqcnn.prepare import prepare
-    from seqcnn.store import Store
+    from seqcnn.data.prepare import prepare
+    from seqcnn.data.store import Store
 
     out = prepare(
         args.inputs, args.out, labels=args.labels, fit=fit_mode(args), length=args.length, negatives=args.negatives,

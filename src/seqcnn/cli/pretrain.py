@@ -40,8 +40,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from seqcnn.checkpoint import read_json
-    from seqcnn.pretrain import PretrainConfig, pretrain
+    from seqcnn.runs.folder import read_run_json
+    from seqcnn.training.pretrain import PretrainConfig, pretrain
 
     config = PretrainConfig(
         model=args.model,
@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
         threads=args.threads,
     )
     run_dir = pretrain(args.data, args.out, config=config, force=args.force, progress=None if args.quiet else print)
-    metrics = read_json(run_dir / "metrics.json")
+    metrics = read_run_json(run_dir / "metrics.json")
     print(
         f"held-out masked accuracy {metrics['accuracy']:.4f} (best k-mer baseline, k={metrics['best_kmer_k']}: "
         f"{metrics['best_kmer_accuracy']:.4f})"

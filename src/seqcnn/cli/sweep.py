@@ -35,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from seqcnn.sweep import parse_grid, sweep
+    from seqcnn.jobs.sweep import parse_grid, sweep
 
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     options = {

@@ -19,7 +19,7 @@ AUGMENTATION_NAMES = (
     "rc (reverse complement)",
     "shift (images: random shifts of up to 2 pixels)",
     "flip (images: horizontal flips)",
-    "none (not even the reverse complement a labelled DNA table gets by default, see seqcnn.strands)",
+    "none (not even the reverse complement a labelled DNA table gets by default, see seqcnn.data.strands)",
 )
 
 VERB = "train"
@@ -181,7 +181,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _train(args: argparse.Namespace, reporter) -> int:
     from seqcnn.errors import SeqcnnError
-    from seqcnn.run import train
+    from seqcnn.jobs.train import train
 
     if args.dataset and args.data:
         raise SeqcnnError(f"give either DATA ({args.data!r}) or --dataset ({args.dataset!r}), not both")
@@ -263,7 +263,7 @@ def _rerun(args: argparse.Namespace, reporter) -> int:
 
     from seqcnn.errors import SeqcnnError
     from seqcnn.files import refuse_pickle
-    from seqcnn.run import rerun
+    from seqcnn.jobs.train import rerun
 
     if args.resume and args.config:
         raise SeqcnnError(f"give either --resume RUN ({args.resume!r}) or --config FILE ({args.config!r}), not both")

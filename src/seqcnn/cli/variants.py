@@ -66,7 +66,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from seqcnn.errors import InputError
-    from seqcnn.variants import score_variants, summary_line, write_scores, write_top_variants
+    from seqcnn.interpret.variants import score_variants, summary_line, write_scores, write_top_variants
 
     if args.batch_size < 1 or args.top < 0:
         raise InputError(f"--batch-size must be >= 1 and --top >= 0, got {args.batch_size} and {args.top}")

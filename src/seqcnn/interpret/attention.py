@@ -10,16 +10,16 @@ labelled by the input position it is centred on. Models without attention get no
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from seqcnn.files import atomic_write_bytes, safe_name
+from seqcnn.files import safe_name
 from seqcnn.models.attention import SelfAttention, TransformerEncoder
 from seqcnn.models.network import SpecModel, attention_weights
 from seqcnn.report.attention import plot_attention
+from seqcnn.runs.folder import RunFolder
 
 FILE = "attention.npz"
 FOLDER = Path("plots") / "attention"
@@ -55,13 +55,9 @@ def save_attention(model, ids: list[str], x: np.ndarray, out: str | Path, progre
     device = next(model.parameters()).device
     weights, centres = attention_weights(model, torch.from_numpy(np.ascontiguousarray(x, np.float32)).to(device))
     weights, centres = weights.float().cpu().numpy(), centres.numpy()  # (N, h, L', L'), (L',)
-    buffer = io.BytesIO()
-    np.savez_compressed(buffer, ids=np.array(ids, dtype=str), weights=weights, centres=centres, layer=index)
-    atomic_write_bytes(out / FILE, buffer.getvalue())
-    folder = out / FOLDER
-    if folder.is_dir():
-        for old in folder.glob("*.png"):  # never leave an earlier explain's figures beside these
-            old.unlink()
+    run = RunFolder(out)
+    run.write_arrays(FILE, ids=np.array(ids, dtype=str), weights=weights, centres=centres, layer=index)
+    folder = run.plot_folder(FOLDER.name)  # never leave an earlier explain's figures beside these
     letters, name = _letters(x, centres), model.spec.layers[index].type
     plots = []
     for k in progress(range(len(ids))) if progress else range(len(ids)):

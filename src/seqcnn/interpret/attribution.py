@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from seqcnn.errors import InputError
-from seqcnn.models.network import Conv1D, Conv2D, Dense, GlobalPool, MaxPool1D, MaxPool2D, SpecModel, _activate
+from seqcnn.models.network import Conv1D, Conv2D, Dense, GlobalPool, MaxPool1D, MaxPool2D, SpecModel, activate
 
 #: The most one-hot floats that one ISM chunk holds in the first layer's output.
 ISM_CHUNK_ELEMENTS = 1 << 24
@@ -204,7 +204,7 @@ def _ism_fast(model: nn.Module, conv, xb: torch.Tensor, target: int) -> torch.Te
 
     ref = _pre_activation(conv, xb)  # (B, F, L_out)
     rest = model.layers[1:]
-    y0 = class_score(rest(_activate(ref, conv.activation)), target)
+    y0 = class_score(rest(activate(ref, conv.activation)), target)
     edits = _edits(xb)
     change, out_pos, hit = _first_layer_change(conv, xb, edits)
     seq, n_out = edits[0], ref.shape[2]
@@ -212,7 +212,7 @@ def _ism_fast(model: nn.Module, conv, xb: torch.Tensor, target: int) -> torch.Te
     rows = (torch.arange(len(seq), device=xb.device)[:, None] * n_out + out_pos)[hit]
     pre.view(-1, pre.shape[2]).index_add_(0, rows, change[hit])
     delta = torch.zeros(xb.shape, device=xb.device)
-    delta[edits] = class_score(rest(_activate(pre.transpose(1, 2), conv.activation)), target) - y0[seq]
+    delta[edits] = class_score(rest(activate(pre.transpose(1, 2), conv.activation)), target) - y0[seq]
     return delta
 
 
@@ -231,7 +231,7 @@ def _ism_global_max(model: nn.Module, conv, xb: torch.Tensor, target: int) -> to
     """
 
     pre = _pre_activation(conv, xb)  # (B, F, L_out)
-    act = _activate(pre, conv.activation)
+    act = activate(pre, conv.activation)
     length, taps = xb.shape[2], conv.kernel_size[0]
     rest = model.layers[2:]
     y0 = class_score(rest(act.amax(dim=2)), target)
@@ -271,7 +271,7 @@ def _changed_max(pre, xb, per_tap, out_pos, ref_base, outside, activation) -> to
     )  # (B, L, K, F)
     new = per_tap[_OTHER_BASES.to(xb.device)[ref_base]]  # (B, L, 3, K, F)
     new += kept[:, :, None]
-    new = _activate(new, activation).masked_fill(~valid[None, :, None, :, None], float("-inf")).amax(dim=3)
+    new = activate(new, activation).masked_fill(~valid[None, :, None, :, None], float("-inf")).amax(dim=3)
     return torch.maximum(new, outside[:, :, None])
 
 

@@ -12,7 +12,6 @@ Nothing needs the network.
 
 from __future__ import annotations
 
-import io
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -20,22 +19,23 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from seqcnn.checkpoint import RunFolder, recorded_data
-from seqcnn.data import sequence_set
+from seqcnn.data.batches import sequence_set
+from seqcnn.data.targets import Task
 from seqcnn.errors import InputError, RunError
-from seqcnn.files import atomic_write_bytes, atomic_write_json, atomic_write_text, read_json, safe_name
-from seqcnn.inference import predict_tensor
-from seqcnn.interpret import jaspar as jaspar_mod
+from seqcnn.files import safe_name
+from seqcnn.interpret import motif_matching
 from seqcnn.interpret.attention import save_attention
 from seqcnn.interpret.attribution import deep_lift_shap, gradient_x_input, saturation_mutagenesis
 from seqcnn.interpret.filters import consensus, filter_motifs, first_conv, information_content, trim
 from seqcnn.interpret.patterns import PatternOptions, explain_patterns, start_compiling
-from seqcnn.io import read_sequences
-from seqcnn.io.meme import MemeMotif, read_meme, write_meme
+from seqcnn.io import jaspar, read_sequences
+from seqcnn.io.meme import MemeMotif, read_meme
+from seqcnn.jobs.inference import predict_tensor
 from seqcnn.report.html import write_report
 from seqcnn.report.logos import plot_attributions, plot_pwm_logo
+from seqcnn.runs.folder import RunFolder, recorded_data
+from seqcnn.runs.predictions import prediction_header
 from seqcnn.sequence import encode_batch, onehot
-from seqcnn.targets import Task, prediction_header
 
 TSV_COLUMNS = [
     "filter",
@@ -79,9 +79,9 @@ class ExplainOptions:
     target_class: str | None = None
     task_name: str | None = None
     threshold: float = 0.5
-    release: str = jaspar_mod.DEFAULT_RELEASE
-    collection: str = jaspar_mod.DEFAULT_COLLECTION
-    tax_group: str = jaspar_mod.DEFAULT_TAX_GROUP
+    release: str = jaspar.DEFAULT_RELEASE
+    collection: str = jaspar.DEFAULT_COLLECTION
+    tax_group: str = jaspar.DEFAULT_TAX_GROUP
     extra_motifs: list[str] = field(default_factory=list)
     top: int = 5
     min_bits: float = 5.0
@@ -250,7 +250,7 @@ def explain_model(
     if options.filters:
         summary["filters"] = _filters(model, chosen.x if pool is None else pool, targets, out, options)
     summary["seconds"] = round(time.time() - started, 2)
-    atomic_write_json(out / "explain.json", summary)
+    RunFolder(out).write_explain_summary(summary)
     return summary
 
 
@@ -346,9 +346,9 @@ def _attributions(model, chosen: Chosen, out: Path, options: ExplainOptions) -> 
     ism = saturation_mutagenesis(model, x, target, progress=options.progress)
     ism_seconds = time.time() - started
     maps["DeepLIFT/SHAP (dinucleotide shuffles)"] = deep_lift_shap(model, x, target, options.n_shuffles, options.seed)
-    buffer = io.BytesIO()
-    np.savez_compressed(
-        buffer,
+    folder = RunFolder(out)
+    folder.write_arrays(
+        "attributions.npz",
         ids=np.array(chosen.ids, dtype=str),
         sequences=x.astype(np.float32),
         scores=chosen.scores.astype(np.float64),
@@ -356,12 +356,10 @@ def _attributions(model, chosen: Chosen, out: Path, options: ExplainOptions) -> 
         ism=ism,
         deep_lift_shap=maps["DeepLIFT/SHAP (dinucleotide shuffles)"],
     )
-    atomic_write_bytes(out / "attributions.npz", buffer.getvalue())
-    folder = out / "plots" / "saliency"
-    _clear_pngs(folder)
+    saliency = folder.plot_folder("saliency")
     plots = []
     for k, seq_id in enumerate(_progress(chosen.ids, "saliency plots", options.progress)):
-        path = folder / f"{k:02d}_{safe_name(seq_id)}.png"
+        path = saliency / f"{k:02d}_{safe_name(seq_id)}.png"
         plot_attributions(
             x[k],
             {name: m[k] for name, m in maps.items()},
@@ -392,13 +390,6 @@ def _progress(items, desc: str, enabled: bool):
     return tqdm(items, desc=desc, unit="plot", disable=not enabled, leave=False)
 
 
-def _clear_pngs(folder: Path) -> None:
-    """Remove the PNGs of an earlier explain, so stale plots never sit beside new ones."""
-    if folder.is_dir():
-        for old in folder.glob("*.png"):
-            old.unlink()
-
-
 # --- patterns ----------------------------------------------------------------------------
 
 
@@ -408,9 +399,10 @@ def _patterns(model, run: Path, pool: np.ndarray | None, options: ExplainOptions
     if pool is None:
         wanted = replace(options, n_sequences=settings.max_sequences)
         pool = _run_sequences(run, RunFolder(run).config(), model.input_shape[-1], wanted)[0].x
-    summary = read_json(run / "explain.json")
+    folder = RunFolder(run)
+    summary = folder.explain_summary() or {}
     summary["patterns"] = explain_patterns(model, pool, _targets(options), run, settings)
-    atomic_write_json(run / "explain.json", summary)
+    folder.write_explain_summary(summary)
 
 
 # --- filters -----------------------------------------------------------------------------
@@ -418,9 +410,9 @@ def _patterns(model, run: Path, pool: np.ndarray | None, options: ExplainOptions
 
 def _targets(options: ExplainOptions) -> tuple:
 
-    targets = list(jaspar_mod.load_jaspar(options.release, options.collection, options.tax_group))
+    targets = list(jaspar.load_jaspar(options.release, options.collection, options.tax_group))
     for path in options.extra_motifs:
-        targets += [jaspar_mod.Motif(m.name, m.alt_name or m.name, m.pwm) for m in read_meme(path)]
+        targets += [jaspar.Motif(m.name, m.alt_name or m.name, m.pwm) for m in read_meme(path)]
     return tuple(targets)
 
 
@@ -432,10 +424,12 @@ def _filters(model, pool: np.ndarray, targets: tuple, out: Path, options: Explai
     trimmed = [_trimmed(pwms[i]) for i in range(len(motifs))]
     live = [i for i in range(len(motifs)) if motifs.n_sites[i] > 0]
     informative = [i for i in live if information_content(trimmed[i]).sum() >= options.min_bits]
-    matches = dict(zip(informative, jaspar_mod.match([trimmed[i] for i in informative], targets, options.top)))
-    _write_meme(out / "motifs.meme", names, trimmed, motifs.n_sites, live)
-    _write_tsv(out / "motifs.tsv", names, trimmed, motifs.n_sites, matches, targets)
-    _filter_logos(out / "plots" / "filters", names, trimmed, matches, targets, live, options.progress)
+    matches = dict(zip(informative, motif_matching.match([trimmed[i] for i in informative], targets, options.top)))
+    folder = RunFolder(out)
+    folder.write_motifs("motifs.meme", [MemeMotif(names[i], trimmed[i], consensus(trimmed[i]), int(motifs.n_sites[i]))
+                                        for i in live])
+    folder.write_table("motifs.tsv", TSV_COLUMNS, _motif_rows(names, trimmed, motifs.n_sites, matches, targets))
+    _filter_logos(folder.plot_folder("filters"), names, trimmed, matches, targets, live, options.progress)
     significant = sum(1 for i in informative if matches[i] and matches[i][0].q_value < 0.05)
     return {
         "threshold": options.threshold,
@@ -463,24 +457,18 @@ def _trimmed(pwm: np.ndarray) -> np.ndarray:
     return pwm[:, start:end]
 
 
-def _write_meme(path: Path, names, pwms, n_sites, live) -> None:
-
-    write_meme(path, [MemeMotif(names[i], pwms[i], consensus(pwms[i]), int(n_sites[i])) for i in live])
-
-
-def _write_tsv(path: Path, names, pwms, n_sites, matches: dict, targets) -> None:
-
-    lines = ["\t".join(TSV_COLUMNS)]
+def _motif_rows(names, pwms, n_sites, matches: dict, targets) -> list[list[str]]:
+    """The rows of ``motifs.tsv``: each filter's information content and sites, then each of its matches."""
+    rows = []
     for i, name in enumerate(names):
         head = [name, f"{information_content(pwms[i]).sum() if n_sites[i] else 0.0:.3f}", str(int(n_sites[i]))]
         for m in matches.get(i) or [None]:
-            lines.append("	".join(head + jaspar_mod.match_columns(m, targets)))
-    atomic_write_text(path, "\n".join(lines) + "\n")
+            rows.append(head + motif_matching.match_columns(m, targets))
+    return rows
 
 
 def _filter_logos(folder: Path, names, pwms, matches: dict, targets, live, progress: bool) -> None:
 
-    _clear_pngs(folder)
     for i in _progress(live, "filter logos", progress):
         bits = information_content(pwms[i])
         best = matches[i][0] if matches.get(i) else None

@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from seqcnn.checkpoint import load_run
+from seqcnn.data.image_sets import read_fashion, read_images
 from seqcnn.errors import InputError, RunError
-from seqcnn.images import read_fashion, read_images
-from seqcnn.report.images import plot_feature_maps, plot_kernels, plot_saliency
+from seqcnn.report.image_plots import plot_feature_maps, plot_kernels, plot_saliency
+from seqcnn.runs.folder import load_run
 
 
 def conv_layers(model: torch.nn.Module) -> list[tuple[int, torch.nn.Module]]:
@@ -85,7 +85,7 @@ def explain_image(run_dir: str | Path, index: int, images: str | Path | None = N
     Args:
         run_dir: a run folder of an image model.
         index: which image (0-based) of the run's test set, or of ``images``.
-        images: a file or folder of images (see :func:`seqcnn.images.read_images`); default the
+        images: a file or folder of images (see :func:`seqcnn.data.image_sets.read_images`); default the
             run's own test set (Fashion-MNIST runs).
         labels: the labels file for IDX ``images``.
         data_dir: the Fashion-MNIST folder; default the one the run was trained from.

@@ -6,7 +6,7 @@ sequences (by default a run's correctly classified test positives) go to TF-MoDI
 (modisco-lite, Shrikumar et al. 2018): it cuts out seqlets, the windows of high contribution,
 and clusters them into patterns. Each pattern's letter probabilities are trimmed to the
 positions that carry at least ``trim`` of its largest contribution (the rule of modisco's own
-report) and matched against JASPAR with Tomtom (:func:`seqcnn.interpret.jaspar.match`).
+report) and matched against JASPAR with Tomtom (:func:`seqcnn.interpret.motif_matching.match`).
 
 Writes ``patterns.meme``, ``patterns.tsv`` and, per pattern, a contribution and a probability
 logo under ``plots/patterns/``.
@@ -23,12 +23,12 @@ from pathlib import Path
 import numpy as np
 
 from seqcnn.errors import InputError
-from seqcnn.files import atomic_write_text
-from seqcnn.interpret import jaspar
+from seqcnn.interpret import motif_matching
 from seqcnn.interpret.attribution import deep_lift_shap
 from seqcnn.interpret.filters import consensus, information_content
-from seqcnn.io.meme import MemeMotif, write_meme
+from seqcnn.io.meme import MemeMotif
 from seqcnn.report.logos import plot_pattern_logo
+from seqcnn.runs.folder import RunFolder
 
 TSV_COLUMNS = [
     "pattern",
@@ -235,7 +235,7 @@ def explain_patterns(model, x: np.ndarray, targets, out: str | Path, options: Pa
         model: the network (a spec model or a plain module taking ``(N, 4, L)``).
         x: one-hot sequences ``(N, 4, L)``, e.g. a run's correctly classified test positives;
             the first ``options.max_sequences`` are used.
-        targets: JASPAR (and any extra) motifs, :class:`seqcnn.interpret.jaspar.Motif`.
+        targets: JASPAR (and any extra) motifs, :class:`seqcnn.io.jaspar.Motif`.
         out: the folder to write ``patterns.meme``, ``patterns.tsv`` and ``plots/patterns/`` into.
         options: the settings.
 
@@ -255,7 +255,7 @@ def explain_patterns(model, x: np.ndarray, targets, out: str | Path, options: Pa
     seconds["attributions"], started = round(time.time() - started, 2), time.time()
     found, counts = find_patterns(x, hypothetical, options)
     seconds["modisco"], started = round(time.time() - started, 2), time.time()
-    matches = jaspar.match([p.ppm for p in found], targets, options.top) if found else []
+    matches = motif_matching.match([p.ppm for p in found], targets, options.top) if found else []
     seconds["tomtom"] = round(time.time() - started, 2)
     write_patterns(out, found, matches, targets)
     return _summary(found, matches, targets, len(x), counts, seconds, options)
@@ -291,21 +291,19 @@ def write_patterns(out: Path, found: list[Pattern], matches: list, targets) -> N
     """Write ``patterns.meme``, ``patterns.tsv`` and the logos under ``plots/patterns/`` (atomically)."""
 
     out.mkdir(parents=True, exist_ok=True)
-    write_meme(out / "patterns.meme", [MemeMotif(p.name, p.ppm, consensus(p.ppm), p.n_seqlets) for p in found])
-    lines = ["\t".join(TSV_COLUMNS)]
+    folder = RunFolder(out)
+    folder.write_motifs("patterns.meme", [MemeMotif(p.name, p.ppm, consensus(p.ppm), p.n_seqlets) for p in found])
+    rows = []
     for i, pattern in enumerate(found):
         head = [pattern.name, str(pattern.n_seqlets), f"{pattern.information_content():.3f}"]
         for m in (matches[i] if i < len(matches) else []) or [None]:
-            lines.append("	".join(head + jaspar.match_columns(m, targets)))
-    atomic_write_text(out / "patterns.tsv", "\n".join(lines) + "\n")
-    _logos(out / "plots" / "patterns", found, matches, targets)
+            rows.append(head + motif_matching.match_columns(m, targets))
+    folder.write_table("patterns.tsv", TSV_COLUMNS, rows)
+    _logos(folder.plot_folder("patterns"), found, matches, targets)  # no stale logos of an earlier run
 
 
 def _logos(folder: Path, found: list[Pattern], matches: list, targets) -> None:
 
-    if folder.is_dir():  # no stale logos of an earlier run beside the new ones
-        for old in folder.glob("*.png"):
-            old.unlink()
     for pattern, best in zip(found, matches):
         top = best[0] if best else None
         label = (

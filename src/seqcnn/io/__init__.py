@@ -3,7 +3,7 @@
 Each reader returns a :class:`seqcnn.io.records.Records` (ids, sequences, every other column as
 raw text, source) and raises :class:`seqcnn.errors.InputError` naming the file and line for bad
 input. :func:`read_sequences` picks the reader from the file name and its first bytes; which
-columns are targets is decided by :mod:`seqcnn.targets`.
+columns are targets is decided by :mod:`seqcnn.data.targets`.
 """
 
 from seqcnn.io.labels import read_label_table

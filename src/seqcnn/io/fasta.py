@@ -3,7 +3,7 @@
 Header fields: every ``key=value`` token in a header's description (after the id) is kept as a
 column of ``Records.columns``, for example ``>chr1:100-150 label=1 cell=K562``; a record without
 a key has ``""`` (missing) there. Which keys are targets is decided by
-:func:`seqcnn.targets.choose_targets`. The legacy reading (``legacy_labels=True``) also parses
+:func:`seqcnn.data.targets.choose_targets`. The legacy reading (``legacy_labels=True``) also parses
 ``label=VALUE`` as a number into ``Records.labels``, and then either every record carries one,
 or none does.
 """
@@ -31,7 +31,7 @@ def read_fasta(path: str | Path, *, legacy_labels: bool = True) -> Records:
     Args:
         path: the file (gzip allowed).
         legacy_labels: also parse ``label=`` tokens as numbers into ``Records.labels`` (refusing
-            text), as seqcnn did before :mod:`seqcnn.targets`; False gives raw columns only.
+            text), as seqcnn did before :mod:`seqcnn.data.targets`; False gives raw columns only.
 
     Returns:
         Records with ids (first word of each header), ``columns`` from the headers' ``key=value``

@@ -26,7 +26,7 @@ class Records:
             a label file's columns. An empty string is a missing value.
         id_column: the column the ids were taken from, if any (it is also in ``columns``).
         label_columns: the columns that came from a separate label file: every one of them is a
-            target unless the user picks some (see :func:`seqcnn.targets.choose_targets`).
+            target unless the user picks some (see :func:`seqcnn.data.targets.choose_targets`).
     """
 
     ids: list[str]

@@ -45,7 +45,7 @@ def read_sequences(path: str | Path, labels: str | Path | None = None, *, legacy
             with or without a header (:func:`seqcnn.io.labels.read_label_table`), added to
             ``Records.columns`` and named in ``Records.label_columns``.
         legacy_labels: parse one numeric label per record into ``Records.labels`` as seqcnn did
-            before :mod:`seqcnn.targets`; False keeps every column as raw text only.
+            before :mod:`seqcnn.data.targets`; False keeps every column as raw text only.
 
     Raises:
         InputError: for malformed files, or when the label count differs from the number of

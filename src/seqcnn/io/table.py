@@ -3,7 +3,7 @@
 A table's header must name a sequence column (``sequence`` or ``seq``) and may name an id
 column (``id``, ``name`` or ``EventID``); names are matched without regard to case. Every other
 column is kept, as raw text under its header name, in ``Records.columns``: which of them are
-targets is decided by :func:`seqcnn.targets.choose_targets`, never here. DeepBind's ENCODE files
+targets is decided by :func:`seqcnn.data.targets.choose_targets`, never here. DeepBind's ENCODE files
 (``FoldID EventID seq Bound``, tab-separated) are such a table.
 """
 
@@ -53,7 +53,7 @@ def read_table(path: str | Path, delimiter: str | None = None, *, legacy_labels:
         delimiter: ``","`` or ``"\\t"``; sniffed from the header when None.
         legacy_labels: also parse the first column named ``label``, ``bound``, ``y`` or ``target``
             as numbers into ``Records.labels`` (and refuse text there), as seqcnn did before
-            :mod:`seqcnn.targets`; pass False to get raw columns only.
+            :mod:`seqcnn.data.targets`; pass False to get raw columns only.
 
     Returns:
         Records whose ``columns`` hold every non-sequence column (original header names).

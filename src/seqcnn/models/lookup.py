@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from seqcnn.data.targets import Task
 from seqcnn.errors import InputError
 from seqcnn.files import refuse_pickle
 from seqcnn.models import zoo
 from seqcnn.models.spec import ModelSpec
-from seqcnn.targets import Task
 
 #: The output activation a spec's last layer needs for each task loss.
 HEAD_ACTIVATION = {"cross_entropy": "softmax", "bce": "sigmoid", "mse": "linear", "poisson": "linear"}

@@ -6,7 +6,7 @@ with even kernels or strides) is applied explicitly with :func:`torch.nn.functio
 Weights start as Keras's do (Glorot uniform, zero bias), which the primer's results assume.
 
 The model returns logits: a final softmax or sigmoid is not applied in ``forward`` but recorded
-in ``model.output_activation`` and applied by :func:`seqcnn.inference.predict` (and folded into
+in ``model.output_activation`` and applied by :func:`seqcnn.jobs.inference.predict` (and folded into
 the loss by the trainer), which is both faster and numerically safer.
 """
 
@@ -37,7 +37,8 @@ _ACTIVATIONS = {
 }
 
 
-def _activate(x: torch.Tensor, name: str | None) -> torch.Tensor:
+def activate(x: torch.Tensor, name: str | None) -> torch.Tensor:
+    """``x`` through the Keras activation ``name`` (None and ``"linear"`` leave it as it is)."""
     return x if name in (None, "linear") else _ACTIVATIONS[name](x)
 
 
@@ -51,7 +52,7 @@ class _Padded:
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if any(self.pad):
             x = F.pad(x, self.pad, value=self.pad_value)
-        return _activate(super().forward(x), self.activation)
+        return activate(super().forward(x), self.activation)
 
 
 class Conv1D(_Padded, nn.Conv1d):
@@ -86,7 +87,7 @@ class Conv1D(_Padded, nn.Conv1d):
         n, c, _ = x.shape
         k = self.kernel_size[0]
         windows = x.unfold(2, k, 1).transpose(1, 2).reshape(-1, c * k)
-        return _activate(_WindowsGlobalMax.apply(windows, self.weight, self.bias, n), self.activation)
+        return activate(_WindowsGlobalMax.apply(windows, self.weight, self.bias, n), self.activation)
 
 
 def _windows_matmul(conv: nn.Conv1d, x: torch.Tensor) -> bool:
@@ -202,7 +203,7 @@ class Dense(nn.Linear):
     activation: str | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return _activate(super().forward(x), self.activation)
+        return activate(super().forward(x), self.activation)
 
 
 class Activation(nn.Module):
@@ -213,7 +214,7 @@ class Activation(nn.Module):
         self.activation = name
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return _activate(x, self.activation)
+        return activate(x, self.activation)
 
 
 class SpecModel(nn.Module):

@@ -8,7 +8,7 @@ A spec is plain data, for example::
 
 The same spec builds the torch module (:mod:`seqcnn.models.network`), prints the Keras-style
 summary (:mod:`seqcnn.models.summary`), gives every layer's receptive field
-(:mod:`seqcnn.arith`), is saved beside the weights, and is what a sweep varies. This module
+(:mod:`seqcnn.lecture.arithmetic`), is saved beside the weights, and is what a sweep varies. This module
 does not import torch: shapes and parameter counts are computed here in plain Python.
 
 Shapes are channels first and exclude the batch axis: ``(C, L)`` for sequences,
@@ -34,8 +34,8 @@ from pathlib import Path
 from typing import Any
 
 import seqcnn.models.counts as counts
-from seqcnn.arith import Field, check_positive, output_size, padding_amounts
 from seqcnn.errors import SpecError
+from seqcnn.lecture.arithmetic import Field, check_positive, output_size, padding_amounts
 
 ACTIVATIONS = ("linear", "relu", "sigmoid", "softmax", "tanh", "elu", "gelu", "exponential")
 _CONV = {

@@ -93,7 +93,7 @@ def field_table(spec: ModelSpec, input_shape: tuple[int, ...], channels_last: bo
     Per spatial axis (``HxW`` for images): ``rf`` is the number of input positions one output
     unit sees, ``jump`` the distance in input positions between neighbouring units and
     ``start`` the input coordinate of the centre of the first unit's field (see
-    :mod:`seqcnn.arith` for the recurrence). Layers after Flatten or global pooling see the
+    :mod:`seqcnn.lecture.arithmetic` for the recurrence). Layers after Flatten or global pooling see the
     whole input.
 
     Args:

@@ -25,7 +25,7 @@ class ZooEntry:
     default_input: tuple[int, ...]  # channels first
     summary: str
     family: str = ""
-    recipe: str = ""  # the training recipe tuned for this model (seqcnn.training.RECIPES), or "" for none
+    recipe: str = ""  # the training recipe tuned for this model (seqcnn.training.recipes.RECIPES), or "" for none
 
 
 ZOO: dict[str, ZooEntry] = {}
@@ -43,7 +43,7 @@ def register(name: str, kind: str, default_input: tuple[int, ...], summary: str,
         family: the group the model belongs to; by default the part of ``name`` before the
             first ``-`` (``zeng2016-2layer`` -> ``zeng2016``).
         recipe: the name of the training recipe tuned for this model, which ``seqcnn train --model NAME``
-            uses on data without a recipe of their own (see ``seqcnn.run.RecipeChoices``).
+            uses on data without a recipe of their own (see ``seqcnn.jobs.train.RecipeChoices``).
     """
 
     def wrap(fn: Callable[..., ModelSpec]) -> Callable[..., ModelSpec]:
@@ -581,7 +581,7 @@ def _mlm_trunk() -> list[dict]:
     family="pretraining",
 )
 def mlm_trunk(classes: int = 4, input_shape: tuple[int, ...] = (4, 101)) -> ModelSpec:
-    """The model that ``seqcnn pretrain`` trains to predict hidden bases (:mod:`seqcnn.pretrain`).
+    """The model that ``seqcnn pretrain`` trains to predict hidden bases (:mod:`seqcnn.training.pretrain`).
 
     Conv1D(64, 12, same, relu) -> SinePositionEncoding -> 2 x TransformerEncoder
     (intermediate_dim 128, 4 heads of 16, dropout 0.1, pre-norm as ``cnn-transformer``) ->

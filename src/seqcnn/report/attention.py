@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from seqcnn.report.plots import _pyplot, save_figure
+from seqcnn.report.plots import pyplot, save_figure
 
 #: Heads drawn one by one beside their average; more heads are averaged only (all are in attention.npz).
 MAX_HEADS = 8
@@ -36,7 +36,7 @@ def plot_attention(weights: np.ndarray, centres: np.ndarray, path: str | Path, t
     Returns:
         ``path``.
     """
-    plt = _pyplot()
+    plt = pyplot()
     heads, n = weights.shape[0], weights.shape[1]
     shown = heads if 1 < heads <= MAX_HEADS else 0
     columns = (shown + 1) // 2

@@ -18,10 +18,10 @@ import hashlib
 from collections.abc import Callable
 from pathlib import Path
 
-from seqcnn.checkpoint import RunFolder
 from seqcnn.metrics import class_curves
 from seqcnn.report import plots
 from seqcnn.report.outputs import RunTask, TestOutputs, read_outputs
+from seqcnn.runs.folder import RunFolder
 
 #: Part of every stamp; raise it when a figure is drawn differently, so that older ones are redrawn.
 STAMP = "seqcnn report figure v5"

@@ -26,9 +26,8 @@ from pathlib import Path
 import numpy as np
 
 from seqcnn import __version__
-from seqcnn.checkpoint import RunFolder, read_json, read_tsv, recorded_data, refuse_pickle
 from seqcnn.errors import RunError, SeqcnnError
-from seqcnn.files import atomic_write_text
+from seqcnn.files import atomic_write_text, refuse_pickle
 from seqcnn.models.spec import ModelSpec
 from seqcnn.models.summary import summary_rows
 from seqcnn.report.figures import run_figures
@@ -42,6 +41,7 @@ from seqcnn.report.sections import (
     training_view,
     variants_view,
 )
+from seqcnn.runs.folder import RunFolder, read_run_json, read_tsv, recorded_data
 from seqcnn.sequence import encode, gc_content
 
 MAX_SALIENCY = 4  # saliency maps shown; the rest stay in plots/saliency/
@@ -372,7 +372,7 @@ def sweep_context(folder: Path) -> dict:
     for row in results:
         cell = cells / f"{row['experiment']}__{row['model']}" / "report.html"
         row["link"] = cell.relative_to(folder).as_posix() if cell.is_file() else None
-    sweep = read_json(folder / "sweep.json") if (folder / "sweep.json").is_file() else None
+    sweep = read_run_json(folder / "sweep.json") if (folder / "sweep.json").is_file() else None
     summary = folder / "summary.md"
     return {
         "title": f"seqcnn sweep {folder.resolve().name}",

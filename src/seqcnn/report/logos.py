@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from seqcnn.report.plots import _pyplot, save_figure
+from seqcnn.report.plots import pyplot, save_figure
 
 BASES = ["A", "C", "G", "T"]
 COLOURS = ["#109648", "#255C99", "#F7B32B", "#D62839"]
@@ -99,7 +99,7 @@ def plot_attributions(
         path: the PNG to write.
         title: figure title (e.g. the sequence id and its score).
     """
-    plt = _pyplot()
+    plt = pyplot()
     length = onehot.shape[1]
     rows = len(maps) + (2 if deltas is not None else 0)
     fig, axes = plt.subplots(rows, 1, figsize=(max(6.0, 0.13 * length), 1.5 * rows), squeeze=False)
@@ -131,7 +131,7 @@ def _heatmap(ax, deltas: np.ndarray, fig) -> None:
 
 def plot_pwm_logo(pwm: np.ndarray, bits: np.ndarray, path: str | Path, title: str = "") -> Path:
     """Information-content logo of a PWM ``(4, W)``: letter height = probability x ``bits`` ``(W,)``."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(max(3.0, 0.3 * pwm.shape[1]), 1.8))
     draw_logo(ax, pwm * bits[None, :], title=title, ylabel="bits")
     ax.set_ylim(0, 2)
@@ -144,7 +144,7 @@ def plot_pattern_logo(cwm: np.ndarray, ppm: np.ndarray, bits: np.ndarray, path: 
 
     The probability logo is ``ppm`` ``(4, W)`` scaled by ``bits`` ``(W,)``, as :func:`plot_pwm_logo`.
     """
-    plt = _pyplot()
+    plt = pyplot()
     fig, axes = plt.subplots(2, 1, figsize=(max(3.5, 0.3 * ppm.shape[1]), 3.4))
     draw_logo(axes[0], cwm, title=title, ylabel="contribution")
     draw_logo(axes[1], ppm * bits[None, :], ylabel="bits")

@@ -1,9 +1,9 @@
 """A run's task and its test outputs, read back from the run folder's files for the report.
 
-The task comes from ``config.json`` (``"task"``, :meth:`seqcnn.targets.Task.to_json`); a run
+The task comes from ``config.json`` (``"task"``, :meth:`seqcnn.data.targets.Task.to_json`); a run
 written before tasks existed is a binary or multiclass run with numbered classes, its class
 count taken from ``metrics.json``. The test outputs come from ``predictions.tsv``, whose
-columns :func:`seqcnn.targets.prediction_header` names for every task kind.
+columns :func:`seqcnn.runs.predictions.prediction_header` names for every task kind.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from seqcnn.checkpoint import read_tsv
+from seqcnn.data.targets import Task, numbered_task
 from seqcnn.errors import RunError
-from seqcnn.targets import Task, prediction_header
+from seqcnn.runs.folder import read_tsv
+from seqcnn.runs.predictions import prediction_header
 
 
 @dataclass(frozen=True)
@@ -75,10 +76,9 @@ def run_task(config: dict, metrics: dict | None) -> RunTask | None:
         k = len(data.get("class_counts", []))
     if k < 2:
         return None
-    numbered = tuple(str(i) for i in range(k))
-    task = Task("binary" if k == 2 else "multiclass", ("label",), numbered, "numeric")
+    task = numbered_task(k)
     names = data.get("class_names")
-    return RunTask(task, tuple(names) if names and len(names) == k else numbered, False)
+    return RunTask(task, tuple(names) if names and len(names) == k else task.classes, False)
 
 
 def read_outputs(path: str | Path, run_task: RunTask) -> TestOutputs | None:

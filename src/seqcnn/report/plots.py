@@ -15,7 +15,8 @@ import numpy as np
 from seqcnn.files import atomic_write_bytes
 
 
-def _pyplot():
+def pyplot():
+    """matplotlib.pyplot on the Agg backend (files only, no window), imported on first use."""
     # matplotlib is slow to import: only to draw
     import matplotlib
 
@@ -31,7 +32,7 @@ def warm_up() -> None:
     preparation while the run trains."""
     from PIL import Image, PngImagePlugin  # noqa: F401
 
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(2, 2))
     ax.plot([0, 1], [0, 1], label="x")
     ax.set(xlabel="x", ylabel="y", title="t")
@@ -70,7 +71,7 @@ def save_figure(fig, path: str | Path, dpi: int = 110, stamp: str | None = None,
     from PIL import Image
     from PIL.PngImagePlugin import PngInfo
 
-    plt = _pyplot()
+    plt = pyplot()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight" if tight else None, facecolor="white")
     plt.close(fig)
@@ -97,7 +98,7 @@ def plot_history(rows: list[dict], path: str | Path, collapses: list[dict] | Non
         kept_epoch: the epoch whose weights the run kept, marked by a green line.
         stamp: see :func:`save_figure`.
     """
-    plt = _pyplot()
+    plt = pyplot()
     second = _second_measure(rows[0] if rows else {})
     fig, axes = plt.subplots(1, 2 if second else 1, figsize=(9 if second else 4.8, 3.4), squeeze=False)
     epochs = [r["epoch"] for r in rows]
@@ -142,7 +143,7 @@ def _mark_epochs(ax, epochs: list, collapses: list[dict], kept_epoch: int | None
 def plot_confusion(cm: list[list[int]], path: str | Path, class_names: list[str] | None = None,
                    stamp: str | None = None) -> Path:
     """Confusion-matrix heatmap with counts in the cells (rows = true class)."""
-    plt = _pyplot()
+    plt = pyplot()
     cm_arr = np.asarray(cm)
     k = cm_arr.shape[0]
     names = class_names or [str(i) for i in range(k)]
@@ -180,7 +181,7 @@ def plot_curves(curves: dict, path: str | Path, title: str = "", stamp: str | No
         title: a suffix of both panel titles (e.g. "per class, one-vs-rest").
         stamp: see :func:`save_figure`.
     """
-    plt = _pyplot()
+    plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(8, 3.6) if len(curves) < 4 else (9.5, 4.2))
     for name, c in curves.items():
         who = "" if len(curves) == 1 else f"{name}: "
@@ -211,7 +212,7 @@ def plot_task_bars(tasks: dict, path: str | Path, key: str = "auroc", stamp: str
         key: the metric drawn.
         stamp: see :func:`save_figure`.
     """
-    plt = _pyplot()
+    plt = pyplot()
     names = list(tasks)
     if len(names) > MAX_TASK_BARS:
         return _task_histogram([tasks[n].get(key) for n in names], path, key, stamp)
@@ -230,7 +231,7 @@ def plot_task_bars(tasks: dict, path: str | Path, key: str = "auroc", stamp: str
 
 
 def _task_histogram(values: list[float | None], path: str | Path, key: str, stamp: str | None) -> Path:
-    plt = _pyplot()
+    plt = pyplot()
     scored = [v for v in values if v is not None]
     fig, ax = plt.subplots(figsize=(6, 3.2))
     ax.hist(scored, bins=np.linspace(0, 1, 41), color="#2f6db5")
@@ -257,7 +258,7 @@ def plot_scatter(observed: np.ndarray, predicted: np.ndarray, names: list[str], 
         log: draw ``log(1 + value)`` (counts of a Poisson task).
         stamp: see :func:`save_figure`.
     """
-    plt = _pyplot()
+    plt = pyplot()
     t = len(names)
     cols = min(3, t)
     rows = -(-t // cols)
@@ -299,7 +300,7 @@ def plot_calibration(labels: np.ndarray, probs: np.ndarray, path: str | Path, bi
         bins: number of equal-width probability bins.
         stamp: see :func:`save_figure`.
     """
-    plt = _pyplot()
+    plt = pyplot()
     labels, probs = np.asarray(labels), np.asarray(probs, dtype=float)
     if probs.shape[1] == 2:
         score, hit, xlabel = probs[:, 1], labels == 1, "predicted probability of class 1"

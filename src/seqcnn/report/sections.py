@@ -18,9 +18,9 @@ import base64
 from dataclasses import replace
 from pathlib import Path
 
-from seqcnn.checkpoint import read_json, read_tsv
 from seqcnn.errors import RunError
 from seqcnn.report.outputs import RunTask
+from seqcnn.runs.folder import read_run_json, read_tsv
 
 MAX_VARIANTS = 20  # top variants listed (variants.json holds 10 by default)
 MAX_VARIANT_PLOTS = 10  # of them with their figure inlined
@@ -205,7 +205,7 @@ def variants_view(folder: Path) -> dict | None:
     path = folder / "variants.json"
     if not path.is_file():
         return None
-    info = read_json(path)
+    info = read_run_json(path)
     if not isinstance(info, dict) or not isinstance(info.get("top", []), list):
         raise RunError(f"{path}: expected an object with a 'top' list, as `seqcnn variants` writes")
     first = info.get("first_skipped") or {}

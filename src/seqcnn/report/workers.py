@@ -179,8 +179,8 @@ def _first_worker(ends: list[tuple[int, int]]) -> int:
 
 def _serve(commands: int, replies: int) -> int:
     """A worker's loop: draw what the parent asks until its pipe closes."""
-    from seqcnn.checkpoint import RunFolder
     from seqcnn.report import figures, html
+    from seqcnn.runs.folder import RunFolder
 
     while (line := _read_line(commands)) is not None:
         message = json.loads(line)
