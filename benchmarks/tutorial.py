@@ -18,11 +18,12 @@ character. ``<!-- figure: SRC -->`` before an image names the file the commands 
 pattern: the first match in sorted order, for names that hold a sequence's id); the test
 checks that the commands write it, and this script copies it next to the page.
 
-    OMP_NUM_THREADS=1 PYTHONPATH=src python benchmarks/tutorial.py [--pages 13,14] [--skip-slow]
+    OMP_NUM_THREADS=1 .venv/bin/python -m benchmarks.tutorial [--pages 13,14] [--skip-slow]
 
 runs the pages in a scratch folder beside the repository (``../tutorial-run`` by default, where
 ``../shared/data`` resolves as on the pages), writes each block's output to
 ``benchmarks/results/tutorial/PAGE-N.txt`` and copies the figures into ``docs/tutorial/figures/``.
+It stays at the top of ``benchmarks/`` and imports nothing of it: ``tests/test_tutorial.py`` loads it by path.
 """
 
 from __future__ import annotations

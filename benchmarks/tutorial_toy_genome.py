@@ -4,7 +4,7 @@ One 6 kb chromosome of uniform random bases (seed 16) with the primer's motif CG
 at ten positions, and 20 SNVs: one at the sixth base of each motif site (to the base that is
 least like the motif: a transversion) and ten at least 100 bp from any site.
 
-    python benchmarks/tutorial_toy_genome.py
+    .venv/bin/python -m benchmarks.tutorial_toy_genome
 """
 
 from __future__ import annotations

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 import torch
 from safetensors.torch import load_file
-from seqcnn.runs.training_state import STATE_FILE, load_training_state
 
+from seqcnn.runs.training_state import STATE_FILE, load_training_state
 from seqcnn.version import version
 
 EPOCHS = "8"
@@ -260,13 +260,12 @@ def test_a_run_with_the_weights_average_resumes_to_the_same_weights(monkeypatch,
 def test_a_state_saved_without_an_average_resumes_with_its_own_weights(tmp_path, data):
     """A state from before the average (no "average" entry) with no epoch left: the run ends with the saved
     weights, not with the average's untrained copy of the model made before they were loaded."""
-    from seqcnn.runs.training_state import restore_training_state
-
     from seqcnn.data.batches import sequence_set
     from seqcnn.data.builtin import simulate_primer
     from seqcnn.data.sets import to_labelled
     from seqcnn.models import zoo
     from seqcnn.models.network import build_model
+    from seqcnn.runs.training_state import restore_training_state
     from seqcnn.training.loop import fit
     from seqcnn.training.recipes import TrainConfig
 

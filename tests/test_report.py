@@ -215,10 +215,10 @@ def test_sweep_table_sorts_in_a_real_browser(tmp_path):
 
 def test_multiclass_predictions_and_calibration(tmp_path):
     from PIL import Image
-    from seqcnn.runs.predictions import write_predictions
 
     from seqcnn.data.targets import numbered_task
     from seqcnn.report.plots import plot_calibration
+    from seqcnn.runs.predictions import write_predictions
 
     rng = np.random.default_rng(0)
     probs = rng.dirichlet(np.ones(3), size=60)

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from seqcnn.runs.predictions import prediction_header, prediction_rows
 
 from seqcnn.data.targets import Task
 from seqcnn.errors import RunError
 from seqcnn.metrics import task_metrics
 from seqcnn.report import figures
 from seqcnn.report.html import write_report
+from seqcnn.runs.predictions import prediction_header, prediction_rows
 from test_report import browse, png
 
 

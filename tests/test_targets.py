@@ -270,9 +270,8 @@ def test_cross_entropy_and_poisson_losses_match_torch():
 
 
 def test_prediction_table_per_task():
-    from seqcnn.runs.predictions import prediction_header, prediction_rows
-
     from seqcnn.data.targets import positives_task
+    from seqcnn.runs.predictions import prediction_header, prediction_rows
 
     binary = positives_task("Bound")
     assert prediction_header(binary, True) == ["id", "label", "probability", "predicted"]

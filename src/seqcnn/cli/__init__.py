@@ -90,7 +90,7 @@ def console() -> None:
 
     Tearing down the interpreter after torch, matplotlib and numba are loaded (freeing every
     module's objects one by one) takes longer than a small run's training: 0.7 s of a 1-epoch
-    ``seqcnn train`` on the primer's files (benchmarks/startup.py). Every file seqcnn writes is
+    ``seqcnn train`` on the primer's files (benchmarks/speed/startup.py). Every file seqcnn writes is
     closed and renamed into place before ``main`` returns, so the exit handlers are run, the
     streams flushed and the process ends at once. With a non-daemon thread still alive it exits
     the ordinary way.

@@ -24,7 +24,7 @@ For a first layer Conv1D (stride 1, relu or linear) followed by global max pooli
 pooled features of both windows are computed by one numba loop that sums weight columns looked
 up by base (a one-hot input selects one of four columns per tap) and recomputes, for the
 alternative, only the outputs that read a changed base; the layers after the pooling run in
-torch. Other models run whole, batch by batch (``benchmarks/variants.py`` measures both).
+torch. Other models run whole, batch by batch (``benchmarks/accuracy/variants.py`` measures both).
 """
 
 from __future__ import annotations

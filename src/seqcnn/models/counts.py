@@ -4,7 +4,7 @@ Plain Python (no torch), used by :mod:`seqcnn.models.spec`. Notation: ``d`` inpu
 per step, ``L`` steps, ``u`` recurrent units, ``h`` heads, ``k`` key size per head, ``v``
 value size per head, ``I`` the feed-forward width of a transformer block.
 
-Parameters (Keras 3 and keras_hub, checked against both by ``benchmarks/keras_layers.py``):
+Parameters (Keras 3 and keras_hub, checked against both by ``benchmarks/parity/keras_layers.py``):
 
 * ``LSTM``: ``4 (u (d + u) + u)``; one bias per gate (``use_bias=False``: no ``+ u``).
 * ``GRU``: ``3 (u (d + u) + 2u)`` with ``reset_after=True`` (Keras 3's default: separate input

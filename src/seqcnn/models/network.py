@@ -62,7 +62,7 @@ class Conv1D(_Padded, nn.Conv1d):
     first layer over one-hot DNA) runs as one matrix product over the input's sliding windows
     instead of through oneDNN, whose fixed cost dominates at these sizes (a whole forward and
     backward pass 1.65x faster for the primer at batch 32, 1.2x for DeepBind and 1.35x for the
-    ``chipseq`` model at batch 64; ``benchmarks/conv_paths.py``). The output
+    ``chipseq`` model at batch 64; ``benchmarks/speed/conv_paths.py``). The output
     is then a channels-last view ``(N, L_out, filters)`` transposed to ``(N, filters, L_out)``:
     the same values, with the channel axis innermost, which :class:`MaxPool1D` pools faster too.
     """
@@ -109,7 +109,7 @@ def _windows_matmul(conv: nn.Conv1d, x: torch.Tensor) -> bool:
     )  # beyond 4 MB of windows the copy costs more
 
 
-#: Switch for Conv1D's CPU matrix-product path (``benchmarks/conv_paths.py`` and the tests compare both ways).
+#: Switch for Conv1D's CPU matrix-product path (``benchmarks/speed/conv_paths.py`` and the tests compare both ways).
 FAST_CPU_PATHS = True
 
 #: Activations that never decrease, so that they commute with a maximum: ``max(f(z)) == f(max(z))``.
@@ -133,7 +133,7 @@ class _WindowsGlobalMax(torch.autograd.Function):
         filters = weight.shape[0]
         out = windows @ weight.reshape(filters, -1).t()  # (N * L_out, filters); the bias is added after the maximum
         # (N, filters, L_out) with the filters innermost: max_pool1d keeps the winners' positions vectorised along
-        # the filters, where Tensor.max(dim) with indices took 15x as long (benchmarks/conv_paths.py)
+        # the filters, where Tensor.max(dim) with indices took 15x as long (benchmarks/speed/conv_paths.py)
         by_position = out.view(n, -1, filters).transpose(1, 2)
         values, where = F.max_pool1d(by_position, by_position.shape[2], return_indices=True)
         values, where = values.squeeze(2), where.squeeze(2)

@@ -156,7 +156,7 @@ def deepbind(classes: int = 2, input_shape: tuple[int, ...] = (4, 101)) -> Model
 
 
 #: seqcnn's default for positives-only ChIP-seq data (``--model chipseq``). Chosen by measurement on
-#: the ten ENCODE experiments (BENCHMARKS.md, ENCODE; ``benchmarks/encode_grid.py``): more kernels and
+#: the ten ENCODE experiments (BENCHMARKS.md, ENCODE; ``benchmarks/studies/encode_grid.py``): more kernels and
 #: narrower ones beat DeepBind's 16 x 24 and a 128 x 24 layer, deeper stacks did worse, and a
 #: Dense(32) + Dropout head learned slower than the output layer directly on the pooled kernels.
 @register("chipseq", "sequence", (4, 101), "256 x 12 conv, global max pool, softmax (seqcnn's ChIP-seq default)")
@@ -399,7 +399,7 @@ def danq(classes: int = 919, input_shape: tuple[int, ...] = (4, 1000)) -> ModelS
     Conv1D(320, 26, relu) -> MaxPooling1D(13, stride 13) -> Dropout(0.2) -> Bidirectional(LSTM(320,
     return_sequences)) -> Dropout(0.5) -> Flatten -> Dense(925, relu) -> Dense(classes, sigmoid):
     46,926,479 parameters at 1,000 bp with 919 outputs, as Keras counts them (the paper's Keras
-    model; ``benchmarks/keras_layers.py`` checks it).
+    model; ``benchmarks/parity/keras_layers.py`` checks it).
     """
     return _spec(
         [

@@ -58,7 +58,7 @@ def save_figure(fig, path: str | Path, dpi: int = 110, stamp: str | None = None,
 
     The figure is reduced to a palette of 256 colours (Pillow's fast octree): a third of the
     bytes of the full-colour PNG for the same look (line plots, logos, heatmaps), which keeps the
-    report, where every figure is inlined, small (benchmarks/report_tasks.py).
+    report, where every figure is inlined, small (benchmarks/speed/report_tasks.py).
 
     Args:
         fig: the figure.

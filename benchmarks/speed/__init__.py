@@ -1,0 +1,1 @@
+"""Benchmarks of time and memory: steps, start-up, stores, GPUs, the report."""

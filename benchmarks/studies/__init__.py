@@ -1,0 +1,1 @@
+"""The searches that chose the defaults: recipes, models, the panel, hybrids, pretraining."""
