@@ -17,6 +17,29 @@ SHARED = ROOT.parent / "shared" / "data"
 PRIMER = SHARED / "zou2019-primer"
 
 
+#: Test files that are slow as a whole (`pytest -m "not slow"` leaves them out; `make test` runs everything):
+#: the tutorial's and the README's commands, training under torchrun, sweeps.
+SLOW_FILES = {"test_tutorial.py", "test_readme.py", "test_distributed.py", "test_sweep.py"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark slow: the files of :data:`SLOW_FILES` and every test that reads the real data in ../shared/data
+    (through the ``primer_files`` fixture or the ``SHARED`` paths of its module)."""
+    for item in items:
+        if item.path.name in SLOW_FILES or "primer_files" in getattr(item, "fixturenames", ()) or _reads_shared(item):
+            item.add_marker(pytest.mark.slow)
+
+
+def _reads_shared(item) -> bool:
+    """Whether a test function names a module-level path into ../shared/data (``FASHION``, ``ENCODE``...)."""
+    function = getattr(item, "function", None)
+    if function is None:
+        return False
+    names = set(function.__code__.co_names)
+    return any(isinstance(value, Path) and SHARED in (value, *value.parents)
+               for name, value in vars(item.module).items() if name in names)
+
+
 @pytest.fixture
 def primer_files() -> tuple[Path, Path]:
     """The primer's sequences.txt and labels.txt; skips when ../shared/data is absent."""
