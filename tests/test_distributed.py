@@ -196,4 +196,9 @@ def test_two_processes_train_a_multilabel_task_as_one(tmp_path):
     assert two.returncode == 0, two.stderr
     a, b = (json.loads((run / "metrics.json").read_text()) for run in (single, multi))
     assert sorted(a["tasks"]) == sorted(b["tasks"]) and len(a["tasks"]) == 4
-    assert abs(a["auroc"] - b["auroc"]) < 1e-3  # same global batches: the same model up to float32 rounding
+    # Same global batches; not bit for bit: the whole-batch gradient is summed in another order, and a rank weighs
+    # its masked mean by its rows (loss_weight), not by its labelled cells. The weights end 1e-8 apart; AUROC moves
+    # in steps of one swapped (positive, negative) pair, and only pairs scored that close swap: 0 to 2.3e-6 seen
+    # under ATEN_CPU_CAPABILITY=avx512 and default, while 1e-3 of the 4 tasks' mean is about 200 swapped pairs
+    # (500 test rows, about 150 x 350 pairs a task).
+    assert abs(a["auroc"] - b["auroc"]) < 1e-3
