@@ -64,7 +64,7 @@ def test_gc_matched_background_follows_positives_and_avoids_peaks(genome):
     codes, where = gc_matched_background(g, pos, exclude=peaks, chroms=["chr1", "chr2"], seed=2)
     assert codes.shape == (200, 50) and not overlaps_any(where, peaks).any()
     assert {c for c, _, _ in where} <= {"chr1", "chr2"}
-    assert abs(np.median(gc_fraction(codes)) - np.median(gc_fraction(pos))) <= 0.05
+    assert abs(np.median(gc_fraction(codes)) - np.median(gc_fraction(pos))) <= 0.05  # seeded: same on any machine
     np.testing.assert_array_equal(codes[0], g.codes(*where[0]))
 
 

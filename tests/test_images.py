@@ -134,9 +134,12 @@ def test_fast_image_path_learns_and_leaves_the_model_standard():
     x = rng.random((256, 1, 12, 12), dtype=np.float32) * 0.3
     x[labels == 1, :, :, :6] += 0.7  # class 1: bright left half
     spec = zoo.get("fashion-dense", classes=2, input_shape=(1, 12, 12))
+    torch.manual_seed(0)  # the initial weights, whatever ran before in this process
     model = build_model(spec, (1, 12, 12))
     config = TrainConfig(epochs=3, batch_size=32, lr=3e-3, precision="bf16", channels_last=True)
     history = fit(model, image_set(x, labels), None, config, progress=False)
+    # bf16 rounds differently on CPUs with and without native bf16 units; the two halves differ by 0.7 in
+    # brightness, and accuracy was 1.0 with seeds 0-7 under ATEN_CPU_CAPABILITY=avx512 and default
     assert history.rows[-1]["accuracy"] > 0.95
     assert all(p.is_contiguous() for p in model.parameters())
     _, acc, probs = evaluate(model, image_set(x, labels), config=config)

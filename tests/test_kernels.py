@@ -33,10 +33,14 @@ def test_reference_loops_agree_with_torch(shape, kernel, stride, padding):
     rng = np.random.default_rng(sum(shape) + sum(kernel))
     x, k = rng.normal(size=shape), rng.normal(size=kernel)
     ours = kernels.correlate(x, k, stride, padding)
+    # float64 sums of at most 16 products, in whatever order each side's loops or BLAS take: each is within
+    # 16 x 1.1e-16 x sum|x k| (at most 12 here) of the exact value, so the two within 5e-14, whatever the CPU.
     np.testing.assert_allclose(ours, kernels.correlate_torch(x, k, stride, padding), rtol=1e-12, atol=1e-12)
     if padding in (0, "valid"):  # and with torch's own padding argument, not ours
         reference = F.conv2d(torch.from_numpy(x)[None, None], torch.from_numpy(k)[None, None], stride=stride)[0, 0]
-        np.testing.assert_allclose(ours, reference.numpy(), rtol=1e-12)
+        # atol as above: a relative bound alone fails where a sum nearly cancels (one cell of the 6x6 case is
+        # 1e-3 of its sum|x k|, and differs by 2e-14 relative on this CPU, 1.6e-12 at worst on another)
+        np.testing.assert_allclose(ours, reference.numpy(), rtol=1e-12, atol=1e-12)
 
 
 def test_placements_cover_every_output_cell():
@@ -79,7 +83,7 @@ def test_load_image_reads_png_and_jpeg_as_grayscale(tmp_path, suffix):
     Image.fromarray(pixels).save(path)
     img = kernels.load_image(path)
     assert img.shape == (12, 16) and 0 <= img.min() and img.max() <= 1
-    assert img[:, :6].max() < 0.05 and img[:, 10:].min() > 0.95
+    assert img[:, :6].max() < 0.05 and img[:, 10:].min() > 0.95  # JPEG ringing (decoder-dependent) stays near col 8
 
 
 def test_load_image_errors(tmp_path):
@@ -104,6 +108,8 @@ def test_max_pool_forward_and_gradient_routing_match_torch_autograd(shape, size,
     tout.backward(torch.from_numpy(grad_out)[None, None])
     np.testing.assert_array_equal(out, tout[0, 0].detach().numpy())
     np.testing.assert_array_equal(argmax, tidx[0, 0].numpy())
+    # a cell's gradient is one upstream value or (overlapping windows) the sum of at most 4 in either order; no
+    # sum here cancels below a quarter of its sum of magnitudes, so rounding stays under 2e-15 relative
     np.testing.assert_allclose(grad_in, tx.grad[0, 0].numpy(), rtol=1e-12)
     assert np.count_nonzero(grad_in) <= out.size  # only arg-max cells receive anything
 

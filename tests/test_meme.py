@@ -27,7 +27,7 @@ def test_round_trip_keeps_names_sites_and_probabilities(tmp_path):
     assert [m.nsites for m in back] == [0, 10, 20]
     for a, b in zip(motifs, back):
         assert b.pwm.shape == a.pwm.shape
-        np.testing.assert_allclose(b.pwm, a.pwm, atol=1e-5)
+        np.testing.assert_allclose(b.pwm, a.pwm, atol=1e-5)  # written with 6 decimals: 5e-7 of rounding
 
 
 def test_memelite_reads_our_file(tmp_path):
@@ -38,7 +38,7 @@ def test_memelite_reads_our_file(tmp_path):
     theirs = memelite_read(str(tmp_path / "m.meme"))
     assert list(theirs) == [f"{m.name} {m.alt_name}" for m in motifs]
     for m, pwm in zip(motifs, theirs.values()):
-        np.testing.assert_allclose(pwm, m.pwm, atol=1e-5)
+        np.testing.assert_allclose(pwm, m.pwm, atol=1e-5)  # our 6 decimals, read back as float32 by memelite
 
 
 def test_reads_a_file_written_by_memelite(tmp_path):

@@ -21,6 +21,8 @@ def test_readme_python_example_runs_from_an_empty_folder(tmp_path):
     )
     assert done.returncode == 0, done.stderr[-2000:]
     accuracy = float(done.stdout.splitlines()[0])
-    assert accuracy > 0.9  # the built-in data's motif is learnable: far above the 0.5 of guessing
+    # the built-in data's motif is learnable: far above the 0.5 of guessing. Trained, so it depends on the float
+    # path: 0.994-1.0 with seeds 0-2 under ATEN_CPU_CAPABILITY=avx512 and default
+    assert accuracy > 0.9
     assert "probs shape (1, 2)" in done.stdout
     assert len(list((tmp_path / "runs").iterdir())) == 1  # the run folder went where the README says

@@ -194,4 +194,5 @@ def test_predict_cli_streams_a_store_like_a_file(cli, tmp_path, trained_run):
     assert len(tables[0]) == 71 and tables[0][0] == ["id", "probability", "predicted"]
     for table in tables[1:]:  # same ids and classes; probabilities up to float rounding (batches of other sizes)
         assert [r[0] for r in table] == [r[0] for r in tables[0]] and [r[2] for r in table] == [r[2] for r in tables[0]]
+        # printed to 6 significant digits: a last-digit flip is at most 1e-5 relative, float32 rounding far less
         assert np.allclose([float(r[1]) for r in table[1:]], [float(r[1]) for r in tables[0][1:]], rtol=1e-4, atol=1e-7)

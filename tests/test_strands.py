@@ -51,13 +51,13 @@ def planted(n: int, length: int, strand, seed: int = 0, signal: bool = True) -> 
 
 def test_a_motif_on_either_strand_reads_the_same_on_both():
     check = check_strands(*planted(1000, 60, "either"))
-    assert check.both_strands is True and check.slope > 0.8 and check.kmers >= 8
+    assert check.both_strands is True and check.slope > 0.8 and check.kmers >= 8  # seeded counts: 0.993 anywhere
 
 
 @pytest.mark.parametrize("strand", ["forward", "opposite"])
 def test_a_motif_on_one_strand_is_strand_specific(strand):
     check = check_strands(*planted(1000, 60, strand))
-    assert check.both_strands is False and check.slope < 0.3
+    assert check.both_strands is False and check.slope < 0.3  # seeded counts: -0.04 and -0.99 anywhere
     assert "strand-specific" in check.line() and "--augment rc --rc-average" in check.line()
 
 

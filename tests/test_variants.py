@@ -244,7 +244,7 @@ def test_the_fast_first_layer_path_gives_the_whole_model_scores(tmp_path, rc_ave
     fast, full = Scorer(model, rc_average, batch_size=16), Scorer(model, rc_average, fast=False, batch_size=16)
     assert fast.first is not None and full.first is None
     for a, b in zip(fast.score(ref, alt), full.score(ref, alt)):
-        np.testing.assert_allclose(a, b, atol=2e-5)
+        np.testing.assert_allclose(a, b, atol=2e-5)  # float32 log-odds in other orders: 2.4e-7 apart at most seen
     assert np.abs(fast.score(ref, alt)[1] - fast.score(ref, alt)[0]).max() > 1e-3  # the alleles differ
 
 
@@ -312,15 +312,16 @@ def test_cli_scores_site_variants_below_background_and_never_a_ref_mismatch(cli,
     assert [k[0] for k in table] == ["site", "far", "far"]  # input order; the mismatch never appears
     ref, alt, delta = table[("site", other(c[302]))]
     assert ref == pytest.approx(logit((sigmoid(3) + sigmoid(-2)) / 2), abs=1e-4) and alt == pytest.approx(-2, abs=1e-4)
-    assert delta == pytest.approx(alt - ref, abs=1e-4) and delta < -2
-    assert all(abs(v[2]) < 1e-6 for k, v in table.items() if k[0] == "far")
+    assert delta == pytest.approx(alt - ref, abs=1e-4) and delta < -2  # 6 printed digits; hand-set weights
+    assert all(abs(v[2]) < 1e-6 for k, v in table.items() if k[0] == "far")  # integer activations: exactly 0
     assert "scored 3 variant allele(s); skipped 2: " in out and "1 REF does not match the genome (first: " in out
     assert "line 7: chr1:320" in out and "1 symbolic ALT" in out and str(tmp_path / "s.tsv") in out
     info = json.loads((motif_run / "variants.json").read_text())
     top = info["top"][0]
     assert (top["id"], top["variant_offset"], len(top["ref_attribution"])) == ("site", 20, 41)
     assert top["ref_sequence"][18:25] == MOTIF and top["ref_sequence"][20] != top["alt_sequence"][20]
-    assert sum(top["ref_attribution"][18:25]) > 1 and abs(sum(top["alt_attribution"])) < 1e-6  # no site, no gradient
+    # no site: the ReLU is off everywhere and the gradient is exactly 0
+    assert sum(top["ref_attribution"][18:25]) > 1 and abs(sum(top["alt_attribution"])) < 1e-6
     assert (motif_run / top["plot"]).stat().st_size > 1000 and len(info["top"]) == 2
     page = (motif_run / "report.html").read_text()  # the run's page redrawn with the top variants
     assert f"report: {motif_run / 'report.html'}" in out and '<section id="variants">' in page
