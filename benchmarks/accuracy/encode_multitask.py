@@ -1,7 +1,7 @@
 """ENCODE as one sparse multi-task model against ten single-task runs (issue 14).
 
 Each ``<name>_AC.seq.gz`` (positives only) gives ``--positives`` positives (seed 0) and four
-dinucleotide-shuffled negatives per positive (:func:`seqcnn.negatives.dinucleotide_shuffle`, seed 0).
+dinucleotide-shuffled negatives per positive (:func:`seqcnn.data.negatives.dinucleotide_shuffle`, seed 0).
 The multi-task table has one column per experiment: each row is labelled 1/0 in its own
 experiment's column and left empty in the nine others. One ``multilabel`` model is trained on it
 with the task's default model and recipe, and evaluated per column on the ``_B`` files (same

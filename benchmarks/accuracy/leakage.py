@@ -2,7 +2,7 @@
 
     OMP_NUM_THREADS=1 .venv/bin/python -m benchmarks.accuracy.leakage [N]
 
-1. Times seqcnn.leakage.shared on N (default 200,000) random 101 bp training sequences against
+1. Times seqcnn.data.leakage.shared on N (default 200,000) random 101 bp training sequences against
    N/4 test sequences of which 10 % are copies (half of them reverse complements), and checks the
    count is exact.
 2. For each ENCODE experiment in ../shared/data/encode-deepbind (when present), counts the test

@@ -1,12 +1,12 @@
-"""Simulated task kinds end to end through seqcnn.targets and seqcnn.metrics, against stated floors.
+"""Simulated task kinds end to end through seqcnn.data.targets and seqcnn.metrics, against stated floors.
 
     OMP_NUM_THREADS=1 .venv/bin/python -m benchmarks.accuracy.targets_sim [--n 4000] [--epochs 8]
 
-For each simulated set (seqcnn.simulate: multiclass, multilabel, regression, Poisson counts) it
+For each simulated set (seqcnn.data.simulate: multiclass, multilabel, regression, Poisson counts) it
 chooses the target and infers the task with the library (nothing given by hand), splits 70/15/15,
 trains one small CNN (Conv1d 64 x 15 -> ReLU -> global max pool -> Linear to ``task.n_outputs``)
-with ``seqcnn.targets.task_loss``, and scores the test part with ``seqcnn.metrics.task_metrics``
-on ``seqcnn.targets.predictions``. It also checks the leakage counter on the split. Floors:
+with ``seqcnn.training.losses.task_loss``, and scores the test part with ``seqcnn.metrics.task_metrics``
+on ``seqcnn.data.targets.predictions``. It also checks the leakage counter on the split. Floors:
 
 - multiclass accuracy >= 0.80 (chance 0.25 with 4 balanced classes; each class is one planted
   JASPAR site; the printed ceiling is a scanner that knows the true PWMs);

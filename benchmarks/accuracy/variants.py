@@ -4,7 +4,7 @@ Accuracy: a random genome (chr1 1.5 Mb for training, chr2 0.5 Mb held out) with 
 motif sites planted every ~1 kb (CTCF MA0139 and HNF4A MA0114, sampled from their PWMs, either
 strand). A ``chipseq`` model (256 x 12 conv, global max pool, softmax; strands averaged) is
 trained on chr1: positives are 101 bp windows over sites, negatives random windows without one.
-On chr2 (never seen in training) two groups of SNVs are scored with ``seqcnn.variants``: at each
+On chr2 (never seen in training) two groups of SNVs are scored with ``seqcnn.interpret.variants``: at each
 site's most informative position (highest information content of the PWM) to the base of
 lowest probability there, and at positions at least 200 bp from any site. Reported: the AUROC
 of ``-delta`` separating the groups (target >= 0.95), and that REF-mismatch records planted in

@@ -5,7 +5,7 @@
     OMP_NUM_THREADS=1 .venv/bin/python -m benchmarks.speed.pretrain_store --sizes 1600000 --length 200 --append
 
 For each size N, N random sequences of ``--length`` bp are written once as a store (streamed
-through ``seqcnn.store.StoreWriter``, never held whole) and once as a FASTA file; then
+through ``seqcnn.data.store.StoreWriter``, never held whole) and once as a FASTA file; then
 ``seqcnn pretrain`` runs on each in its own process (one torch thread, a small convolution spec
 so that the data path, not the model, is what is measured; one epoch, k-mer baselines included)
 and the parent reads the child's peak resident set size (``ru_maxrss`` from ``os.wait4``) and

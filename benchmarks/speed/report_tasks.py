@@ -1,7 +1,7 @@
 """Size and write time of report.html for run folders of every task kind, written file by file.
 
 Each run folder holds what `seqcnn train` writes for its task (config.json with "task",
-metrics.json from seqcnn.metrics.task_metrics, predictions.tsv from seqcnn.targets, history.csv),
+metrics.json from seqcnn.metrics.task_metrics, predictions.tsv from seqcnn.data.targets, history.csv),
 made from synthetic arrays of realistic sizes: binary (2,000 test examples), multiclass (10
 classes), multilabel (12 tasks, and 919 tasks as DeepSEA, half the cells missing), regression
 (8 targets) and Poisson counts; one of them with a training collapse recorded. For each, the

@@ -1,4 +1,4 @@
-"""Dinucleotide shuffle speed: seqcnn.negatives (numba) vs tangermeme.ersatz.dinucleotide_shuffle.
+"""Dinucleotide shuffle speed: seqcnn.data.negatives (numba) vs tangermeme.ersatz.dinucleotide_shuffle.
 
     nice -n 10 .venv/bin/python -m benchmarks.speed.shuffle [N]
 
@@ -30,7 +30,7 @@ def main() -> int:
     ours = n / (time.perf_counter() - start)
     assert (dinucleotide_counts(out) == dinucleotide_counts(codes)).all()
     print(
-        f"seqcnn.negatives.dinucleotide_shuffle: {n:,} x 101 bp in {n / ours:.2f} s = {ours:,.0f} seqs/s (counts exact)"
+        f"seqcnn.data.negatives.dinucleotide_shuffle: {n:,} x 101 bp in {n / ours:.2f} s = {ours:,.0f} seqs/s (counts exact)"
     )
     from tangermeme.ersatz import dinucleotide_shuffle as tm_shuffle
 

@@ -3,7 +3,7 @@
 Reads the rows of ``benchmarks.studies.panel_models`` runs (any number of result files; the seed is taken from its
 column or from the recipe JSON) and names each row's candidate: the model, with ``+rc`` when it was
 trained with reverse-complement augmentation and strand averaging. The default is ``chipseq`` with
-the ``labelled`` recipe and the strand test (``seqcnn.strands``): ``chipseq+rc`` on the sets that the
+the ``labelled`` recipe and the strand test (``seqcnn.data.strands``): ``chipseq+rc`` on the sets that the
 test puts on both strands, ``chipseq`` on the others (``ONE_STRAND``). Prints a markdown table of the
 mean test AUROC per set and candidate over the seeds that every candidate of the set has (a seed
 fixes the split, so the comparison is paired; cells with other seeds are left out of the mean), the

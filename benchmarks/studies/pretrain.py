@@ -4,7 +4,7 @@
     OMP_NUM_THREADS=1 .venv/bin/python -m benchmarks.studies.pretrain --all --per-experiment 5000 --epochs 10
 
 1. Unlabelled sequences: ``--per-experiment`` random positives (seed 0) of each of the ten
-   ``_AC`` training files, without their labels. ``seqcnn.pretrain`` trains ``mlm-trunk`` on
+   ``_AC`` training files, without their labels. ``seqcnn.training.pretrain`` trains ``mlm-trunk`` on
    them (15 % of positions hidden) and reports the masked-nucleotide accuracy on its held-out
    10 % against the best k-mer baseline.
 2. Fine-tuning (the transfer benchmark's protocol, ``benchmarks/accuracy/encode_transfer.py``): each
