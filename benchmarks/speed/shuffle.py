@@ -30,7 +30,8 @@ def main() -> int:
     ours = n / (time.perf_counter() - start)
     assert (dinucleotide_counts(out) == dinucleotide_counts(codes)).all()
     print(
-        f"seqcnn.data.negatives.dinucleotide_shuffle: {n:,} x 101 bp in {n / ours:.2f} s = {ours:,.0f} seqs/s (counts exact)"
+        f"seqcnn.data.negatives.dinucleotide_shuffle: {n:,} x 101 bp in {n / ours:.2f} s = {ours:,.0f} seqs/s "
+        "(counts exact)"
     )
     from tangermeme.ersatz import dinucleotide_shuffle as tm_shuffle
 
