@@ -1,6 +1,6 @@
 """Recurrent and attention layers: Keras's counts, shapes and receptive fields, and what the torch modules compute.
 
-The expected counts are Keras 3.15 / keras_hub 0.32's own (``benchmarks/keras_layers.py`` checks
+The expected counts are Keras 3.15 / keras_hub 0.32's own (``benchmarks/parity/keras_layers.py`` checks
 them, and the layers' outputs, against Keras on 45 random specs and the zoo).
 """
 

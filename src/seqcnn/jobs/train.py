@@ -136,7 +136,7 @@ GENERIC_RECIPES = ("labelled",)
 #: What the printed line says of each recipe chosen for a model rather than for the data.
 RECIPE_NOTES = {
     "chipseq-hybrid": "AdamW, one-cycle to 3e-3, 20 epochs without early stopping",
-    "seqcnn": "AdamW, one-cycle to 3e-2, 50 epochs, clipped gradients, a moving average of the weights",
+    "seqcnn": "AdamW, one-cycle to 3e-2, clipped gradients, a moving average of the weights",
     "fashion": "Adam, one-cycle to 2e-3, 15 epochs",
 }
 
