@@ -161,6 +161,138 @@ def encode_set(prefix: str, keep: int, out: Path, name: str, seed: int = 0) -> d
     }
 
 
+# Sets where the position of a signal decides the label (issue "defaults that see position").
+#: Base probabilities (A, C, G, T) of exons and introns: exons a little GC-rich, introns T-rich.
+EXON = np.array([0.25, 0.27, 0.27, 0.21])
+INTRON = np.array([0.25, 0.19, 0.20, 0.36])
+PYRIMIDINE = np.array([0.10, 0.35, 0.10, 0.45])  # the polypyrimidine tract before an acceptor
+#: Donor (exon -3..-1, intron +1..+6) and acceptor (intron -3..-1, exon +1) consensus columns (A, C, G, T),
+#: close to the published splice-site frequencies of human introns (MAG|GURAGU and YAG|G).
+DONOR = np.array([
+    [0.35, 0.35, 0.18, 0.12], [0.60, 0.13, 0.14, 0.13], [0.10, 0.05, 0.80, 0.05],
+    [0.00, 0.00, 1.00, 0.00], [0.00, 0.01, 0.00, 0.99], [0.60, 0.03, 0.35, 0.02],
+    [0.70, 0.08, 0.10, 0.12], [0.07, 0.05, 0.80, 0.08], [0.15, 0.15, 0.20, 0.50],
+]).T
+ACCEPTOR = np.array([[0.03, 0.70, 0.02, 0.25], [1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0], [0.25, 0.13, 0.50, 0.12]]).T
+
+
+def draw(probs: np.ndarray, rng: np.random.Generator, n: int | None = None) -> np.ndarray:
+    """Codes drawn from base probabilities: one column ``(4,)`` for ``n`` bases, or a ``(4, W)`` matrix."""
+    if probs.ndim == 1:
+        return rng.choice(4, size=n, p=probs).astype(np.uint8)
+    cum = probs.cumsum(axis=0)
+    return (rng.random(probs.shape[1])[None, :] > cum).sum(axis=0).clip(0, 3).astype(np.uint8)
+
+
+@dataclass(frozen=True)
+class Positional:
+    """A set where position decides: kind (splice, promoter, position-only), length, rows, label noise."""
+
+    name: str
+    kind: str
+    length: int
+    rows: int
+    noise: float = 0.0
+    classes: int = 2
+
+
+POSITIONAL = (
+    # three classes like the public splice-junction set: exon-intron (donor), intron-exon (acceptor), neither
+    Positional("splice-L60-n3k", "splice", 60, 3190, noise=0.02, classes=3),
+    Positional("splice-L140-n8k", "splice", 140, 8000, noise=0.02, classes=3),
+    Positional("promoter-L200-n4k", "promoter", 200, 4000, noise=0.05),
+    Positional("position-only-L100-n2k", "position", 100, 2000),
+    Positional("position-only-L300-n4k", "position", 300, 4000),
+)
+
+
+def splice_row(label: int, length: int, rng: np.random.Generator) -> np.ndarray:
+    """One splice-like sequence with its boundary at the centre: 0 donor (EI), 1 acceptor (IE), 2 neither (N).
+
+    Neither: exon-like, intron-like or both at a random boundary, and half of them carry a decoy GT or AG
+    dinucleotide exactly where a real site's would be, so that the dinucleotide alone does not decide.
+    """
+    mid = length // 2
+    if label == 0:
+        seq = np.concatenate([draw(EXON, rng, mid), draw(INTRON, rng, length - mid)])
+        seq[mid - 3 : mid + 6] = draw(DONOR, rng)
+    elif label == 1:
+        seq = np.concatenate([draw(INTRON, rng, mid - 20), draw(PYRIMIDINE, rng, 17), draw(ACCEPTOR, rng),
+                              draw(EXON, rng, length - mid - 1)])
+        at = int(rng.integers(max(0, mid - 40), mid - 24))  # a weak branch point, 24-40 bases before the exon
+        seq[at : at + 5] = draw(np.array([[0.1, 0.5, 0.1, 0.3], [0.1, 0.1, 0.1, 0.7], [0.4, 0.1, 0.4, 0.1],
+                                          [1.0, 0, 0, 0], [0.2, 0.4, 0.1, 0.3]]).T, rng)
+    else:
+        cut = int(rng.integers(0, length + 1))
+        first, second = (EXON, INTRON) if rng.random() < 0.5 else (INTRON, EXON)
+        seq = np.concatenate([draw(first, rng, cut), draw(second, rng, length - cut)])
+        decoy = rng.random()
+        if decoy < 0.25:
+            seq[mid : mid + 2] = (2, 3)  # GT where a donor's would be
+        elif decoy < 0.5:
+            seq[mid - 2 : mid] = (0, 2)  # AG where an acceptor's would be
+    return seq
+
+
+def promoter_row(positive: bool, length: int, motifs: dict, rng: np.random.Generator) -> np.ndarray:
+    """A promoter-like sequence, transcription start at 3/4 of the length: positives carry a TATA box 30 bases
+    upstream (+-2), an initiator at the start and an SP1 GC box anywhere upstream; negatives carry the same motifs
+    (all three, or one) anywhere."""
+    seq = rng.integers(0, 4, size=length, dtype=np.uint8)
+    tss = 3 * length // 4
+    tata, inr, sp1 = motifs["TBP"], motifs["INR"], motifs["SP1"]
+    if positive:
+        at = tss - 31 + int(rng.integers(-2, 3))
+        seq[at : at + tata.shape[1]] = draw(tata, rng)
+        seq[tss - 2 : tss - 2 + inr.shape[1]] = draw(inr, rng)
+        at = int(rng.integers(0, tss - 45 - sp1.shape[1]))
+        seq[at : at + sp1.shape[1]] = draw(sp1, rng)
+    else:
+        chosen = [tata, inr, sp1] if rng.random() < 0.5 else [[tata, inr, sp1][int(rng.integers(3))]]
+        plant(seq, chosen, rng)
+    return seq
+
+
+def position_row(label: int, length: int, pwm: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One site of the same motif in every sequence: class 1 in the first third, class 0 in the last third."""
+    seq = rng.integers(0, 4, size=length, dtype=np.uint8)
+    w = pwm.shape[1]
+    third = length // 3
+    at = int(rng.integers(0, third - w)) if label else int(rng.integers(length - third, length - w))
+    seq[at : at + w] = sample_motif(pwm, rng)
+    return seq
+
+
+#: The initiator (YYANWYY around the transcription start), as base probabilities.
+INR = np.array([[0, .5, 0, .5], [0, .5, 0, .5], [1, 0, 0, 0], [.25, .25, .25, .25], [.5, 0, 0, .5],
+                [0, .5, 0, .5], [0, .5, 0, .5]], dtype=float).T
+
+
+def positional_set(spec: Positional, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Codes ``(N, L)`` and labels of a set where position decides."""
+    rng = np.random.default_rng(seed)
+    if spec.kind == "splice":  # a quarter donors, a quarter acceptors, half neither, as the public set
+        labels = rng.permutation(np.resize([0, 1, 2, 2], spec.rows))
+        codes = np.stack([splice_row(int(y), spec.length, rng) for y in labels])
+    elif spec.kind == "promoter":
+        motifs = {m.name.upper(): m.pwm for m in jaspar_motifs(("TBP", "SP1"))} | {"INR": INR}
+        labels = rng.permutation(np.arange(spec.rows) % 2)
+        codes = np.stack([promoter_row(bool(y), spec.length, motifs, rng) for y in labels])
+    else:
+        pwm = jaspar_motifs(("CTCF",))[0].pwm
+        labels = rng.permutation(np.arange(spec.rows) % 2)
+        codes = np.stack([position_row(int(y), spec.length, pwm, rng) for y in labels])
+    flip = rng.random(spec.rows) < spec.noise
+    labels = np.where(flip, (labels + rng.integers(1, spec.classes, size=spec.rows)) % spec.classes, labels)
+    return codes, labels
+
+POSITION_SOURCES = {
+    "splice": "splice-like: donor (EI) or acceptor (IE) consensus at the centre, exon/intron composition, decoys",
+    "promoter": "promoter-like: TATA (JASPAR TBP) 30 bp before the start, an initiator at it, an SP1 box upstream",
+    "position": "one JASPAR CTCF site in every sequence: first third (1) or last third (0)",
+}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--large", action="store_true", help="also the 100k-row sets")
@@ -190,6 +322,14 @@ def main() -> None:
                 "source": "JASPAR2024 " + ", ".join(f"{m.id} {m.name}" for m in used),
             }
         )
+        print(spec.name, flush=True)
+    for spec in POSITIONAL:
+        codes, y = positional_set(spec)
+        names = ("EI", "IE", "N") if spec.kind == "splice" else ("0", "1")
+        write_table(args.out / f"{spec.name}.csv", [f"r{i}" for i in range(len(y))], as_text(codes),
+                    [names[k] for k in y])
+        source = POSITION_SOURCES[spec.kind]
+        sets.append({"name": spec.name, "file": f"{spec.name}.csv", **asdict(spec), "source": source})
         print(spec.name, flush=True)
     for name, (prefix, keep) in ENCODE.items():
         sets.append(encode_set(prefix, keep, args.out, name))

@@ -10,6 +10,7 @@ grows over several invocations (more seeds, more models).
     ... --models primer,chipseq --sets planted-L150-m2-n4k       # a part of the grid
     ... --seeds 0,1,2 --tag seeds                                # several seeds per cell
     ... --table chipseq --tag seeds                              # per-seed and mean table
+    ... --models default                                         # `seqcnn train TABLE` with nothing named
 
 A seed decides the training/validation/test split (of sets without their own test file) and the
 initial weights, so the spread over seeds is that of a user's one run.
@@ -38,14 +39,40 @@ MODELS: dict[str, str | list] = {
     "deepbind": "deepbind",  # 16 x 24 conv, global max pool, Dense 32 + Dropout
     "c128k12": [{"Conv1D": {"filters": 128, "kernel_size": 12, "activation": "relu"}}, {"GlobalMaxPooling1D": {}}],
     "c64k12": [{"Conv1D": {"filters": 64, "kernel_size": 12, "activation": "relu"}}, {"GlobalMaxPooling1D": {}}],
+    # position-aware candidates: local max pooling keeps where a motif sits, the dense layer reads it
+    "l64k9p4": [{"Conv1D": {"filters": 64, "kernel_size": 9, "activation": "relu"}}, {"MaxPooling1D": {"pool_size": 4}},
+                {"Flatten": {}}, {"Dropout": {"rate": 0.5}}, {"Dense": {"units": 32, "activation": "relu"}},
+                {"Dropout": {"rate": 0.5}}],
+    "l128k12p4": [{"Conv1D": {"filters": 128, "kernel_size": 12, "activation": "relu"}},
+                  {"MaxPooling1D": {"pool_size": 4}}, {"Flatten": {}}, {"Dropout": {"rate": 0.5}},
+                  {"Dense": {"units": 32, "activation": "relu"}}, {"Dropout": {"rate": 0.5}}],
+    "l64k9p8": [{"Conv1D": {"filters": 64, "kernel_size": 9, "activation": "relu"}}, {"MaxPooling1D": {"pool_size": 8}},
+                {"Flatten": {}}, {"Dropout": {"rate": 0.5}}, {"Dense": {"units": 32, "activation": "relu"}},
+                {"Dropout": {"rate": 0.5}}],
+    "l64k9p4d2": [{"Conv1D": {"filters": 64, "kernel_size": 9, "activation": "relu"}},
+                  {"MaxPooling1D": {"pool_size": 4}}, {"Flatten": {}}, {"Dropout": {"rate": 0.2}},
+                  {"Dense": {"units": 32, "activation": "relu"}}, {"Dropout": {"rate": 0.5}}],
+    "l64k9p8d2": [{"Conv1D": {"filters": 64, "kernel_size": 9, "activation": "relu"}},
+                  {"MaxPooling1D": {"pool_size": 8}}, {"Flatten": {}}, {"Dropout": {"rate": 0.2}},
+                  {"Dense": {"units": 32, "activation": "relu"}}, {"Dropout": {"rate": 0.5}}],
+    "l64k9p4n": [{"Conv1D": {"filters": 64, "kernel_size": 9, "activation": "relu"}},
+                 {"MaxPooling1D": {"pool_size": 4}}, {"Flatten": {}}, {"Dense": {"units": 32, "activation": "relu"}}],
 }
 #: The recipe every candidate is trained with: the ``labelled`` recipe of :mod:`seqcnn.training`
 #: (AdamW one-cycle peak 3e-3, weight decay 0.1, batch 32, 20 epochs, the best validation epoch's weights).
 BASE_RECIPE = "labelled"
 
 
-def model_arg(name: str, classes: int, work: Path) -> str:
-    """A zoo name as is, or a spec file for layer-list candidates with a softmax output for ``classes``."""
+#: The candidate name that runs ``seqcnn train TABLE`` as a user would, nothing named: the strand test and the
+#: position race (``seqcnn.jobs.position``) decide; the model the race chose is in the results' ``recipe`` column.
+DEFAULT = "default"
+
+
+def model_arg(name: str, classes: int, work: Path) -> str | None:
+    """A zoo name as is, or a spec file for layer-list candidates with a softmax output for ``classes``; None for
+    :data:`DEFAULT`."""
+    if name == DEFAULT:
+        return None
     layers = MODELS[name]
     if isinstance(layers, str):
         return layers
@@ -211,7 +238,7 @@ def run_cell(data_set: dict, name: str, overrides: dict, tmp: Path) -> list:
         data,
         test=test,
         model=model_arg(name, data_set.get("classes", 2), tmp),
-        recipe=BASE_RECIPE,
+        recipe=None if name == DEFAULT else BASE_RECIPE,
         out=out,
         force=True,
         progress=False,
@@ -221,6 +248,10 @@ def run_cell(data_set: dict, name: str, overrides: dict, tmp: Path) -> list:
     with open(out / "history.csv") as h:
         hist = [{k: float(v) for k, v in r.items() if v != ""} for r in csv.DictReader(h)]
     best = min(hist, key=lambda r: r["val_loss"])["epoch"]
+    if name == DEFAULT:  # what the user's run decided, beside the overrides
+        config = json.loads((out / "config.json").read_text())
+        overrides = {**overrides, "model": config["model"], "recipe": config["recipe"],
+                     "rc": config["predict"]["rc_average"]}
     return [
         data_set["name"],
         name,

@@ -25,7 +25,12 @@ from seqcnn.errors import InputError, RunError
 from seqcnn.files import safe_name
 from seqcnn.interpret import motif_matching
 from seqcnn.interpret.attention import save_attention
-from seqcnn.interpret.attribution import deep_lift_shap, gradient_x_input, saturation_mutagenesis
+from seqcnn.interpret.attribution import (
+    deep_lift_shap,
+    gradient_x_input,
+    position_profile,
+    saturation_mutagenesis,
+)
 from seqcnn.interpret.filters import consensus, filter_motifs, first_conv, information_content, trim
 from seqcnn.interpret.patterns import PatternOptions, explain_patterns, start_compiling
 from seqcnn.io import jaspar, read_sequences
@@ -33,6 +38,7 @@ from seqcnn.io.meme import MemeMotif, read_meme
 from seqcnn.jobs.inference import predict_tensor
 from seqcnn.report.html import write_report
 from seqcnn.report.logos import plot_attributions, plot_pwm_logo
+from seqcnn.report.plots import plot_position_profile
 from seqcnn.runs.folder import RunFolder, recorded_data
 from seqcnn.runs.predictions import prediction_header
 from seqcnn.sequence import encode_batch, onehot
@@ -239,10 +245,12 @@ def explain_model(
         "target": options.target,
     }
     if single_output:
-        scored = SingleOutput(model, options.target).eval()
+        scored, target = SingleOutput(model, options.target).eval(), 1
         summary["attributions"] = _attributions(scored, chosen, out, replace(options, target=1))
     else:
+        scored, target = model, options.target
         summary["attributions"] = _attributions(model, chosen, out, options)
+    summary["where"] = _where(scored, chosen.x if pool is None else pool, target, out)
     attention = save_attention(model, chosen.ids, chosen.x, out,
                                lambda items: _progress(items, "attention plots", options.progress))
     if attention is not None:  # models with a MultiHeadAttention or TransformerEncoder layer
@@ -381,6 +389,33 @@ def _attributions(model, chosen: Chosen, out: Path, options: ExplainOptions) -> 
         "file": "attributions.npz",
         "plots": plots,
     }
+
+
+#: Sequences whose attributions make the profile by position (the first ones of the pool): the mean over 5,000
+#: sequences has a standard error of about 1.4 % of the spread between sequences at each position.
+MAX_WHERE = 5000
+
+
+def _where(model, pool: np.ndarray, target: int, out: Path) -> dict:
+    """Where the model looks: the mean absolute gradient x input by position over ``pool`` (the run's test
+    sequences, or the file's), as ``position.tsv`` and ``plots/where_it_looks.png``; with how concentrated it is.
+
+    ``top_decile_share`` is the share of the attribution on the tenth of positions that carry most of it: near
+    0.1 for a model that looks everywhere alike, near 1 for one that reads a few fixed positions.
+    """
+    x = pool[:MAX_WHERE]
+    profile = position_profile(model, x, target)
+    folder = RunFolder(out)
+    folder.write_table("position.tsv", ["position", "mean_abs_attribution"],
+                       [[str(i + 1), f"{v:.6g}"] for i, v in enumerate(profile)])
+    top = max(1, len(profile) // 10)
+    share = float(np.sort(profile)[::-1][:top].sum() / profile.sum()) if profile.sum() > 0 else float("nan")
+    peak = int(profile.argmax()) + 1
+    path = out / "plots" / "where_it_looks.png"
+    plot_position_profile(profile, path, title=f"where the model looks: mean |gradient x input| over {len(x):,} "
+                          f"sequences (peak at position {peak}; top tenth of positions: {share:.0%} of it)")
+    return {"sequences": len(x), "peak_position": peak, "top_decile_share": round(share, 4),
+            "file": "position.tsv", "plot": str(path.relative_to(out))}
 
 
 def _progress(items, desc: str, enabled: bool):

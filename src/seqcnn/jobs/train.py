@@ -29,7 +29,9 @@ from seqcnn.data.strands import StrandCheck, check_strands
 from seqcnn.data.targets import Task, fit_scale
 from seqcnn.errors import DivergedError, InputError, RunError
 from seqcnn.files import file_sha256, refuse_pickle
+from seqcnn.jobs import position
 from seqcnn.jobs.inference import predict_tensor
+from seqcnn.jobs.position import PositionRace
 from seqcnn.metrics import format_metrics, task_metrics
 from seqcnn.models import zoo
 from seqcnn.models.lookup import resolve_spec
@@ -109,10 +111,10 @@ class ModelChoices:
         if self.init_from is not None:
             refuse_pickle(self.init_from, self.trust_pickle)
 
-    def spec(self, bundle: DataBundle, task: Task) -> ModelSpec:
-        """The spec for the data (the bundle's default model when none is named), its output layer
-        sized and activated for ``task``, checked against the input."""
-        spec = resolve_spec(self.model or bundle.default_model, classes=task.n_outputs,
+    def spec(self, bundle: DataBundle, task: Task, default: str | None = None) -> ModelSpec:
+        """The spec for the data (``default``, else the bundle's default model, when none is named), its output
+        layer sized and activated for ``task``, checked against the input."""
+        spec = resolve_spec(self.model or default or bundle.default_model, classes=task.n_outputs,
                             input_shape=bundle.train.input_shape, task=task)
         spec.analyse(bundle.train.input_shape)  # fail on a misfit spec before creating the folder
         return spec
@@ -216,6 +218,7 @@ class Plan:
     strands: dict | None = None  # the strand test of a labelled DNA table (seqcnn.data.strands), when it decided
     # the recipe's precision against what the device runs natively (seqcnn.training.devices)
     precision: dict | None = None
+    position: dict | None = None  # the race of a position-free against a position-aware model (jobs.position)
 
 
 def _group(cls, params: dict):
@@ -329,6 +332,7 @@ def train(
     note = recipes.choose(bundle, spec, model.model)[1]
     if note:
         bundle.notes.append(note)
+    strands_given = model.rc_average is not None or overrides.get("augment") is not None
     strands = strand_check(bundle, parts[0], recipe, overrides, model)
     if strands is not None:  # both strands unless the table looks strand-specific (printed with the other notes)
         both = strands.both_strands is not False
@@ -340,11 +344,18 @@ def train(
     if chosen is not None:  # a recipe's bf16 where the device would emulate it: float32
         config = replace(config, precision=precision).check()
         bundle.notes.append(precision_line(chosen))
+    said = _say(bundle.notes, 0, output)  # what was inferred so far, before the race's minutes
+    race = position_check(bundle, parts, learnt, config, model, output, strands_given)
+    if race is not None:
+        bundle.notes.append(race.line())
+        if race.position_aware:
+            spec = model.spec(bundle, learnt, race.chosen)
+        if race.position_aware and race.one_strand:  # a position counts from the start of the sequence as given
+            config, model.rc_average = position.one_strand(config), False
     plan = Plan(data, model, output, bundle, recipe_name, config, parts, spec, record_arguments(params), learnt,
-                recipe_note=note, strands=None if strands is None else strands.record(), precision=chosen)
-    if distributed.is_main() and not output.resume:  # what was inferred (said once, not again on resuming)
-        for line in bundle.notes:
-            print(line, file=sys.stderr)
+                recipe_note=note, strands=None if strands is None else strands.record(), precision=chosen,
+                position=None if race is None else race.record())
+    _say(bundle.notes, said, output)
     distributed.setup(config.device)  # under torchrun: join the process group; rank 0 alone writes the folder
     folder = RunFolder(distributed.broadcast(new_run_dir(output.out, plan.spec.name, force=output.force)
                                              if distributed.is_main() else None))
@@ -361,6 +372,42 @@ def train(
         (folder.path / STATE_FILE).unlink(missing_ok=True)  # the run is complete: nothing left to resume
     distributed.barrier()
     return folder.path
+
+
+def _say(notes: list[str], start: int, output: OutputChoices) -> int:
+    """Print ``notes[start:]`` on stderr (once: not again on resuming, and by the first process only); the
+    number of notes said."""
+    if distributed.is_main() and not output.resume:
+        for line in notes[start:]:
+            print(line, file=sys.stderr)
+    return len(notes)
+
+
+def position_check(bundle: DataBundle, parts: tuple, task: Task, config: TrainConfig, model: ModelChoices,
+                   output: OutputChoices, strands_given: bool = False) -> PositionRace | None:
+    """The race between a position-free and a position-aware model (:mod:`seqcnn.jobs.position`), when it is
+    to decide the model: a labelled sequence table held in memory, with its default recipe family (``labelled``),
+    no model named (``--model`` or ``--init-from``), in one process, with a validation part; None otherwise.
+    ``strands_given``: the user chose the strands (``--augment``, ``--rc-average``), which both candidates keep.
+    A resumed run keeps the choice its ``config.json`` recorded."""
+    train_part, val_part = parts[0], parts[1]
+    if (model.model is not None or model.init_from is not None or bundle.default_recipe != "labelled"
+            or train_part.kind != "sequence" or getattr(train_part, "x", None) is None or train_part.x.ndim != 2
+            or not len(val_part) or distributed.world_size() > 1):
+        return None
+    recorded_file = Path(output.out or ".") / "config.json"
+    if output.resume and output.out is not None and recorded_file.is_file():
+        recorded = read_run_json(recorded_file).get("position")
+        if recorded:
+            return PositionRace(**{k: v for k, v in recorded.items() if k in PositionRace.__dataclass_fields__})
+    specs = {name: model.spec(bundle, task, name) for name in (position.FREE, position.AWARE)}
+    rows = min(len(train_part), position.RACE_ROWS)
+    if distributed.is_main():
+        print(f"seqcnn: position: does where a motif sits matter? {position.FREE} (position-free) against "
+              f"{position.AWARE} (position-aware), {position.race_epochs(config.epochs, rows)} epoch(s) each on "
+              f"{rows:,} training rows (--model skips this)", file=sys.stderr)
+    return position.race(train_part, val_part, task, specs, config, model.strand_average(bundle),
+                         progress=output.progress, strands_given=strands_given)
 
 
 def data_task(ds) -> Task:
@@ -590,6 +637,7 @@ def config_record(plan: Plan, seconds: float) -> dict:
         **({"training": plan.training} if plan.training else {}),
         **({"strands": plan.strands} if plan.strands else {}),
         **({"precision": plan.precision} if plan.precision else {}),
+        **({"position": plan.position} if plan.position else {}),
         "seconds": round(seconds, 3),
         "versions": {"seqcnn": __version__, "torch": torch.__version__, "numpy": np.__version__,
                      "python": platform.python_version()},

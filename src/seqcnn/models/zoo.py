@@ -172,6 +172,30 @@ def chipseq(classes: int = 2, input_shape: tuple[int, ...] = (4, 101)) -> ModelS
     )
 
 
+#: seqcnn's position-aware model for labelled sequences (``--model local``), which ``seqcnn train`` picks in place
+#: of ``chipseq`` when a short race on the user's data shows that where a motif sits matters
+#: (``seqcnn.jobs.position``). Chosen on the defaults panel's position-dependent sets (docs/benchmarks/panel.md):
+#: local max pooling over 4 positions keeps each motif's place to within 4 bases, the dense layer reads where it
+#: is, and dropout on both sides of it keeps the wide flattened layer from memorising small tables.
+@register("local", "sequence", (4, 101),
+          "64 x 9 conv, max pool 4, dense 32 with dropout, softmax (seqcnn's position-aware default)")
+def local(classes: int = 2, input_shape: tuple[int, ...] = (4, 101)) -> ModelSpec:
+    """seqcnn's position-aware model: Conv1D(64 filters, width 9, relu) -> MaxPooling1D(4) -> Flatten ->
+    Dropout(0.5) -> Dense(32, relu) -> Dropout(0.5) -> Dense(classes, softmax): 49,570 parameters for 101-bp
+    inputs and two classes (the dense layer grows with the length: 64 x floor((L - 8) / 4) inputs)."""
+    return _spec(
+        [
+            {"Conv1D": {"filters": 64, "kernel_size": 9, "activation": "relu"}},
+            {"MaxPooling1D": {"pool_size": 4}},
+            {"Flatten": {}},
+            {"Dropout": {"rate": 0.5}},
+            {"Dense": {"units": 32, "activation": "relu"}},
+            {"Dropout": {"rate": 0.5}},
+            _head(classes),
+        ]
+    )
+
+
 @register("fashion-dense", "image", (1, 28, 28), "Geron 2022 ch. 10: dense baseline Flatten -> 300 -> 100 -> 10")
 def fashion_dense(classes: int = 10, input_shape: tuple[int, ...] = (1, 28, 28)) -> ModelSpec:
     """The dense Fashion-MNIST baseline of Geron (2022), "Hands-On Machine Learning", ch. 10.

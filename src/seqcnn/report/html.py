@@ -38,6 +38,7 @@ from seqcnn.report.sections import (
     image_view,
     metrics_view,
     patterns_view,
+    position_view,
     training_view,
     variants_view,
 )
@@ -162,6 +163,8 @@ def run_context(folder: Path) -> dict:
         "model": model_summary(run),
         "history": history_summary(run),
         "training": training_view(config),
+        "position": position_view(config),
+        "where": where_view(folder, explain),
         "metrics": metrics_view(task, metrics),
         "plots": {name: image_uri(path) if path else None for name, path in figures.items()},
         "motifs": motif_rows(folder),
@@ -347,6 +350,15 @@ def attention_view(folder: Path, explain: dict | None) -> dict | None:
         return None
     info = (explain or {}).get("attention") if isinstance(explain, dict) else None
     return {"images": [{"name": f.stem, "uri": image_uri(f)} for f in files], "info": info or {}}
+
+
+def where_view(folder: Path, explain: dict | None) -> dict | None:
+    """The profile of attribution by position (``seqcnn explain``'s ``where`` entry and its plot), or None."""
+    info = (explain or {}).get("where") if isinstance(explain, dict) else None
+    if not isinstance(info, dict):
+        return None
+    uri = image_uri(folder / info.get("plot", "plots/where_it_looks.png"))
+    return {**info, "uri": uri} if uri else None
 
 
 def _scalars(info: dict | None) -> dict | None:

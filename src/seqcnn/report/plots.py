@@ -285,6 +285,23 @@ def plot_scatter(observed: np.ndarray, predicted: np.ndarray, names: list[str], 
     return save_figure(fig, path, stamp=stamp)
 
 
+def plot_position_profile(profile: np.ndarray, path: str | Path, title: str = "") -> Path:
+    """Mean absolute attribution by position (``seqcnn.interpret.attribution.position_profile``) as a line."""
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(7.5, 2.6))
+    positions = np.arange(1, len(profile) + 1)
+    ax.fill_between(positions, profile, color="#4c72b0", alpha=0.35, linewidth=0)
+    ax.plot(positions, profile, color="#4c72b0", linewidth=1)
+    ax.axhline(profile.mean(), color="0.5", linestyle=":", linewidth=1, label="mean over positions")
+    ax.set_xlim(1, len(profile))
+    ax.set_xlabel("position in the sequence")
+    ax.set_ylabel("mean |gradient x input|")
+    ax.legend(loc="upper right", frameon=False, fontsize=8)
+    if title:
+        ax.set_title(title, fontsize=9)
+    return save_figure(fig, path)
+
+
 def plot_calibration(labels: np.ndarray, probs: np.ndarray, path: str | Path, bins: int = 10,
                      stamp: str | None = None) -> Path:
     """Reliability diagram: observed frequency against predicted probability, in equal-width bins.

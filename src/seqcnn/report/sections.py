@@ -161,6 +161,25 @@ def training_view(config: dict) -> dict | None:
     return {"best_epoch": training.get("best_epoch"), "kept_epoch": kept, "collapses": events, "kept_text": kept_text}
 
 
+def position_view(config: dict) -> dict | None:
+    """Why the run trains its model when a race chose it (``config.json``'s ``position``, from
+    ``seqcnn.jobs.position``): both candidates' validation numbers and the verdict; None without a race."""
+    race = config.get("position")
+    if not isinstance(race, dict) or "chosen" not in race:
+        return None
+    aware = race.get("chosen") == race.get("aware")
+    verdict = (f"Where a motif sits matters in these data: the position-aware model {race.get('aware')} was chosen "
+               f"over the position-free default {race.get('free')}." if aware else
+               f"No evidence that position matters in these data: the position-free default {race.get('free')} was "
+               f"kept (the position-aware {race.get('aware')} needed to be better by {race.get('z_needed')} standard "
+               "errors).")
+    rows = [{"model": race.get(k), "kind": kind, "loss": race.get(f"{k}_loss"), "metric": race.get(f"{k}_metric")}
+            for k, kind in (("free", "position-free (global max pooling)"), ("aware", "position-aware (local pooling)"))]
+    return {"aware": aware, "verdict": verdict, "rows": rows, "metric": race.get("metric"), "gain": race.get("gain"),
+            "se": race.get("se"), "z": race.get("z"), "rows_used": race.get("rows"), "val_rows": race.get("val_rows"),
+            "epochs": race.get("epochs"), "seconds": race.get("seconds")}
+
+
 def _collapse_text(event: dict) -> str:
     """``Training collapsed at epoch 7 (training loss 0.1 -> 0.69, ...); it recovered at epoch 9.``"""
     what = []
