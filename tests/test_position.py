@@ -154,3 +154,18 @@ def test_explain_shows_where_the_model_looks(raced_run):
     assert profile[:15].mean() > profile[15:24].mean() and profile[24:].mean() > profile[15:24].mean()
     assert where["top_decile_share"] > 0.1
     assert 'id="where"' in (run / "report.html").read_text()
+
+
+def test_a_resumed_run_keeps_the_recorded_choice_without_racing(raced_run, monkeypatch):
+    from seqcnn.data.split import split_bundle
+    from seqcnn.jobs.train import DataChoices, ModelChoices, OutputChoices, position_check, scaled_task
+
+    tmp, run = raced_run
+    recorded = json.loads((run / "config.json").read_text())["position"]
+    monkeypatch.setattr(position, "race", lambda *a, **k: pytest.fail("a resumed run raced again"))
+    data = DataChoices(data=tmp / "pos.csv")
+    bundle = data.load(0)
+    task, parts = scaled_task(split_bundle(bundle, data.test_size, data.val_fraction(bundle), 0))
+    config = replace(RECIPES["labelled"], epochs=6)
+    race = position_check(bundle, parts, task, config, ModelChoices(), OutputChoices(out=run, resume=True))
+    assert race.chosen == recorded["chosen"] and race.gain == recorded["gain"] and race.one_strand

@@ -36,6 +36,7 @@ HEADER = ["set", "model", "seed", "auroc", "accuracy", "best_epoch", "epochs", "
 MODELS: dict[str, str | list] = {
     "primer": "primer",  # seqcnn's default for labelled sequences before this panel
     "chipseq": "chipseq",  # 256 x 12 conv, global max pool, output layer
+    "local": "local",  # 64 x 9 conv, max pool 4, dense 32 with dropout: the position-aware zoo model
     "deepbind": "deepbind",  # 16 x 24 conv, global max pool, Dense 32 + Dropout
     "c128k12": [{"Conv1D": {"filters": 128, "kernel_size": 12, "activation": "relu"}}, {"GlobalMaxPooling1D": {}}],
     "c64k12": [{"Conv1D": {"filters": 64, "kernel_size": 12, "activation": "relu"}}, {"GlobalMaxPooling1D": {}}],

@@ -173,8 +173,9 @@ def position_view(config: dict) -> dict | None:
                f"No evidence that position matters in these data: the position-free default {race.get('free')} was "
                f"kept (the position-aware {race.get('aware')} needed to be better by {race.get('z_needed')} standard "
                "errors).")
+    kinds = (("free", "position-free (global max pooling)"), ("aware", "position-aware (local pooling)"))
     rows = [{"model": race.get(k), "kind": kind, "loss": race.get(f"{k}_loss"), "metric": race.get(f"{k}_metric")}
-            for k, kind in (("free", "position-free (global max pooling)"), ("aware", "position-aware (local pooling)"))]
+            for k, kind in kinds]
     return {"aware": aware, "verdict": verdict, "rows": rows, "metric": race.get("metric"), "gain": race.get("gain"),
             "se": race.get("se"), "z": race.get("z"), "rows_used": race.get("rows"), "val_rows": race.get("val_rows"),
             "epochs": race.get("epochs"), "seconds": race.get("seconds")}
