@@ -169,3 +169,23 @@ def test_a_resumed_run_keeps_the_recorded_choice_without_racing(raced_run, monke
     config = replace(RECIPES["labelled"], epochs=6)
     race = position_check(bundle, parts, task, config, ModelChoices(), OutputChoices(out=run, resume=True))
     assert race.chosen == recorded["chosen"] and race.gain == recorded["gain"] and race.one_strand
+
+
+def test_a_second_rung_with_twice_the_epochs_when_neither_learned(monkeypatch):
+    seqs, labels = planted(120, by_position)
+    train, val = labelled(seqs[:80], labels[:80], BINARY), labelled(seqs[80:], labels[80:], BINARY)
+    chance = math.log(2)  # two balanced classes
+    assert position.chance_loss(BINARY, labels[:80]) == pytest.approx(chance)
+    epochs = []
+
+    def rung(train_part, val_part, task, specs, settings, *rest):  # chance first, then the aware model learns
+        epochs.append(settings.epochs)
+        n = len(val_part)
+        aware = np.full(n, chance) if len(epochs) == 1 else np.full(n, 0.1) + np.linspace(0, 0.01, n)
+        return {position.FREE: np.full(n, chance) + np.linspace(0, 0.01, n), position.AWARE: aware}, \
+            {position.FREE: 0.5, position.AWARE: 0.5 if len(epochs) == 1 else 0.9}
+
+    monkeypatch.setattr(position, "_rung", rung)
+    race = position.race(train, val, BINARY, {}, replace(RECIPES["labelled"], epochs=20), rc_average=False)
+    assert epochs == [20, 40] and race.rungs == 2 and race.epochs == 40 and race.chosen == position.AWARE
+    assert "second time with twice the epochs" in race.line()

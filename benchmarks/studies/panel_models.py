@@ -56,6 +56,13 @@ MODELS: dict[str, str | list] = {
     "l64k9p8d2": [{"Conv1D": {"filters": 64, "kernel_size": 9, "activation": "relu"}},
                   {"MaxPooling1D": {"pool_size": 8}}, {"Flatten": {}}, {"Dropout": {"rate": 0.2}},
                   {"Dense": {"units": 32, "activation": "relu"}}, {"Dropout": {"rate": 0.5}}],
+    "l64k9p12": [{"Conv1D": {"filters": 64, "kernel_size": 9, "activation": "relu"}},
+                 {"MaxPooling1D": {"pool_size": 12}}, {"Flatten": {}}, {"Dropout": {"rate": 0.5}},
+                 {"Dense": {"units": 32, "activation": "relu"}}, {"Dropout": {"rate": 0.5}}],
+    "l64k9bnp12": [{"Conv1D": {"filters": 64, "kernel_size": 9}}, {"BatchNormalization": {}},
+                   {"Activation": {"activation": "relu"}},
+                   {"MaxPooling1D": {"pool_size": 12}}, {"Flatten": {}}, {"Dropout": {"rate": 0.5}},
+                   {"Dense": {"units": 32, "activation": "relu"}}, {"Dropout": {"rate": 0.5}}],
     "l64k9p4n": [{"Conv1D": {"filters": 64, "kernel_size": 9, "activation": "relu"}},
                  {"MaxPooling1D": {"pool_size": 4}}, {"Flatten": {}}, {"Dense": {"units": 32, "activation": "relu"}}],
 }

@@ -9,7 +9,10 @@ run trains its model, :func:`race` trains the position-free default and the posi
 (:data:`AWARE`: local pooling keeps each motif's rough position, a dense layer reads it) on the training part
 (a random subsample of :data:`RACE_ROWS` rows when larger) with the run's recipe for :data:`RACE_EPOCHS` epochs
 (more on smaller tables, up to the recipe's: :func:`race_epochs`),
-and scores both on the validation part (at most :data:`RACE_VAL_ROWS` rows). The test part is never used.
+and scores both on the validation part (at most :data:`RACE_VAL_ROWS` rows). When neither learned anything (both
+at the loss of guessing the class frequencies), a second rung trains both for twice the epochs: a model that reads
+position must find the motif before it can learn where it sits, and on long sequences that takes longer; a
+position-aware winner of that rung then trains for as many epochs. The test part is never used.
 
 The position-aware candidate reads one strand, whatever the strand test decided for the default: a position is
 counted from the start of the sequence as given, and the reverse complement moves a site at position p to
@@ -64,6 +67,10 @@ RACE_BUDGET = RACE_ROWS * RACE_EPOCHS
 #: 3 makes a choice by chance rare (one-sided p ~ 0.001 under a normal approximation), and it leans to the
 #: default: where the two are close, the model the panel and ENCODE measured is kept.
 Z = 3.0
+#: A mean validation loss at or above this fraction of the chance loss (the entropy of the class frequencies)
+#: means a candidate learned nothing usable (as the run's warning says); when both are there, a second rung
+#: trains both for twice the epochs.
+LEARNT = 0.99
 #: Probabilities are clipped here before the logarithm of a log-loss, so one confident error cannot dominate.
 EPS = 1e-7
 
@@ -84,6 +91,8 @@ class PositionRace:
         chosen: the model the run trains.
         seconds: time the race took.
         one_strand: the position-aware candidate read one strand (unless the user chose the strands).
+        rungs: 2 when neither candidate learned anything in the first and both were trained again for twice
+            the epochs (``epochs`` is the second rung's).
     """
 
     free: str
@@ -101,6 +110,7 @@ class PositionRace:
     chosen: str
     seconds: float
     one_strand: bool = True
+    rungs: int = 1
 
     @property
     def z(self) -> float:
@@ -118,7 +128,8 @@ class PositionRace:
 
     def line(self) -> str:
         """The line printed when the choice is made."""
-        both = (f"on {self.rows:,} training and {self.val_rows:,} validation rows, {self.epochs} epoch(s) each, "
+        again = ", a second time with twice the epochs as neither learned in the first" if self.rungs > 1 else ""
+        both = (f"on {self.rows:,} training and {self.val_rows:,} validation rows, {self.epochs} epoch(s) each{again}, "
                 f"validation loss {self.free_loss:.3f} ({self.metric} {self.free_metric:.3f}) for {self.free} "
                 f"(global max pooling: position-free) against {self.aware_loss:.3f} ({self.metric} "
                 f"{self.aware_metric:.3f}) for {self.aware} (local pooling: position-aware"
@@ -153,17 +164,13 @@ def race(train: LabelledSet, val: LabelledSet, task: Task, specs: dict[str, Mode
     train_part = _subsample(train, RACE_ROWS, rng)
     val_part = _subsample(val, RACE_VAL_ROWS, rng)
     settings = replace(config, epochs=race_epochs(config.epochs, len(train_part)), patience=None).check()
-    losses, scores = {}, {}
-    for name in (FREE, AWARE):
-        one = name == AWARE and not strands_given
-        recipe, both = (one_strand(settings), False) if one else (settings, rc_average)
-        device = use_machine(recipe.device, recipe.threads, specs[name], train.input_shape)
-        torch.manual_seed(recipe.seed)
-        net = build_model(specs[name], train.input_shape).to(device)
-        fit(net, tensor_set(train_part, device), tensor_set(val_part, device), recipe, progress=progress)
-        outputs = predict_tensor(net, tensor_set(val_part, device), rc_average=both, task=task)
-        losses[name] = example_losses(task, outputs, np.asarray(val_part.labels))
-        scores[name] = readable_score(task, outputs, np.asarray(val_part.labels))
+    losses, scores = _rung(train_part, val_part, task, specs, settings, rc_average, progress, strands_given)
+    rungs = 1
+    chance = chance_loss(task, np.asarray(train_part.labels))
+    if chance is not None and min(losses[FREE].mean(), losses[AWARE].mean()) >= LEARNT * chance:
+        # neither learned anything: a model that reads position may need more steps to find the motif first
+        settings, rungs = replace(settings, epochs=2 * settings.epochs).check(), 2
+        losses, scores = _rung(train_part, val_part, task, specs, settings, rc_average, progress, strands_given)
     diff = losses[FREE] - losses[AWARE]
     se = float(diff.std(ddof=1) / np.sqrt(len(diff))) if len(diff) > 1 else 0.0
     gain = float(diff.mean())
@@ -172,7 +179,34 @@ def race(train: LabelledSet, val: LabelledSet, task: Task, specs: dict[str, Mode
                         round(float(losses[FREE].mean()), 4), round(float(losses[AWARE].mean()), 4),
                         "accuracy" if task.classes is not None else "Pearson r",
                         round(scores[FREE], 4), round(scores[AWARE], 4), round(gain, 4), round(se, 4),
-                        AWARE if wins else FREE, round(time.time() - started, 1), not strands_given)
+                        AWARE if wins else FREE, round(time.time() - started, 1), not strands_given, rungs)
+
+
+def _rung(train_part: LabelledSet, val_part: LabelledSet, task: Task, specs: dict[str, ModelSpec],
+          settings: TrainConfig, rc_average: bool, progress: bool, strands_given: bool) -> tuple[dict, dict]:
+    """Both candidates trained with ``settings`` and scored on ``val_part``: their losses per sequence and their
+    readable scores, by name."""
+    losses, scores = {}, {}
+    for name in (FREE, AWARE):
+        one = name == AWARE and not strands_given
+        recipe, both = (one_strand(settings), False) if one else (settings, rc_average)
+        device = use_machine(recipe.device, recipe.threads, specs[name], train_part.input_shape)
+        torch.manual_seed(recipe.seed)
+        net = build_model(specs[name], train_part.input_shape).to(device)
+        fit(net, tensor_set(train_part, device), tensor_set(val_part, device), recipe, progress=progress)
+        outputs = predict_tensor(net, tensor_set(val_part, device), rc_average=both, task=task)
+        losses[name] = example_losses(task, outputs, np.asarray(val_part.labels))
+        scores[name] = readable_score(task, outputs, np.asarray(val_part.labels))
+    return losses, scores
+
+
+def chance_loss(task: Task, labels: np.ndarray) -> float | None:
+    """The cross-entropy of guessing the training part's class frequencies (their entropy); None for targets."""
+    if task.classes is None:
+        return None
+    counts = np.bincount(np.asarray(labels, dtype=np.int64))
+    freq = counts[counts > 0] / counts.sum()
+    return float(-(freq * np.log(freq)).sum())
 
 
 def one_strand(config: TrainConfig) -> TrainConfig:

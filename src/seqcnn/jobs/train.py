@@ -352,6 +352,10 @@ def train(
             spec = model.spec(bundle, learnt, race.chosen)
         if race.position_aware and race.one_strand:  # a position counts from the start of the sequence as given
             config, model.rc_average = position.one_strand(config), False
+        if race.position_aware and race.epochs > config.epochs and overrides.get("epochs") is None:
+            config = replace(config, epochs=race.epochs).check()  # it learned only with a longer second rung
+            bundle.notes.append(f"seqcnn: position: {race.epochs} epochs, as the race's second rung needed "
+                                "(--epochs chooses)")
     plan = Plan(data, model, output, bundle, recipe_name, config, parts, spec, record_arguments(params), learnt,
                 recipe_note=note, strands=None if strands is None else strands.record(), precision=chosen,
                 position=None if race is None else race.record())
