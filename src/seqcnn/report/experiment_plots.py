@@ -64,3 +64,31 @@ def plot_rounds(scores: np.ndarray, path: str | Path, title: str = "", ylabel: s
     if title:
         ax.set_title(title, fontsize=9)
     return save_figure(fig, path)
+
+
+def plot_before_after(start: np.ndarray, design: np.ndarray, edited: np.ndarray, path: str | Path,
+                      title: str = "") -> Path:
+    """Attribution logos of a start and its design ``(4, L)`` each, the edited positions shaded in both.
+
+    Args:
+        start: gradient x input of the start ``(4, L)``.
+        design: gradient x input of the design ``(4, L)``.
+        edited: ``(L,)`` bool, the positions the design changed.
+        path: the PNG to write.
+        title: the figure's title.
+    """
+    from seqcnn.report.logos import draw_logo
+
+    plt = pyplot()
+    length = start.shape[1]
+    fig, axes = plt.subplots(2, 1, figsize=(max(6.0, 0.11 * length), 3.4), sharex=True)
+    limit = float(max(np.abs(start).max(), np.abs(design).max())) or 1.0
+    for ax, values, name in zip(axes, (start, design), ("start", "design")):
+        draw_logo(ax, values, title=f"{name}: gradient x input of the objective")
+        for pos in np.nonzero(edited)[0]:
+            ax.axvspan(pos - 0.5, pos + 0.5, color="#f2c14e", alpha=0.35, linewidth=0)
+        ax.set_ylim(-limit * 1.05, limit * 1.05)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return save_figure(fig, path)
