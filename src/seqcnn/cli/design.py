@@ -44,7 +44,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      "Ledidi iterations (300)")
     how.add_argument("--population", type=int, default=50, help="evolve: members per start (default 50)")
     how.add_argument("--stop-at", type=float, help="a design stops once its objective reaches this")
-    how.add_argument("--ledidi-lambda", type=float, default=0.1, help="Ledidi's weight of edits (default 0.1)")
+    how.add_argument("--ledidi-lambda", type=float, default=0.01,
+                     help="Ledidi's weight of edits against the objective (default 0.01)")
     rules = parser.add_argument_group("rules")
     rules.add_argument("--max-edits", type=int, default=10, help="most bases changed per design (default 10)")
     rules.add_argument("--positions", help="editable positions, 1-based ranges: 40-60,80-90 (default all)")

@@ -12,8 +12,8 @@ Three methods, all under the same :class:`~seqcnn.interpret.constraints.Constrai
   the best kept (elitist truncation selection), for ``rounds`` generations (default 30).
 - ``ledidi``: gradient-based design with Ledidi (PyPI ``ledidi``, the ``design`` extra): the model's
   objective is its output loss, the edits its input loss weighted by ``ledidi_lambda``; of the
-  sampled designs, the best with at most ``max_edits`` edits that keeps the rules, else the one with
-  the fewest edits.
+  sampled designs, the best with at most ``max_edits`` edits that keeps the rules; when none does, the
+  best sample with the edits beyond the budget undone, the least useful first (:func:`trim_edits`).
 
 Every method ranks candidates by violations first (avoided-motif hits, GC out of range), then by the
 objective, so a start that breaks a rule is mended first. ``edits`` is always the Hamming distance of
@@ -59,7 +59,7 @@ class DesignOptions:
     stop_at: float | None = None
     seed: int = 0
     batch_size: int = 4096
-    ledidi_lambda: float = 0.1
+    ledidi_lambda: float = 0.01
     progress: bool = False
 
     def check(self) -> DesignOptions:
@@ -300,8 +300,6 @@ def ledidi_design(evaluate: _Evaluator, starts: np.ndarray, constraints: Constra
             samples = torch.cat([designer(x) for _ in range(4)])  # 4 batches of samples from the fitted weights
         codes = samples.argmax(dim=1).cpu().numpy().astype(np.uint8)
         designs[k] = _pick_sample(evaluate, codes, starts[k], constraints.max_edits)
-        if (designs[k] == starts[k]).all():
-            notes.append(f"design {k + 1}: no Ledidi sample within {constraints.max_edits} edits; the start is kept")
     objective0, _ = evaluate(starts)
     objective1, _ = evaluate(designs)
     return designs, np.stack([objective0, objective1], axis=1), notes
@@ -324,11 +322,23 @@ def _minus_mean(y_hat: torch.Tensor, y_bar: torch.Tensor) -> torch.Tensor:
 
 
 def _pick_sample(evaluate: _Evaluator, codes: np.ndarray, start: np.ndarray, max_edits: int) -> np.ndarray:
-    """The best sample within the budget that keeps the rules, else the one with the fewest edits."""
+    """The best sample within the budget that keeps the rules; else the best sample with its edits beyond the
+    budget undone, the least useful first (:func:`trim_edits`)."""
     obj, pen = evaluate(codes)
     edits = (codes != start[None, :]).sum(axis=1)
     fits = (edits <= max_edits) & (pen == 0)
     if fits.any():
         return codes[np.nonzero(fits)[0][np.argmax(obj[fits])]]
-    order = np.lexsort((-obj, pen, edits))
-    return codes[order[0]] if edits[order[0]] <= max_edits else start.copy()
+    return trim_edits(evaluate, codes[np.lexsort((-obj, pen))[0]], start, max_edits)
+
+
+def trim_edits(evaluate: _Evaluator, design_codes: np.ndarray, start: np.ndarray, max_edits: int) -> np.ndarray:
+    """Undo edits of a design one at a time until at most ``max_edits`` remain: each time the edit whose undoing
+    leaves the fewest violations and the best objective (all undoings scored in one batch)."""
+    current = design_codes.copy()
+    while (changed := np.nonzero(current != start)[0]).size > max_edits:
+        cand = np.repeat(current[None, :], len(changed), axis=0)
+        cand[np.arange(len(changed)), changed] = start[changed]
+        obj, pen = evaluate(cand)
+        current = cand[np.lexsort((-obj, pen))[0]]
+    return current
