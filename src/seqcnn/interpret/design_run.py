@@ -2,11 +2,12 @@
 written out with a page.
 
 The output folder holds ``designed.tsv`` (id, sequence, edits = the Hamming distance to the start,
-score_start, score, the edits as ``pos:ref>alt`` with 1-based positions, whether every rule is kept,
-each output of the run for the start and the design, and the oracle's scores), ``designed.fa``,
-``rounds.png`` (the objective by round), ``logos/`` (gradient x input of the objective for a few starts
-and their designs), ``motifs.tsv`` (JASPAR motifs' FIMO hits in the starts against the designs) and
-``design.html``, one page of all of it.
+score_start, score (the objective, higher is better: an output's probability or value, minus it when
+lowering, minus the distance to a ``--target``), the edits as ``pos:ref>alt`` with 1-based positions,
+whether every rule is kept, each output of the run for the start and the design, and the oracle's
+scores), ``designed.fa``, ``rounds.png`` (the objective by round), ``logos/`` (gradient x input of the
+objective for a few starts and their designs), ``motifs.tsv`` (JASPAR motifs' FIMO hits in the starts
+against the designs) and ``design.html``, one page of all of it.
 """
 
 from __future__ import annotations
