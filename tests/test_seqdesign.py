@@ -248,3 +248,25 @@ def test_an_avoided_motif_in_fixed_positions_is_refused(runs, cli, tmp_path):
     code, _, err = cli("design", runs["run"], "--start", start, "--positions", "50-60", "--avoid", "MA0114.5",
                        "-o", tmp_path / "x")
     assert code == 2 and "start x contains it at 11-19" in err and "outside --positions" in err
+
+
+def test_the_first_layer_shortcut_gives_the_designs_of_full_forward_passes(runs):
+    """Conv1D -> global max: greedy scores substitutions from the changed windows alone; a rule that every sequence
+    keeps (GC anywhere in 0..1) sends it through full forward passes instead, which must pick the same edits."""
+    from seqcnn.interpret.constraints import Constraints
+    from seqcnn.interpret.design import DesignOptions, _Evaluator, design
+    from seqcnn.interpret.objective import build_objective
+    from seqcnn.interpret.scoring import load_scorer
+    from seqcnn.sequence import encode_batch
+
+    scorer = load_scorer(runs["run"])
+    objective = build_objective(scorer.names, "binary")
+    starts = encode_batch(runs["seqs"][:6])
+    free = Constraints(5, np.ones(LENGTH, dtype=bool))
+    assert _Evaluator(scorer, objective, free, 64).fast is not None
+    gc_any = Constraints(5, np.ones(LENGTH, dtype=bool), gc=(0.0, 1.0))
+    assert _Evaluator(scorer, objective, gc_any, 64).fast is None
+    fast = design(scorer, objective, free, starts, DesignOptions(min_gain=0))
+    full = design(scorer, objective, gc_any, starts, DesignOptions(min_gain=0))
+    assert (fast.designs == full.designs).all()
+    assert np.allclose(fast.history, full.history, atol=1e-5)

@@ -43,6 +43,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     how.add_argument("--rounds", type=int, help="greedy rounds (default --max-edits), evolve generations (30), "
                      "Ledidi iterations (300)")
     how.add_argument("--population", type=int, default=50, help="evolve: members per start (default 50)")
+    how.add_argument("--min-gain", type=float, default=0.001,
+                     help="greedy: the least gain of the objective worth an edit (default 0.001)")
     how.add_argument("--stop-at", type=float, help="a design stops once its objective reaches this")
     how.add_argument("--ledidi-lambda", type=float, default=0.01,
                      help="Ledidi's weight of edits against the objective (default 0.01)")
@@ -70,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
 
     options = DesignOptions(method=args.method, rounds=args.rounds, population=args.population, stop_at=args.stop_at,
                             seed=args.seed, batch_size=args.batch_size, ledidi_lambda=args.ledidi_lambda,
-                            progress=not args.quiet)
+                            min_gain=args.min_gain, progress=not args.quiet)
     request = DesignRequest(
         run=args.run, out=args.out, start=args.start, n=args.n, length=args.length, seed=args.seed,
         fit=fit_mode(args), lower=args.lower, class_name=args.class_name, task=args.task, maximize=args.maximize,
@@ -84,7 +86,10 @@ def run(args: argparse.Namespace) -> int:
           f"{np.median(result.score_start):.4g} -> {np.median(result.score):.4g}, median edits {np.median(d.edits):g} "
           f"(at most {args.max_edits}); {int((d.penalty == 0).sum())} keep every rule")
     if result.oracle is not None:
-        print(f"oracle {args.oracle}: median {np.median(result.oracle_start):.4g} -> {np.median(result.oracle):.4g}")
+        line = f"oracle {args.oracle}: median {np.median(result.oracle_start):.4g} -> {np.median(result.oracle):.4g}"
+        if result.called is not None:
+            line += f"; called positive (p > 0.5) by the oracle: {result.called} of {len(result.ids)}"
+        print(line)
     for note in d.notes:
         print(note)
     print(f"designs: {result.files['tsv']}, {result.files['fasta']}")

@@ -5,7 +5,9 @@ Three methods, all under the same :class:`~seqcnn.interpret.constraints.Constrai
 
 - ``greedy``: each round, every single-base substitution of every design still running is scored
   (all candidates of all sequences in batched forward passes, built by array indexing with no Python
-  loop over candidates) and the best one is kept; a design stops when no substitution improves it,
+  loop over candidates; for a Conv1D -> global max model, from the first layer's changed windows alone,
+  :func:`~seqcnn.interpret.attribution.substitution_logits`) and the best one is kept; a design stops when no
+  substitution improves it by ``min_gain``,
   when its objective reaches ``stop_at``, or after ``rounds`` rounds (default: the edit budget).
 - ``evolve``: a population per start (``population``), each generation one random substitution per
   member (an edit undone instead when the budget is spent), parents and children ranked together and
@@ -29,13 +31,13 @@ import numpy as np
 import torch
 
 from seqcnn.errors import InputError
+from seqcnn.interpret.attribution import global_max_model, substitution_logits
 from seqcnn.interpret.constraints import Constraints
 from seqcnn.interpret.objective import Objective
 from seqcnn.interpret.scoring import RunScorer
 
 METHODS = ("greedy", "evolve", "ledidi")
-#: Improvements smaller than this (in the objective's units) do not count, so float noise cannot make edits.
-TOLERANCE = 1e-6
+_OTHERS = torch.tensor([[1, 2, 3], [0, 2, 3], [0, 1, 3], [0, 1, 2]])  # the other bases of A, C, G, T
 
 
 @dataclass
@@ -51,6 +53,7 @@ class DesignOptions:
         batch_size: candidates per forward pass.
         ledidi_lambda: Ledidi's weight of the edits against the output loss.
         progress: print one line per round.
+        min_gain: the least gain of the objective for which ``greedy`` makes an edit (tangermeme's ``tol``).
     """
 
     method: str = "greedy"
@@ -61,6 +64,7 @@ class DesignOptions:
     batch_size: int = 4096
     ledidi_lambda: float = 0.01
     progress: bool = False
+    min_gain: float = 1e-3
 
     def check(self) -> DesignOptions:
         """Validate; raise :class:`InputError` naming the option."""
@@ -70,6 +74,8 @@ class DesignOptions:
             raise InputError(f"--rounds must be at least 1, got {self.rounds}")
         if self.population < 2:
             raise InputError(f"--population must be at least 2, got {self.population}")
+        if self.min_gain < 0:
+            raise InputError(f"--min-gain must be >= 0, got {self.min_gain}")
         if self.batch_size < 1:
             raise InputError(f"--batch-size must be at least 1, got {self.batch_size}")
         return self
@@ -110,10 +116,38 @@ class _Evaluator:
         table[:4] = torch.eye(4)
         table[4] = 0.25  # N
         self.table = table.to(self.device)
+        on_cpu = self.device.type == "cpu"
+        self.fast = global_max_model(scorer.model) if on_cpu and not constraints.avoid and constraints.gc is None \
+            else None
 
     def onehot(self, codes: np.ndarray) -> torch.Tensor:
         """uint8 codes ``(M, L)`` -> one-hot ``(M, 4, L)`` on the model's device."""
         return self.table[torch.from_numpy(codes).to(self.device).long()].transpose(1, 2)
+
+    @torch.inference_mode()
+    def substitutions(self, current: np.ndarray, pos: np.ndarray, bases: np.ndarray) -> np.ndarray | None:
+        """The objective of every substitution (``pos`` ``(C,)``, new ``bases`` ``(n, C)``) of ``current`` ``(n, L)``
+        without a forward pass each, for Conv1D -> global max models (:func:`substitution_logits`); None for
+        other models or sequences with N or padding."""
+        if self.fast is None or (current > 3).any():
+            return None
+        x = self.onehot(current)
+        table = self._all_bases(x)  # (n, L, 4, K) outputs, one strand
+        if self.scorer.rc_average:  # the reverse complement of (p, b) is (L-1-p, 3-b) on the other strand
+            table = (table + self._all_bases(x.flip(1, 2)).flip(1, 2)) / 2
+        rows = torch.arange(len(current))[:, None]
+        chosen = table[rows, torch.from_numpy(pos)[None, :], torch.from_numpy(bases).long()]  # (n, C, K)
+        return self.objective.value(chosen.reshape(-1, chosen.shape[-1])).reshape(chosen.shape[:2]).double().numpy()
+
+    def _all_bases(self, x: torch.Tensor) -> torch.Tensor:
+        """Outputs of every substitution, indexed by position and new base ``(n, L, 4, K)`` (the current base's
+        entry unused)."""
+        logits = substitution_logits(self.scorer.model, x, self.fast)  # (n, L, 3, K)
+        out = self.scorer.scale(logits.reshape(-1, logits.shape[-1])).reshape(logits.shape)
+        table = torch.zeros((*out.shape[:2], 4, out.shape[3]), dtype=out.dtype)
+        others = _OTHERS[x.argmax(dim=1)]  # (n, L, 3)
+        table.scatter_(2, others[..., None].expand(-1, -1, -1, out.shape[3]), out)
+        return table
 
     @torch.inference_mode()
     def __call__(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -185,7 +219,7 @@ def greedy(evaluate: _Evaluator, starts: np.ndarray, constraints: Constraints,
             break
         best = _best_substitutions(evaluate, current[rows], starts[rows], positions, constraints.max_edits)
         for k, (pos, base, obj, pen) in zip(rows, best):
-            better = pen < penalty[k] or (pen == penalty[k] and obj > objective[k] + TOLERANCE)
+            better = pen < penalty[k] or (pen == penalty[k] and obj > objective[k] + options.min_gain)
             if not better:
                 running[k] = False
                 continue
@@ -209,11 +243,15 @@ def _best_substitutions(evaluate: _Evaluator, current: np.ndarray, starts: np.nd
     for first in range(0, n, per_chunk):
         rows = slice(first, min(n, first + per_chunk))
         cur, base = current[rows], bases[rows]
-        cand = np.repeat(cur[:, None, :], c, axis=1)  # (m, C, L)
         m = len(cur)
-        cand[np.arange(m)[:, None], np.arange(c)[None, :], pos[None, :]] = base
-        obj, pen = evaluate(cand.reshape(m * c, length))
-        obj, pen = obj.reshape(m, c), pen.reshape(m, c)
+        obj = evaluate.substitutions(cur, pos, base)
+        if obj is not None:  # no rule to check: a violation is impossible
+            pen = np.zeros_like(obj)
+        else:
+            cand = np.repeat(cur[:, None, :], c, axis=1)  # (m, C, L)
+            cand[np.arange(m)[:, None], np.arange(c)[None, :], pos[None, :]] = base
+            obj, pen = evaluate(cand.reshape(m * c, length))
+            obj, pen = obj.reshape(m, c), pen.reshape(m, c)
         start = starts[rows][:, pos]
         hamming = (cur != starts[rows]).sum(axis=1)[:, None] + np.where(
             cur[:, pos] == start, 1, np.where(base == start, -1, 0))

@@ -86,6 +86,7 @@ class DesignResult:
     oracle_start: np.ndarray | None
     oracle: np.ndarray | None
     files: dict[str, Path]
+    called: int | None = None  # designs whose raised class the oracle gives p > 0.5 (a class probability raised)
 
 
 def starts(request: DesignRequest, length: int) -> tuple[list[str], np.ndarray]:
@@ -152,10 +153,17 @@ def design_run(request: DesignRequest) -> DesignResult:
     if oracle is not None:
         result.oracle_start = _objective(oracle_objective, oracle.predict(_onehot(codes)))
         result.oracle = _objective(oracle_objective, oracle.predict(_onehot(designs.designs)))
+        if _raises_one_probability(objective, scorer):
+            result.called = int((result.oracle > 0.5).sum())
     result.files["tsv"] = write_designs(out / "designed.tsv", result, scorer.names, outputs_start, outputs)
     result.files["fasta"] = write_fasta(out / "designed.fa", result)
     result.files.update(write_page(out, result, scorer, request))
     return result
+
+
+def _raises_one_probability(objective: Objective, scorer: RunScorer) -> bool:
+    return (scorer.units == "probability" and objective.target is None and len(objective.maximize) == 1
+            and not objective.minimize)
 
 
 def _onehot(codes: np.ndarray) -> np.ndarray:

@@ -64,12 +64,13 @@ class RunScorer:
 
     def outputs(self, x: torch.Tensor) -> torch.Tensor:
         """Every output of the model for one-hot ``x`` ``(N, 4, L)`` -> ``(N, K)`` (differentiable)."""
-        out = self._scale(self.model(x))
+        out = self.scale(self.model(x))
         if self.rc_average:
-            out = (out + self._scale(self.model(x.flip(1, 2)))) / 2
+            out = (out + self.scale(self.model(x.flip(1, 2)))) / 2
         return out
 
-    def _scale(self, logits: torch.Tensor) -> torch.Tensor:
+    def scale(self, logits: torch.Tensor) -> torch.Tensor:
+        """Logits ``(N, K)`` -> outputs on the user's scale (one strand)."""
         loss = self.task.loss
         if loss == "cross_entropy":
             return torch.softmax(logits.float(), dim=1)
