@@ -22,6 +22,7 @@ class 1 for the designs, and how many designs the oracle calls positive (> 0.5);
 
     .venv/bin/python -m benchmarks.studies.design_side_by_side                 # 20 starts
     .venv/bin/python -m benchmarks.studies.design_side_by_side --starts 5 --methods greedy,tangermeme
+    ... --methods greedy,tangermeme,greedy,tangermeme,greedy,tangermeme --part timing   # timings, three each
 """
 
 from __future__ import annotations
@@ -165,7 +166,8 @@ def main() -> None:
     parser.add_argument("--sequences", type=int, default=4000)
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--max-edits", type=int, default=10)
-    parser.add_argument("--methods", default=",".join(METHODS))
+    parser.add_argument("--methods", default=",".join(METHODS), help="comma-separated; a method may repeat (timing)")
+    parser.add_argument("--part", help="results file part (e.g. timing), so that a partial rerun keeps the full one")
     args = parser.parse_args()
     import torch
 
@@ -178,9 +180,9 @@ def main() -> None:
         starts = np.random.default_rng(2).integers(0, 4, (args.starts, LENGTH)).astype(np.uint8)
         print("\t".join(HEADER), flush=True)
         rows = [measure(m, scorer, oracle, starts, args.max_edits) for m in args.methods.split(",")]
-    tsv = result_path(__file__, "tsv")
+    tsv = result_path(__file__, "tsv", part=args.part)
     write_text(tsv, "\n".join("\t".join(map(str, r)) for r in [HEADER, *rows]) + "\n")
-    write_text(result_path(__file__, "json"), json.dumps(
+    write_text(result_path(__file__, "json", part=args.part), json.dumps(
         {"machine": machine(), "args": vars(args), "rows": [dict(zip(HEADER, r)) for r in rows],
          "not_measured": "gReLU 1.1 design.evolve: gReLU is not installed"}, indent=1) + "\n")
     print(f"results: {tsv}")
