@@ -255,7 +255,9 @@ def _logos(folder: Path, result: DesignResult, scorer: RunScorer) -> list[Path]:
     shown = np.argsort(-(result.score - result.score_start))[:LOGOS]
     if not len(shown):
         return []
-    module = _ScoreModule(scorer, result.objective)
+    module = _ScoreModule(scorer, result.objective, _raises_one_probability(result.objective, scorer)
+                          or (scorer.units == "probability" and len(result.objective.minimize) == 1
+                              and not result.objective.maximize))
     start = gradient_x_input(module, _onehot(d.starts[shown]), target=1)
     after = gradient_x_input(module, _onehot(d.designs[shown]), target=1)
     return [plot_before_after(start[i], after[i], d.starts[k] != d.designs[k],
@@ -266,14 +268,19 @@ def _logos(folder: Path, result: DesignResult, scorer: RunScorer) -> list[Path]:
 
 
 class _ScoreModule(torch.nn.Module):
-    """The objective as a one-output model ``(N, 4, L)`` -> ``(N, 1)`` for attributions."""
+    """The objective as a one-output model ``(N, 4, L)`` -> ``(N, 1)`` for attributions; a single probability as
+    its log-odds (``log_odds``), whose gradient does not vanish where the probability is near 0 or 1."""
 
-    def __init__(self, scorer: RunScorer, objective: Objective):
+    def __init__(self, scorer: RunScorer, objective: Objective, log_odds: bool = False):
         super().__init__()
-        self.net, self.scorer, self.objective = scorer.model, scorer, objective
+        self.net, self.scorer, self.objective, self.log_odds = scorer.model, scorer, objective, log_odds
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.objective.value(self.scorer.outputs(x)).unsqueeze(1)
+        value = self.objective.value(self.scorer.outputs(x))
+        if self.log_odds:  # minus a probability when lowering it: the log-odds of 1 - p, signed the same way
+            p = value.abs().clamp(1e-6, 1 - 1e-6)
+            value = torch.sign(value) * torch.log(p / (1 - p))
+        return value.unsqueeze(1)
 
 
 def motif_changes(starts_codes: np.ndarray, designs: np.ndarray, release: str) -> tuple[list[str], list[list[str]]]:

@@ -84,7 +84,7 @@ def plot_before_after(start: np.ndarray, design: np.ndarray, edited: np.ndarray,
     fig, axes = plt.subplots(2, 1, figsize=(max(6.0, 0.11 * length), 3.4), sharex=True)
     limit = float(max(np.abs(start).max(), np.abs(design).max())) or 1.0
     for ax, values, name in zip(axes, (start, design), ("start", "design")):
-        draw_logo(ax, values, title=f"{name}: gradient x input of the objective")
+        draw_logo(ax, values, title=f"{name}: gradient x input of the objective (log-odds for a probability)")
         for pos in np.nonzero(edited)[0]:
             ax.axvspan(pos - 0.5, pos + 0.5, color="#f2c14e", alpha=0.35, linewidth=0)
         ax.set_ylim(-limit * 1.05, limit * 1.05)
