@@ -270,3 +270,41 @@ def test_the_first_layer_shortcut_gives_the_designs_of_full_forward_passes(runs)
     full = design(scorer, objective, gc_any, starts, DesignOptions(min_gain=0))
     assert (fast.designs == full.designs).all()
     assert np.allclose(fast.history, full.history, atol=1e-5)
+
+
+def hand_made_run(path: Path, task, length: int = 30) -> Path:
+    """A run folder by hand (random weights, seed 0) with ``task`` recorded in config.json."""
+    from seqcnn.files import atomic_write_json
+    from seqcnn.models.network import build_model
+    from seqcnn.models.spec import ModelSpec
+    from seqcnn.runs.folder import save_model
+
+    torch.manual_seed(0)
+    spec = [{"Conv1D": {"filters": 8, "kernel_size": 5, "activation": "relu"}}, {"GlobalMaxPooling1D": {}},
+            {"Dense": {"units": task.n_outputs, "activation": "linear"}}]
+    path.mkdir(parents=True)
+    save_model(path, build_model(ModelSpec.from_obj(spec), (4, length)))
+    atomic_write_json(path / "config.json", {"task": task.to_json()})
+    return path
+
+
+def test_specificity_across_tasks_and_a_regression_target(tmp_path, cli):
+    from seqcnn.data.targets import Task
+
+    multi = hand_made_run(tmp_path / "multi", Task("multilabel", ("liver", "brain", "heart"), loss="bce"))
+    code, stdout, err = cli("design", multi, "--n", "6", "--maximize", "liver", "--minimize", "brain", "heart",
+                            "--max-edits", "4", "-o", tmp_path / "spec", "--quiet")
+    assert code == 0, err
+    assert "raise liver - mean(brain, heart)" in stdout
+    for r in rows(tmp_path / "spec" / "designed.tsv"):
+        gain = float(r["liver"]) - (float(r["brain"]) + float(r["heart"])) / 2
+        assert float(r["score"]) == pytest.approx(gain, abs=1e-5) and float(r["score"]) > float(r["score_start"])
+    code, _, err = cli("design", multi, "--n", "2", "--task", "lung", "-o", tmp_path / "x")
+    assert code == 2 and "its tasks are: liver, brain, heart" in err
+    reg = hand_made_run(tmp_path / "reg", Task("regression", ("expr",), loss="mse", mean=(10.0,), std=(3.0,)))
+    code, stdout, err = cli("design", reg, "--n", "6", "--target", "12.5", "--max-edits", "5", "-o", tmp_path / "r",
+                            "--quiet")
+    assert code == 0, err
+    for r in rows(tmp_path / "r" / "designed.tsv"):  # minus the distance to 12.5, on the target's scale
+        assert abs(float(r["expr"]) - 12.5) <= abs(float(r["expr_start"]) - 12.5)
+        assert float(r["score"]) == pytest.approx(-abs(float(r["expr"]) - 12.5), abs=1e-4)

@@ -338,6 +338,8 @@ def ledidi_design(evaluate: _Evaluator, starts: np.ndarray, constraints: Constra
             samples = torch.cat([designer(x) for _ in range(4)])  # 4 batches of samples from the fitted weights
         codes = samples.argmax(dim=1).cpu().numpy().astype(np.uint8)
         designs[k] = _pick_sample(evaluate, codes, starts[k], constraints.max_edits)
+        if options.progress:
+            print(f"ledidi: design {k + 1}/{len(starts)}, {int((designs[k] != starts[k]).sum())} edits", flush=True)
     objective0, _ = evaluate(starts)
     objective1, _ = evaluate(designs)
     return designs, np.stack([objective0, objective1], axis=1), notes
