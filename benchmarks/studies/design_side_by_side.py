@@ -22,6 +22,7 @@ class 1 for the designs, and how many designs the oracle calls positive (> 0.5);
 
     .venv/bin/python -m benchmarks.studies.design_side_by_side                 # 20 starts
     .venv/bin/python -m benchmarks.studies.design_side_by_side --starts 5 --methods greedy,tangermeme
+    ... --data encode-MYC --part encode-MYC     # an ENCODE dev model: 4,000 rows of MYC's AC file, shuffled starts
     ... --methods greedy,tangermeme,greedy,tangermeme,greedy,tangermeme --part timing   # timings, three each
 """
 
@@ -62,13 +63,22 @@ def planted_set(path: Path, n: int, seed: int) -> Path:
     return path
 
 
-def train_models(folder: Path, n: int, epochs: int) -> tuple[Path, Path]:
+def train_models(folder: Path, n: int, epochs: int, data: str = "planted") -> tuple[Path, Path]:
+    """The model (seed 0) and the oracle (seed 1), each on its own data: two planted sets, or two random draws of
+    ``n // 2`` positives (and a shuffle each) from an ENCODE experiment's AC file (``encode-FACTOR``)."""
     import seqcnn
 
-    model = seqcnn.train(str(planted_set(folder / "a.tsv", n, 0)), model="chipseq", epochs=epochs,
-                         out=folder / "model", progress=False, seed=0)
-    oracle = seqcnn.train(str(planted_set(folder / "b.tsv", n, 1)), model="chipseq", epochs=epochs,
-                          out=folder / "oracle", progress=False, seed=1)
+    if data == "planted":
+        files = [planted_set(folder / f"{part}.tsv", n, seed) for seed, part in enumerate("ab")]
+    else:
+        from benchmarks.studies.encode_marginalize import prefix_of
+        from benchmarks.studies.make_panel import encode_set
+
+        prefix = prefix_of(data.removeprefix("encode-"))
+        files = [folder / encode_set(prefix, n // 2, folder, f"set{seed}", seed=seed)["file"] for seed in (0, 1)]
+    model = seqcnn.train(str(files[0]), model="chipseq", epochs=epochs, out=folder / "model", progress=False, seed=0)
+    oracle = seqcnn.train(str(files[1]), model="chipseq", epochs=epochs, out=folder / "oracle", progress=False,
+                          seed=1)
     for run in (model, oracle):
         print(f"{run.name}: {json.loads((run / 'metrics.json').read_text())['auroc']:.4f} test AUROC", flush=True)
     return model, oracle
@@ -167,6 +177,8 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--max-edits", type=int, default=10)
     parser.add_argument("--methods", default=",".join(METHODS), help="comma-separated; a method may repeat (timing)")
+    parser.add_argument("--data", default="planted", help="planted (default) or encode-FACTOR (e.g. encode-MYC): "
+                        "the model's and the oracle's data; ENCODE starts are shuffled test sequences")
     parser.add_argument("--part", help="results file part (e.g. timing), so that a partial rerun keeps the full one")
     args = parser.parse_args()
     import torch
@@ -175,9 +187,14 @@ def main() -> None:
 
     torch.set_num_threads(2)
     with tempfile.TemporaryDirectory() as tmp:
-        model_run, oracle_run = train_models(Path(tmp), args.sequences, args.epochs)
+        model_run, oracle_run = train_models(Path(tmp), args.sequences, args.epochs, args.data)
         scorer, oracle = load_scorer(model_run), load_scorer(oracle_run)
-        starts = np.random.default_rng(2).integers(0, 4, (args.starts, LENGTH)).astype(np.uint8)
+        if args.data == "planted":
+            starts = np.random.default_rng(2).integers(0, 4, (args.starts, LENGTH)).astype(np.uint8)
+        else:  # the test sequences, dinucleotide-shuffled: ChIP-seq-like composition, no site left whole
+            from seqcnn.interpret.experiments import background
+
+            starts = background(scorer, None, args.starts, seed=2)[0]
         print("\t".join(HEADER), flush=True)
         rows = [measure(m, scorer, oracle, starts, args.max_edits) for m in args.methods.split(",")]
     tsv = result_path(__file__, "tsv", part=args.part)

@@ -82,6 +82,8 @@ def run(args: argparse.Namespace) -> int:
     result = design_run(request)
     d = result.designs
     print(f"objective: {result.objective.description}")
+    for line in result.avoided:
+        print(f"avoided: {line}")
     print(f"{len(result.ids)} designs by {args.method} in {d.seconds:.1f} s: median objective "
           f"{np.median(result.score_start):.4g} -> {np.median(result.score):.4g}, median edits {np.median(d.edits):g} "
           f"(at most {args.max_edits}); {int((d.penalty == 0).sum())} keep every rule")

@@ -87,6 +87,7 @@ class DesignResult:
     oracle: np.ndarray | None
     files: dict[str, Path]
     called: int | None = None  # designs whose raised class the oracle gives p > 0.5 (a class probability raised)
+    avoided: list[str] = field(default_factory=list)  # each motif avoided and where it was found
 
 
 def starts(request: DesignRequest, length: int) -> tuple[list[str], np.ndarray]:
@@ -113,11 +114,13 @@ def starts(request: DesignRequest, length: int) -> tuple[list[str], np.ndarray]:
     return [f"random_{i + 1}" for i in range(request.n)], rng.integers(0, 4, (request.n, length)).astype(np.uint8)
 
 
-def constraints(request: DesignRequest, length: int) -> Constraints:
-    """The rules from the request (motifs to avoid looked up by name; printed by the caller)."""
-    avoid = [AvoidMotif.from_motif(find_motif(name, request.motif_files, request.release))
+def constraints(request: DesignRequest, length: int) -> tuple[Constraints, list[str]]:
+    """The rules from the request, and each motif to avoid with where it was found (for the caller to print)."""
+    found = [find_motif(name.strip(), request.motif_files, request.release)
              for item in request.avoid for name in item.split(",") if name.strip()]
-    return Constraints(request.max_edits, parse_positions(request.positions, length), avoid, parse_gc(request.gc))
+    avoid = [AvoidMotif.from_motif(m) for m in found]
+    rules = Constraints(request.max_edits, parse_positions(request.positions, length), avoid, parse_gc(request.gc))
+    return rules, [f"{m.name}: {m.found}" for m in found]
 
 
 def objective_of(scorer: RunScorer, request: DesignRequest) -> Objective:
@@ -140,7 +143,7 @@ def design_run(request: DesignRequest) -> DesignResult:
     oracle = load_scorer(request.oracle, request.device) if request.oracle else None
     oracle_objective = objective_of(oracle, request) if oracle is not None else None
     ids, codes = starts(request, scorer.length)
-    rules = constraints(request, scorer.length)
+    rules, avoided = constraints(request, scorer.length)
     check_satisfiable(rules, codes, ids)
     if oracle is not None and oracle.length != scorer.length:
         raise InputError(f"--oracle {request.oracle}: its model reads {oracle.length} bases, the run's {scorer.length}")
@@ -149,7 +152,7 @@ def design_run(request: DesignRequest) -> DesignResult:
     out.mkdir(parents=True, exist_ok=True)
     outputs_start, outputs = scorer.predict(_onehot(codes)), scorer.predict(_onehot(designs.designs))
     result = DesignResult(out, ids, objective, designs, designs.history[:, 0], _objective(objective, outputs),
-                          None, None, {})
+                          None, None, {}, avoided=avoided)
     if oracle is not None:
         result.oracle_start = _objective(oracle_objective, oracle.predict(_onehot(codes)))
         result.oracle = _objective(oracle_objective, oracle.predict(_onehot(designs.designs)))
@@ -236,6 +239,9 @@ def summary_rows(result: DesignResult, request: DesignRequest) -> list[tuple[str
             ("median edits", f"{np.median(d.edits):g} (at most {request.max_edits})"),
             ("median objective, starts -> designs", f"{np.median(result.score_start):.4g} -> "
              f"{np.median(result.score):.4g}"),
+            ("rules", "; ".join([f"at most {request.max_edits} edits", f"positions {request.positions or 'all'}"]
+                                + [f"avoid {a}" for a in result.avoided]
+                                + ([f"GC {request.gc}"] if request.gc else []))),
             ("designs that keep every rule", f"{int((d.penalty == 0).sum())} of {len(result.ids)}"),
             ("seconds", f"{d.seconds:.1f}")]
     if result.oracle is not None:
