@@ -56,7 +56,7 @@ def plot_rounds(scores: np.ndarray, path: str | Path, title: str = "", ylabel: s
         ax.plot(rounds, row, color="#4c72b0", alpha=0.25, linewidth=0.8)
     ax.plot(rounds, np.median(scores, axis=0), color="#4c72b0", linewidth=2.2, label="median of the designs")
     if oracle is not None:
-        ax.plot([rounds[0], rounds[-1]], oracle, color="#c44e52", marker="s", linestyle=":",
+        ax.plot([rounds[0], rounds[-1]], oracle, color="#c44e52", marker="s", linestyle="none",
                 label="oracle model, median (start, end)")
     ax.set_xlabel("round")
     ax.set_ylabel(ylabel)
