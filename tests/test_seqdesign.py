@@ -308,3 +308,11 @@ def test_specificity_across_tasks_and_a_regression_target(tmp_path, cli):
     for r in rows(tmp_path / "r" / "designed.tsv"):  # minus the distance to 12.5, on the target's scale
         assert abs(float(r["expr"]) - 12.5) <= abs(float(r["expr_start"]) - 12.5)
         assert float(r["score"]) == pytest.approx(-abs(float(r["expr"]) - 12.5), abs=1e-4)
+
+
+def test_ledidi_missing_is_one_line(runs, cli, tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "ledidi", None)  # as if the `design` extra were not installed
+    code, _, err = cli("design", runs["run"], "--n", "2", "--method", "ledidi", "-o", tmp_path / "x")
+    assert code == 2 and "pip install 'seqcnn[design]'" in err and len(err.strip().splitlines()) == 1
