@@ -16,7 +16,8 @@ def _declared_floors() -> dict[str, Version]:
     tomllib = pytest.importorskip("tomllib")  # Python 3.11+
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     floors = {}
-    for line in project["dependencies"] + project["optional-dependencies"]["test"]:
+    extras = [line for lines in project["optional-dependencies"].values() for line in lines]
+    for line in project["dependencies"] + extras:
         req = Requirement(line)
         lows = [Version(s.version) for s in req.specifier if s.operator == ">="]
         assert len(lows) == 1, f"pyproject.toml: {line!r} should declare one floor (>=)"

@@ -243,20 +243,49 @@ _OTHER_BASES = torch.tensor([[1, 2, 3], [0, 2, 3], [0, 1, 3], [0, 1, 2]])
 
 
 def _ism_global_max(model: nn.Module, conv, xb: torch.Tensor, target: int) -> torch.Tensor:
-    """ISM for Conv1D -> global max pooling (DeepBind) on strictly one-hot sequences.
+    """ISM for Conv1D -> global max pooling (DeepBind) on strictly one-hot sequences (:func:`substitution_logits`)."""
+
+    y0 = class_score(model(xb), target)
+    logits = substitution_logits(model, xb, conv)  # (B, L, 3, K)
+    scores = class_score(logits.reshape(-1, logits.shape[-1]), target).reshape(logits.shape[:3])  # (B, L, 3)
+    ref_base = xb.argmax(dim=1)  # (B, L)
+    delta = torch.zeros(xb.shape, device=xb.device)
+    delta.scatter_(
+        1, _OTHER_BASES.to(xb.device)[ref_base].transpose(1, 2), (scores - y0[:, None, None]).transpose(1, 2)
+    )
+    return delta
+
+
+def global_max_model(model: nn.Module):
+    """The first Conv1D of a spec model whose second layer is global max pooling (stride 1, no dilation, no
+    padding or groups), for which :func:`substitution_logits` is exact; None for other models."""
+    conv = _first_conv_for_ism(model)
+    if conv is None or conv.dilation[0] != 1 or not isinstance(model.layers[1], GlobalPool):
+        return None
+    return conv if model.layers[1].mode == "max" else None
+
+
+def substitution_logits(model: nn.Module, xb: torch.Tensor, conv=None) -> torch.Tensor:
+    """The logits of every single-base substitution of strictly one-hot sequences, for Conv1D -> global max models.
 
     An edit changes only the ``kernel_size`` outputs of the first layer that read it; the
     maximum over the others comes from prefix and suffix maxima of the original sequence, so a
     variant costs ``kernel_size x filters`` values instead of a whole forward pass. The part of
     those outputs that does not depend on the edited base is computed once per position and
-    shared by its three substitutions.
-    """
+    shared by its three substitutions. The layers after the pooling run on every variant.
 
+    Args:
+        model: a spec model accepted by :func:`global_max_model`.
+        xb: one-hot sequences ``(B, 4, L)``, exactly one 1 per column.
+        conv: its first layer (found when None).
+
+    Returns:
+        ``(B, L, 3, K)``: at position p, the three other bases of the sequence's base in ascending order.
+    """
+    conv = conv if conv is not None else global_max_model(model)
     pre = _pre_activation(conv, xb)  # (B, F, L_out)
     act = activate(pre, conv.activation)
     length, taps = xb.shape[2], conv.kernel_size[0]
-    rest = model.layers[2:]
-    y0 = class_score(rest(act.amax(dim=2)), target)
     per_tap = conv.weight.permute(1, 2, 0)  # (4, K, F)
     left = conv.pad[0] if any(conv.pad) else 0
     out_pos = torch.arange(length)[:, None] + left - torch.arange(taps)  # (L, K)
@@ -275,12 +304,8 @@ def _ism_global_max(model: nn.Module, conv, xb: torch.Tensor, target: int) -> to
         )
     else:
         pooled = _changed_max(pre, xb, per_tap, out_pos, ref_base, outside, conv.activation)  # (B, L, 3, F)
-    scores = class_score(rest(pooled.reshape(-1, pooled.shape[-1])), target).reshape(pooled.shape[:3])  # (B, L, 3)
-    delta = torch.zeros(xb.shape, device=xb.device)
-    delta.scatter_(
-        1, _OTHER_BASES.to(xb.device)[ref_base].transpose(1, 2), (scores - y0[:, None, None]).transpose(1, 2)
-    )
-    return delta
+    logits = model.layers[2:](pooled.reshape(-1, pooled.shape[-1]))
+    return logits.reshape(*pooled.shape[:3], logits.shape[-1])
 
 
 def _changed_max(pre, xb, per_tap, out_pos, ref_base, outside, activation) -> torch.Tensor:
