@@ -4,7 +4,8 @@ Made from a seed, so identical on every machine, and written as the files a user
 (:func:`simulate_profiles`): ``genome.fa``, ``plus.bw``, ``minus.bw`` and ``peaks.narrowPeak``, so that the
 whole path from files (``seqcnn train PEAKS --genome --signal``) is what is exercised.
 
-- Random DNA whose GC content varies by kilobase block (0.35 to 0.60), so that GC matching matters.
+- 12.3 Mb of random DNA (a peak per 8.6 kb, so that background windows fit between them) whose GC content
+  varies by kilobase block (0.35 to 0.60), so that GC matching matters.
 - At each peak one JASPAR 2024 site (CTCF or TP53) of graded affinity: sampled from the motif's letter
   probabilities raised to a random power (log-uniform from 0.4 to 3), so sites run from near-consensus to weak.
 - Expected reads grow with the site's log-odds score (a factor :data:`COUNT_GAIN` per unit of the score
@@ -29,7 +30,7 @@ from seqcnn.files import atomic_write_text
 from seqcnn.io.bigwig import write_bigwig
 
 #: The chromosomes and their lengths; the last is the one held out as the test chromosome.
-CHROMS = {"chr1": 1_000_000, "chr2": 950_000, "chr3": 900_000, "chr4": 850_000, "chr5": 1_400_000}
+CHROMS = {"chr1": 2_400_000, "chr2": 2_300_000, "chr3": 2_200_000, "chr4": 2_100_000, "chr5": 3_300_000}
 TEST_CHROM = "chr5"
 MOTIFS = ("CTCF", "TP53")
 #: Per motif: (distance of each strand's pile from the site's centre, its sd), in bases.

@@ -299,7 +299,7 @@ def _background(reader: TrackReader, windows: ProfileWindows, part: np.ndarray, 
             out.append(None)
             continue
         _, where = gc_matched_background(reader.genome, windows.codes[rows], n=n, exclude=windows.places,
-                                         chroms=chroms, seed=seed + k)
+                                         chroms=chroms, seed=seed + k, oversample=50)
         ids, places, codes, signal, control = [], [], [], [], []
         for chrom, start, end in where:
             got = reader.window(chrom, start, end - start, output_length + 2 * jitter)

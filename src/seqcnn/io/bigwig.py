@@ -1,6 +1,6 @@
 """bigWig signal tracks, read and written through pyBigWig (the ``profile`` extra).
 
-A track is read window by window (:meth:`BigWig.values`): positions without data read as 0, NaN reads as 0
+A track is read window by window (:meth:`BigWig.values`): bases without data read as 0, a stored NaN reads as 0
 (counted, and said once per file by the caller), negative values are refused with the file, chromosome and
 position, since read counts cannot be negative. Chromosome names are matched across files that name them
 differently (``chr1`` in one, ``1`` in another, ``chrM`` against ``MT``) by :func:`match_chrom`.
@@ -87,7 +87,9 @@ class BigWig:
         lo, hi = max(start, 0), min(end, length)
         if hi <= lo:
             return out
-        got = np.asarray(self._file.values(chrom, lo, hi, numpy=True), dtype=np.float32)
+        got = np.zeros(hi - lo, dtype=np.float32)
+        for a, b, value in self._file.intervals(chrom, lo, hi) or ():  # bases without an interval stay 0
+            got[max(a, lo) - lo:min(b, hi) - lo] = value
         nan = np.isnan(got)
         if nan.any():
             self.nan_values += int(nan.sum())

@@ -236,7 +236,7 @@ def fit_profiles(net, data: pdata.ProfileData, weight: float, recipe: ProfileRec
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-            sums += np.array([float(loss), float(nll), float(mse)]) * len(index)
+            sums += np.array([loss.item(), nll.item(), mse.item()]) * len(index)
         row = {"epoch": epoch, "loss": sums[0] / n, "profile_nll": sums[1] / n, "counts_mse": sums[2] / n}
         val = evaluate_profiles(net, data.val, data, weight, device) if len(data.val) else None
         if val is not None:
