@@ -271,6 +271,10 @@ class RunFolder:
         before tasks were recorded (classes 0, 1, ...)."""
         path = self.path / "config.json"
         data = read_run_json(path).get("task") if path.is_file() else None
+        if isinstance(data, dict) and data.get("kind") == "profile":
+            raise RunError(f"{self.path}: a profile run (trained with --signal) predicts profiles at peaks: seqcnn "
+                           "predict RUN PEAKS --genome FASTA -o pred.npz; this command reads runs of labelled "
+                           "sequences")
         return None if data is None else Task.from_json(data, str(path))
 
     def predictions(self) -> list[dict[str, str]]:
