@@ -145,7 +145,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--test-chroms", help="comma-separated chromosomes held out as the test set (BED input), e.g. chr8,chr9"
     )
-    group = parser.add_argument_group("base-resolution profiles (BPNet-style; DATA is BED or narrowPeak, with --genome)")
+    group = parser.add_argument_group("base-resolution profiles (BPNet-style; DATA: BED or narrowPeak, with --genome)")
     group.add_argument(
         "--signal", metavar="PLUS.bw[,MINUS.bw]",
         help="bigWig signal: one track (unstranded: ATAC, DNase) or two (stranded, plus then minus); the task is "

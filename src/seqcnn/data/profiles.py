@@ -298,8 +298,10 @@ def _background(reader: TrackReader, windows: ProfileWindows, part: np.ndarray, 
         if n == 0 or chroms is None:
             out.append(None)
             continue
-        _, where = gc_matched_background(reader.genome, windows.codes[rows], n=n, exclude=windows.places,
+        _, where = gc_matched_background(reader.genome, windows.codes[rows], n=n + 20, exclude=windows.places,
                                          chroms=chroms, seed=seed + k, oversample=50)
+        pick = np.random.default_rng(seed + k).choice(len(where), size=min(n, len(where)), replace=False)
+        where = [where[i] for i in np.sort(pick)]  # exactly n: the GC bins' rounding gives a few more or fewer
         ids, places, codes, signal, control = [], [], [], [], []
         for chrom, start, end in where:
             got = reader.window(chrom, start, end - start, output_length + 2 * jitter)

@@ -129,8 +129,8 @@ def write_bigwig(path: str | Path, chroms: Mapping[str, int], tracks: Mapping[st
         where = np.flatnonzero(np.asarray(values) != 0)
         if not len(where):
             continue
-        out.addEntries(name, where.astype(np.int64).tolist(), values=np.asarray(values, dtype=np.float64)[where].tolist(),
-                       span=1)  # variableStep: one base each
+        kept = np.asarray(values, dtype=np.float64)[where].tolist()
+        out.addEntries(name, where.astype(np.int64).tolist(), values=kept, span=1)  # variableStep: one base each
     out.close()
     tmp.replace(path)  # whole or not at all
     return path

@@ -28,7 +28,8 @@ def peak_choice(observed: np.ndarray) -> dict[str, int]:
     """The strong, median and weak test peaks by total reads: index of each."""
     totals = observed.sum(axis=(1, 2))
     order = np.argsort(totals)
-    return {"strong": int(order[-1]), "median": int(order[len(order) // 2]), "weak": int(order[max(0, len(order) // 10)])}
+    weak = order[max(0, len(order) // 10)]  # the 10th percentile: the very weakest are often background-only
+    return {"strong": int(order[-1]), "median": int(order[len(order) // 2]), "weak": int(weak)}
 
 
 def draw_tracks(arrays, path: Path) -> Path:
