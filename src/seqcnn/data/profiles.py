@@ -299,7 +299,7 @@ def _background(reader: TrackReader, windows: ProfileWindows, part: np.ndarray, 
             out.append(None)
             continue
         _, where = gc_matched_background(reader.genome, windows.codes[rows], n=n + 20, exclude=windows.places,
-                                         chroms=chroms, seed=seed + k, oversample=50)
+                                         chroms=chroms, seed=seed + k, oversample=50, nearest=True)
         pick = np.random.default_rng(seed + k).choice(len(where), size=min(n, len(where)), replace=False)
         where = [where[i] for i in np.sort(pick)]  # exactly n: the GC bins' rounding gives a few more or fewer
         ids, places, codes, signal, control = [], [], [], [], []

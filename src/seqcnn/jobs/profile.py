@@ -156,6 +156,7 @@ def train_profiles(peaks: str | Path, *, genome: str | Path, signal: str | list[
     folder.save_model(net)
     folder.write_history(rows)
     record = _config(data, spec, recipe, weight, rows, best, peaks, genome, command, time.time() - started)
+    record["profile"].update(test_chroms=list(test_chroms), val_chroms=list(val_chroms))
     folder.write_config(record)
     test = data.test.take(np.flatnonzero(data.test.is_peak))
     probs, log_counts = predict_windows(net, test, data, device)

@@ -84,6 +84,26 @@ def draw_curves(rows: list[dict], path: Path) -> Path:
     return save_figure(fig, path)
 
 
+def draw_attributions(counts: np.ndarray, profile: np.ndarray, x: np.ndarray, ids: list[str], folder: Path,
+                      shown: int = 3, width: int = 200) -> Path:
+    """DeepLIFT/SHAP of the counts head and of the profile head at each base of the central ``width`` bases of the
+    first ``shown`` sequences ``(n, 4, L)``: the observed base's contribution, coloured by base."""
+    plt = pyplot()
+    rows = min(shown, len(ids))
+    fig, axes = plt.subplots(rows, 2, figsize=(12, 2.2 * rows), squeeze=False)
+    colours = np.array(["tab:green", "tab:blue", "goldenrod", "tab:red"])  # A C G T
+    for r in range(rows):
+        lo = max(0, (x.shape[2] - width) // 2)
+        hi = min(x.shape[2], lo + width)
+        base = x[r, :, lo:hi].argmax(axis=0)
+        for c, (attr, what) in enumerate(((counts, "counts head"), (profile, "profile head"))):
+            values = (attr[r, :, lo:hi] * x[r, :, lo:hi]).sum(axis=0)
+            axes[r, c].bar(np.arange(lo, hi), values, width=1.0, color=colours[base])
+            axes[r, c].set_title(f"{ids[r]}: {what}", fontsize=9)
+    axes[-1, 0].set_xlabel("position in the input window (A green, C blue, G gold, T red)")
+    return save_figure(fig, Path(folder) / "attributions.png")
+
+
 def write_profile_report(run: str | Path) -> Path:
     """Draw the figures of a profile run into ``plots/`` and write ``report.html``; returns the page."""
     folder = RunFolder(run)

@@ -1,0 +1,140 @@
+"""What a profile model (BPNet-style) learned: attributions of its counts head and of its profile head, and the
+TF-MoDISco patterns behind the counts, matched to JASPAR (``seqcnn explain`` on a profile run).
+
+The two scores explained are BPNet's: the predicted ``log(1 + total reads)``, and for the profile the weighted
+mean of the profile logits, each centred on its window's mean and weighted by the predicted probabilities held
+fixed (so that the attribution says what moves the shape, not the scale). Both are plain torch modules sharing
+the run's weights, with ReLU modules, which tangermeme's DeepLIFT/SHAP rules recognise.
+
+Writes ``attributions.npz`` (``ids``, ``x``, ``counts``, ``profile``: ``(n, 4, L)``),
+``plots/profile_attributions/attributions.png`` and, with patterns, ``patterns.meme``, ``patterns.tsv`` and
+``plots/patterns/``; ``explain.json`` says what was run.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from seqcnn.data import profiles as pdata
+from seqcnn.errors import InputError, RunError
+from seqcnn.interpret.attribution import deep_lift_shap
+from seqcnn.interpret.patterns import PatternOptions, explain_patterns
+from seqcnn.io import jaspar
+from seqcnn.models.network import Conv1D, DilatedResidual, ProfileHead
+from seqcnn.report.profiles import draw_attributions
+from seqcnn.runs.folder import RunFolder, load_model
+from seqcnn.sequence import onehot_table
+
+
+class _Residual(nn.Module):
+    def __init__(self, layer: DilatedResidual):
+        super().__init__()
+        self.conv, self.relu = layer.conv, nn.ReLU()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.relu(self.conv(x))
+
+
+class _Trunk(nn.Module):
+    """The run's layers up to its ProfileHead, with ReLU modules (first layer: a same-padded Conv1D)."""
+
+    def __init__(self, model):
+        super().__init__()
+        layers: list[nn.Module] = []
+        for layer in model.layers[:-1]:
+            if isinstance(layer, DilatedResidual):
+                layers.append(_Residual(layer))
+            elif isinstance(layer, Conv1D):
+                conv = nn.Conv1d(layer.in_channels, layer.out_channels, layer.kernel_size, dilation=layer.dilation)
+                conv.weight, conv.bias = layer.weight, layer.bias
+                layers += [nn.ConstantPad1d(layer.pad, 0.0), conv] + ([nn.ReLU()] if layer.activation == "relu" else [])
+            else:
+                raise ValueError(f"no DeepLIFT rule here for {type(layer).__name__} in a profile model")
+        self.layers = nn.Sequential(*layers)
+        self.head: ProfileHead = model.layers[-1]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.layers(x)
+
+
+class CountsScore(_Trunk):
+    """The predicted ``log(1 + total reads)``. Shape: ``(N, 4, L)`` -> ``(N, 1)``."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.layers(x)
+        head = self.head
+        start = (h.shape[2] - head.output_length) // 2
+        half = head.kernel // 2
+        return head.counts(h[:, :, start - half:start + head.output_length + half].mean(dim=2))
+
+
+class ProfileScore(_Trunk):
+    """BPNet's profile score: ``sum(p * (logits - mean(logits)))`` with ``p``, the predicted probabilities, held
+    fixed. Shape: ``(N, 4, L)`` -> ``(N, 1)``."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.layers(x)
+        head = self.head
+        start = (h.shape[2] - head.output_length) // 2
+        logits = head.conv(h)[:, :, start:start + head.output_length].flatten(1)  # (N, tracks * L)
+        centred = logits - logits.mean(dim=1, keepdim=True)
+        weights = torch.softmax(logits, dim=1).detach()
+        return (centred * weights).sum(dim=1, keepdim=True)
+
+
+def test_peaks(run: RunFolder) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The run's test peaks, strongest first: ids, codes ``(n, input_length)`` and observed total reads."""
+    config = run.config()
+    record = config["profile"]
+    if "test_chroms" not in record:
+        raise RunError(f"{run.path}: config.json does not record the test chromosomes; train the run again")
+    data = pdata.load_profiles(config["data"]["source"], record["genome"], record["signal"],
+                               control=record["control"] or None, test_chroms=record["test_chroms"],
+                               val_chroms=record["val_chroms"], input_length=record["input_length"],
+                               output_length=record["output_length"], jitter=0, background_ratio=0)
+    test = data.test
+    totals = test.signal.sum(axis=(1, 2))
+    usable = np.flatnonzero((test.codes < 4).all(axis=1))  # DeepLIFT/SHAP's shuffles need A, C, G and T only
+    order = usable[np.argsort(-totals[usable], kind="stable")]
+    return [test.ids[i] for i in order], test.codes[order], totals[order]
+
+
+def explain_profiles(run, *, n_sequences: int = 10, patterns: bool = False, n_shuffles: int = 20, seed: int = 0,
+                     max_pattern_sequences: int = 400, release: str = jaspar.DEFAULT_RELEASE,
+                     collection: str = jaspar.DEFAULT_COLLECTION, tax_group: str = jaspar.DEFAULT_TAX_GROUP) -> dict:
+    """Attribute a profile run's strongest test peaks (counts and profile heads) and, with ``patterns``, find the
+    TF-MoDISco patterns of the counts head over up to ``max_pattern_sequences`` test peaks.
+
+    Returns:
+        The summary written to ``explain.json``.
+
+    Raises:
+        RunError: for a run that is not a profile run.
+    """
+    folder = RunFolder(run)
+    model = load_model(folder.path)
+    if model.layers[-1].control_tracks:
+        raise InputError(f"{folder.path}: explaining a profile model with control tracks is not supported yet; "
+                         "seqcnn predict reads it")
+    ids, codes, totals = test_peaks(folder)
+    table = onehot_table()
+    x = table[codes[:n_sequences]].transpose(0, 2, 1).copy()  # (n, 4, L)
+    counts = deep_lift_shap(CountsScore(model).eval(), x, target=1, n_shuffles=n_shuffles, seed=seed)
+    profile = deep_lift_shap(ProfileScore(model).eval(), x, target=1, n_shuffles=n_shuffles, seed=seed)
+    folder.write_arrays("attributions.npz", ids=np.array(ids[:n_sequences]), x=x, counts=counts, profile=profile)
+    plot = draw_attributions(counts, profile, x, ids[:n_sequences], folder.plot_folder("profile_attributions"))
+    summary: dict = {"kind": "profile", "sequences": {"ids": ids[:n_sequences], "reads": totals[:n_sequences].tolist()},
+                     "attributions": {"method": "DeepLIFT/SHAP", "n_shuffles": n_shuffles, "seed": seed,
+                                      "scores": ["log counts", "weighted mean profile logits"],
+                                      "file": "attributions.npz", "plot": str(plot.relative_to(folder.path))}}
+    if patterns:
+        pool = table[codes[:max_pattern_sequences]].transpose(0, 2, 1).copy()
+        options = PatternOptions(target=1, n_shuffles=n_shuffles, seed=seed, max_sequences=max_pattern_sequences)
+        targets = jaspar.load_jaspar(release, collection, tax_group)
+        summary["patterns"] = explain_patterns(CountsScore(model).eval(), pool, targets, folder.path, options)
+        summary["patterns"]["sequences"] = len(pool)
+        summary["patterns"]["score"] = "log counts"
+    folder.write_explain_summary(summary)
+    return summary
