@@ -13,6 +13,8 @@ Writes ``attributions.npz`` (``ids``, ``x``, ``counts``, ``profile``: ``(n, 4, L
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 from torch import nn
@@ -122,7 +124,9 @@ def explain_profiles(run, *, n_sequences: int = 10, patterns: bool = False, n_sh
     table = onehot_table()
     x = table[codes[:n_sequences]].transpose(0, 2, 1).copy()  # (n, 4, L)
     counts = deep_lift_shap(CountsScore(model).eval(), x, target=1, n_shuffles=n_shuffles, seed=seed)
-    profile = deep_lift_shap(ProfileScore(model).eval(), x, target=1, n_shuffles=n_shuffles, seed=seed)
+    with warnings.catch_warnings():  # the profile score's weights are fixed per window, so its attributions do not
+        warnings.filterwarnings("ignore", message="Convergence deltas")  # sum to its change (BPNet's score too)
+        profile = deep_lift_shap(ProfileScore(model).eval(), x, target=1, n_shuffles=n_shuffles, seed=seed)
     folder.write_arrays("attributions.npz", ids=np.array(ids[:n_sequences]), x=x, counts=counts, profile=profile)
     plot = draw_attributions(counts, profile, x, ids[:n_sequences], folder.plot_folder("profile_attributions"))
     summary: dict = {"kind": "profile", "sequences": {"ids": ids[:n_sequences], "reads": totals[:n_sequences].tolist()},
