@@ -84,7 +84,7 @@ def run_seqcnn(sim, args, work: Path) -> dict:
     """Train through ``seqcnn train``, predict through ``seqcnn predict``, score the test chromosome."""
     run, pred = work / "seqcnn-run", work / "seqcnn-pred.npz"
     seqcnn = str(ROOT / ".venv" / "bin" / "seqcnn")
-    cmd = [seqcnn, "train", str(sim.peaks), "--genome", str(sim.genome), "--signal", f"{sim.plus},{sim.minus}",
+    cmd = [seqcnn, "train", "--dataset", "profile-sim", "--data-dir", str(sim.folder),  # the tutorial's command
            "--test-chroms", ",".join(TEST), "--val-chroms", ",".join(VAL), "--background-ratio", "0",
            "--epochs", str(args.epochs), "--threads", str(args.threads), "--input-length", str(args.input_length),
            "--output-length", str(args.output_length), "--jitter", str(args.jitter), "--patience", str(args.epochs),
@@ -103,9 +103,16 @@ def run_seqcnn(sim, args, work: Path) -> dict:
     history = [line.split(",") for line in (run / "history.csv").read_text().splitlines()]
     seconds = [float(r[history[0].index("seconds")]) for r in history[1:]]
     out = score(sim, chroms, starts, probs, log_counts, args.output_length)
+    best = json.loads((run / "config.json").read_text())["train"]["best_epoch"]
     out.update(train_wall_s=round(wall, 1), s_per_epoch=round(float(np.mean(seconds)), 1), epochs=len(seconds),
-               peak_rss_mb=round(peak, 1), best_epoch=json.loads((run / "config.json").read_text())["train"]["best_epoch"])
+               peak_rss_mb=round(peak, 1), best_epoch=best, parameters=_parameters(run))
     return out
+
+
+def _parameters(run: Path) -> int:
+    from seqcnn.runs.folder import load_model
+
+    return sum(p.numel() for p in load_model(run).parameters())
 
 
 def run_peer(sim, args, work: Path) -> dict:
@@ -126,7 +133,8 @@ def run_peer(sim, args, work: Path) -> dict:
     with np.load(pred) as p:
         out = score(sim, p["chrom"], p["start"], p["profile"], p["log_counts"], args.output_length)
         out.update(train_wall_s=round(wall, 1), s_per_epoch=round(float(np.mean(p["epoch_seconds"])), 1),
-                   epochs=int(len(p["epoch_seconds"])), peak_rss_mb=round(peak, 1), best_epoch=int(p["best_epoch"]))
+                   epochs=int(len(p["epoch_seconds"])), peak_rss_mb=round(peak, 1), best_epoch=int(p["best_epoch"]),
+                   parameters=int(p["parameters"]))
     return out
 
 
@@ -152,8 +160,8 @@ def main() -> None:
         work = DATA.parent / f"profile-sim-work-{tool}-{args.input_length}-{args.epochs}"
         work.mkdir(parents=True, exist_ok=True)
         result = (run_seqcnn if tool == "seqcnn" else run_peer)(sim, args, work)
-        result.update(settings={k: getattr(args, k) for k in ("epochs", "threads", "input_length", "output_length",
-                                                              "jitter")}, machine=machine(), date=time.strftime("%Y-%m-%d"))
+        settings = {k: getattr(args, k) for k in ("epochs", "threads", "input_length", "output_length", "jitter")}
+        result.update(settings=settings, machine=machine(), date=time.strftime("%Y-%m-%d"))
         key = f"{tool}-in{args.input_length}-out{args.output_length}-e{args.epochs}"
         update_json(path, key, result)
         print(key, json.dumps({k: result[k] for k in ("counts_pearson", "profile_jsd", "baseline_profile_jsd",
