@@ -1,5 +1,6 @@
 """What a profile model (BPNet-style) learned: attributions of its counts head and of its profile head, and the
-TF-MoDISco patterns behind the counts, matched to JASPAR (``seqcnn explain`` on a profile run).
+TF-MoDISco patterns behind the counts, matched to JASPAR (``seqcnn explain`` on a profile run); variant effects
+(``seqcnn variants`` on a profile run: log2 fold change of the predicted reads, JSD of the predicted profiles).
 
 The two scores explained are BPNet's: the predicted ``log(1 + total reads)``, and for the profile the weighted
 mean of the profile logits, each centred on its window's mean and weighted by the predicted probabilities held
@@ -14,6 +15,7 @@ Writes ``attributions.npz`` (``ids``, ``x``, ``counts``, ``profile``: ``(n, 4, L
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -21,9 +23,14 @@ from torch import nn
 
 from seqcnn.data import profiles as pdata
 from seqcnn.errors import InputError, RunError
+from seqcnn.files import atomic_write_text
 from seqcnn.interpret.attribution import deep_lift_shap
 from seqcnn.interpret.patterns import PatternOptions, explain_patterns
+from seqcnn.interpret.variants import make_windows, map_contigs
 from seqcnn.io import jaspar
+from seqcnn.io.bed import Genome
+from seqcnn.io.vcf import read_variants
+from seqcnn.metrics import jensen_shannon
 from seqcnn.models.network import Conv1D, DilatedResidual, ProfileHead
 from seqcnn.report.profiles import draw_attributions
 from seqcnn.runs.folder import RunFolder, load_model
@@ -142,3 +149,62 @@ def explain_profiles(run, *, n_sequences: int = 10, patterns: bool = False, n_sh
         summary["patterns"]["score"] = "log counts"
     folder.write_explain_summary(summary)
     return summary
+
+
+def _predict_codes(model, codes: np.ndarray, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Probabilities ``(n, tracks, L)`` and ``log(1 + total)`` ``(n,)`` of base codes ``(n, input_length)``."""
+    table = torch.from_numpy(onehot_table())
+    probs, counts = [], []
+    model.eval()
+    with torch.no_grad():
+        for start in range(0, len(codes), batch_size):
+            x = table[torch.from_numpy(codes[start:start + batch_size].astype(np.int64))].transpose(1, 2)
+            profile, log_counts = model(x.contiguous())
+            probs.append(torch.softmax(profile.flatten(1), dim=1).reshape(profile.shape).numpy())
+            counts.append(log_counts.reshape(-1).numpy())
+    return np.concatenate(probs), np.concatenate(counts)
+
+
+#: Columns of a profile run's variants table.
+VARIANT_COLUMNS = ("id", "chrom", "pos", "ref", "alt", "counts_ref", "counts_alt", "log2_fold_change", "jsd")
+
+
+def score_profile_variants(run, genome, *, vcf=None, table=None, output=None, strict_ref: bool = False,
+                           strict: bool = False, skip_missing_contigs: bool = False, batch_size: int = 64) -> dict:
+    """Score variants with a profile run: per variant the predicted reads of the reference and alternative windows
+    (centred on the variant), the log2 fold change of ``1 + reads`` and the Jensen-Shannon distance between the two
+    predicted profiles. Windows, REF checks and contig names as :func:`seqcnn.interpret.variants.make_windows`.
+
+    Returns:
+        ``{"scored", "skipped", "output"}``.
+
+    Raises:
+        InputError: for bad files, no scorable variant, or a run with control tracks.
+    """
+    folder = RunFolder(run)
+    model = load_model(folder.path)
+    if model.layers[-1].control_tracks:
+        raise InputError(f"{folder.path}: scoring variants with a profile model that reads control tracks is not "
+                         "supported yet")
+    if (vcf is None) == (table is None):
+        raise InputError("give exactly one of --vcf FILE and --variants TABLE")
+    source = vcf if vcf is not None else table
+    variants, skips = read_variants(source, "vcf" if vcf is not None else "table")
+    reference = Genome(genome)
+    contigs = map_contigs([v.chrom for v in variants], reference, source, skip_missing_contigs)
+    length = folder.config()["profile"]["input_length"]
+    windows = make_windows(variants, reference, length, skips, contig_map=contigs, strict_ref=strict_ref,
+                           strict=strict, source=source)
+    if not windows.variants:
+        raise InputError(f"{source}: no variant could be scored; skipped {skips.summary()}")
+    p_ref, c_ref = _predict_codes(model, windows.ref, batch_size)
+    p_alt, c_alt = _predict_codes(model, windows.alt, batch_size)
+    log2fc = (c_alt - c_ref) / np.log(2)
+    jsd = jensen_shannon(p_ref, p_alt)
+    lines = ["\t".join(VARIANT_COLUMNS)]
+    for i, v in enumerate(windows.variants):
+        lines.append("\t".join([v.id or v.label(), v.chrom, str(v.pos), v.ref, v.alt, f"{np.expm1(c_ref[i]):.4g}",
+                                f"{np.expm1(c_alt[i]):.4g}", f"{log2fc[i]:.4g}", f"{jsd[i]:.4g}"]))
+    path = Path(output) if output else folder.path / "variants.tsv"
+    atomic_write_text(path, "\n".join(lines) + "\n")
+    return {"scored": len(windows.variants), "skipped": skips.summary(), "output": path, "contigs": contigs}
