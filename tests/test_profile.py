@@ -301,8 +301,10 @@ def test_predict_refusals(cli, profile_run, sim, tmp_path):
     assert code == 2 and "give the peaks' genome with --genome" in err
     code, _, err = cli("predict", profile_run, sim.peaks, "--genome", sim.genome, "-o", tmp_path / "p.tsv")
     assert code == 2 and "name it *.npz" in err
-    code, _, err = cli("explain", profile_run)
+    code, _, err = cli("evaluate", profile_run, sim.peaks)
     assert code == 2 and "a profile run" in err and len(err.strip().splitlines()) == 1
+    code, _, err = cli("explain", profile_run, sim.peaks)
+    assert code == 2 and "it explains its own test peaks" in err
 
 
 def test_missing_pybigwig_is_one_line(monkeypatch, tmp_path):
@@ -314,3 +316,35 @@ def test_missing_pybigwig_is_one_line(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "pyBigWig", None)
     with pytest.raises(InputError, match=r"pip install 'seqcnn\[profile\]'"):
         pybigwig()
+
+
+def test_explain_attributes_both_heads(cli, profile_run):
+    code, stdout, _ = cli("explain", profile_run, "-n", "2", "--shuffles", "2")
+    assert code == 0 and "counts-head and profile-head attributions of 2 test peaks" in stdout
+    with np.load(profile_run / "attributions.npz") as a:
+        assert a["counts"].shape == a["profile"].shape == a["x"].shape == (2, 4, 300)
+        assert np.abs(a["counts"]).sum() > 0 and np.abs(a["profile"]).sum() > 0
+    summary = json.loads((profile_run / "explain.json").read_text())
+    assert summary["kind"] == "profile" and len(summary["sequences"]["ids"]) == 2
+    reads = summary["sequences"]["reads"]
+    assert reads[0] >= reads[1]  # the strongest test peaks first
+
+
+def test_variants_on_a_profile_run(cli, profile_run, sim, tmp_path):
+    from seqcnn.io.bed import Genome
+
+    genome = Genome(sim.genome)
+    rows = []
+    for name, pos in (("mid", 20_000), ("edge", 10)):  # the second's window runs off chr3's start
+        ref = "ACGT"[genome.codes("chr3", pos - 1, pos)[0]]
+        rows.append(f"chr3\t{pos}\t{ref}\t{'A' if ref != 'A' else 'G'}\t{name}\n")
+    table = tmp_path / "variants.tsv"
+    table.write_text("".join(rows))
+    out = tmp_path / "scores.tsv"
+    code, stdout, _ = cli("variants", profile_run, "--variants", table, "--genome", sim.genome, "-o", out)
+    assert code == 0 and "1 variants scored" in stdout and "off the chromosome" in stdout
+    header, row = [line.split("\t") for line in out.read_text().splitlines()]
+    assert header[-2:] == ["log2_fold_change", "jsd"] and row[0] == "mid"
+    counts_ref, counts_alt, lfc, jsd = (float(v) for v in row[5:])
+    assert lfc == pytest.approx(math.log2((1 + counts_alt) / (1 + counts_ref)), abs=2e-3)
+    assert 0 <= jsd <= 1
