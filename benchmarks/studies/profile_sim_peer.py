@@ -1,37 +1,33 @@
 """bpnet-lite 1.1's BPNet on profile-sim, for ``benchmarks/studies/profile_sim.py`` (run under benchmarks/.venv-peers).
 
-bpnet-lite's own pieces: ``bpnetlite.io.PeakGenerator`` (windows from the FASTA and bigWigs, jitter, reverse
-complement), ``bpnetlite.bpnet.BPNet`` and its losses ``MNLLLoss`` and ``log1pMSELoss``. Its ``BPNet.fit`` moves
-every batch to CUDA, so the epoch loop is written here, as ``fit`` does it on the CPU: Adam, the profile loss plus
-alpha x the counts loss (alpha = median total reads of the training peaks / 10), the validation loss once per
-epoch, the best epoch's weights kept. Windows are centred on the narrowPeak summits (a BED of one base at each
-summit, as bpnet-lite centres a locus on its midpoint). Writes the test chromosome's predictions as an .npz.
+bpnet-lite's own pipeline with its defaults: ``bpnetlite.io.PeakGenerator`` (windows around the narrowPeak summits,
+jitter, reverse complement, its removal of outlier peaks above 1.2 x the 99th percentile of reads, batches of 64),
+``BPNet(n_filters=64, n_layers=9, n_outputs=2, n_control_tracks=0)`` with ``count_loss_weight`` = median total
+reads of the training peaks / 10, Adam at 1e-3 and ``BPNet.fit(device="cpu")`` (gradients clipped at 1, the
+validation loss once per epoch, the best epoch's weights saved). No background windows: PeakGenerator's negatives
+are drawn with a ratio of 1e-9 (0 divides by zero there). Writes the test chromosome's predictions as an .npz.
 
-Standard library, numpy, torch and bpnet-lite only: it imports nothing of seqcnn.
+numpy, torch and bpnet-lite only: it imports nothing of seqcnn.
 """
 
 from __future__ import annotations
 
 import argparse
-import copy
+import csv
+import os
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
 
-def summit_bed(peaks: Path, chroms: list[str], folder: Path, name: str) -> tuple[Path, list[tuple[str, int]]]:
-    """A BED of one base at each summit of ``chroms``' peaks, and the (chrom, summit) pairs in order."""
-    rows = []
-    for line in peaks.read_text().splitlines():
-        f = line.split("\t")
-        if f[0] in chroms:
-            rows.append((f[0], int(f[1]) + int(f[9])))
-    path = folder / f"{name}.bed"
-    path.write_text("".join(f"{c}\t{s}\t{s + 1}\n" for c, s in rows))
-    return path, rows
+def split_peaks(peaks: Path, chroms: list[str], folder: Path, name: str) -> tuple[Path, list[tuple[str, int]]]:
+    """The narrowPeak lines of ``chroms``, and each one's (chrom, summit)."""
+    lines = [line for line in peaks.read_text().splitlines() if line.split("\t")[0] in chroms]
+    path = folder / f"{name}.narrowPeak"
+    path.write_text("".join(line + "\n" for line in lines))
+    return path, [(f[0], int(f[1]) + int(f[9])) for f in (line.split("\t") for line in lines)]
 
 
 def main() -> None:
@@ -48,61 +44,43 @@ def main() -> None:
     torch.manual_seed(0)
     from bpnetlite.bpnet import BPNet
     from bpnetlite.io import PeakGenerator, extract_loci
-    from bpnetlite.losses import MNLLLoss, log1pMSELoss
 
     tmp = Path(tempfile.mkdtemp())
+    os.chdir(tmp)  # BPNet.fit writes its model files and log into the working folder
     signals = [args.plus, args.minus]
-    train_bed, _ = summit_bed(Path(args.peaks), args.train.split(","), tmp, "train")
-    val_bed, _ = summit_bed(Path(args.peaks), args.val.split(","), tmp, "val")
-    test_bed, test_rows = summit_bed(Path(args.peaks), args.test.split(","), tmp, "test")
-    loader = PeakGenerator(str(train_bed), args.genome, signals, in_window=args.input_length,
-                           out_window=args.output_length, max_jitter=args.jitter, reverse_complement=True,
-                           random_state=0, batch_size=64, pin_memory=False)
-    train_y = extract_loci(str(train_bed), args.genome, signals, in_window=args.input_length,
-                           out_window=args.output_length)[1]
+    windows = {"in_window": args.input_length, "out_window": args.output_length}
+    train, _ = split_peaks(Path(args.peaks), args.train.split(","), tmp, "train")
+    val, _ = split_peaks(Path(args.peaks), args.val.split(","), tmp, "val")
+    test, test_rows = split_peaks(Path(args.peaks), args.test.split(","), tmp, "test")
+    loader = PeakGenerator(str(train), str(train), args.genome, signals, max_jitter=args.jitter, negative_ratio=1e-9,
+                           reverse_complement=True, summits=True, random_state=0, batch_size=64, pin_memory=False,
+                           **windows)
+    train_y = extract_loci(str(train), args.genome, signals, summits=True, **windows)[1]
     alpha = float(np.median(train_y.sum(dim=(1, 2)).numpy())) / 10
-    x_val, y_val = extract_loci(str(val_bed), args.genome, signals, in_window=args.input_length,
-                                out_window=args.output_length)
+    x_val, y_val = extract_loci(str(val), args.genome, signals, summits=True, **windows)
     trim = (args.input_length - args.output_length) // 2
-    model = BPNet(n_filters=64, n_layers=9, n_outputs=2, n_control_tracks=0, trimming=trim, alpha=alpha)
+    model = BPNet(n_filters=64, n_layers=9, n_outputs=2, n_control_tracks=0, count_loss_weight=alpha,
+                  trimming=trim, name="bpnet", verbose=True)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    best, best_epoch, best_state, seconds = float("inf"), 0, None, []
-    for epoch in range(1, args.epochs + 1):
-        tic = time.time()
-        model.train()
-        for X, y in loader:
-            optimizer.zero_grad()
-            y_profile, y_counts = model(X)
-            y_profile = torch.nn.functional.log_softmax(y_profile.reshape(y_profile.shape[0], -1), dim=-1)
-            y = y.reshape(y.shape[0], -1)
-            loss = MNLLLoss(y_profile, y).mean() + alpha * log1pMSELoss(y_counts, y.sum(dim=-1).reshape(-1, 1)).mean()
-            loss.backward()
-            optimizer.step()
-        seconds.append(time.time() - tic)
-        model.eval()
-        with torch.no_grad():
-            p, c = model(x_val)
-            p = torch.nn.functional.log_softmax(p.reshape(p.shape[0], -1), dim=-1)
-            y = y_val.reshape(y_val.shape[0], -1)
-            val = float(MNLLLoss(p, y).mean() + alpha * log1pMSELoss(c, y.sum(dim=-1).reshape(-1, 1)).mean())
-        print(f"bpnet-lite epoch {epoch}: validation {val:.4g} ({seconds[-1]:.0f} s)", flush=True)
-        if val < best:
-            best, best_epoch, best_state = val, epoch, copy.deepcopy(model.state_dict())
-    model.load_state_dict(best_state)
+    model.fit(loader, optimizer, X_valid=x_val, y_valid=y_val, max_epochs=args.epochs, batch_size=64, device="cpu")
+    with open(tmp / "bpnet.log") as fh:
+        log = list(csv.DictReader(fh, delimiter="\t"))
+    seconds = [float(r["Training Time"]) for r in log]
+    best_epoch = 1 + max((i for i, r in enumerate(log) if r["Saved?"] == "True"), default=0)
+    model = torch.load(tmp / "bpnet.torch", weights_only=False)  # written by fit a moment ago, in our own folder
     model.eval()
-    x_test = extract_loci(str(test_bed), args.genome, signals, in_window=args.input_length,
-                          out_window=args.output_length)[0]
+    x_test = extract_loci(str(test), args.genome, signals, summits=True, **windows)[0]
     with torch.no_grad():
         probs, counts = [], []
         for i in range(0, len(x_test), 64):
-            p, c = model(x_test[i:i + 64])
+            p, c = model(x_test[i:i + 64].float())
             shape = p.shape
             probs.append(torch.softmax(p.reshape(shape[0], -1), dim=-1).reshape(shape).numpy())
             counts.append(c.reshape(-1).numpy())
     chrom = np.array([c for c, _ in test_rows])
     start = np.array([s - args.output_length // 2 for _, s in test_rows])
     np.savez(args.out, profile=np.concatenate(probs), log_counts=np.concatenate(counts), chrom=chrom, start=start,
-             epoch_seconds=np.array(seconds), best_epoch=best_epoch,
+             epoch_seconds=np.array(seconds), best_epoch=best_epoch, alpha=alpha,
              parameters=sum(p.numel() for p in model.parameters()))
 
 

@@ -164,6 +164,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--counts-weight", type=float,
         help="lambda of the counts loss (default: the median total reads of the training peaks / 10, printed)",
     )
+    group.add_argument(
+        "--counts-lr-scale", type=float,
+        help="the counts head's learning rate over the rest's (default 10; 1: one rate, as bpnet-lite)",
+    )
     parser.add_argument("--out", help="run folder to create (default: runs/<model>-<time>)")
     parser.add_argument("--force", action="store_true", help="allow --out to be an existing folder")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -282,7 +286,8 @@ def _train_profiles(args: argparse.Namespace) -> int:
         raise InputError("--signal needs DATA: a BED or narrowPeak file of peaks")
     recipe = ProfileRecipe(**{k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size),
                                                  ("lr", args.lr), ("patience", args.patience), ("seed", args.seed),
-                                                 ("threads", args.threads), ("device", args.device)) if v is not None})
+                                                 ("threads", args.threads), ("device", args.device),
+                                                 ("counts_lr_scale", args.counts_lr_scale)) if v is not None})
     run_dir = train_profiles(
         peaks, genome=genome, signal=signal, control=args.control, test_chroms=test_chroms,
         val_chroms=_chroms(args.val_chroms), input_length=args.input_length, output_length=args.output_length,

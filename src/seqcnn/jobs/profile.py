@@ -53,6 +53,9 @@ class ProfileRecipe:
     seed: int = 0
     threads: int | None = None
     device: str = "auto"
+    #: the counts head's learning rate over the rest's: one linear unit reading window averages, which Adam at 1e-3
+    #: moves too slowly for the few hundred steps of a small data set (BENCHMARKS.md, Profile models)
+    counts_lr_scale: float = 10.0
 
     def check(self) -> ProfileRecipe:
         """Refuse impossible values.
@@ -65,6 +68,8 @@ class ProfileRecipe:
                 raise InputError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
         if not self.lr > 0:
             raise InputError(f"--lr must be positive, got {self.lr}")
+        if not self.counts_lr_scale > 0:
+            raise InputError(f"--counts-lr-scale must be positive, got {self.counts_lr_scale}")
         return self
 
 
@@ -212,7 +217,10 @@ def fit_profiles(net, data: pdata.ProfileData, weight: float, recipe: ProfileRec
     from tqdm import tqdm  # progress bars only while training
 
     rng = np.random.default_rng(recipe.seed)
-    optimizer = torch.optim.Adam(net.parameters(), lr=recipe.lr)
+    head = net.layers[-1].counts
+    rest = [p for name, p in net.named_parameters() if not name.startswith(f"layers.{len(net.layers) - 1}.counts.")]
+    optimizer = torch.optim.Adam([{"params": rest}, {"params": list(head.parameters()),
+                                                      "lr": recipe.lr * recipe.counts_lr_scale}], lr=recipe.lr)
     rows, best_loss, best_epoch, best_state, waited = [], float("inf"), 0, None, 0
     n = len(data.train)
     for epoch in range(1, recipe.epochs + 1):
