@@ -54,6 +54,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--patterns", action="store_true",
                         help="TF-MoDISco patterns from DeepLIFT/SHAP over the test positives (or FILE), "
                         "matched to JASPAR")
+    parser.add_argument("--pattern-peaks", type=int, default=400,
+                        help="profile runs: test peaks (strongest first) that --patterns attributes (default 400)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     add_length_arguments(parser)
 
@@ -119,7 +121,8 @@ def _explain_profiles(args: argparse.Namespace) -> int:
 
         raise InputError(f"{args.run} is a profile run: it explains its own test peaks; leave out FILE ({args.file})")
     summary = explain_profiles(args.run, n_sequences=args.sequences, patterns=args.patterns, n_shuffles=args.shuffles,
-                               seed=args.seed, release=args.jaspar_release, collection=args.collection,
+                               seed=args.seed, max_pattern_sequences=args.pattern_peaks,
+                               release=args.jaspar_release, collection=args.collection,
                                tax_group=args.tax_group)
     out = Path(args.run)
     print(f"counts-head and profile-head attributions of {len(summary['sequences']['ids'])} test peaks: "
