@@ -18,7 +18,7 @@ import copy
 import platform
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -44,10 +44,10 @@ from seqcnn.training.losses import profile_loss
 
 @dataclass
 class ProfileRecipe:
-    """How a profile model trains (bpnet-lite's defaults: Adam at 1e-3, batches of 64)."""
+    """How a profile model trains: Adam at 1e-3 (bpnet-lite's), batches of :func:`default_batch` unless given."""
 
     epochs: int = 20
-    batch_size: int = 64
+    batch_size: int | None = None
     lr: float = 1e-3
     patience: int = 5
     seed: int = 0
@@ -64,13 +64,20 @@ class ProfileRecipe:
             InputError: naming the option.
         """
         for name in ("epochs", "batch_size", "patience"):
-            if getattr(self, name) < 1:
+            if getattr(self, name) is not None and getattr(self, name) < 1:
                 raise InputError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
         if not self.lr > 0:
             raise InputError(f"--lr must be positive, got {self.lr}")
         if not self.counts_lr_scale > 0:
             raise InputError(f"--counts-lr-scale must be positive, got {self.counts_lr_scale}")
         return self
+
+
+def default_batch(n: int) -> int:
+    """Batches that give an epoch of at least 100 steps, between 8 and 64 examples: on 800 peaks bpnet-lite's 64 makes
+    13 steps an epoch, and in 6 epochs the model had not left the average profile, where batches of 8 reached a
+    counts Pearson of 0.89 (BENCHMARKS.md, Profile models)."""
+    return max(8, min(64, n // 100))
 
 
 def profile_spec(model: str | None, tracks: int, input_length: int, output_length: int, control_tracks: int
@@ -144,6 +151,11 @@ def train_profiles(peaks: str | Path, *, genome: str | Path, signal: str | list[
         "given" if counts_weight is not None else
         f"median total reads of the training peaks {weight * 10:.4g} / 10, as ChromBPNet (--counts-weight sets it)"))
     spec = profile_spec(model, len(data.tracks), input_length, output_length, len(data.controls))
+    if recipe.batch_size is None:
+        recipe = replace(recipe, batch_size=default_batch(len(data.train)))
+        steps = -(-len(data.train) // recipe.batch_size)
+        data.notes.append(f"seqcnn: batches of {recipe.batch_size} ({steps} steps an epoch; at least 100 steps, 8 to "
+                          "64 examples; --batch-size sets it)")
     data.notes.append(f"seqcnn: {len(data.train):,} training, {len(data.val):,} validation, {len(data.test):,} test "
                       f"windows; model {spec.name}")
     for line in data.notes:
