@@ -348,3 +348,25 @@ def test_variants_on_a_profile_run(cli, profile_run, sim, tmp_path):
     counts_ref, counts_alt, lfc, jsd = (float(v) for v in row[5:])
     assert lfc == pytest.approx(math.log2((1 + counts_alt) / (1 + counts_ref)), abs=2e-3)
     assert 0 <= jsd <= 1
+
+
+def test_a_control_track_is_read_and_fed_to_the_model(cli, sim, tmp_path):
+    """--control: the control reads are cut over the input window, the model takes them (bpnet-lite's extra
+    parameters), and predict asks for them again."""
+    chroms = {"chr1": 70_000, "chr2": 70_000, "chr3": 50_000}
+    control = _bigwig(tmp_path / "ctl.bw", chroms, {c: np.full(n, 0.5) for c, n in chroms.items()})
+    out = tmp_path / "run"
+    code, stdout, _ = cli("train", sim.peaks, "--genome", sim.genome, "--signal", f"{sim.plus},{sim.minus}",
+                          "--control", control, "--test-chroms", "chr3", *SHORT, "--epochs", "1", "--out", out,
+                          "--quiet")
+    assert code == 0 and "test: counts pearson" in stdout
+    from seqcnn.runs.folder import load_model
+
+    model = load_model(out)
+    assert model.layers[-1].control_tracks == 1
+    assert sum(p.numel() for p in model.parameters()) == sum(
+        i.params for i in model.spec.analyse((4, 300)))
+    code, _, err = cli("predict", out, sim.peaks, "--genome", sim.genome, "-o", tmp_path / "p.npz")
+    assert code == 2 and "trained with 1 control track(s)" in err
+    code, _, _ = cli("predict", out, sim.peaks, "--genome", sim.genome, "-o", tmp_path / "p.npz", "--control", control)
+    assert code == 0

@@ -265,9 +265,9 @@ def fit_profiles(net, data: pdata.ProfileData, weight: float, recipe: ProfileRec
         row["seconds"] = round(time.time() - tic, 2)
         rows.append(row)
         score = row.get("val_loss", row["loss"])
-        if True:  # one line per epoch even with --quiet (which hides the bar): long work shows progress
-            print(f"epoch {epoch}: loss {row['loss']:.4g}, validation {score:.4g} ({row['seconds']:.0f} s)",
-                  file=sys.stderr)
+        # one line per epoch even with --quiet, which hides only the bar: long work shows progress
+        print(f"epoch {epoch}: loss {row['loss']:.4g}, validation {score:.4g} ({row['seconds']:.0f} s)",
+              file=sys.stderr)
         if score < best_loss:
             best_loss, best_epoch, best_state, waited = score, epoch, copy.deepcopy(net.state_dict()), 0
         else:
