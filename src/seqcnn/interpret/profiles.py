@@ -32,7 +32,7 @@ from seqcnn.io.bed import Genome
 from seqcnn.io.vcf import read_variants
 from seqcnn.metrics import jensen_shannon
 from seqcnn.models.network import Conv1D, DilatedResidual, ProfileHead
-from seqcnn.report.profiles import draw_attributions
+from seqcnn.report.profiles import draw_attributions, write_profile_report
 from seqcnn.runs.folder import RunFolder, load_model
 from seqcnn.sequence import onehot_table
 
@@ -148,6 +148,7 @@ def explain_profiles(run, *, n_sequences: int = 10, patterns: bool = False, n_sh
         summary["patterns"]["sequences"] = len(pool)
         summary["patterns"]["score"] = "log counts"
     folder.write_explain_summary(summary)
+    write_profile_report(folder.path)  # the page shows the attributions and patterns too
     return summary
 
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from seqcnn.files import atomic_write_text
 from seqcnn.report.plots import pyplot, save_figure
-from seqcnn.runs.folder import RunFolder
+from seqcnn.runs.folder import RunFolder, read_tsv
 
 #: Rows of the metrics table: key, what it is, whether higher is better.
 METRIC_ROWS = (
@@ -116,18 +116,35 @@ def write_profile_report(run: str | Path) -> Path:
         if len(loaded["ids"]):
             figures = [draw_tracks(loaded, plots / "tracks.png"), draw_counts(loaded, plots / "counts.png"),
                        *figures]
-    page = render(folder.config(), folder.metrics() or {}, figures)
+    attributions = folder.path / "plots" / "profile_attributions" / "attributions.png"  # seqcnn explain's
+    if attributions.is_file():
+        figures.append(attributions)
+    patterns = folder.path / "patterns.tsv"
+    rows = read_tsv(patterns) if patterns.is_file() else []
+    page = render(folder.config(), folder.metrics() or {}, figures, rows)
     path = folder.path / "report.html"
     atomic_write_text(path, page)
     return path
+
+
+def _patterns_table(rows: list[dict]) -> str:
+    if not rows:
+        return ""
+    keys = [k for k in ("pattern", "n_seqlets", "information_content", "jaspar_id", "jaspar_name", "q_value")
+            if k in rows[0]]
+    head = "".join(f"<th>{html.escape(k)}</th>" for k in keys)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(r.get(k, '')))}</td>" for k in keys) + "</tr>"
+                   for r in rows)
+    return f"<h2>Patterns of the counts head (TF-MoDISco, JASPAR)</h2><table><tr>{head}</tr>{body}</table>"
 
 
 def _num(x) -> str:
     return "n/a" if x is None else f"{x:.4g}"
 
 
-def render(config: dict, metrics: dict, figures: list[Path]) -> str:
-    """The page's HTML: settings, metrics against the baseline, figures embedded as PNG."""
+def render(config: dict, metrics: dict, figures: list[Path], patterns: list[dict] | None = None) -> str:
+    """The page's HTML: settings, metrics against the baseline, figures embedded as PNG, and the TF-MoDISco patterns
+    of ``seqcnn explain --patterns`` (rows of ``patterns.tsv``) when there are some."""
     rows = [f"<tr><td>counts: Pearson of log(1 + reads)</td><td>{_num(metrics.get('counts_pearson'))}</td>"
             "<td></td></tr>",
             f"<tr><td>counts: Spearman</td><td>{_num(metrics.get('counts_spearman'))}</td><td></td></tr>",
@@ -151,5 +168,6 @@ img{{max-width:100%}}</style></head><body>
 <p>Profiles are compared without smoothing; the baseline predicts every peak's shape as the average normalised
 profile of the training peaks.</p>
 <h2>Figures</h2>{images}
+{_patterns_table(patterns or [])}
 </body></html>
 """
