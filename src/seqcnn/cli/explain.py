@@ -62,8 +62,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from seqcnn.interpret.explain import ExplainOptions, explain
-    from seqcnn.jobs.profile import profile_record
-    from seqcnn.runs.folder import RunFolder
+    from seqcnn.runs.folder import RunFolder, profile_record
 
     if profile_record(args.run) is not None:
         return _explain_profiles(args)

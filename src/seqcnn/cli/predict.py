@@ -30,9 +30,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from seqcnn.jobs.profile import predict_profiles, profile_record
+    from seqcnn.runs.folder import profile_record
 
     if profile_record(args.run) is not None:
+        from seqcnn.jobs.profile import predict_profiles
+
         return _predict_profiles(args, predict_profiles)
     if args.genome or args.bigwig_out or args.control:
         from seqcnn.errors import InputError

@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.batch_size < 1 or args.top < 0:
         raise InputError(f"--batch-size must be >= 1 and --top >= 0, got {args.batch_size} and {args.top}")
-    from seqcnn.jobs.profile import profile_record
+    from seqcnn.runs.folder import profile_record
 
     if profile_record(args.run) is not None:
         return _profile_variants(args)

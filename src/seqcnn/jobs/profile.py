@@ -36,7 +36,7 @@ from seqcnn.models.lookup import is_spec_file
 from seqcnn.models.network import build_model
 from seqcnn.models.spec import ModelSpec
 from seqcnn.report.profiles import write_profile_report
-from seqcnn.runs.folder import RunFolder, load_model, new_run_dir, read_run_json
+from seqcnn.runs.folder import RunFolder, load_model, new_run_dir, profile_record
 from seqcnn.sequence import onehot_table
 from seqcnn.training.devices import resolve_device
 from seqcnn.training.losses import profile_loss
@@ -336,15 +336,6 @@ def _config(data: pdata.ProfileData, spec: ModelSpec, recipe: ProfileRecipe, wei
         "machine": {"platform": platform.platform(), "processor": platform.machine(),
                     "threads": torch.get_num_threads()},
     }
-
-
-def profile_record(run: str | Path) -> dict | None:
-    """The ``profile`` record of a run's ``config.json``; None for a run of another task."""
-    path = Path(run) / "config.json"
-    if not path.is_file():
-        return None
-    config = read_run_json(path)
-    return config.get("profile") if isinstance(config, dict) else None
 
 
 def predict_profiles(run: str | Path, peaks: str | Path, genome: str | Path, output: str | Path, *,

@@ -130,6 +130,16 @@ def load_weights(model, path: str | Path) -> None:
     model.load_state_dict(state)
 
 
+
+def profile_record(run: str | Path) -> dict | None:
+    """The ``profile`` record of a run's ``config.json`` (a run trained with ``--signal``); None for a run of another
+    task or a folder without ``config.json``."""
+    path = Path(run) / "config.json"
+    if not path.is_file():
+        return None
+    config = read_run_json(path)
+    return config.get("profile") if isinstance(config, dict) else None
+
 @dataclass
 class LoadedRun:
     """A run folder loaded into memory (what :func:`load_run` returns): its model (ready for inference),
