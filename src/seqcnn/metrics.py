@@ -14,6 +14,8 @@ AUROC is the trapezoid area under the ROC curve and AUPRC the step-wise average 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 MACRO_OVR = "macro one-vs-rest"
@@ -335,3 +337,89 @@ def format_metrics(m: dict) -> str:
         parts.append(f"{m['n_tasks']} tasks")
     parts.append(f"n={m['n']}")
     return ", ".join(parts)
+
+
+# --- Base-resolution profiles (BPNet-style runs) ------------------------------------------------------------
+
+def multinomial_nll(counts: np.ndarray, probs: np.ndarray) -> np.ndarray:
+    """Per example, the negative log-likelihood of ``counts`` under a multinomial with ``probs``.
+
+    Args:
+        counts: observed reads ``(n, ...)`` (tracks and positions together form one multinomial).
+        probs: probabilities of the same shape, each example summing to 1.
+
+    Returns:
+        ``(n,)``: ``-log(N! / prod(k!) * prod(p ** k))``, with ``N`` the example's total.
+    """
+    k = counts.reshape(len(counts), -1).astype(np.float64)
+    p = np.clip(probs.reshape(len(probs), -1).astype(np.float64), 1e-300, None)
+    lgamma = np.vectorize(math.lgamma, otypes=[np.float64])
+    coefficient = lgamma(k.sum(axis=1) + 1) - lgamma(k + 1).sum(axis=1)
+    return -(coefficient + (k * np.log(p)).sum(axis=1))
+
+
+def jensen_shannon(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Per example, the Jensen-Shannon distance (base 2, 0 to 1) between two distributions ``(n, ...)``;
+    NaN where either sums to 0."""
+    p = p.reshape(len(p), -1).astype(np.float64)
+    q = q.reshape(len(q), -1).astype(np.float64)
+    ps, qs = p.sum(axis=1, keepdims=True), q.sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p, q = p / ps, q / qs
+        m = (p + q) / 2
+        kl = lambda a: np.where(a > 0, a * np.log2(np.where(a > 0, a, 1) / np.where(m > 0, m, 1)), 0).sum(axis=1)
+        out = np.sqrt(np.clip((kl(p) + kl(q)) / 2, 0, None))
+    out[(ps[:, 0] <= 0) | (qs[:, 0] <= 0)] = np.nan
+    return out
+
+
+def rowwise_pearson(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per example, the Pearson correlation of two ``(n, ...)`` arrays over their other axes; NaN where
+    either is constant."""
+    a = a.reshape(len(a), -1).astype(np.float64)
+    b = b.reshape(len(b), -1).astype(np.float64)
+    a = a - a.mean(axis=1, keepdims=True)
+    b = b - b.mean(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (a * b).sum(axis=1) / np.sqrt((a * a).sum(axis=1) * (b * b).sum(axis=1))
+
+
+def _median(x: np.ndarray) -> float | None:
+    x = x[np.isfinite(x)]
+    return round(float(np.median(x)), 6) if len(x) else None
+
+
+def profile_metrics(observed: np.ndarray, probs: np.ndarray, log_counts: np.ndarray, baseline: np.ndarray) -> dict:
+    """Test metrics of a profile model, each beside the same metric of the average-training-profile baseline.
+
+    Args:
+        observed: reads ``(n, tracks, L)``.
+        probs: predicted probabilities ``(n, tracks, L)``, each example summing to 1 over tracks and positions.
+        log_counts: predicted ``log(1 + total reads)`` ``(n,)``.
+        baseline: the average training profile ``(tracks, L)``, summing to 1.
+
+    Returns:
+        ``counts_pearson``, ``counts_spearman`` (of ``log(1 + total)``), ``counts_mse``; ``profile_nll`` (mean
+        multinomial NLL per example), ``profile_jsd`` (median Jensen-Shannon distance, unsmoothed) and
+        ``profile_pearson`` (median per-example Pearson), each with a ``baseline_`` twin; ``n``.
+    """
+    observed = np.asarray(observed, dtype=np.float64)
+    truth = np.log1p(observed.sum(axis=(1, 2)))
+    pred = np.asarray(log_counts, dtype=np.float64).reshape(-1)
+    base = np.broadcast_to(baseline, observed.shape)
+    out: dict = {
+        "counts_pearson": _round(pearson(truth, pred)),
+        "counts_spearman": _round(pearson(rank(truth), rank(pred))),
+        "counts_mse": round(float(np.mean((truth - pred) ** 2)), 6) if len(truth) else None,
+    }
+    for prefix, p in (("", probs), ("baseline_", base)):
+        out[f"{prefix}profile_nll"] = round(float(multinomial_nll(observed, p).mean()), 4) if len(truth) else None
+        out[f"{prefix}profile_jsd"] = _median(jensen_shannon(observed, p))
+        out[f"{prefix}profile_pearson"] = _median(rowwise_pearson(observed, p))
+    out["smoothing"] = "none"
+    out["n"] = int(len(truth))
+    return out
+
+
+def _round(x: float | None) -> float | None:
+    return None if x is None else round(float(x), 6)

@@ -54,13 +54,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--patterns", action="store_true",
                         help="TF-MoDISco patterns from DeepLIFT/SHAP over the test positives (or FILE), "
                         "matched to JASPAR")
+    parser.add_argument("--pattern-peaks", type=int, default=400,
+                        help="profile runs: test peaks (strongest first) that --patterns attributes (default 400)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     add_length_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     from seqcnn.interpret.explain import ExplainOptions, explain
-    from seqcnn.runs.folder import RunFolder
+    from seqcnn.runs.folder import RunFolder, profile_record
+
+    if profile_record(args.run) is not None:
+        return _explain_profiles(args)
 
     options = ExplainOptions(
         n_sequences=args.sequences,
@@ -100,4 +105,33 @@ def run(args: argparse.Namespace) -> int:
               f"{p['matched_q_below_0.05']} match JASPAR (q < 0.05): {out / 'patterns.tsv'}")
     print(f"summary: {out / 'explain.json'}")
     print(f"report: {out / 'report.html'}")
+    return 0
+
+
+def _explain_profiles(args: argparse.Namespace) -> int:
+    """A profile run: counts-head and profile-head attributions of the strongest test peaks; --patterns adds the
+    TF-MoDISco patterns of the counts head."""
+    from pathlib import Path
+
+    from seqcnn.interpret.profiles import explain_profiles
+
+    if args.file:
+        from seqcnn.errors import InputError
+
+        raise InputError(f"{args.run} is a profile run: it explains its own test peaks; leave out FILE ({args.file})")
+    summary = explain_profiles(args.run, n_sequences=args.sequences, patterns=args.patterns, n_shuffles=args.shuffles,
+                               seed=args.seed, max_pattern_sequences=args.pattern_peaks,
+                               release=args.jaspar_release, collection=args.collection,
+                               tax_group=args.tax_group)
+    out = Path(args.run)
+    print(f"counts-head and profile-head attributions of {len(summary['sequences']['ids'])} test peaks: "
+          f"{out / 'attributions.npz'}, {out / summary['attributions']['plot']}")
+    if "patterns" in summary:
+        p = summary["patterns"]
+        print(f"{len(p['patterns'])} patterns from the counts head over {p['sequences']} test peaks: "
+              f"{out / 'patterns.meme'}; {p['matched_q_below_0.05']} match JASPAR (q < 0.05): {out / 'patterns.tsv'}")
+        for row in p["patterns"][:5]:
+            print(f"  {row.get('pattern')}: {row.get('n_seqlets')} seqlets, best match {row.get('best_match')} "
+                  f"(q {row.get('q_value')})")
+    print(f"summary: {out / 'explain.json'}")
     return 0

@@ -145,6 +145,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--test-chroms", help="comma-separated chromosomes held out as the test set (BED input), e.g. chr8,chr9"
     )
+    group = parser.add_argument_group("base-resolution profiles (BPNet-style; DATA: BED or narrowPeak, with --genome)")
+    group.add_argument(
+        "--signal", metavar="PLUS.bw[,MINUS.bw]",
+        help="bigWig signal: one track (unstranded: ATAC, DNase) or two (stranded, plus then minus); the task is "
+             "then 'profile' (printed), the model bpnet; --dataset profile-sim gives a simulated set",
+    )
+    group.add_argument("--control", metavar="CTL.bw[,CTL2.bw]", help="control bigWig track(s) the model also reads")
+    group.add_argument("--val-chroms", help="chromosomes held out for validation (default: 10%% of the training peaks)")
+    group.add_argument("--input-length", type=int, default=2114, help="bases the model reads (default 2,114)")
+    group.add_argument("--output-length", type=int, default=1000, help="bases of the predicted profile (default 1,000)")
+    group.add_argument("--jitter", type=int, default=128, help="largest random shift in training, bases (default 128)")
+    group.add_argument(
+        "--background-ratio", type=float, default=0.1,
+        help="GC-matched background windows per peak (default 0.1, as ChromBPNet; 0 for none)",
+    )
+    group.add_argument(
+        "--counts-weight", type=float,
+        help="lambda of the counts loss (default: the median total reads of the training peaks / 10, printed)",
+    )
+    group.add_argument(
+        "--counts-lr-scale", type=float,
+        help="the counts head's learning rate over the rest's (default 10; 1: one rate, as bpnet-lite)",
+    )
     parser.add_argument("--out", help="run folder to create (default: runs/<model>-<time>)")
     parser.add_argument("--force", action="store_true", help="allow --out to be an existing folder")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -187,6 +210,8 @@ def _train(args: argparse.Namespace, reporter) -> int:
         raise SeqcnnError(f"give either DATA ({args.data!r}) or --dataset ({args.dataset!r}), not both")
     if args.resume or args.config:
         return _rerun(args, reporter)
+    if args.signal or (args.data or args.dataset) == "profile-sim":
+        return _train_profiles(args)
     augment = tuple(a.strip() for a in args.augment.split(",") if a.strip()) if args.augment else None
     augment = () if augment == ("none",) else augment  # an explicit "no augmentation" (the strand test's opt-out)
     run_dir = train(
@@ -233,6 +258,42 @@ def _train(args: argparse.Namespace, reporter) -> int:
         announce=_announce,
         reporter=reporter,
     )
+    print(f"run folder: {run_dir}")
+    return 0
+
+
+def _chroms(text: str | None) -> list[str]:
+    return [c.strip() for c in text.split(",") if c.strip()] if text else []
+
+
+def _train_profiles(args: argparse.Namespace) -> int:
+    """``--signal`` (or ``--dataset profile-sim``): a base-resolution profile model (seqcnn.jobs.profile)."""
+    from seqcnn.errors import InputError
+    from seqcnn.jobs.profile import ProfileRecipe, train_profiles
+
+    peaks, genome, signal, test_chroms = args.data or args.dataset, args.genome, args.signal, _chroms(args.test_chroms)
+    if peaks == "profile-sim":
+        from seqcnn.data.profile_sim import profile_sim_files
+
+        sim = profile_sim_files(args.data_dir, args.seed or 0)
+        peaks, genome, signal = sim.peaks, sim.genome, f"{sim.plus},{sim.minus}"
+        test_chroms = test_chroms or [sim.test_chrom]
+        print(f"seqcnn: profile-sim: {sim.n_peaks:,} simulated peaks, genome and stranded bigWigs in {sim.folder}; "
+              f"test chromosome {','.join(test_chroms)}", file=sys.stderr)
+    elif genome is None:
+        raise InputError("--signal needs --genome FASTA (and DATA, a BED or narrowPeak file of peaks)")
+    if peaks is None:
+        raise InputError("--signal needs DATA: a BED or narrowPeak file of peaks")
+    recipe = ProfileRecipe(**{k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size),
+                                                 ("lr", args.lr), ("patience", args.patience), ("seed", args.seed),
+                                                 ("threads", args.threads), ("device", args.device),
+                                                 ("counts_lr_scale", args.counts_lr_scale)) if v is not None})
+    run_dir = train_profiles(
+        peaks, genome=genome, signal=signal, control=args.control, test_chroms=test_chroms,
+        val_chroms=_chroms(args.val_chroms), input_length=args.input_length, output_length=args.output_length,
+        jitter=args.jitter, background_ratio=args.background_ratio, counts_weight=args.counts_weight,
+        model=args.model, recipe=recipe, out=args.out, force=args.force, progress=not args.quiet,
+        command=["seqcnn", *sys.argv[1:]])
     print(f"run folder: {run_dir}")
     return 0
 

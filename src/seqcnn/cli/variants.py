@@ -9,6 +9,10 @@ differ from the genome and windows off the chromosome are skipped and counted.
 The VCF need not be sorted: each record's window is fetched by its coordinates, and the scores
 keep the file's order.
 
+A profile run (trained with --signal) scores the log2 fold change of its predicted reads, alt against ref, and the
+Jensen-Shannon distance between the two predicted profiles (TSV: id chrom pos ref alt counts_ref counts_alt
+log2_fold_change jsd).
+
 Writes the scores (TSV: chrom pos id ref alt ref_score alt_score delta) and, in the run folder,
 variants.json and plots/variants/ with attributions of the top variants.
 """
@@ -70,6 +74,10 @@ def run(args: argparse.Namespace) -> int:
 
     if args.batch_size < 1 or args.top < 0:
         raise InputError(f"--batch-size must be >= 1 and --top >= 0, got {args.batch_size} and {args.top}")
+    from seqcnn.runs.folder import profile_record
+
+    if profile_record(args.run) is not None:
+        return _profile_variants(args)
     result = score_variants(
         args.run,
         args.genome,
@@ -98,4 +106,17 @@ def run(args: argparse.Namespace) -> int:
         from seqcnn.report.html import write_report
 
         print(f"report: {write_report(args.run)}")  # the run's page shows the top variants
+    return 0
+
+
+def _profile_variants(args: argparse.Namespace) -> int:
+    """A profile run: the log2 fold change of the predicted reads and the JSD of the predicted profiles."""
+    from seqcnn.interpret.profiles import score_profile_variants
+
+    result = score_profile_variants(args.run, args.genome, vcf=args.vcf, table=args.variants, output=args.output,
+                                    strict_ref=args.strict_ref, strict=args.strict,
+                                    skip_missing_contigs=args.skip_missing_contigs,
+                                    batch_size=min(args.batch_size, 256))
+    print(f"{result['scored']} variants scored (log2 fold change of predicted reads, JSD of the profiles): "
+          f"{result['output']}; skipped {result['skipped']}")
     return 0

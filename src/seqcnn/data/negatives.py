@@ -164,6 +164,7 @@ def gc_matched_background(
     bins: int = 20,
     seed: int = 0,
     oversample: int = 10,
+    nearest: bool = False,
 ) -> tuple[np.ndarray, list[tuple[str, int, int]]]:
     """Random genome windows whose GC content follows that of the positives.
 
@@ -180,6 +181,8 @@ def gc_matched_background(
         bins: GC bins between 0 and 1.
         seed: random seed.
         oversample: candidates drawn per window wanted.
+        nearest: a GC bin without candidates takes its windows from the nearest bin that has some (profile
+            windows: a planted site can make a window richer in GC than any of the genome's), instead of failing.
 
     Returns:
         Codes ``(n, L)`` and the windows' ``(chrom, start, end)``.
@@ -197,8 +200,11 @@ def gc_matched_background(
     want = np.round(want * n / max(want.sum(), 1)).astype(int)
     have = np.digitize(np.nan_to_num(gc_fraction(cand)), edges)
     chosen = []
+    filled = np.unique(have)
     for b in np.flatnonzero(want):
         pool = np.flatnonzero(have == b)
+        if len(pool) == 0 and nearest and len(filled):
+            pool = np.flatnonzero(have == filled[np.argmin(np.abs(filled - b))])
         if len(pool) == 0:
             raise InputError(
                 f"{genome.path}: no background window with GC between {b / bins:.2f} and {(b + 1) / bins:.2f} among "

@@ -467,8 +467,9 @@ def score_variants(
             REF mismatch or a window off the chromosome; RunError for a bad run folder.
     """
     from seqcnn.jobs.inference import run_rc_average
-    from seqcnn.runs.folder import load_model
+    from seqcnn.runs.folder import RunFolder, load_model
 
+    RunFolder(run).task()  # a profile run is refused here, with the command that reads it
     if (vcf is None) == (table is None):
         raise InputError("give exactly one of --vcf FILE and --variants TABLE")
     source = vcf if vcf is not None else table

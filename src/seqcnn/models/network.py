@@ -217,6 +217,52 @@ class Activation(nn.Module):
         return activate(x, self.activation)
 
 
+class DilatedResidual(nn.Module):
+    """``x + act(conv(x))`` with a same-padded dilated convolution (BPNet's trunk).
+
+    Shape: ``(N, C, L)`` -> ``(N, C, L)``.
+    """
+
+    def __init__(self, channels: int, kernel: int, dilation: int, activation: str | None):
+        super().__init__()
+        self.conv = nn.Conv1d(channels, channels, kernel, dilation=dilation, padding=dilation * (kernel - 1) // 2)
+        self.activation = activation
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + activate(self.conv(x), self.activation)
+
+
+class ProfileHead(nn.Module):
+    """BPNet's profile and counts heads (see ``seqcnn.models.spec``'s ``ProfileHead``).
+
+    Shape: ``(N, C, L)`` and control ``(N, control_tracks, L)`` or None -> profile logits
+    ``(N, tracks, output_length)`` (a multinomial over tracks and positions together) and log counts
+    ``(N, 1)``: the log of 1 + the expected reads of all tracks in the output window.
+    """
+
+    def __init__(self, channels: int, tracks: int, output_length: int, kernel: int, control_tracks: int):
+        super().__init__()
+        self.conv = nn.Conv1d(channels + control_tracks, tracks, kernel, padding=kernel // 2)
+        self.counts = nn.Linear(channels + (1 if control_tracks else 0), 1)
+        self.output_length, self.kernel, self.control_tracks = output_length, kernel, control_tracks
+
+    def forward(self, x: torch.Tensor, control: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        if (control is None) != (self.control_tracks == 0):
+            raise ValueError(f"this model takes {self.control_tracks} control track(s), got "
+                             f"{0 if control is None else control.shape[1]}")
+        steps = x.shape[2]
+        start = (steps - self.output_length) // 2
+        end = start + self.output_length
+        joined = x if control is None else torch.cat([x, control], dim=1)
+        profile = self.conv(joined)[:, :, start:end]  # (N, tracks, output_length)
+        half = self.kernel // 2
+        pooled = x[:, :, start - half:end + half].mean(dim=2)  # (N, C)
+        if control is not None:
+            reads = control[:, :, start - half:end + half].sum(dim=(1, 2)).unsqueeze(1)  # (N, 1)
+            pooled = torch.cat([pooled, torch.log1p(reads)], dim=1)
+        return profile, self.counts(pooled)
+
+
 class SpecModel(nn.Module):
     """A network built from a spec: architecture only, no training or file I/O.
 
@@ -241,8 +287,11 @@ class SpecModel(nn.Module):
         )
         _keras_init(self)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Shape: ``(N, *input_shape)`` -> ``(N, outputs)`` logits."""
+    def forward(self, x: torch.Tensor, control: torch.Tensor | None = None):
+        """Shape: ``(N, *input_shape)`` -> ``(N, outputs)`` logits; a profile model (its last layer a
+        ``ProfileHead``) also reads ``control`` ``(N, control_tracks, L)`` and returns (profile logits, log counts)."""
+        if isinstance(self.layers[-1], ProfileHead):
+            return self.layers[-1](self.layers[:-1](x), control)
         if not (self.conv_global_max and self.training and torch.is_grad_enabled()):
             return self.layers(x)
         i = 0
@@ -341,6 +390,11 @@ def _build_layer(info: LayerInfo, is_last: bool) -> nn.Module:
         return Activation(act)
     if ltype in _SEQUENCE_BUILDERS:
         return _SEQUENCE_BUILDERS[ltype](info)
+    if ltype == "DilatedResidual":
+        return DilatedResidual(info.in_shape[0], args["kernel_size"], args["dilation_rate"], act)
+    if ltype == "ProfileHead":
+        return ProfileHead(info.in_shape[0], args["tracks"], args["output_length"], args["kernel_size"],
+                           args["control_tracks"])
     raise AssertionError(f"unhandled layer type {ltype}")  # the spec validator rejects unknown types
 
 

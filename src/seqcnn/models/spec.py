@@ -84,6 +84,8 @@ LAYER_TYPES: dict[str, tuple[int | None, dict[str, Any]]] = {
     "SinePositionEncoding": (1, {"max_wavelength": 10000}),
     "PositionEmbedding": (1, {"sequence_length": None}),
     "TransformerEncoder": (1, _ENCODER),
+    "DilatedResidual": (1, {"kernel_size": 3, "dilation_rate": 1, "activation": "relu"}),
+    "ProfileHead": (1, {"tracks": None, "output_length": None, "kernel_size": 75, "control_tracks": 0}),
 }
 
 #: Layers after which every position sees the whole input (receptive field ``global``).
@@ -105,6 +107,7 @@ REQUIRED_ARGS = {
     "MultiHeadAttention": ("num_heads", "key_dim"),
     "PositionEmbedding": ("sequence_length",),
     "TransformerEncoder": ("intermediate_dim", "num_heads"),
+    "ProfileHead": ("tracks", "output_length"),
 }
 
 #: Keras's automatic layer names (snake case of the class name).
@@ -132,6 +135,8 @@ KERAS_NAMES = {
     "SinePositionEncoding": "sine_position_encoding",
     "PositionEmbedding": "position_embedding",
     "TransformerEncoder": "transformer_encoder",
+    "DilatedResidual": "dilated_residual",
+    "ProfileHead": "profile_head",
 }
 
 MAX_UNITS = 1 << 20  # a layer wider than this is a typo, not a model
@@ -339,7 +344,8 @@ def _check_args(ltype: str, args: dict[str, Any], index: int, source: str) -> No
         for key in ("rate", "dropout"):
             if key in args:
                 _check_fraction(key, args[key])
-        for key in ("num_heads", "key_dim", "value_dim", "intermediate_dim", "sequence_length", "max_wavelength"):
+        for key in ("num_heads", "key_dim", "value_dim", "intermediate_dim", "sequence_length", "max_wavelength",
+                    "tracks", "output_length"):
             if args.get(key) is not None:
                 check_positive(key, args[key])
         for key in ("return_sequences", "use_bias", "reset_after", "normalize_first"):
@@ -353,6 +359,13 @@ def _check_args(ltype: str, args: dict[str, Any], index: int, source: str) -> No
                 raise SpecError(
                     f"Invalid value for argument `{key}`. Expected a positive number. Received {key}={value!r}"
                 )
+        ctl = args.get("control_tracks", 0)
+        if isinstance(ctl, bool) or not isinstance(ctl, int) or ctl < 0:
+            raise SpecError(f"Invalid value for argument `control_tracks`. Expected a whole number >= 0. "
+                            f"Received control_tracks={ctl!r}")
+        if ltype in ("DilatedResidual", "ProfileHead") and args["kernel_size"] % 2 == 0:
+            raise SpecError(f"Invalid value for argument `kernel_size`. Expected an odd number (the output is "
+                            f"centred on each position). Received kernel_size={args['kernel_size']}")
         if "merge_mode" in args and args["merge_mode"] not in MERGE_MODES:
             raise SpecError(f"merge_mode must be one of {list(MERGE_MODES)}, but got merge_mode={args['merge_mode']!r}")
     except SpecError as exc:
@@ -543,8 +556,53 @@ def _position(layer: Layer, where: str, shape: tuple[int, ...], fields, spatial_
     return LayerInfo(layer, shape, shape, length * features, length * features, 0, fields)
 
 
-#: Analysis of each recurrent, attention and position layer.
+# --- Profile models (BPNet) ------------------------------------------------------------------------
+
+
+def _residual(layer: Layer, where: str, shape: tuple[int, ...], fields, spatial_in) -> LayerInfo:
+    """``x + act(conv(x))``, a same-padded dilated convolution that keeps the channels: ``(C, L)`` -> ``(C, L)``."""
+    channels, steps = shape
+    k, d = layer.args["kernel_size"], layer.args["dilation_rate"]
+    left = d * (k - 1) // 2
+    params = channels * channels * k + channels
+    return LayerInfo(layer, shape, shape, params, params, channels * channels * k * steps,
+                     (fields[0].through(k, 1, left, d),), ((left, left),))
+
+
+def profile_crop(steps: int, output_length: int) -> int:
+    """Positions cropped from each side of a ``steps``-long input to leave the central ``output_length``."""
+    return (steps - output_length) // 2
+
+
+def _profile_head(layer: Layer, where: str, shape: tuple[int, ...], fields, spatial_in) -> LayerInfo:
+    """BPNet's two heads: the profile, one logit per track and position of the central ``output_length``
+    (a same-padded convolution of ``kernel_size`` over the trunk and the control tracks, cropped), and the log
+    counts, a linear unit on the trunk averaged over the cropped window widened by ``kernel_size // 2`` on each
+    side (and ``log(1 + control reads)`` there). ``(C, L)`` -> ``(tracks, output_length)``, plus one log count.
+
+    Parameters as bpnet-lite's BPNet: ``(C + control) * tracks * k + tracks`` and ``C + [control > 0] + 1``.
+    """
+    channels, steps = shape
+    a = layer.args
+    k, out, ctl, tracks = a["kernel_size"], a["output_length"], a["control_tracks"], a["tracks"]
+    crop = profile_crop(steps, out)
+    if out > steps or crop < k // 2:
+        raise SpecError(f"{where}: output_length={out} leaves {crop} positions on each side of its input "
+                        f"{_keras(shape)}, fewer than kernel_size // 2 = {k // 2}; use a longer input or a shorter "
+                        "output")
+    profile = (channels + ctl) * tracks * k + tracks
+    counts_params = channels + (1 if ctl else 0) + 1
+    macs = (channels + ctl) * tracks * k * out + channels + 1
+    field = fields[0].through(k, 1, k // 2, 1)
+    field = Field(field.size, field.jump, field.start + crop * field.jump, field.unbounded)  # the cropped window
+    return LayerInfo(layer, shape, (tracks, out), profile + counts_params, profile + counts_params, macs,
+                     (field,), ((k // 2, k // 2),))
+
+
+#: Analysis of each recurrent, attention, position and profile layer.
 SEQUENCE_RULES = {
+    "DilatedResidual": _residual,
+    "ProfileHead": _profile_head,
     "LSTM": _recurrent,
     "GRU": _recurrent,
     "Bidirectional": _recurrent,

@@ -630,3 +630,38 @@ def mlm_classifier(classes: int = 2, input_shape: tuple[int, ...] = (4, 101)) ->
     PRETRAIN_RUN`` starts them from a pretrained run; 70,210 parameters for two classes.
     """
     return _spec([*_mlm_trunk(), {"GlobalMaxPooling1D": {}}, _head(classes)])
+
+
+#: BPNet's crop on each side of its input (2,114 in, 1,000 out), kept for other input lengths by default.
+BPNET_CROP = 557
+
+
+@register(
+    "bpnet",
+    "sequence",
+    (4, 2114),
+    "BPNet (Avsec et al. 2021): 64 x 21 conv, 9 dilated residual convs (2..512), profile (conv 75) and counts heads",
+    family="profile",
+)
+def bpnet(classes: int = 2, input_shape: tuple[int, ...] = (4, 2114), output_length: int | None = None,
+          control_tracks: int = 0, filters: int = 64, layers: int = 9) -> ModelSpec:
+    """BPNet (Avsec et al. 2021, Nat. Genet. 53:354) for base-resolution profiles (``seqcnn train --signal``).
+
+    Conv1D(64, 21, same, relu) -> 9 x DilatedResidual(3, dilations 2, 4, ..., 512) -> ProfileHead: per track
+    and position of the central ``output_length`` bases a logit (conv 75 over the trunk and the control tracks),
+    and one log count from the trunk's average over that window. ``classes`` is the number of signal tracks
+    (2 for stranded data); ``output_length`` defaults to the input less 557 bases on each side (1,000 for the
+    2,114-base input). 126,275 parameters for two tracks without control, the count of bpnet-lite 1.1's
+    ``BPNet(n_filters=64, n_layers=9, n_outputs=2, n_control_tracks=0)``; receptive field 2,139 bases.
+    """
+    steps = input_shape[-1]
+    if output_length is None:
+        output_length = steps - 2 * BPNET_CROP if steps > 2 * BPNET_CROP else max(1, steps - 74)
+    return _spec(
+        [
+            {"Conv1D": {"filters": filters, "kernel_size": 21, "padding": "same", "activation": "relu"}},
+            *({"DilatedResidual": {"kernel_size": 3, "dilation_rate": 2**i}} for i in range(1, layers + 1)),
+            {"ProfileHead": {"tracks": classes, "output_length": output_length, "kernel_size": 75,
+                             "control_tracks": control_tracks}},
+        ]
+    )

@@ -32,6 +32,7 @@ from seqcnn.models.spec import ModelSpec
 from seqcnn.models.summary import summary_rows
 from seqcnn.report.figures import run_figures
 from seqcnn.report.outputs import RunTask, run_task
+from seqcnn.report.profiles import write_profile_report
 from seqcnn.report.references import ZENG2016_MEDIAN_AUROC, zeng_name
 from seqcnn.report.sections import (
     image_uri,
@@ -68,6 +69,8 @@ def write_report(folder: str | Path, out: str | Path | None = None) -> Path:
     """
     refuse_pickle(folder)  # a .pt/.pth/.pkl given as a run: say why it is refused, not "not found"
     folder = Path(folder)
+    if (folder / "test_profiles.npz").is_file() and out is None:  # a profile run has a page of its own
+        return write_profile_report(folder)
     html = render_report(folder)
     path = Path(out) if out is not None else folder / "report.html"
     atomic_write_text(path, html)

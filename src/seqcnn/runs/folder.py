@@ -130,6 +130,16 @@ def load_weights(model, path: str | Path) -> None:
     model.load_state_dict(state)
 
 
+
+def profile_record(run: str | Path) -> dict | None:
+    """The ``profile`` record of a run's ``config.json`` (a run trained with ``--signal``); None for a run of another
+    task or a folder without ``config.json``."""
+    path = Path(run) / "config.json"
+    if not path.is_file():
+        return None
+    config = read_run_json(path)
+    return config.get("profile") if isinstance(config, dict) else None
+
 @dataclass
 class LoadedRun:
     """A run folder loaded into memory (what :func:`load_run` returns): its model (ready for inference),
@@ -271,6 +281,10 @@ class RunFolder:
         before tasks were recorded (classes 0, 1, ...)."""
         path = self.path / "config.json"
         data = read_run_json(path).get("task") if path.is_file() else None
+        if isinstance(data, dict) and data.get("kind") == "profile":
+            raise RunError(f"{self.path}: a profile run (trained with --signal) predicts profiles at peaks: seqcnn "
+                           "predict RUN PEAKS --genome FASTA -o pred.npz; this command reads runs of labelled "
+                           "sequences")
         return None if data is None else Task.from_json(data, str(path))
 
     def predictions(self) -> list[dict[str, str]]:

@@ -84,3 +84,25 @@ def probabilities(logits: torch.Tensor, output_activation: str | None) -> torch.
         p = torch.sigmoid(logits)
         return torch.cat([1 - p, p], dim=1) if p.shape[1] == 1 else p
     return torch.softmax(logits, dim=1)
+
+
+def profile_loss(profile_logits: torch.Tensor, log_counts: torch.Tensor, reads: torch.Tensor,
+                 counts_weight: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """BPNet's loss: the multinomial NLL of the reads under the profile plus ``counts_weight`` x the squared
+    error of ``log(1 + total reads)``.
+
+    Args:
+        profile_logits: ``(B, tracks, L)``; one softmax over tracks and positions together (bpnet-lite's).
+        log_counts: predicted ``log(1 + total)`` ``(B, 1)``.
+        reads: observed reads ``(B, tracks, L)``.
+        counts_weight: lambda (ChromBPNet: the median total reads of the training peaks / 10).
+
+    Returns:
+        The loss, the profile part and the counts part (each a mean over the batch). The profile part leaves out
+        the multinomial coefficient, which does not depend on the model.
+    """
+    logp = F.log_softmax(profile_logits.flatten(1), dim=1)  # (B, tracks * L)
+    nll = -(reads.flatten(1) * logp).sum(dim=1).mean()
+    total = torch.log1p(reads.sum(dim=(1, 2)))
+    mse = ((log_counts.reshape(-1) - total) ** 2).mean()
+    return nll + counts_weight * mse, nll, mse
