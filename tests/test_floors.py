@@ -16,7 +16,8 @@ def _declared_floors() -> dict[str, Version]:
     tomllib = pytest.importorskip("tomllib")  # Python 3.11+
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     floors = {}
-    for line in project["dependencies"] + project["optional-dependencies"]["test"]:
+    extras = project["optional-dependencies"]
+    for line in project["dependencies"] + extras["test"] + extras["cluster"]:
         req = Requirement(line)
         lows = [Version(s.version) for s in req.specifier if s.operator == ">="]
         assert len(lows) == 1, f"pyproject.toml: {line!r} should declare one floor (>=)"
@@ -37,3 +38,8 @@ def _pinned() -> dict[str, Version]:
 
 def test_constraints_min_pins_each_declared_floor():
     assert _pinned() == _declared_floors()
+
+
+def test_make_installs_the_cluster_extra():
+    makefile = (ROOT / "Makefile").read_text()
+    assert makefile.count("-e '.[test,cluster]'") == 2  # make test and make test-min

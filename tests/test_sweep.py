@@ -3,6 +3,7 @@
 import gzip
 import json
 import os
+import socket
 
 import numpy as np
 import pytest
@@ -43,9 +44,11 @@ def test_sweep_writes_the_folder_and_resumes(cli, encode_dir, tiny_spec, tmp_pat
     )
     assert code == 0 and "results.tsv" in stdout
     rows = [line.split("\t") for line in (out / "results.tsv").read_text().splitlines()]
-    header = ["experiment", "model", "auroc", "auprc", "accuracy", "epochs", "seconds", "params", "task", "pearson"]
+    header = ["experiment", "model", "auroc", "auprc", "accuracy", "epochs", "seconds", "params", "task", "pearson",
+              "node"]
     assert rows[0] == header
-    assert rows[1][8:] == ["binary", "NA"] and not (out / "tasks.tsv").exists()  # one target: no per-target table
+    assert rows[1][8:10] == ["binary", "NA"] and not (out / "tasks.tsv").exists()  # one target: no per-target table
+    assert rows[1][10] == socket.gethostname()  # the local engine's node: this machine
     assert [(r[0], r[1]) for r in rows[1:]] == [("EXP1", "tiny"), ("EXP2", "tiny")]
     tiny = rows[1]
     assert int(tiny[7]) == 4 * 4 * 8 + 4 + 4 * 2 + 2 and 0.0 <= float(tiny[2]) <= 1.0 and tiny[5] == "1"
