@@ -48,14 +48,13 @@ def require(module: str, what: str):
 
 
 def node_name() -> str:
-    """The node this process runs on: ``IP/node-id`` (its first 8 hex digits) inside a Ray task, else the
+    """The node this code runs on: ``IP/node-id`` (its first 8 hex digits) inside a Ray task, else the
     host name. Two Ray nodes on one machine share the IP; the id tells them apart."""
     with contextlib.suppress(ImportError):
         import ray
 
-        if ray.is_initialized():
-            context = ray.get_runtime_context()
-            node = context.get_node_id() or ""
+        if ray.is_initialized() and ray.get_runtime_context().get_task_id() is not None:  # inside a Ray task
+            node = ray.get_runtime_context().get_node_id() or ""
             return f"{ray.util.get_node_ip_address()}/{node[:8]}"
     return socket.gethostname()
 
