@@ -134,9 +134,9 @@ def suggest(trial, space: dict[str, dict]) -> dict:
             point[name] = rng["choices"][0] if len(rng["choices"]) == 1 else trial.suggest_categorical(
                 name, rng["choices"])
         elif PARAMETERS[name] == "int":
-            point[name] = trial.suggest_int(name, int(rng["low"]), int(rng["high"]), log=rng["log"])
+            point[name] = trial.suggest_int(name, int(rng["low"]), int(rng["high"]), log=rng.get("log", False))
         else:
-            point[name] = trial.suggest_float(name, float(rng["low"]), float(rng["high"]), log=rng["log"])
+            point[name] = trial.suggest_float(name, float(rng["low"]), float(rng["high"]), log=rng.get("log", False))
     return point
 
 
@@ -144,17 +144,19 @@ def layers_spec(point: dict, classes: int, name: str = "tuned") -> ModelSpec:
     """The model of a point: ``layers`` x [Conv1D(filters, kernel, relu), pooling], then Dropout and the output.
 
     ``pool=global``: MaxPooling1D(2) between layers and GlobalMaxPooling1D after the last (the ChIP-seq default
-    at one layer); ``pool=localN``: MaxPooling1D(N) after every layer, then Flatten. The output layer is
-    ``Dense(classes)``, sized and activated for the task by :func:`seqcnn.models.lookup.resolve_spec`.
+    at one layer); ``pool=localN``: MaxPooling1D(N) after every layer, then Flatten. Convolutions and poolings
+    pad ("same"), so that every point of the space fits any input length (a deep stack of wide kernels would
+    not fit 101 bp unpadded). The output layer is ``Dense(classes, softmax)``; the caller fits it to the task
+    (:func:`seqcnn.models.lookup.fit_head`).
     """
     pool = point.get("pool", "global")
     size = 2 if pool == "global" else int(pool[5:])
     layers: list[dict] = []
     for i in range(int(point["layers"])):
         layers.append({"Conv1D": {"filters": int(point["filters"]), "kernel_size": int(point["kernel"]),
-                                  "activation": "relu"}})
+                                  "activation": "relu", "padding": "same"}})
         if pool != "global" or i < int(point["layers"]) - 1:
-            layers.append({"MaxPooling1D": {"pool_size": size}})
+            layers.append({"MaxPooling1D": {"pool_size": size, "padding": "same"}})
     layers.append({"GlobalMaxPooling1D": {}} if pool == "global" else {"Flatten": {}})
     if point.get("dropout", 0):
         layers.append({"Dropout": {"rate": float(point["dropout"])}})

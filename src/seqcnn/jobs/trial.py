@@ -144,7 +144,7 @@ def train_point(prep: Prepared, point: dict, epochs: int, trial=None) -> dict:
     every epoch.
 
     Returns:
-        ``metric`` (validation, the weights kept), ``epochs`` run, ``train_metric`` (up to
+        ``metric`` (validation, the weights kept) and ``val_loss`` (theirs), ``epochs`` run, ``train_metric`` (up to
         :data:`TRAIN_ROWS` training rows), ``params`` (the model's parameters).
 
     Raises:
@@ -183,7 +183,7 @@ def train_point(prep: Prepared, point: dict, epochs: int, trial=None) -> dict:
 
     history = fit(net, tensor_set(train_part, device), val, config, progress=False, on_epoch_end=on_epoch_end)
     kept = history.best_epoch if config.restore_best and history.best_epoch is not None else len(history.rows)
-    return {"metric": scores.get(kept), "epochs": len(history.rows),
+    return {"metric": scores.get(kept), "epochs": len(history.rows), "val_loss": history.rows[kept - 1]["val_loss"],
             "train_metric": train_score(prep, net, train_part, device), "params": sum(a.params for a in analysed)}
 
 

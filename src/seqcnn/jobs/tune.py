@@ -172,9 +172,9 @@ def search(run: Tuning, ray, space: dict, fixed: dict):
                                          constant_liar=True)
     study = optuna.create_study(study_name=STUDY, storage=open_storage(journal), direction="maximize",
                                 sampler=sampler, pruner=make_pruner(run.pruner), load_if_exists=True)
-    for t in study.get_trials(deep_copy=False, states=(optuna.trial.TrialState.RUNNING,)):
+    for t in study.get_trials(states=(optuna.trial.TrialState.RUNNING,)):
         study.tell(t.number, state=optuna.trial.TrialState.FAIL)  # an interrupted run's trial: run anew
-    done = [t for t in study.get_trials(deep_copy=False) if t.state.is_finished()]
+    done = [t for t in study.get_trials() if t.state.is_finished()]
     run.rows.extend(_row_of(t) for t in done)
     todo = max(0, run.trials - len(done))
     if done:
@@ -197,7 +197,7 @@ def search(run: Tuning, ray, space: dict, fixed: dict):
         value = result["metric"] if state == optuna.trial.TrialState.COMPLETE else None
         if state == optuna.trial.TrialState.COMPLETE and (value is None or math.isnan(value)):
             state, result["state"], result["error"] = optuna.trial.TrialState.FAIL, "FAIL", "no validation metric"
-        for key in ("epochs", "seconds", "node", "error", "train_metric"):
+        for key in ("epochs", "seconds", "node", "error", "train_metric", "val_loss"):
             if result.get(key) is not None:  # kept in the journal, for a rerun's trials.tsv
                 trial.set_user_attr(key, result[key])
         study.tell(trial, value, state=state)
@@ -240,7 +240,7 @@ def _run_on_ray(ray, run: Tuning, todo: int, ask, tell) -> None:
 
 def _result(result: dict) -> dict:
     return {"metric": result.get("metric"), "epochs": result.get("epochs"), "seconds": result.get("seconds"),
-            "node": result.get("node"), "error": result.get("error")}
+            "node": result.get("node"), "error": result.get("error"), "val_loss": result.get("val_loss")}
 
 
 def _row_of(trial) -> dict:
@@ -250,7 +250,8 @@ def _row_of(trial) -> dict:
         trial.intermediate_values[max(trial.intermediate_values)] if trial.intermediate_values else None)
     return {"trial": trial.number, "state": trial.state.name, **DEFAULT_POINT, **trial.params,
             **{k: attrs[k] for k in ("layers",) if k in attrs}, "metric": metric, "epochs": attrs.get("epochs"),
-            "seconds": attrs.get("seconds"), "node": attrs.get("node"), "error": attrs.get("error")}
+            "seconds": attrs.get("seconds"), "node": attrs.get("node"), "error": attrs.get("error"),
+            "val_loss": attrs.get("val_loss")}
 
 
 def _bar(total: int, done: int, progress: bool):
@@ -348,7 +349,8 @@ def write_outputs(run: Tuning, study, metric: str, layers: dict | None, fixed: d
 
     spec = fit_head(spec, prep.task)
     atomic_write_text(run.out / "best_spec.json", spec.to_json() + "\n")
-    best = {"trial": top["trial"], "params": point, f"val_{metric}": top["metric"], "epochs": top["epochs"],
+    best = {"trial": top["trial"], "params": point, f"val_{metric}": top["metric"], "val_loss": top.get("val_loss"),
+            "epochs": top["epochs"],
             "procedure": run.procedure, "trials": len(run.rows),
             "states": {s: sum(r["state"] == s for r in run.rows) for s in ("COMPLETE", "PRUNED", "FAIL")},
             "epochs_spent": sum(int(r.get("epochs") or 0) for r in run.rows) + sum(

@@ -9,12 +9,16 @@ from __future__ import annotations
 import html
 import json
 import math
+import warnings
 from pathlib import Path
 
 from seqcnn.files import atomic_write_text
 from seqcnn.report.plots import pyplot, save_figure
 from seqcnn.report.sections import image_uri
 from seqcnn.runs.folder import read_tsv
+
+#: Completed trials below which the importance of the parameters is not estimated.
+MIN_IMPORTANCE_TRIALS = 4
 
 STATE_COLOURS = {"COMPLETE": "tab:blue", "PRUNED": "tab:orange", "FAIL": "tab:red"}
 
@@ -70,7 +74,8 @@ def plot_metric_by_trial(trials: list[dict], column: str, path: Path) -> Path:
 
 
 def parameter_importance(journal: Path) -> dict[str, float]:
-    """Optuna's parameter importance (fANOVA) of the study's completed trials; empty when it cannot say."""
+    """Optuna's parameter importance (its default evaluator) over the study's completed trials; empty when there
+    are fewer than :data:`MIN_IMPORTANCE_TRIALS`."""
     if not journal.is_file():
         return {}
     # optuna: the cluster extra, which made the study
@@ -78,10 +83,15 @@ def parameter_importance(journal: Path) -> dict[str, float]:
 
     from seqcnn.jobs.trial import open_storage
 
+    study = optuna.load_study(study_name="seqcnn-tune", storage=open_storage(journal))
+    complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    if len(complete) < MIN_IMPORTANCE_TRIALS:
+        return {}
     try:
-        study = optuna.load_study(study_name="seqcnn-tune", storage=open_storage(journal))
-        return dict(optuna.importance.get_param_importances(study))
-    except (RuntimeError, ValueError):  # fewer than two completed trials, or parameters that never varied
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # optuna's notes on few trials: the page says what it could not
+            return dict(optuna.importance.get_param_importances(study))
+    except (RuntimeError, ValueError):  # parameters that never varied
         return {}
 
 
@@ -91,7 +101,7 @@ def plot_importance(importance: dict[str, float], path: Path) -> Path:
     names = list(importance)[::-1]
     fig, ax = plt.subplots(figsize=(5.5, 0.35 * len(names) + 1.2))
     ax.barh(names, [importance[n] for n in names], color="tab:blue")
-    ax.set_xlabel("importance (fANOVA, share of the variance of the metric)")
+    ax.set_xlabel("importance (Optuna's default evaluator; shares sum to 1)")
     return save_figure(fig, path)
 
 
