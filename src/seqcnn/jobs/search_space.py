@@ -86,11 +86,13 @@ def check_range(path: str | Path, name: str, value) -> dict:
     if name not in PARAMETERS:
         raise InputError(f"--space {path}: unknown parameter {name!r}; expected one of {list(PARAMETERS)}")
     kind = PARAMETERS[name]
-    if not isinstance(value, dict):
-        value = {"choices": [value]}
-    unknown = set(value) - {"low", "high", "log", "choices"}
-    if unknown or ("choices" in value) == ("low" in value or "high" in value):
-        raise InputError(f"{where}: expected {{low, high[, log]}} or {{choices: [...]}} or one value, got {value}")
+    if not isinstance(value, dict):  # a list of choices, or one value
+        value = {"choices": value if isinstance(value, list) else [value]}
+    ranged = "low" in value and "high" in value
+    if set(value) - {"low", "high", "log", "choices"} or ("choices" in value) == ranged or (
+            not ranged and "choices" not in value):
+        raise InputError(f"{where}: expected {{low, high[, log]}}, {{choices: [...]}}, a list or one value, "
+                         f"got {value}")
     if "choices" in value:
         choices = value["choices"]
         if not isinstance(choices, list) or not choices:
