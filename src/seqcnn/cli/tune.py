@@ -26,7 +26,10 @@ ORDER = 16
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("data", help="labelled sequence file (a DeepBind <name>_AC.seq.gz takes its _B as test file)")
+    parser.add_argument("data", nargs="?",
+                        help="labelled sequence file (a DeepBind <name>_AC.seq.gz takes its _B as test file)")
+    parser.add_argument("--data", dest="data_option", metavar="FILE",
+                        help="the same as DATA (as seqcnn sweep spells it); the last one given wins")
     parser.add_argument("--out", required=True, help="output folder (a rerun continues its study)")
     parser.add_argument("--test", help="separate test file (for best/ only)")
     parser.add_argument("--trials", type=int, default=20, help="trials of the search (default 20)")
@@ -49,9 +52,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from seqcnn.errors import InputError
     from seqcnn.jobs.tune import tune
 
-    out = tune(args.data, out=args.out, test=args.test, trials=args.trials, epochs=args.epochs, engine=args.engine,
+    data = args.data_option or args.data
+    if data is None:
+        raise InputError("seqcnn tune: no data; give a labelled sequence file as DATA or --data FILE")
+    out = tune(data, out=args.out, test=args.test, trials=args.trials, epochs=args.epochs, engine=args.engine,
                address=args.address, cpus_per_trial=args.cpus_per_trial, space=args.space,
                procedure=args.procedure, pruner=args.pruner, recipe=args.recipe, seed=args.seed,
                threads=args.threads, progress=not args.quiet)
