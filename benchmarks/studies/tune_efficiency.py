@@ -1,9 +1,10 @@
 """Does ``seqcnn tune`` find a model as good as a 27-cell grid for a third of its training epochs?
 
     nice -n 10 .venv/bin/python -m benchmarks.studies.tune_efficiency [--only MYC,ELK1,GABPA] [--epochs 5]
-        [--trials 9]
+        [--trials 9] [--peaks N]
 
-For each ENCODE experiment named (DeepBind's ``_AC`` training file, its ``_B`` file as the test part):
+For each ENCODE experiment named (DeepBind's ``_AC`` training file, or its first ``--peaks`` peaks, and its
+whole ``_B`` file as the test part):
 
 - the grid: filters {32, 64, 128} x kernel {8, 16, 24} x depth {1, 2, 3} (global max pooling, the layers of
   ``seqcnn tune``'s space: padded convolutions, max pooling 2 between layers, no dropout), each cell trained by
@@ -27,9 +28,9 @@ import time
 
 from benchmarks.harness import ENCODE, ROOT, machine, result_path, write_text
 
-COLUMNS = ("experiment", "epochs_cap", "grid_cells", "grid_best", "grid_best_auroc", "grid_epochs", "grid_seconds",
-           "tune_trials", "tune_pruned", "tune_auroc", "tune_search_epochs", "tune_epochs", "tune_seconds",
-           "default_auroc", "default_epochs", "gap", "epoch_share")
+COLUMNS = ("experiment", "peaks", "epochs_cap", "grid_cells", "grid_best", "grid_best_auroc", "grid_epochs",
+           "grid_seconds", "tune_trials", "tune_pruned", "tune_auroc", "tune_search_epochs", "tune_epochs",
+           "tune_seconds", "default_auroc", "default_epochs", "gap", "epoch_share")
 
 
 def grid_specs(folder) -> list[str]:
@@ -49,14 +50,30 @@ def grid_specs(folder) -> list[str]:
     return paths
 
 
-def experiment(name: str, epochs: int, trials: int) -> dict:
+def cut(name: str, peaks: int | None, folder) -> tuple:
+    """The experiment's training and test files: DeepBind's, or its first ``peaks`` peaks (and the whole test
+    file) written into ``folder``."""
+    import gzip
+
+    train_file = next(ENCODE.glob(f"{name}*_AC.seq.gz"))
+    test_file = train_file.with_name(train_file.name.replace("_AC.", "_B."))
+    if not peaks:
+        return train_file, test_file
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = gzip.decompress(train_file.read_bytes()).decode().splitlines()
+    small = folder / f"{name}-{peaks}_AC.seq.gz"
+    small.write_bytes(gzip.compress(("\n".join(lines[: peaks + 1]) + "\n").encode()))
+    (folder / f"{name}-{peaks}_B.seq.gz").write_bytes(test_file.read_bytes())
+    return small, folder / f"{name}-{peaks}_B.seq.gz"
+
+
+def experiment(name: str, epochs: int, trials: int, peaks: int | None = None) -> dict:
     from seqcnn import train
     from seqcnn.jobs.sweep import sweep
     from seqcnn.jobs.tune import tune
 
-    train_file = next(ENCODE.glob(f"{name}*_AC.seq.gz"))
-    test_file = train_file.with_name(train_file.name.replace("_AC.", "_B."))
     base = ROOT / "runs" / "bench-tune_efficiency" / name
+    train_file, test_file = cut(name, peaks, base / "data")
     start = time.perf_counter()
     grid = sweep(grid_specs(base / "specs"), str(train_file), base / "grid", workers=os.cpu_count() or 1, threads=1,
                  progress=False, epochs=epochs)
@@ -75,7 +92,8 @@ def experiment(name: str, epochs: int, trials: int) -> dict:
     default_epochs = sum(1 for _ in open(default / "history.csv")) - 1
     grid_epochs = sum(int(c["epochs"]) for c in cells)
     tune_epochs = best["epochs_spent"] + retrain
-    return {"experiment": name, "epochs_cap": epochs, "grid_cells": len(cells), "grid_best": top["model"],
+    return {"experiment": name, "peaks": peaks or "all", "epochs_cap": epochs, "grid_cells": len(cells),
+            "grid_best": top["model"],
             "grid_best_auroc": float(top["auroc"]), "grid_epochs": grid_epochs, "grid_seconds": round(grid_seconds),
             "tune_trials": best["trials"], "tune_pruned": best["states"]["PRUNED"], "tune_auroc": best["test"]["auroc"],
             "tune_search_epochs": best["epochs_spent"], "tune_epochs": tune_epochs, "tune_seconds": round(tune_seconds),
@@ -89,18 +107,19 @@ def main() -> None:
     parser.add_argument("--only", default="MYC,ELK1,GABPA", help="experiments (name prefixes), in order")
     parser.add_argument("--epochs", type=int, default=5, help="epoch cap of every training")
     parser.add_argument("--trials", type=int, default=9, help="trials of seqcnn tune")
+    parser.add_argument("--peaks", type=int, help="the first N peaks of each training file (default: all)")
     args = parser.parse_args()
     path = result_path(__file__, "tsv")
     rows: list[dict] = []
     for name in args.only.split(","):
-        rows.append(experiment(name, args.epochs, args.trials))
+        rows.append(experiment(name, args.epochs, args.trials, args.peaks))
         text = "\t".join(COLUMNS) + "\n" + "".join("\t".join(str(r[c]) for c in COLUMNS) + "\n" for r in rows)
         write_text(path, text)
         print(json.dumps(rows[-1]), flush=True)
     info = machine()
     write_text(path.with_suffix(".md"), f"machine: {info['tag']} ({info['cpu']}, {info['cores']} cores), "
                f"{info['date']}; command: python -m benchmarks.studies.tune_efficiency --only {args.only} "
-               f"--epochs {args.epochs} --trials {args.trials}\n")
+               f"--epochs {args.epochs} --trials {args.trials}{f' --peaks {args.peaks}' if args.peaks else ''}\n")
     print(f"results: {path}")
 
 
