@@ -202,7 +202,7 @@ def search(run: Tuning, ray, space: dict, fixed: dict):
                 trial.set_user_attr(key, result[key])
         study.tell(trial, value, state=state)
         run.rows.append({"trial": trial.number, "state": result["state"], **request["point"], **_result(result)})
-        write_trials(run.out / "trials.tsv", run.rows, list(PARAMETERS))
+        write_trials(run.out / "trials.tsv", run.rows, list(PARAMETERS), f"val_{prepared(run.data).metric}")
         bar.update(1)
         bar.set_postfix_str(f"trial {trial.number} {result['state']} {_text(result['metric'])}")
 
