@@ -157,7 +157,7 @@ def test_results_of_a_multi_target_cell_are_written_per_target(tmp_path):
              "seconds": 1.0, "params": 5}]  # a cell written before tasks existed
     write_results(tmp_path / "results.tsv", rows)
     results = [line.split("\t") for line in (tmp_path / "results.tsv").read_text().splitlines()]
-    assert results[1][-2:] == ["multilabel", "NA"] and results[2][-2:] == ["NA", "NA"]
+    assert results[1][-3:-1] == ["multilabel", "NA"] and results[2][-3:-1] == ["NA", "NA"]
     tasks = [line.split("\t") for line in (tmp_path / "tasks.tsv").read_text().splitlines()]
     assert tasks[0][:5] == ["experiment", "model", "target", "auroc", "auprc"]
     assert [t[2:5] for t in tasks[1:]] == [["CTCF", "0.9100", "0.8800"], ["REST", "0.7500", "0.7000"]]
