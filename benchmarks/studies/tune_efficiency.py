@@ -11,7 +11,9 @@ whole ``_B`` file as the test part):
   ``seqcnn sweep`` with the data's recipe for at most ``--epochs`` epochs (early stopping may end it sooner);
   its best cell is the one with the best *test* AUROC (which favours the grid: a user would pick by validation);
 - ``seqcnn tune`` with the default (lecture's) space, ``--trials`` trials of at most ``--epochs`` epochs, the
-  median pruner; its epochs are the trials' (the search) plus the retraining of the best point (``best/``);
+  median pruner, its first trial the default model's point; its epochs are the trials' (the search) plus the
+  retraining of the best point (``best/``); the grid's finished cells are kept between runs (a sweep resumes),
+  the search is run afresh;
 - the default model (``seqcnn train`` with no model, the same epoch cap).
 
 One row per experiment is appended to ``benchmarks/results/studies/tune_efficiency-<machine>.tsv`` as soon as it
@@ -24,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import time
 
 from benchmarks.harness import ENCODE, ROOT, machine, result_path, write_text
@@ -81,6 +84,7 @@ def experiment(name: str, epochs: int, trials: int, peaks: int | None = None) ->
     lines = (grid / "results.tsv").read_text().splitlines()
     cells = [dict(zip(lines[0].split("\t"), line.split("\t"))) for line in lines[1:]]
     top = max(cells, key=lambda c: float(c["auroc"]))
+    shutil.rmtree(base / "tune", ignore_errors=True)  # a fresh search (a kept journal would be continued)
     start = time.perf_counter()
     tuned = tune(str(train_file), out=base / "tune", trials=trials, epochs=epochs, progress=False)
     tune_seconds = time.perf_counter() - start

@@ -46,6 +46,27 @@ DEFAULT_SPACE: dict[str, dict] = {
 DEFAULT_POINT = {"filters": 64, "kernel": 12, "pool": "global", "dropout": 0.0}
 
 
+#: The ChIP-seq default model (``chipseq``: 256 kernels of width 12, global max pooling) as a point of the space:
+#: the first trial of a search, so that it starts from what ``seqcnn train`` would train.
+START_POINT = {"layers": 1, "filters": 256, "kernel": 12, "pool": "global", "dropout": 0.0}
+
+
+def start_point(space: dict[str, dict], recipe: dict) -> dict:
+    """The parameters of :data:`START_POINT` (and the recipe's ``lr``, ``weight_decay``, ``batch_size``) that lie in
+    ``space``: a value in its choices or within its range. The others are left to the sampler."""
+    point = {}
+    for name, value in {**START_POINT, **recipe}.items():
+        rng = space.get(name)
+        if rng is None:
+            continue
+        if "choices" in rng:
+            if value in rng["choices"] and len(rng["choices"]) > 1:
+                point[name] = value
+        elif rng["low"] <= value <= rng["high"]:
+            point[name] = value
+    return point
+
+
 def load_space(path: str | Path | None) -> dict[str, dict]:
     """The default space with the parameters of a ``--space`` file (YAML or JSON) in place of theirs.
 

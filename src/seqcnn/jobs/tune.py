@@ -3,6 +3,7 @@
 The search is Optuna's: a TPE sampler proposes points of the space (:mod:`seqcnn.jobs.search_space`), each
 point is a trial (:mod:`seqcnn.jobs.trial`) that reports the task's validation metric (AUROC, or Pearson for
 regression) after every epoch, and a pruner (median, or successive halving) stops the trials that fall behind;
+the first trial of a new search is the ChIP-seq default model's point (where it lies in the space);
 ``--epochs`` caps a trial. The study lives in a journal file in the output folder (Optuna's
 ``JournalStorage``), which every trial process appends to: trials run one after another here
 (``--engine local``) or side by side as Ray tasks on a cluster (``--engine ray``, the folder on a filesystem
@@ -37,7 +38,15 @@ from pathlib import Path
 from seqcnn.errors import InputError
 from seqcnn.files import atomic_write_json, atomic_write_text
 from seqcnn.jobs.cluster import RAY_RETRIES, connect, require
-from seqcnn.jobs.search_space import DEFAULT_POINT, PARAMETERS, layers_spec, load_space, recipe_overrides, suggest
+from seqcnn.jobs.search_space import (
+    DEFAULT_POINT,
+    PARAMETERS,
+    layers_spec,
+    load_space,
+    recipe_overrides,
+    start_point,
+    suggest,
+)
 from seqcnn.jobs.trial import PRUNERS, TuneData, make_pruner, open_storage, prepared, run_trial
 
 STUDY = "seqcnn-tune"
@@ -174,6 +183,10 @@ def search(run: Tuning, ray, space: dict, fixed: dict):
                                 sampler=sampler, pruner=make_pruner(run.pruner), load_if_exists=True)
     for t in study.get_trials(states=(optuna.trial.TrialState.RUNNING,)):
         study.tell(t.number, state=optuna.trial.TrialState.FAIL)  # an interrupted run's trial: run anew
+    if not study.trials and not fixed:  # a new search starts from the default model's point
+        config = prepared(run.data).config
+        study.enqueue_trial(start_point(space, {"lr": config.lr, "weight_decay": config.weight_decay,
+                                                "batch_size": config.batch_size}))
     done = [t for t in study.get_trials() if t.state.is_finished()]
     run.rows.extend(_row_of(t) for t in done)
     todo = max(0, run.trials - len(done))
