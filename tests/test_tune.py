@@ -45,6 +45,9 @@ def test_tune_searches_prunes_and_trains_the_best_on_the_test_part(cli, table, t
     rows = _tsv(out / "trials.tsv")
     assert list(rows[0]) == ["trial", "state", *PARAMETERS, "val_auroc", "epochs", "seconds", "node", "error"]
     assert [int(r["trial"]) for r in rows] == list(range(8))
+    first = rows[0]  # the search starts from the ChIP-seq default model (1 x 256 kernels of width 12, global max)
+    assert (first["layers"], first["filters"], first["kernel"], first["pool"], first["dropout"]) == (
+        "1", "256", "12", "global", "0.0000")
     states = [r["state"] for r in rows]
     assert set(states) <= {"COMPLETE", "PRUNED", "FAIL"} and "PRUNED" in states and "FAIL" not in states
     assert all(int(r["epochs"]) < 3 for r in rows if r["state"] == "PRUNED")  # stopped before the cap
