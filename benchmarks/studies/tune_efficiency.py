@@ -10,10 +10,11 @@ whole ``_B`` file as the test part):
   ``seqcnn tune``'s space: padded convolutions, max pooling 2 between layers, no dropout), each cell trained by
   ``seqcnn sweep`` with the data's recipe for at most ``--epochs`` epochs (early stopping may end it sooner);
   its best cell is the one with the best *test* AUROC (which favours the grid: a user would pick by validation);
-- ``seqcnn tune`` with the default (lecture's) space, ``--trials`` trials of at most ``--epochs`` epochs, the
-  median pruner, its first trial the default model's point; its epochs are the trials' (the search) plus the
-  retraining of the best point (``best/``); the grid's finished cells are kept between runs (a sweep resumes),
-  the search is run afresh;
+- ``seqcnn tune`` over the grid's own space (``--space``: layers 1-3, filters {32, 64, 128}, kernel {8, 16, 24},
+  global pooling, no dropout, the recipe's learning rate, weight decay and batch), ``--trials`` trials of at most
+  ``--epochs`` epochs, the median pruner: which of the same 27 candidates to train, and which to stop early;
+  its epochs are the trials' (the search) plus the retraining of the best point (``best/``); the grid's
+  finished cells are kept between runs (a sweep resumes), the search is run afresh;
 - the default model (``seqcnn train`` with no model, the same epoch cap).
 
 One row per experiment is appended to ``benchmarks/results/studies/tune_efficiency-<machine>.tsv`` as soon as it
@@ -34,6 +35,11 @@ from benchmarks.harness import ENCODE, ROOT, machine, result_path, write_text
 COLUMNS = ("experiment", "peaks", "epochs_cap", "grid_cells", "grid_best", "grid_best_auroc", "grid_epochs",
            "grid_seconds", "tune_trials", "tune_pruned", "tune_auroc", "tune_search_epochs", "tune_epochs",
            "tune_seconds", "default_auroc", "default_epochs", "gap", "epoch_share")
+
+
+#: The grid as a ``seqcnn tune`` space; the recipe's (``chipseq``) learning rate, weight decay and batch size fixed.
+GRID_SPACE = {"layers": {"low": 1, "high": 3}, "filters": [32, 64, 128], "kernel": [8, 16, 24], "pool": "global",
+              "dropout": 0.0, "lr": 0.005, "weight_decay": 0.0, "batch_size": 64}
 
 
 def grid_specs(folder) -> list[str]:
@@ -86,7 +92,9 @@ def experiment(name: str, epochs: int, trials: int, peaks: int | None = None) ->
     top = max(cells, key=lambda c: float(c["auroc"]))
     shutil.rmtree(base / "tune", ignore_errors=True)  # a fresh search (a kept journal would be continued)
     start = time.perf_counter()
-    tuned = tune(str(train_file), out=base / "tune", trials=trials, epochs=epochs, progress=False)
+    space = base / "space.json"
+    space.write_text(json.dumps(GRID_SPACE))
+    tuned = tune(str(train_file), out=base / "tune", trials=trials, epochs=epochs, space=space, progress=False)
     tune_seconds = time.perf_counter() - start
     best = json.loads((tuned / "best.json").read_text())
     retrain = sum(1 for _ in open(tuned / "best" / "history.csv")) - 1
