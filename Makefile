@@ -15,7 +15,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -c constraints.txt torch==2.13.0
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test,design,profile]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test,cluster,design,profile]'
 	touch $(STAMP)
 
 # Each `make run` writes a new folder: nothing from an earlier run is overwritten.
@@ -34,7 +34,7 @@ test: setup
 $(MIN_STAMP): pyproject.toml constraints-min.txt
 	rm -rf $(VENV_MIN)
 	$(PYTHON) -m venv $(VENV_MIN)
-	$(VENV_MIN)/bin/python -m pip install --quiet -c constraints-min.txt -e '.[test,design,profile]'
+	$(VENV_MIN)/bin/python -m pip install --quiet -c constraints-min.txt -e '.[test,cluster,design,profile]'
 	touch $(MIN_STAMP)
 
 test-min: $(MIN_STAMP)

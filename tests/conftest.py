@@ -8,6 +8,9 @@ from pathlib import Path
 # The tests train tiny models: one thread each is as fast, and immune to a busy machine's cores
 # (BENCHMARKS.md, ## Primer: threads). Set before torch is imported; subprocesses inherit it.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+# Ray's test clusters stay on the loopback (tests/test_ray.py): without this Ray swaps a node's 127.0.0.1 for the
+# machine's outward address. Read when ray is imported, so set before any test imports it.
+os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
 
 import numpy as np
 import pytest
@@ -18,8 +21,9 @@ PRIMER = SHARED / "zou2019-primer"
 
 
 #: Test files that are slow as a whole (`pytest -m "not slow"` leaves them out; `make test` runs everything):
-#: the tutorial's and the README's commands, training under torchrun, sweeps.
-SLOW_FILES = {"test_tutorial.py", "test_readme.py", "test_distributed.py", "test_sweep.py"}
+#: the tutorial's and the README's commands, training under torchrun, sweeps (local and on a Ray cluster), tuning.
+SLOW_FILES = {"test_tutorial.py", "test_readme.py", "test_distributed.py", "test_sweep.py", "test_ray.py",
+              "test_tune.py"}
 
 
 def pytest_collection_modifyitems(config, items):

@@ -38,3 +38,8 @@ def _pinned() -> dict[str, Version]:
 
 def test_constraints_min_pins_each_declared_floor():
     assert _pinned() == _declared_floors()
+
+
+def test_make_installs_the_cluster_extra():
+    makefile = (ROOT / "Makefile").read_text()
+    assert makefile.count("-e '.[test,cluster]'") == 2  # make test and make test-min

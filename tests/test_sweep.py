@@ -3,6 +3,7 @@
 import gzip
 import json
 import os
+import socket
 
 import numpy as np
 import pytest
@@ -43,9 +44,11 @@ def test_sweep_writes_the_folder_and_resumes(cli, encode_dir, tiny_spec, tmp_pat
     )
     assert code == 0 and "results.tsv" in stdout
     rows = [line.split("\t") for line in (out / "results.tsv").read_text().splitlines()]
-    header = ["experiment", "model", "auroc", "auprc", "accuracy", "epochs", "seconds", "params", "task", "pearson"]
+    header = ["experiment", "model", "auroc", "auprc", "accuracy", "epochs", "seconds", "params", "task", "pearson",
+              "node"]
     assert rows[0] == header
-    assert rows[1][8:] == ["binary", "NA"] and not (out / "tasks.tsv").exists()  # one target: no per-target table
+    assert rows[1][8:10] == ["binary", "NA"] and not (out / "tasks.tsv").exists()  # one target: no per-target table
+    assert rows[1][10] == socket.gethostname()  # the local engine's node: this machine
     assert [(r[0], r[1]) for r in rows[1:]] == [("EXP1", "tiny"), ("EXP2", "tiny")]
     tiny = rows[1]
     assert int(tiny[7]) == 4 * 4 * 8 + 4 + 4 * 2 + 2 and 0.0 <= float(tiny[2]) <= 1.0 and tiny[5] == "1"
@@ -154,7 +157,7 @@ def test_results_of_a_multi_target_cell_are_written_per_target(tmp_path):
              "seconds": 1.0, "params": 5}]  # a cell written before tasks existed
     write_results(tmp_path / "results.tsv", rows)
     results = [line.split("\t") for line in (tmp_path / "results.tsv").read_text().splitlines()]
-    assert results[1][-2:] == ["multilabel", "NA"] and results[2][-2:] == ["NA", "NA"]
+    assert results[1][-3:-1] == ["multilabel", "NA"] and results[2][-3:-1] == ["NA", "NA"]
     tasks = [line.split("\t") for line in (tmp_path / "tasks.tsv").read_text().splitlines()]
     assert tasks[0][:5] == ["experiment", "model", "target", "auroc", "auprc"]
     assert [t[2:5] for t in tasks[1:]] == [["CTCF", "0.9100", "0.8800"], ["REST", "0.7500", "0.7000"]]

@@ -4,7 +4,8 @@
 sweep folder::
 
     DIR/sweep.json                 the sweep's configuration
-    DIR/results.tsv                experiment, model, auroc, auprc, accuracy, epochs, seconds, params, task, pearson
+    DIR/results.tsv                experiment, model, auroc, auprc, accuracy, epochs, seconds, params, task, pearson,
+                                   node (the machine that trained the cell)
     DIR/tasks.tsv                  per target, for runs with several targets (multi-label, regression)
     DIR/cells/<experiment>__<model>/   one ordinary run folder per cell (+ cell.json when done)
     DIR/plots/auroc_boxplot.png    test AUROC per model, best median first
@@ -12,6 +13,12 @@ sweep folder::
 
 A cell is finished when its ``cell.json`` exists; a rerun skips finished cells and restarts
 partial ones from scratch, so an interrupted sweep resumes where it stopped.
+
+Two engines run the cells: ``local``, a process pool on this machine, and ``ray``, one Ray task per
+cell on a cluster (:mod:`seqcnn.jobs.cluster`; every node reads the data and writes the cell folders on a
+shared filesystem). A Ray task whose node dies is run again on another node (``max_retries``); a cell
+that fails for a reason the user can fix (a node that cannot read a data file) is left unfinished and
+named, in one line, once the other cells are done.
 
 Models are zoo names, zoo family names (``zeng2016``), spec ``.json`` files, or a grid
 (:func:`grid_specs`: filters x kernel width x pooling x depth).
@@ -32,8 +39,9 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
-from seqcnn.errors import InputError, SpecError
+from seqcnn.errors import InputError, SeqcnnError, SpecError
 from seqcnn.files import atomic_write_json, atomic_write_text
+from seqcnn.jobs.cluster import RAY_RETRIES, check_readable, connect, node_name
 from seqcnn.models import zoo
 from seqcnn.models.lookup import is_spec_file
 from seqcnn.models.spec import ModelSpec
@@ -41,8 +49,10 @@ from seqcnn.report.plots import pyplot, save_figure
 from seqcnn.report.references import ZENG2016_MEDIAN_AUROC, zeng_name
 from seqcnn.runs.folder import RunFolder
 
-RESULT_COLUMNS = ("experiment", "model", "auroc", "auprc", "accuracy", "epochs", "seconds", "params", "task", "pearson")
+RESULT_COLUMNS = ("experiment", "model", "auroc", "auprc", "accuracy", "epochs", "seconds", "params", "task", "pearson",
+                  "node")
 
+ENGINES = ("local", "ray")
 #: ``tasks.tsv``: one row per target of a run with several (multi-label or multi-target regression).
 TASK_COLUMNS = ("experiment", "model", "target", "auroc", "auprc", "accuracy", "pearson", "spearman", "r2")
 
@@ -240,6 +250,10 @@ def sweep(
     workers: int = 1,
     threads: int | None = None,
     progress: bool = True,
+    engine: str = "local",
+    address: str | None = None,
+    cpus_per_cell: int = 1,
+    gpus_per_cell: float = 0,
     **train_options,
 ) -> Path:
     """Train every (experiment, model) pair and write the sweep folder (see the module doc).
@@ -249,9 +263,13 @@ def sweep(
         data: see :func:`find_experiments`.
         out: the sweep folder; an existing one is resumed (finished cells are kept).
         grid: a hyperparameter grid (see :func:`grid_specs`), added to ``models``.
-        workers: processes training cells at the same time.
-        threads: torch threads per worker (default: cores // workers).
+        workers: processes training cells at the same time (``local`` engine).
+        threads: torch threads per worker (default: cores // workers; on Ray, ``cpus_per_cell``).
         progress: show the overall progress bar with an ETA.
+        engine: ``local`` (a process pool here) or ``ray`` (one Ray task per cell).
+        address: with ``ray``: the cluster's ``HOST:PORT`` or ``auto``; None starts Ray on this machine.
+        cpus_per_cell: with ``ray``: CPUs that Ray reserves for each cell.
+        gpus_per_cell: with ``ray``: GPUs that Ray reserves for each cell (fractions share a GPU).
         **train_options: passed to :func:`seqcnn.jobs.train.train` for every cell (epochs, recipe...).
 
     Returns:
@@ -263,9 +281,16 @@ def sweep(
     out = Path(out)
     if workers < 1:
         raise InputError(f"--workers must be at least 1, got {workers}")
+    if engine not in ENGINES:
+        raise InputError(f"--engine must be one of {list(ENGINES)}, but got {engine!r}")
+    if cpus_per_cell < 1 or gpus_per_cell < 0:
+        raise InputError(f"--cpus-per-cell must be at least 1 and --gpus-per-cell at least 0, got {cpus_per_cell} "
+                         f"and {gpus_per_cell}")
+    if engine == "local" and address:
+        raise InputError("--address joins a Ray cluster: it needs --engine ray")
     experiments = find_experiments(data)
     resolved = resolve_models(models, grid, out)
-    threads = threads or max(1, (os.cpu_count() or 1) // workers)
+    threads = threads or (cpus_per_cell if engine == "ray" else max(1, (os.cpu_count() or 1) // workers))
     cells = [
         Cell(e, label, source, out / "cells" / f"{e.name}__{label}") for e in experiments for label, source in resolved
     ]
@@ -279,32 +304,40 @@ def sweep(
             "grid": grid,
             "workers": workers,
             "threads": threads,
+            "engine": engine,
+            **({"address": address, "cpus_per_cell": cpus_per_cell, "gpus_per_cell": gpus_per_cell}
+               if engine == "ray" else {}),
             "train": train_options,
             "command": sys.argv,
         },
     )
-    rows = _run_cells(cells, workers, threads, progress, train_options, out)
+    if engine == "ray":
+        with connect(address, "seqcnn sweep --engine ray") as ray:
+            rows, failed = _run_ray(ray, cells, threads, progress, train_options, out, cpus_per_cell, gpus_per_cell)
+    else:
+        rows, failed = _run_cells(cells, workers, threads, progress, train_options, out), []
     write_outputs(out, rows, [m for m, _ in resolved])
+    if failed:
+        more = f" (and {len(failed) - 1} more cell(s), see {out / 'failed.tsv'})" if len(failed) > 1 else ""
+        raise InputError(f"sweep {out}: cell {failed[0]['cell']} failed: {failed[0]['error']}{more}; "
+                         "the other cells are in results.tsv, and a rerun trains only the unfinished ones")
     return out
+
+
+def _bar(cells: list[Cell], done: int, progress: bool):
+    """The sweep's progress bar (cells, with an ETA) on stderr."""
+    # tqdm: only when a progress bar is shown
+    from tqdm.auto import tqdm
+
+    return tqdm(total=len(cells), initial=done, desc="sweep", unit="cell", disable=not progress, file=sys.stderr,
+                dynamic_ncols=True)
 
 
 def _run_cells(cells: list[Cell], workers: int, threads: int, progress: bool, options: dict, out: Path) -> list[dict]:
     """Finished cells' rows, training the unfinished ones in a pool (results.tsv kept current)."""
-
-    # tqdm: only when a progress bar is shown
-    from tqdm.auto import tqdm
-
     rows = [r for r in map(_finished, cells) if r is not None]
     todo = [c for c in cells if _finished(c) is None]
-    bar = tqdm(
-        total=len(cells),
-        initial=len(rows),
-        desc="sweep",
-        unit="cell",
-        disable=not progress,
-        file=sys.stderr,
-        dynamic_ncols=True,
-    )
+    bar = _bar(cells, len(rows), progress)
     if workers == 1:  # in this process: no start-up cost, same results
         for cell in todo:
             _record(rows, train_cell(cell, threads, options), out, bar)
@@ -319,6 +352,43 @@ def _run_cells(cells: list[Cell], workers: int, threads: int, progress: bool, op
                 _record(rows, future.result(), out, bar)
     bar.close()
     return rows
+
+
+def _run_ray(ray, cells: list[Cell], threads: int, progress: bool, options: dict, out: Path, cpus: int,
+             gpus: float) -> tuple[list[dict], list[dict]]:
+    """Finished cells' rows and the failed cells, training the unfinished ones as Ray tasks (results.tsv kept
+    current). A task whose node dies is retried by Ray on another node."""
+    rows = [r for r in map(_finished, cells) if r is not None]
+    todo = [c for c in cells if _finished(c) is None]
+    bar = _bar(cells, len(rows), progress)
+    task = ray.remote(num_cpus=cpus, num_gpus=gpus, max_retries=RAY_RETRIES, retry_exceptions=False)(ray_cell)
+    pending = {task.remote(c, threads, options): c for c in todo}
+    failed: list[dict] = []
+    while pending:
+        ready, _ = ray.wait(list(pending), num_returns=1)
+        cell = pending.pop(ready[0])
+        result = ray.get(ready[0])
+        if "error" in result:
+            failed.append({"cell": cell.folder.name, "error": result["error"]})
+            atomic_write_text(out / "failed.tsv", "cell\terror\n" + "".join(f"{f['cell']}\t{f['error']}\n"
+                                                                           for f in failed))
+            bar.update(1)
+            continue
+        _record(rows, result, out, bar)
+    bar.close()
+    if not failed:
+        (out / "failed.tsv").unlink(missing_ok=True)
+    return rows, failed
+
+
+def ray_cell(cell: Cell, threads: int, options: dict) -> dict:
+    """A cell as a Ray task: its data checked where it runs, then :func:`train_cell`; a mistake the user can fix
+    comes back as ``{"error": line}`` rather than an exception, so that the other cells go on."""
+    try:
+        check_readable([cell.experiment.train, cell.experiment.test])
+        return train_cell(cell, threads, options)
+    except SeqcnnError as exc:
+        return {"error": " ".join(str(exc).split())}
 
 
 def visible_gpus() -> list[str]:
@@ -370,11 +440,13 @@ def train_cell(cell: Cell, threads: int, options: dict) -> dict:
     if cell.folder.exists():
         shutil.rmtree(cell.folder)
     cell.folder.mkdir(parents=True)
+    node = node_name()
+    (cell.folder / "node.txt").write_text(node + "\n")  # who is training it, while it trains
     started = time.time()
     with open(cell.folder / "log.txt", "w") as log, contextlib.redirect_stderr(log):
         train(cell.experiment.train, test=cell.experiment.test, model=cell.source, out=cell.folder, force=True,
               progress=False, threads=threads, command=["seqcnn", "sweep", "(cell)"], **options)
-    row = _row(cell, time.time() - started)
+    row = _row(cell, time.time() - started) | {"node": node}
     atomic_write_json(cell.folder / "cell.json", row)
     return row
 

@@ -373,7 +373,7 @@ def _scalars(info: dict | None) -> dict | None:
 
 # ---------------------------------------------------------------- sweeps
 
-RESULT_COLUMNS = ("experiment", "model", "auroc", "auprc", "accuracy", "epochs", "seconds", "params")
+RESULT_COLUMNS = ("experiment", "model", "auroc", "auprc", "accuracy", "epochs", "seconds", "params", "node")
 
 
 def sweep_context(folder: Path) -> dict:

@@ -53,6 +53,8 @@ class Loop:
     history: History
     epoch: int = 0  # the last completed epoch
     average: ExponentialAverage | None = None  # ``TrainConfig.average``'s weights
+    # the last epoch's validation outputs (N, K): what ``on_epoch_end`` reads for a metric of the task (tuning)
+    val_outputs: torch.Tensor | None = None
 
 
 def autocast(config: TrainConfig, device: torch.device):
@@ -201,7 +203,9 @@ def fit(
         progress: show a progress bar (epochs, loss, accuracy, ETA) on stderr.
         resume: fills a fresh :class:`Loop` with a saved state (weights, optimiser, RNGs,
             epoch, history) to continue from; None starts from epoch 1.
-        on_epoch_end: called with the :class:`Loop` after every completed epoch (to save it).
+        on_epoch_end: called with the :class:`Loop` after every completed epoch (to save it, or to score
+            the epoch's validation outputs, ``loop.val_outputs``); an exception it raises ends training there
+            (a tuning trial pruned).
 
     Returns:
         The per-epoch history, with its ``collapses`` (:func:`find_collapses`), each naming the
@@ -247,7 +251,7 @@ def fit(
         judged = model if loop.average is None else loop.average.module  # the weights validated, kept and returned
         row = {"epoch": epoch, "loss": loss, "accuracy": acc, "lr": optimizer.param_groups[0]["lr"]}
         if val is not None and len(val):
-            row["val_loss"], row["val_accuracy"], _ = evaluate(judged, val, config=config)
+            row["val_loss"], row["val_accuracy"], loop.val_outputs = evaluate(judged, val, config=config)
             judged_any = True
         row["seconds"] = time.perf_counter() - start
         history.rows.append(row)
