@@ -189,3 +189,18 @@ def test_a_second_rung_with_twice_the_epochs_when_neither_learned(monkeypatch):
     race = position.race(train, val, BINARY, {}, replace(RECIPES["labelled"], epochs=20), rc_average=False)
     assert epochs == [20, 40] and race.rungs == 2 and race.epochs == 40 and race.chosen == position.AWARE
     assert "second time with twice the epochs" in race.line()
+
+
+def test_a_kept_default_trains_exactly_what_the_named_model_would(tmp_path):
+    # Position-free data must keep what they had before the race: the race runs before the run's own seed is set,
+    # so the default (the race kept chipseq) and --model chipseq train the same weights and score the same test
+    # part. Equality up to float32 summation order, not a tolerance for different models.
+    write_table(tmp_path / "free.csv", *planted(600, anywhere, seed=2))
+    default = seqcnn.train(tmp_path / "free.csv", out=tmp_path / "default", progress=False, epochs=3, threads=1)
+    named = seqcnn.train(tmp_path / "free.csv", model=position.FREE, out=tmp_path / "named", progress=False,
+                         epochs=3, threads=1)
+    config = json.loads((default / "config.json").read_text())
+    assert config["position"]["chosen"] == position.FREE and config["model"] == position.FREE
+    ours, theirs = (json.loads((run / "metrics.json").read_text()) for run in (default, named))
+    assert ours["confusion_matrix"] == theirs["confusion_matrix"]
+    assert ours["auroc"] == pytest.approx(theirs["auroc"], abs=1e-6)

@@ -31,6 +31,7 @@ as they did before the race existed. The race, its numbers and the choice are pr
 from __future__ import annotations
 
 import math
+import sys
 import time
 from dataclasses import asdict, dataclass, replace
 
@@ -156,7 +157,8 @@ def race(train: LabelledSet, val: LabelledSet, task: Task, specs: dict[str, Mode
             has fewer), with the recipe's seed.
         rc_average: score the position-free candidate on the mean of both strands, as the run would predict
             with it (the position-aware one is trained and scored on one strand).
-        progress: show each candidate's progress bar.
+        progress: show each candidate's progress: its bars on a terminal; one line per candidate into a pipe or
+            a log (the run's own epoch lines stay the only lines that start with ``epoch``).
         strands_given: the user chose the strands (``--augment``, ``--rc-average``): both candidates keep them.
     """
     started = time.time()
@@ -193,10 +195,15 @@ def _rung(train_part: LabelledSet, val_part: LabelledSet, task: Task, specs: dic
         device = use_machine(recipe.device, recipe.threads, specs[name], train_part.input_shape)
         torch.manual_seed(recipe.seed)
         net = build_model(specs[name], train_part.input_shape).to(device)
-        fit(net, tensor_set(train_part, device), tensor_set(val_part, device), recipe, progress=progress)
+        started = time.time()
+        bars = progress and sys.stderr.isatty()
+        fit(net, tensor_set(train_part, device), tensor_set(val_part, device), recipe, progress=bars)
         outputs = predict_tensor(net, tensor_set(val_part, device), rc_average=both, task=task)
         losses[name] = example_losses(task, outputs, np.asarray(val_part.labels))
         scores[name] = readable_score(task, outputs, np.asarray(val_part.labels))
+        if progress and not bars:
+            print(f"seqcnn: position: {name} trained {recipe.epochs} epoch(s) in {time.time() - started:.1f} s, "
+                  f"validation loss {losses[name].mean():.4f}", file=sys.stderr)
     return losses, scores
 
 
