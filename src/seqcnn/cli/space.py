@@ -6,7 +6,8 @@ complemented (-). For each distance and output: the effect of A alone, of B alon
 both, the sum of the two alone and the interaction (both - sum), with the paired t-test of both
 against the sum.
 
-Writes a TSV (default RUN/space.tsv) and its plot (the TSV's name with .png) of the first output.
+Writes a TSV (default RUN/space.tsv) and its plot of the first output (RUN/plots/space.png; with -o, beside
+the TSV with .png).
 """
 
 from __future__ import annotations
@@ -62,7 +63,8 @@ def run(args: argparse.Namespace) -> int:
     shown = sorted({r.distance for r in first})
     both = {o: np.array([r.both.mean() for r in first if r.orientation == o]) for o in ("+", "-")}
     alone = np.array([(r.a + r.b).mean() for r in first if r.orientation == "+"])
-    png = plot_spacing(np.array(shown), both, alone, out.with_suffix(".png"),
+    png_path = out.with_suffix(".png") if args.output else Path(args.run) / "plots" / "space.png"
+    png = plot_spacing(np.array(shown), both, alone, png_path,
                        title=f"{a.label} then {b.label}: output {task}, {len(codes)} sequences", units=scorer.units)
     best = max(first, key=lambda r: r.both.mean())
     print(f"strongest pair for {task}: distance {best.distance} ({best.orientation}), effect {best.both.mean():+.4g} "
