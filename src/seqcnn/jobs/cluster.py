@@ -145,9 +145,12 @@ def connect(address: str | None, what: str, num_cpus: int | None = None):
         return
     if address:
         probe(address)
-    local = {} if address else {"num_cpus": num_cpus, "include_dashboard": False}
+    # a local instance serves this machine alone: on the loopback (Ray moves it to the outward address unless
+    # RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0, as the tests set)
+    local = {} if address else {"num_cpus": num_cpus, "include_dashboard": False, "_node_ip_address": "127.0.0.1"}
     try:
-        ray.init(address=address or None, log_to_driver=False, configure_logging=False, **local)
+        # "local": a new instance even where `ray start` left a cluster running (joining one takes --address auto)
+        ray.init(address=address or "local", log_to_driver=False, configure_logging=False, **local)
     except (ConnectionError, TimeoutError) as exc:
         raise InputError(f"--address {address}: Ray could not join the cluster ({exc})".replace("\n", " ")) from None
     try:
