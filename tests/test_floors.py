@@ -40,6 +40,11 @@ def test_constraints_min_pins_each_declared_floor():
     assert _pinned() == _declared_floors()
 
 
-def test_make_installs_the_cluster_extra():
-    makefile = (ROOT / "Makefile").read_text()
-    assert makefile.count("-e '.[test,cluster]'") == 2  # make test and make test-min
+def test_make_installs_every_extra():
+    # make test and make test-min install every optional extra, so that the extras' code is tested at both ends
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    extras = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"])
+    installs = re.findall(r"-e '\.\[([a-z,]+)\]'", (ROOT / "Makefile").read_text())
+    assert len(installs) == 2, installs  # make test and make test-min
+    for install in installs:
+        assert set(install.split(",")) == extras, install
