@@ -1,7 +1,7 @@
 """Does ``seqcnn tune`` find a model as good as a 27-cell grid for a third of its training epochs?
 
     nice -n 10 .venv/bin/python -m benchmarks.studies.tune_efficiency [--only MYC,ELK1,GABPA] [--epochs 5]
-        [--trials 9] [--peaks N]
+        [--trials 9] [--peaks N] [--default-space]
 
 For each ENCODE experiment named (DeepBind's ``_AC`` training file, or its first ``--peaks`` peaks, and its
 whole ``_B`` file as the test part):
@@ -16,6 +16,11 @@ whole ``_B`` file as the test part):
   its epochs are the trials' (the search) plus the retraining of the best point (``best/``); the grid's
   finished cells are kept between runs (a sweep resumes), the search is run afresh;
 - the default model (``seqcnn train`` with no model, the same epoch cap).
+
+With ``--default-space`` the search runs over ``seqcnn tune``'s own default space (the lecture's: 1-4 layers,
+filters up to 256, pooling, dropout, learning rate, weight decay, batch; its first trial the default model's point)
+instead of the grid's, and the rows go to ``tune_efficiency-default-space-<machine>.tsv``: does the tuned model
+match or beat the default?
 
 One row per experiment is appended to ``benchmarks/results/studies/tune_efficiency-<machine>.tsv`` as soon as it
 is done (test AUROC of each, epochs of each, the gap and the share of the grid's epochs). The run folders are
@@ -76,7 +81,7 @@ def cut(name: str, peaks: int | None, folder) -> tuple:
     return small, folder / f"{name}-{peaks}_B.seq.gz"
 
 
-def experiment(name: str, epochs: int, trials: int, peaks: int | None = None) -> dict:
+def experiment(name: str, epochs: int, trials: int, peaks: int | None = None, default_space: bool = False) -> dict:
     from seqcnn import train
     from seqcnn.jobs.sweep import sweep
     from seqcnn.jobs.tune import tune
@@ -90,11 +95,14 @@ def experiment(name: str, epochs: int, trials: int, peaks: int | None = None) ->
     lines = (grid / "results.tsv").read_text().splitlines()
     cells = [dict(zip(lines[0].split("\t"), line.split("\t"))) for line in lines[1:]]
     top = max(cells, key=lambda c: float(c["auroc"]))
-    shutil.rmtree(base / "tune", ignore_errors=True)  # a fresh search (a kept journal would be continued)
+    folder = base / ("tune-default-space" if default_space else "tune")
+    shutil.rmtree(folder, ignore_errors=True)  # a fresh search (a kept journal would be continued)
     start = time.perf_counter()
-    space = base / "space.json"
-    space.write_text(json.dumps(GRID_SPACE))
-    tuned = tune(str(train_file), out=base / "tune", trials=trials, epochs=epochs, space=space, progress=False)
+    space = None
+    if not default_space:
+        space = base / "space.json"
+        space.write_text(json.dumps(GRID_SPACE))
+    tuned = tune(str(train_file), out=folder, trials=trials, epochs=epochs, space=space, progress=False)
     tune_seconds = time.perf_counter() - start
     best = json.loads((tuned / "best.json").read_text())
     retrain = sum(1 for _ in open(tuned / "best" / "history.csv")) - 1
@@ -120,18 +128,20 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=5, help="epoch cap of every training")
     parser.add_argument("--trials", type=int, default=9, help="trials of seqcnn tune")
     parser.add_argument("--peaks", type=int, help="the first N peaks of each training file (default: all)")
+    parser.add_argument("--default-space", action="store_true", help="search seqcnn tune's default space")
     args = parser.parse_args()
-    path = result_path(__file__, "tsv")
+    path = result_path(__file__, "tsv", part="default-space" if args.default_space else None)
     rows: list[dict] = []
     for name in args.only.split(","):
-        rows.append(experiment(name, args.epochs, args.trials, args.peaks))
+        rows.append(experiment(name, args.epochs, args.trials, args.peaks, args.default_space))
         text = "\t".join(COLUMNS) + "\n" + "".join("\t".join(str(r[c]) for c in COLUMNS) + "\n" for r in rows)
         write_text(path, text)
         print(json.dumps(rows[-1]), flush=True)
     info = machine()
     write_text(path.with_suffix(".md"), f"machine: {info['tag']} ({info['cpu']}, {info['cores']} cores), "
                f"{info['date']}; command: python -m benchmarks.studies.tune_efficiency --only {args.only} "
-               f"--epochs {args.epochs} --trials {args.trials}{f' --peaks {args.peaks}' if args.peaks else ''}\n")
+               f"--epochs {args.epochs} --trials {args.trials}{f' --peaks {args.peaks}' if args.peaks else ''}"
+               f"{' --default-space' if args.default_space else ''}\n")
     print(f"results: {path}")
 
 
