@@ -132,7 +132,11 @@ def main() -> None:
     args = parser.parse_args()
     path = result_path(__file__, "tsv", part="default-space" if args.default_space else None)
     rows: list[dict] = []
+    if path.exists():  # the rows of experiments not run this time are kept
+        lines = path.read_text().splitlines()
+        rows = [dict(zip(lines[0].split("\t"), line.split("\t"))) for line in lines[1:]]
     for name in args.only.split(","):
+        rows = [r for r in rows if r["experiment"] != name]
         rows.append(experiment(name, args.epochs, args.trials, args.peaks, args.default_space))
         text = "\t".join(COLUMNS) + "\n" + "".join("\t".join(str(r[c]) for c in COLUMNS) + "\n" for r in rows)
         write_text(path, text)
