@@ -4,33 +4,17 @@ and a missing extra are refused in one line."""
 
 from __future__ import annotations
 
-import gzip
 import os
 import socket
 import threading
 import time
 
-import numpy as np
 import pytest
 
 from seqcnn.errors import InputError
 from seqcnn.jobs import sweep as sweep_module
 from seqcnn.jobs.sweep import Experiment, sweep
-
-MOTIF = "CACGTGAC"
-
-
-def _write_seq_gz(path, n_pos, n_neg, length, seed):
-    rng = np.random.default_rng(seed)
-    rows = ["FoldID\tEventID\tseq\tBound"]
-    for i in range(n_pos + n_neg):
-        seq = "".join("ACGT"[j] for j in rng.integers(0, 4, length))
-        if i < n_pos:
-            at = int(rng.integers(0, length - len(MOTIF)))
-            seq = seq[:at] + MOTIF + seq[at + len(MOTIF):]
-        rows.append(f"A\tpeak{seed}_{i}{'_shuf' if i >= n_pos else ''}\t{seq}\t{int(i < n_pos)}")
-    with gzip.open(path, "wt") as handle:
-        handle.write("\n".join(rows) + "\n")
+from test_sweep import _write_seq_gz  # the same ENCODE-like files as the local engine's tests
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,16 @@ def add_motif_source_arguments(parser: argparse.ArgumentParser) -> None:
                         "(default JASPAR2024, offline)")
 
 
+def add_background_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--background FILE``, ``-n``, ``--seed`` and ``--device``: the sequences a motif is written into
+    (marginalize, space)."""
+    parser.add_argument("--background", metavar="FILE", help="background sequences (default: the run's test "
+                        "sequences, dinucleotide-shuffled)")
+    parser.add_argument("-n", type=int, default=200, help="background sequences (default 200)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", help="cpu, cuda or cuda:N (default: cpu)")
+
+
 def resolve(names: list[str], args: argparse.Namespace) -> list:
     """The named motifs, each printed with where it was found."""
     from seqcnn.io.motif_lookup import find_motif

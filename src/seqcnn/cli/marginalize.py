@@ -16,7 +16,7 @@ import argparse
 from pathlib import Path
 
 from seqcnn.cli._common import add_length_arguments, fit_mode
-from seqcnn.cli._motifs import add_motif_source_arguments, resolve
+from seqcnn.cli._motifs import add_background_arguments, add_motif_source_arguments, resolve
 
 VERB = "marginalize"
 ORDER = 43
@@ -26,12 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run", help="run folder of a DNA model")
     parser.add_argument("--motif", action="append", required=True, metavar="MOTIF",
                         help="JASPAR ID or name, a name in --motifs, or an IUPAC string; repeatable")
-    parser.add_argument("--background", metavar="FILE", help="background sequences (default: the run's test "
-                        "sequences, dinucleotide-shuffled)")
-    parser.add_argument("-n", type=int, default=200, help="background sequences (default 200)")
     parser.add_argument("-o", "--output", help="TSV to write (default RUN/marginalize.tsv)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--device", help="cpu, cuda or cuda:N (default: cpu)")
+    add_background_arguments(parser)
     add_motif_source_arguments(parser)
     add_length_arguments(parser)
 

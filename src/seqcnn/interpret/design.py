@@ -24,6 +24,7 @@ a design to its start, recounted at the end.
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass, field
 
@@ -228,7 +229,7 @@ def greedy(evaluate: _Evaluator, starts: np.ndarray, constraints: Constraints,
         history.append(objective.copy())
         if options.progress:
             print(f"round {r + 1}/{rounds}: median objective {np.median(objective):.4g}, "
-                  f"{int(running.sum())} designs still improving", flush=True)
+                  f"{int(running.sum())} designs still improving", file=sys.stderr, flush=True)
     return current, np.stack(history, axis=1), []
 
 
@@ -292,7 +293,7 @@ def evolve(evaluate: _Evaluator, starts: np.ndarray, constraints: Constraints,
         history.append(objective[:, 0].copy())
         if options.progress:
             print(f"generation {g + 1}/{generations}: median best objective {np.median(objective[:, 0]):.4g}",
-                  flush=True)
+                  file=sys.stderr, flush=True)
     return population[:, 0].copy(), np.stack(history, axis=1), []
 
 
@@ -339,7 +340,8 @@ def ledidi_design(evaluate: _Evaluator, starts: np.ndarray, constraints: Constra
         codes = samples.argmax(dim=1).cpu().numpy().astype(np.uint8)
         designs[k] = _pick_sample(evaluate, codes, starts[k], constraints.max_edits)
         if options.progress:
-            print(f"ledidi: design {k + 1}/{len(starts)}, {int((designs[k] != starts[k]).sum())} edits", flush=True)
+            print(f"ledidi: design {k + 1}/{len(starts)}, {int((designs[k] != starts[k]).sum())} edits",
+                  file=sys.stderr, flush=True)
     objective0, _ = evaluate(starts)
     objective1, _ = evaluate(designs)
     return designs, np.stack([objective0, objective1], axis=1), notes

@@ -107,7 +107,7 @@ class BigWig:
 
 
 def write_bigwig(path: str | Path, chroms: Mapping[str, int], tracks: Mapping[str, np.ndarray]) -> Path:
-    """Write a bigWig of per-base values; only non-zero bases are stored.
+    """Write a bigWig of per-base values; only runs of non-zero bases are stored.
 
     Args:
         path: the file to write.
@@ -117,23 +117,18 @@ def write_bigwig(path: str | Path, chroms: Mapping[str, int], tracks: Mapping[st
     Returns:
         The path.
     """
-    module = pybigwig()
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    out = module.open(str(tmp), "w")
-    out.addHeader([(name, int(n)) for name, n in chroms.items()], maxZooms=0)
+    return write_bigwig_entries(path, chroms, _nonzero_runs(chroms, tracks))
+
+
+def _nonzero_runs(chroms: Mapping[str, int], tracks: Mapping[str, np.ndarray]):
+    """``(chrom, start, values)`` for each run of consecutive non-zero bases, in header order."""
     for name in chroms:
-        values = tracks.get(name)
-        if values is None:
+        if tracks.get(name) is None:
             continue
-        where = np.flatnonzero(np.asarray(values) != 0)
-        if not len(where):
-            continue
-        kept = np.asarray(values, dtype=np.float64)[where].tolist()
-        out.addEntries(name, where.astype(np.int64).tolist(), values=kept, span=1)  # variableStep: one base each
-    out.close()
-    tmp.replace(path)  # whole or not at all
-    return path
+        values = np.asarray(tracks[name], dtype=np.float64)
+        edges = np.diff(np.concatenate([[0], (values != 0).astype(np.int8), [0]]))
+        for first, last in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
+            yield name, int(first), values[first:last]
 
 
 def write_bigwig_entries(path: str | Path, chroms: Mapping[str, int],
